@@ -1,0 +1,219 @@
+//! The shape of a workspace document, as autosurgeon structs.
+//!
+//! Collections whose order matters are lists with a `#[key]` id (concurrent inserts merge,
+//! edits find their item by id); people are a map by id. Text that people edit together is
+//! automerge Text. Nothing here is derived: statuses and positions are computed on read.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::{Hydrate, Reconcile, Text};
+
+/// The document root.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Default)]
+pub struct WorkspaceDoc {
+    pub schema_version: u64,
+    pub name: String,
+    pub description: String,
+    pub people: BTreeMap<String, Person>,
+    /// Person ids of the group's standing members (those who may ratify from the start).
+    pub roster: Vec<String>,
+    pub tiers: Vec<Tier>,
+    pub sessions: Vec<WorkSession>,
+    pub workstreams: Vec<Workstream>,
+    pub documents: Vec<ReviewDocument>,
+    pub proposals: Vec<Proposal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Person {
+    pub id: String,
+    pub name: String,
+    pub created_at: String,
+}
+
+/// A membership tier (circle) and how candidates for it are approved.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Tier {
+    #[key]
+    pub id: String,
+    pub name: String,
+    pub approval: Approval,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Reconcile, Hydrate)]
+pub enum Approval {
+    /// The applicant attests (e.g. to the Code of Conduct); no one else needs to act.
+    SelfCertification,
+    /// `endorsements` distinct members must endorse; `objections` says what an objection does.
+    Ratification { endorsements: u64, objections: ObjectionRule },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Reconcile, Hydrate)]
+pub enum ObjectionRule {
+    /// Any objection from a member rejects the proposal.
+    Veto,
+    /// Each objection cancels one endorsement; as many objections as needed endorsements reject.
+    Subtract,
+    /// Objections are recorded and shown, but do not change the outcome.
+    Record,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct WorkSession {
+    #[key]
+    pub id: String,
+    pub title: String,
+    /// RFC 3339, UTC (`2025-12-20T14:00:00Z`).
+    pub start: String,
+    pub duration_minutes: u64,
+    pub invitation: Text,
+    pub agenda: Vec<AgendaItem>,
+    pub action_points: Vec<ActionPoint>,
+}
+
+/// A numbered agenda item; `children` are its sub-points (numbering is derived from order).
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct AgendaItem {
+    #[key]
+    pub id: String,
+    pub title: String,
+    pub minutes: Text,
+    pub children: Vec<AgendaItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct ActionPoint {
+    #[key]
+    pub id: String,
+    pub text: String,
+    /// Person ids, or the word `all` for the whole group.
+    pub owners: Vec<String>,
+    /// `YYYY-MM-DD`, if set.
+    pub due: Option<String>,
+    pub done: bool,
+    pub agenda_item: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Workstream {
+    #[key]
+    pub id: String,
+    pub name: String,
+    pub scope: String,
+    pub items: Vec<WorkstreamItem>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Reconcile, Hydrate)]
+pub enum ItemKind {
+    KeyQuestion,
+    FoodForThought,
+    FirstIdea,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct WorkstreamItem {
+    #[key]
+    pub id: String,
+    pub kind: ItemKind,
+    pub text: String,
+    pub author: String,
+    pub created_at: String,
+    pub comments: Vec<Comment>,
+}
+
+/// A foundational document under review (the Code of Conduct draft first).
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct ReviewDocument {
+    #[key]
+    pub id: String,
+    pub title: String,
+    pub text: Text,
+    pub threads: Vec<Thread>,
+}
+
+/// A comment thread anchored to a passage of a document's text.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Thread {
+    #[key]
+    pub id: String,
+    pub anchor: Anchor,
+    pub comments: Vec<Comment>,
+    pub tags: Vec<String>,
+    pub resolved: bool,
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<String>,
+}
+
+/// Where a thread sits: automerge cursors (follow edits), plus the quoted passage and its
+/// context as found at `heads` (fallback, and to show an orphaned thread's original words).
+#[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
+pub struct Anchor {
+    /// Cursor on the passage's first character.
+    pub start: String,
+    /// Cursor on the character after the passage, or `end` when the passage ends the text.
+    pub end: String,
+    pub quote: String,
+    pub prefix: String,
+    pub suffix: String,
+    /// Hex change hashes of the document when the thread was made.
+    pub heads: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Comment {
+    #[key]
+    pub id: String,
+    pub author: String,
+    pub created_at: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Reconcile, Hydrate)]
+pub enum CandidateKind {
+    Individual,
+    Organisation,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Candidate {
+    pub kind: CandidateKind,
+    pub name: String,
+    /// Number of people in the organisation (organisations only).
+    pub size: Option<u64>,
+    /// The candidate's person id, when they are a person in this workspace.
+    pub person: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Reconcile, Hydrate)]
+pub enum ActKind {
+    Endorse,
+    Object,
+    /// The applicant's attestation under a self-certification tier.
+    SelfCertify,
+    Withdraw,
+}
+
+/// One recorded act on a proposal; the proposal's status is derived from these.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Act {
+    #[key]
+    pub id: String,
+    pub kind: ActKind,
+    pub by: String,
+    pub at: String,
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub struct Proposal {
+    #[key]
+    pub id: String,
+    pub candidate: Candidate,
+    pub tier: String,
+    pub proposer: String,
+    pub statement: String,
+    pub created_at: String,
+    pub acts: Vec<Act>,
+}

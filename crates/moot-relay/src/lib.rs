@@ -1,0 +1,159 @@
+//! moot's optional relay: one binary that serves the built app and, at `/sync`, the
+//! automerge-repo endpoint.
+//!
+//! The relay never reads the workspace schema: to it a workspace is an opaque automerge
+//! document. It is the only part of moot that knows tokio and axum.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), moot_relay::Error> {
+//! use clap::Parser;
+//! let config = moot_relay::Config::parse_from(["moot-relay", "--listen", "127.0.0.1:0"]);
+//! let relay = moot_relay::Relay::start(config).await?;
+//! println!("serving on {}", relay.local_addr());
+//! relay.run_until(moot_relay::shutdown_signal()).await
+//! # }
+//! ```
+
+mod config;
+mod static_files;
+
+use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc};
+
+use axum::{Router, http::StatusCode, routing::get};
+use tokio::net::TcpListener;
+
+pub use config::Config;
+
+/// Everything that stops the relay from starting or serving, each with the cause a person needs.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot listen on {addr}: {source} (is another moot-relay or program using that port? pick another with --listen)")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot use data folder {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read app folder {path}: {source} (build the app first: cargo xtask run)")]
+    DistDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("app folder {path} has no index.html (build the app first: cargo xtask run)")]
+    NoIndex { path: PathBuf },
+    #[error("server failed: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// Shared, read-only state of the HTTP handlers.
+#[derive(Debug)]
+pub(crate) struct AppState {
+    pub(crate) dist: PathBuf,
+}
+
+/// A relay bound to its socket, ready to serve.
+pub struct Relay {
+    listener: TcpListener,
+    router: Router,
+    local_addr: SocketAddr,
+}
+
+impl Relay {
+    /// Checks the folders, binds the socket and builds the routes. Every failure is a clear
+    /// [`Error`]; nothing is served until all checks pass.
+    pub async fn start(config: Config) -> Result<Self, Error> {
+        let dist = check_dist(&config.dist).await?;
+        check_data(&config.data).await?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| Error::Listen { addr: config.listen, source })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| Error::Listen { addr: config.listen, source })?;
+        let state = Arc::new(AppState { dist });
+        tracing::info!(%local_addr, dist = %state.dist.display(), data = %config.data.display(), "relay started");
+        Ok(Self { listener, router: router(state), local_addr })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` resolves, then lets open requests finish.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), Error> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(Error::Serve)?;
+        tracing::info!("relay stopped");
+        Ok(())
+    }
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/sync", get(sync_reserved))
+        .fallback(get(static_files::serve))
+        .with_state(state)
+}
+
+/// `/sync` belongs to the automerge-repo WebSocket endpoint; until it exists say so plainly.
+async fn sync_reserved() -> (StatusCode, &'static str) {
+    (StatusCode::NOT_IMPLEMENTED, "the sync endpoint is not available in this relay yet\n")
+}
+
+async fn check_dist(path: &std::path::Path) -> Result<PathBuf, Error> {
+    let dist = tokio::fs::canonicalize(path)
+        .await
+        .map_err(|source| Error::DistDir { path: path.to_owned(), source })?;
+    let _listing = tokio::fs::read_dir(&dist)
+        .await
+        .map_err(|source| Error::DistDir { path: path.to_owned(), source })?;
+    if !tokio::fs::try_exists(dist.join("index.html")).await.unwrap_or(false) {
+        return Err(Error::NoIndex { path: path.to_owned() });
+    }
+    Ok(dist)
+}
+
+/// The data folder must exist (it is created) and be writable: a relay that accepts edits it
+/// cannot store would lose words.
+async fn check_data(path: &std::path::Path) -> Result<(), Error> {
+    let fail = |source| Error::DataDir { path: path.to_owned(), source };
+    tokio::fs::create_dir_all(path).await.map_err(fail)?;
+    let probe = path.join(".moot-write-check");
+    tokio::fs::write(&probe, b"ok").await.map_err(fail)?;
+    tokio::fs::remove_file(&probe).await.map_err(fail)?;
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received, shutting down"),
+        () = term => tracing::info!("SIGTERM received, shutting down"),
+    }
+}

@@ -1,0 +1,11 @@
+//! The moot app: a leptos (CSR) single-page app over the `moot-model` workspace document.
+//!
+//! Only this crate knows leptos and web-sys. `app` is the shell and router, `pages` one module
+//! per route, `components` shared pieces, `storage` the IndexedDB layer.
+
+mod app;
+mod components;
+mod pages;
+pub mod storage;
+
+pub use app::App;

@@ -1,0 +1,5 @@
+//! Mounts the moot app; everything else lives in the library.
+
+fn main() {
+    leptos::mount::mount_to_body(moot::App);
+}

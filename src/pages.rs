@@ -1,0 +1,5 @@
+//! One module per route.
+
+pub mod agenda;
+pub mod coc;
+pub mod members;

@@ -1,0 +1,6 @@
+//! Local persistence. Workspaces are stored in IndexedDB in automerge-repo's layout, so the
+//! data survives reloads and is readable by automerge-repo's own IndexedDB adapter.
+
+pub mod idb;
+
+pub use idb::{ChunkStore, StorageError};

@@ -1,0 +1,166 @@
+//! Browser test harness: the real relay on 127.0.0.1:0 serving the built app, chromedriver in
+//! its own process group (killed with all its browsers when the harness drops, pass or fail),
+//! and one fresh Chromium profile per browser.
+
+#![allow(dead_code)] // each test file uses a different part of the harness
+
+pub mod pages;
+
+use std::{
+    net::{SocketAddr, TcpListener, TcpStream},
+    os::unix::process::CommandExt,
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use tokio::sync::oneshot;
+
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A unique scratch folder under target/, removed when the harness drops.
+fn scratch(tag: &str) -> PathBuf {
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = root().join("target/e2e").join(format!("{tag}-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits until `addr` accepts TCP connections.
+fn wait_for_listener(addr: SocketAddr, what: &str) {
+    let start = Instant::now();
+    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+        assert!(start.elapsed() < DEADLINE, "{what} did not start listening on {addr} within {DEADLINE:?}");
+        std::thread::yield_now();
+        std::thread::park_timeout(Duration::from_millis(50));
+    }
+}
+
+pub struct Harness {
+    pub base_url: String,
+    relay_addr: SocketAddr,
+    stop_relay: Option<oneshot::Sender<()>>,
+    relay_task: Option<tokio::task::JoinHandle<Result<(), moot_relay::Error>>>,
+    driver: Child,
+    driver_url: String,
+    scratch: PathBuf,
+}
+
+impl Harness {
+    /// Starts the relay on the built app (`MOOT_DIST`, else target/dist) and chromedriver.
+    pub async fn start() -> Self {
+        let dist = std::env::var_os("MOOT_DIST").map(PathBuf::from).unwrap_or_else(|| root().join("target/dist"));
+        assert!(
+            dist.join("index.html").exists(),
+            "no built app in {} — run the browser tests through `cargo xtask test`",
+            dist.display()
+        );
+        let scratch = scratch("harness");
+        let config = moot_relay::Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data: scratch.join("relay-data"),
+            dist,
+        };
+        let relay = moot_relay::Relay::start(config).await.expect("relay starts");
+        let relay_addr = relay.local_addr();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let relay_task = tokio::spawn(relay.run_until(async {
+            let _ = stopped.await;
+        }));
+
+        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let port = free_port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {chromedriver}: {e} (run `cargo xtask test`, which installs it)"));
+        wait_for_listener(SocketAddr::from(([127, 0, 0, 1], port)), "chromedriver");
+
+        Self {
+            base_url: format!("http://{relay_addr}/"),
+            relay_addr,
+            stop_relay: Some(stop),
+            relay_task: Some(relay_task),
+            driver,
+            driver_url: format!("http://127.0.0.1:{port}"),
+            scratch,
+        }
+    }
+
+    /// A new headless Chromium with its own empty profile.
+    pub async fn browser(&self) -> Client {
+        let profile = self.scratch.join(format!("profile-{}", free_port()));
+        std::fs::create_dir_all(&profile).unwrap();
+        let caps = serde_json::json!({
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }
+        });
+        let caps = caps.as_object().unwrap().clone().into_iter().collect();
+        ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&self.driver_url)
+            .await
+            .expect("chromedriver opens a browser session")
+    }
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop_relay.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.relay_task.take() {
+            task.abort();
+        }
+        // chromedriver and every Chromium it started share its process group.
+        let _ = Command::new("kill").args(["-KILL", &format!("-{}", self.driver.id())]).status();
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.scratch);
+    }
+}
+
+/// Waits for the element, failing with what was awaited.
+pub async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(DEADLINE)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} did not appear within {DEADLINE:?}: {e}"))
+}
+
+pub fn testid(id: &str) -> String {
+    format!("[data-testid=\"{id}\"]")
+}
+
+/// Saves a screenshot under target/screenshots (or MOOT_SCREENSHOTS) for review.
+pub async fn screenshot(client: &Client, name: &str) {
+    let dir = std::env::var_os("MOOT_SCREENSHOTS").map(PathBuf::from).unwrap_or_else(|| root().join("target/screenshots"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = client.screenshot().await.expect("screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "screenshot is not a PNG");
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}

@@ -1,0 +1,137 @@
+//! `cargo xtask`: the two commands of the README and their helpers.
+//!
+//! - `cargo xtask run [-- <relay flags>]`: build the app (release) and start the relay on it.
+//! - `cargo xtask test`: every test — native, wasm in headless Chromium, browser end to end.
+//! - `cargo xtask build`: only build the app into `target/dist` and print its size.
+//!
+//! Each installs what it needs when it is missing and skips work that is already done.
+
+mod dist;
+mod tools;
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use anyhow::{Context, Result, bail};
+
+fn main() -> std::process::ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(relay_args(&args[1..])),
+        Some("test") => test(),
+        Some("build") => build_dist().map(drop),
+        Some("setup") => tools::ensure_all(),
+        _ => {
+            eprintln!("usage: cargo xtask <run [-- relay flags] | test | build | setup>");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// Everything after `--` goes to the relay untouched.
+fn relay_args(args: &[String]) -> Vec<String> {
+    match args.iter().position(|a| a == "--") {
+        Some(i) => args[i + 1..].to_vec(),
+        None => args.to_vec(),
+    }
+}
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+}
+
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Runs a command with inherited output; a failure names the command.
+pub fn status(cmd: &mut Command) -> Result<()> {
+    let shown = format!("{cmd:?}");
+    let status = cmd.status().with_context(|| format!("cannot start {shown}"))?;
+    if !status.success() {
+        bail!("{shown} failed ({status})");
+    }
+    Ok(())
+}
+
+fn build_dist() -> Result<PathBuf> {
+    tools::ensure_build_tools()?;
+    dist::build()
+}
+
+fn run(relay_flags: Vec<String>) -> Result<()> {
+    let dist = build_dist()?;
+    status(cargo().args(["build", "--quiet", "--release", "-p", "moot-relay"]))?;
+    let relay = target_dir().join("release").join("moot-relay");
+    let mut cmd = Command::new(relay);
+    cmd.current_dir(root()).env("MOOT_DIST", &dist).args(&relay_flags);
+    if std::env::var_os("RUST_LOG").is_none() {
+        cmd.env("RUST_LOG", "moot_relay=info");
+    }
+    exec(cmd)
+}
+
+/// Replaces xtask with the relay so Ctrl-C and SIGTERM reach it directly.
+#[cfg(unix)]
+fn exec(mut cmd: Command) -> Result<()> {
+    use std::os::unix::process::CommandExt;
+    Err(cmd.exec()).context("cannot start moot-relay")
+}
+
+#[cfg(not(unix))]
+fn exec(mut cmd: Command) -> Result<()> {
+    status(&mut cmd)
+}
+
+fn test() -> Result<()> {
+    tools::ensure_all()?;
+    let dist = build_dist()?;
+    let chromedriver = tools::CHROMEDRIVER;
+
+    println!("== native tests (unit, property, relay, browser end to end)");
+    status(
+        cargo()
+            .args(["test", "--workspace"])
+            .env("MOOT_DIST", &dist)
+            .env("CHROMEDRIVER", chromedriver)
+            .env("MOOT_SCREENSHOTS", target_dir().join("screenshots")),
+    )?;
+
+    println!("== wasm32: model and sync crates build for the browser");
+    status(cargo().args([
+        "build",
+        "--quiet",
+        "--target",
+        "wasm32-unknown-unknown",
+        "-p",
+        "moot-model",
+        "-p",
+        "moot-sync",
+    ]))?;
+
+    println!("== wasm tests in headless Chromium (wasm-bindgen-test)");
+    // No `-q` here: cargo would pass it to wasm-bindgen-test-runner, which rejects it.
+    status(
+        cargo()
+            .args(["test", "--target", "wasm32-unknown-unknown", "-p", "moot", "--tests"])
+            .env("CHROMEDRIVER", chromedriver)
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+    )?;
+    println!("== all test tiers passed");
+    Ok(())
+}

@@ -136,7 +136,7 @@ impl Drop for Harness {
             task.abort();
         }
         // chromedriver and every Chromium it started share its process group.
-        let _ = Command::new("kill").args(["-KILL", &format!("-{}", self.driver.id())]).status();
+        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.driver.id())]).status();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.scratch);
     }

@@ -1,0 +1,300 @@
+//! Documents under review and their comment threads, anchored to passages of the text.
+//!
+//! Positions are counted in Unicode scalar values (Rust `char`s). An anchor holds two automerge
+//! cursors — one on the passage's first character, one on the character after it (or the end
+//! of the text) — so the passage follows concurrent and offline edits. If both cursors meet,
+//! every character of the passage was deleted and the thread is *orphaned*: still listed, with
+//! its original quote and the heads it was made at. If the cursors cannot be read at all (the
+//! text object was replaced, e.g. by another client), the quote with its prefix and suffix is
+//! searched for instead.
+
+use automerge::{ObjId, ReadDoc, transaction::Transactable};
+use autosurgeon::Text;
+
+use crate::{
+    ModelError, Workspace,
+    defaults::OPERATIONAL_QUESTION,
+    schema::*,
+    workspace::{Ctx, MAX_BODY, MAX_DOCUMENT, MAX_NAME, nonempty, require, unknown_id},
+};
+
+const CONTEXT_CHARS: usize = 32;
+const END: &str = "end";
+const MAX_TAG: usize = 60;
+
+/// Where a thread's passage is in the current text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    /// `start..end` in chars of the current text.
+    Anchored { start: usize, end: usize },
+    /// Every character of the passage was deleted.
+    Orphaned,
+}
+
+/// A thread as the review page shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadView {
+    pub thread: Thread,
+    pub placement: Placement,
+}
+
+impl ThreadView {
+    pub fn is_orphaned(&self) -> bool {
+        self.placement == Placement::Orphaned
+    }
+}
+
+fn clean_tags(tags: &[String]) -> Result<Vec<String>, ModelError> {
+    let mut out: Vec<String> = Vec::new();
+    for tag in tags {
+        let tag = nonempty("tag", &tag.to_lowercase(), MAX_TAG)?;
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    // The tag the group asked reviewers to focus on always comes first.
+    out.sort_by_key(|t| t != OPERATIONAL_QUESTION);
+    Ok(out)
+}
+
+fn char_slice(chars: &[char], start: usize, end: usize) -> String {
+    chars[start.min(chars.len())..end.min(chars.len())].iter().collect()
+}
+
+/// Finds `quote` in `text`, preferring the occurrence whose surroundings match best.
+fn find_quote(text: &[char], anchor: &Anchor) -> Option<(usize, usize)> {
+    let quote: Vec<char> = anchor.quote.chars().collect();
+    if quote.is_empty() || quote.len() > text.len() {
+        return None;
+    }
+    let prefix: Vec<char> = anchor.prefix.chars().collect();
+    let suffix: Vec<char> = anchor.suffix.chars().collect();
+    let score = |at: usize| {
+        let before = prefix.iter().rev().zip(text[..at].iter().rev()).take_while(|(a, b)| a == b).count();
+        let after = suffix.iter().zip(text[at + quote.len()..].iter()).take_while(|(a, b)| a == b).count();
+        before + after
+    };
+    (0..=text.len() - quote.len())
+        .filter(|&i| text[i..i + quote.len()] == quote[..])
+        .max_by_key(|&i| (score(i), std::cmp::Reverse(i)))
+        .map(|i| (i, i + quote.len()))
+}
+
+fn document<'a>(docs: &'a mut [ReviewDocument], id: &str) -> Result<&'a mut ReviewDocument, ModelError> {
+    require(docs, id, "document", |d| &d.id)
+}
+
+fn thread<'a>(doc: &'a mut ReviewDocument, id: &str) -> Result<&'a mut Thread, ModelError> {
+    require(&mut doc.threads, id, "comment thread", |t| &t.id)
+}
+
+impl Workspace {
+    /// Adds a document under review (the Code of Conduct draft is one).
+    pub fn add_document(&mut self, ctx: Ctx<'_>, title: &str, text: &str) -> Result<String, ModelError> {
+        let title = nonempty("document title", title, MAX_NAME)?;
+        check_document_len(text.chars().count())?;
+        self.edit(ctx, "add document", "documents", |docs: &mut Vec<ReviewDocument>, ids| {
+            let id = ids.next();
+            docs.push(ReviewDocument { id: id.clone(), title, text: Text::with_value(text), threads: Vec::new() });
+            Ok(id)
+        })
+    }
+
+    pub fn documents(&self) -> Result<Vec<ReviewDocument>, ModelError> {
+        self.read("documents")
+    }
+
+    /// The current text of a document.
+    pub fn document_text(&self, document: &str) -> Result<String, ModelError> {
+        let obj = self.text_obj(document)?;
+        Ok(self.doc().text(&obj)?)
+    }
+
+    /// Deletes `delete` chars at `pos` and inserts `insert` there: one keystroke or paste.
+    pub fn splice_text(&mut self, ctx: Ctx<'_>, document: &str, pos: usize, delete: usize, insert: &str) -> Result<(), ModelError> {
+        let obj = self.text_obj(document)?;
+        let len = self.doc().length(&obj);
+        if pos + delete > len {
+            return Err(ModelError::RangeOutsideText { start: pos, end: pos + delete, len });
+        }
+        check_document_len(len - delete + insert.chars().count())?;
+        self.change(ctx, "edit text", |ws| {
+            ws.doc_mut().splice_text(&obj, pos, delete as isize, insert)?;
+            Ok(())
+        })
+    }
+
+    /// Replaces the whole text, writing only what differs (so anchors in unchanged parts hold).
+    pub fn replace_text(&mut self, ctx: Ctx<'_>, document: &str, text: &str) -> Result<(), ModelError> {
+        let obj = self.text_obj(document)?;
+        check_document_len(text.chars().count())?;
+        self.change(ctx, "edit text", |ws| {
+            ws.doc_mut().update_text(&obj, text)?;
+            Ok(())
+        })
+    }
+
+    /// Comments on the passage `start..end` (chars); starts a thread.
+    pub fn add_comment(
+        &mut self,
+        ctx: Ctx<'_>,
+        document: &str,
+        start: usize,
+        end: usize,
+        body: &str,
+        tags: &[String],
+    ) -> Result<String, ModelError> {
+        let body = nonempty("comment", body, MAX_BODY)?;
+        let tags = clean_tags(tags)?;
+        let obj = self.text_obj(document)?;
+        let text: Vec<char> = self.doc().text(&obj)?.chars().collect();
+        if start >= end || end > text.len() {
+            return Err(ModelError::RangeOutsideText { start, end, len: text.len() });
+        }
+        let anchor = self.make_anchor(&obj, &text, start, end)?;
+        self.edit(ctx, "comment", "documents", |docs: &mut Vec<ReviewDocument>, ids| {
+            let d = document_mut(docs, document)?;
+            let id = ids.next();
+            let comment = Comment { id: ids.next(), author: ctx.person.to_owned(), created_at: ctx.at.to_owned(), body };
+            d.threads.push(Thread {
+                id: id.clone(),
+                anchor,
+                comments: vec![comment],
+                tags,
+                resolved: false,
+                resolved_by: None,
+                resolved_at: None,
+            });
+            Ok(id)
+        })
+    }
+
+    fn make_anchor(&mut self, obj: &ObjId, text: &[char], start: usize, end: usize) -> Result<Anchor, ModelError> {
+        let start_cursor = self.doc().get_cursor(obj, start, None)?.to_string();
+        let end_cursor = if end == text.len() { END.to_owned() } else { self.doc().get_cursor(obj, end, None)?.to_string() };
+        Ok(Anchor {
+            start: start_cursor,
+            end: end_cursor,
+            quote: char_slice(text, start, end),
+            prefix: char_slice(text, start.saturating_sub(CONTEXT_CHARS), start),
+            suffix: char_slice(text, end, end + CONTEXT_CHARS),
+            heads: self.heads().iter().map(ToString::to_string).collect(),
+        })
+    }
+
+    pub fn reply(&mut self, ctx: Ctx<'_>, document: &str, thread_id: &str, body: &str) -> Result<String, ModelError> {
+        let body = nonempty("reply", body, MAX_BODY)?;
+        self.edit(ctx, "reply", "documents", |docs: &mut Vec<ReviewDocument>, ids| {
+            let t = thread(document_mut(docs, document)?, thread_id)?;
+            let id = ids.next();
+            t.comments.push(Comment { id: id.clone(), author: ctx.person.to_owned(), created_at: ctx.at.to_owned(), body });
+            Ok(id)
+        })
+    }
+
+    pub fn set_resolved(&mut self, ctx: Ctx<'_>, document: &str, thread_id: &str, resolved: bool) -> Result<(), ModelError> {
+        self.edit(ctx, if resolved { "resolve thread" } else { "reopen thread" }, "documents", |docs: &mut Vec<ReviewDocument>, _| {
+            let t = thread(document_mut(docs, document)?, thread_id)?;
+            t.resolved = resolved;
+            t.resolved_by = resolved.then(|| ctx.person.to_owned());
+            t.resolved_at = resolved.then(|| ctx.at.to_owned());
+            Ok(())
+        })
+    }
+
+    pub fn set_tags(&mut self, ctx: Ctx<'_>, document: &str, thread_id: &str, tags: &[String]) -> Result<(), ModelError> {
+        let tags = clean_tags(tags)?;
+        self.edit(ctx, "tag thread", "documents", |docs: &mut Vec<ReviewDocument>, _| {
+            thread(document_mut(docs, document)?, thread_id)?.tags = tags;
+            Ok(())
+        })
+    }
+
+    /// Every thread of a document with where its passage is now, in text order (orphans last).
+    pub fn threads(&self, document: &str) -> Result<Vec<ThreadView>, ModelError> {
+        let docs = self.documents()?;
+        let doc = docs.into_iter().find(|d| d.id == document).ok_or_else(|| unknown_id("document", document))?;
+        let obj = self.text_obj(document)?;
+        let text: Vec<char> = self.doc().text(&obj)?.chars().collect();
+        let mut views: Vec<ThreadView> = doc
+            .threads
+            .into_iter()
+            .map(|thread| {
+                let placement = self.place(&obj, &text, &thread.anchor);
+                ThreadView { thread, placement }
+            })
+            .collect();
+        views.sort_by_key(|v| match v.placement {
+            Placement::Anchored { start, end } => (0, start, end),
+            Placement::Orphaned => (1, 0, 0),
+        });
+        Ok(views)
+    }
+
+    fn place(&self, obj: &ObjId, text: &[char], anchor: &Anchor) -> Placement {
+        let position = |cursor: &str| -> Option<usize> {
+            if cursor == END {
+                return Some(text.len());
+            }
+            let cursor = automerge::Cursor::try_from(cursor).ok()?;
+            self.doc().get_cursor_position(obj, &cursor, None).ok()
+        };
+        match (position(&anchor.start), position(&anchor.end)) {
+            (Some(start), Some(end)) if start < end && end <= text.len() => Placement::Anchored { start, end },
+            (Some(_), Some(_)) => Placement::Orphaned,
+            _ => match find_quote(text, anchor) {
+                Some((start, end)) => Placement::Anchored { start, end },
+                None => Placement::Orphaned,
+            },
+        }
+    }
+
+    /// The document's text as it was when a thread was made (to show an orphan in context).
+    pub fn text_at(&self, document: &str, heads: &[String]) -> Result<String, ModelError> {
+        let obj = self.text_obj(document)?;
+        let heads: Vec<automerge::ChangeHash> = heads
+            .iter()
+            .map(|h| h.parse().map_err(|_| ModelError::Corrupt(format!("bad change hash {h}"))))
+            .collect::<Result<_, _>>()?;
+        Ok(self.doc().text_at(&obj, &heads)?)
+    }
+}
+
+fn document_mut<'a>(docs: &'a mut [ReviewDocument], id: &str) -> Result<&'a mut ReviewDocument, ModelError> {
+    document(docs, id)
+}
+
+fn check_document_len(len: usize) -> Result<(), ModelError> {
+    if len > MAX_DOCUMENT {
+        return Err(ModelError::TooLong { field: "document", len, max: MAX_DOCUMENT });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_lowercased_deduplicated_and_operational_first() {
+        let tags = clean_tags(&["Wording".into(), "Operational Question".into(), "wording".into()]).unwrap();
+        assert_eq!(tags, ["operational question", "wording"]);
+        assert!(clean_tags(&["  ".into()]).is_err());
+    }
+
+    #[test]
+    fn quote_search_prefers_matching_context() {
+        let text: Vec<char> = "be kind. be kind, always.".chars().collect();
+        let anchor = Anchor {
+            start: String::new(),
+            end: String::new(),
+            quote: "be kind".into(),
+            prefix: ". ".into(),
+            suffix: ", always".into(),
+            heads: vec![],
+        };
+        assert_eq!(find_quote(&text, &anchor), Some((9, 16)));
+        let missing = Anchor { quote: "be rude".into(), ..anchor };
+        assert_eq!(find_quote(&text, &missing), None);
+    }
+}

@@ -1,0 +1,280 @@
+//! [`Workspace`]: one automerge document and every operation on it.
+//!
+//! Each operation validates first, then changes the document in one automerge change (one
+//! commit, with the actor's time); on any error the pending change is rolled back, so a
+//! rejected operation leaves the document exactly as it was.
+
+use automerge::{AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, transaction::{CommitOptions, Transactable}};
+use autosurgeon::{Hydrate, Reconcile, hydrate_prop, reconcile_prop};
+
+use crate::{ModelError, schema::*, time};
+
+/// The schema this code writes. Documents with a higher number are refused, not misread.
+pub const SCHEMA_VERSION: u64 = 1;
+
+pub(crate) const MAX_NAME: usize = 200;
+pub(crate) const MAX_BODY: usize = 20_000;
+/// A document under review may hold a long paste (a whole charter), not unbounded text.
+pub(crate) const MAX_DOCUMENT: usize = 2_000_000;
+
+/// Who acts and when: the person's id and an RFC 3339 instant, both supplied by the caller
+/// (the model reads no clock).
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    pub person: &'a str,
+    pub at: &'a str,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(person: &'a str, at: &'a str) -> Self {
+        Self { person, at }
+    }
+}
+
+/// Makes ids that are unique per workspace handle without reading randomness: the caller
+/// seeds it (the app from the browser's crypto, tests from their seed); the actor id
+/// separates devices.
+#[derive(Debug, Clone)]
+struct IdGen {
+    state: u64,
+}
+
+impl IdGen {
+    fn next(&mut self, actor: &[u8]) -> String {
+        // splitmix64 over seed + counter, then mixed with the actor.
+        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.state;
+        for &b in actor.iter().take(16) {
+            z = (z ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        format!("{:016x}", z ^ (z >> 31))
+    }
+}
+
+/// A workspace: the automerge document plus the operations that keep it valid.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    doc: AutoCommit,
+    ids: IdGen,
+}
+
+pub(crate) fn nonempty(field: &'static str, value: &str, max: usize) -> Result<String, ModelError> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(ModelError::Empty { field });
+    }
+    let len = trimmed.chars().count();
+    if len > max {
+        return Err(ModelError::TooLong { field, len, max });
+    }
+    Ok(trimmed.to_owned())
+}
+
+pub(crate) fn bounded(field: &'static str, value: &str, max: usize) -> Result<String, ModelError> {
+    let len = value.chars().count();
+    if len > max {
+        return Err(ModelError::TooLong { field, len, max });
+    }
+    Ok(value.to_owned())
+}
+
+fn unknown(kind: &'static str, id: &str) -> ModelError {
+    ModelError::Unknown { kind, id: id.to_owned() }
+}
+
+impl Workspace {
+    /// A new, empty workspace with the default tiers and an empty Code of Conduct draft.
+    pub fn create(ctx: Ctx<'_>, name: &str, creator_name: &str, id_seed: u64) -> Result<Self, ModelError> {
+        let name = nonempty("workspace name", name, MAX_NAME)?;
+        time::parse_instant("time", ctx.at)?;
+        let mut ws = Self { doc: AutoCommit::new(), ids: IdGen { state: id_seed } };
+        let state = WorkspaceDoc {
+            schema_version: SCHEMA_VERSION,
+            name,
+            ..WorkspaceDoc::default()
+        };
+        autosurgeon::reconcile(&mut ws.doc, &state)?;
+        ws.commit(ctx, "create workspace");
+        ws.set_person_name(ctx, ctx.person, creator_name)?;
+        ws.edit(ctx, "default tiers", "tiers", |tiers: &mut Vec<Tier>, ids| {
+            *tiers = crate::defaults::tiers(ids);
+            Ok(())
+        })?;
+        let creator = ctx.person.to_owned();
+        ws.edit(ctx, "creator joins the roster", "roster", |roster: &mut Vec<String>, _| {
+            roster.push(creator);
+            Ok(())
+        })?;
+        ws.add_document(ctx, "Code of Conduct (draft)", "")?;
+        Ok(ws)
+    }
+
+    /// Opens a saved workspace, migrating older schemas and refusing newer ones.
+    pub fn load(bytes: &[u8], id_seed: u64) -> Result<Self, ModelError> {
+        let doc = AutoCommit::load(bytes).map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        Self::from_doc(doc, id_seed)
+    }
+
+    /// Wraps a document received from elsewhere (sync, import), with the same checks as `load`.
+    pub fn from_doc(doc: AutoCommit, id_seed: u64) -> Result<Self, ModelError> {
+        let mut ws = Self { doc, ids: IdGen { state: id_seed } };
+        crate::migrate::upgrade(&mut ws)?;
+        Ok(ws)
+    }
+
+    /// The automerge document (for sync, storage and export).
+    pub fn doc(&self) -> &AutoCommit {
+        &self.doc
+    }
+
+    /// Mutable access for sync and storage; callers must not write schema data through it.
+    pub fn doc_mut(&mut self) -> &mut AutoCommit {
+        &mut self.doc
+    }
+
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// Merges another copy of the same workspace into this one.
+    pub fn merge(&mut self, other: &mut Workspace) -> Result<(), ModelError> {
+        self.doc.merge(&mut other.doc)?;
+        Ok(())
+    }
+
+    /// The whole workspace as plain Rust values.
+    pub fn state(&self) -> Result<WorkspaceDoc, ModelError> {
+        Ok(autosurgeon::hydrate(&self.doc)?)
+    }
+
+    pub(crate) fn new_id(&mut self) -> String {
+        let actor = self.doc.get_actor().to_bytes().to_vec();
+        self.ids.next(&actor)
+    }
+
+    fn commit(&mut self, ctx: Ctx<'_>, message: &str) {
+        let time = time::parse_instant("time", ctx.at).unwrap_or(0);
+        self.doc.commit_with(CommitOptions::default().with_message(message.to_owned()).with_time(time));
+    }
+
+    /// Runs `f` as one change: committed if it succeeds, rolled back if it fails.
+    pub(crate) fn change<R>(
+        &mut self,
+        ctx: Ctx<'_>,
+        message: &str,
+        f: impl FnOnce(&mut Self) -> Result<R, ModelError>,
+    ) -> Result<R, ModelError> {
+        time::parse_instant("time", ctx.at)?;
+        // Anything pending belongs to an earlier caller: keep it as its own change.
+        self.doc.commit();
+        match f(self) {
+            Ok(r) => {
+                self.commit(ctx, message);
+                Ok(r)
+            }
+            Err(e) => {
+                self.doc.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    /// Hydrates the root property `prop`, lets `f` edit it, reconciles it back — one change.
+    pub(crate) fn edit<T, R>(
+        &mut self,
+        ctx: Ctx<'_>,
+        message: &str,
+        prop: &'static str,
+        f: impl FnOnce(&mut T, &mut IdSource<'_>) -> Result<R, ModelError>,
+    ) -> Result<R, ModelError>
+    where
+        T: Hydrate + Reconcile,
+    {
+        self.change(ctx, message, |ws| {
+            let mut value: T = hydrate_prop(&ws.doc, ROOT, prop)?;
+            let actor = ws.doc.get_actor().to_bytes().to_vec();
+            let r = f(&mut value, &mut IdSource { ids: &mut ws.ids, actor: &actor })?;
+            reconcile_prop(&mut ws.doc, ROOT, prop, &value)?;
+            Ok(r)
+        })
+    }
+
+    pub(crate) fn read<T: Hydrate>(&self, prop: &'static str) -> Result<T, ModelError> {
+        Ok(hydrate_prop(&self.doc, ROOT, prop)?)
+    }
+
+    /// The automerge object id of a review document's text.
+    pub(crate) fn text_obj(&self, document: &str) -> Result<ObjId, ModelError> {
+        let (_, list) = self.doc.get(ROOT, "documents")?.ok_or_else(|| unknown("document", document))?;
+        for i in 0..self.doc.length(&list) {
+            let Some((_, item)) = self.doc.get(&list, i)? else { continue };
+            let id = self.doc.get(&item, "id")?.and_then(|(v, _)| v.into_string().ok());
+            if id.as_deref() == Some(document) {
+                return match self.doc.get(&item, "text")? {
+                    Some((automerge::Value::Object(ObjType::Text), obj)) => Ok(obj),
+                    _ => Err(ModelError::NotAWorkspace(format!("document {document} has no text"))),
+                };
+            }
+        }
+        Err(unknown("document", document))
+    }
+
+    // ----- people and workspace -------------------------------------------------------------
+
+    /// Creates the person on first use, or renames them.
+    pub fn set_person_name(&mut self, ctx: Ctx<'_>, person: &str, name: &str) -> Result<(), ModelError> {
+        let name = nonempty("display name", name, MAX_NAME)?;
+        let person = nonempty("person id", person, MAX_NAME)?;
+        self.edit(ctx, "set display name", "people", |people: &mut std::collections::BTreeMap<String, Person>, _| {
+            match people.get_mut(&person) {
+                Some(p) => p.name = name,
+                None => {
+                    people.insert(person.clone(), Person { id: person.clone(), name, created_at: ctx.at.to_owned() });
+                }
+            }
+            Ok(())
+        })
+    }
+
+    pub fn rename(&mut self, ctx: Ctx<'_>, name: &str) -> Result<(), ModelError> {
+        let name = nonempty("workspace name", name, MAX_NAME)?;
+        self.change(ctx, "rename workspace", |ws| Ok(ws.doc.put(ROOT, "name", name)?))
+    }
+
+    pub fn set_description(&mut self, ctx: Ctx<'_>, description: &str) -> Result<(), ModelError> {
+        let description = bounded("description", description, MAX_BODY)?;
+        self.change(ctx, "describe workspace", |ws| Ok(ws.doc.put(ROOT, "description", description)?))
+    }
+
+    /// The person's display name, or their id when they never set one.
+    pub fn person_name(&self, person: &str) -> String {
+        self.read::<std::collections::BTreeMap<String, Person>>("people")
+            .ok()
+            .and_then(|p| p.get(person).map(|p| p.name.clone()))
+            .unwrap_or_else(|| person.to_owned())
+    }
+}
+
+/// Fresh ids inside an [`Workspace::edit`] closure.
+pub(crate) struct IdSource<'a> {
+    ids: &'a mut IdGen,
+    actor: &'a [u8],
+}
+
+impl IdSource<'_> {
+    pub(crate) fn next(&mut self) -> String {
+        self.ids.next(self.actor)
+    }
+}
+
+pub(crate) fn require<'a, T>(items: &'a mut [T], id: &str, kind: &'static str, key: impl Fn(&T) -> &str) -> Result<&'a mut T, ModelError> {
+    items.iter_mut().find(|i| key(i) == id).ok_or_else(|| unknown(kind, id))
+}
+
+pub(crate) use unknown as unknown_id;

@@ -1,12 +1,14 @@
 //! Documents under review and their comment threads, anchored to passages of the text.
 //!
-//! Positions are counted in Unicode scalar values (Rust `char`s). An anchor holds two automerge
-//! cursors — one on the passage's first character, one on the character after it (or the end
-//! of the text) — so the passage follows concurrent and offline edits. If both cursors meet,
+//! Positions are counted in Unicode scalar values (Rust `char`s). An anchor holds automerge
+//! cursors so the passage follows concurrent and offline edits: one on its first character
+//! (moving forward if deleted), one on its last character (moving backward) and one on the
+//! character after it (moving forward). The passage ends at whichever end comes first, so text
+//! typed just after it, or a replaced neighbour, never joins it. When the start meets the end,
 //! every character of the passage was deleted and the thread is *orphaned*: still listed, with
-//! its original quote and the heads it was made at. If the cursors cannot be read at all (the
-//! text object was replaced, e.g. by another client), the quote with its prefix and suffix is
-//! searched for instead.
+//! its original quote and the heads it was made at. If the cursors belong to another text
+//! object (the text was replaced wholesale, e.g. by another client), the quote with its prefix
+//! and suffix is searched for instead.
 
 use automerge::{ObjId, ReadDoc, transaction::Transactable};
 use autosurgeon::Text;
@@ -172,9 +174,12 @@ impl Workspace {
     fn make_anchor(&mut self, obj: &ObjId, text: &[char], start: usize, end: usize) -> Result<Anchor, ModelError> {
         let start_cursor = self.doc().get_cursor(obj, start, None)?.to_string();
         let end_cursor = if end == text.len() { END.to_owned() } else { self.doc().get_cursor(obj, end, None)?.to_string() };
+        let last = self.doc().get_cursor_moving(obj, end - 1, None, automerge::MoveCursor::Before)?.to_string();
         Ok(Anchor {
+            text: obj.to_string(),
             start: start_cursor,
             end: end_cursor,
+            last,
             quote: char_slice(text, start, end),
             prefix: char_slice(text, start.saturating_sub(CONTEXT_CHARS), start),
             suffix: char_slice(text, end, end + CONTEXT_CHARS),
@@ -239,10 +244,17 @@ impl Workspace {
             let cursor = automerge::Cursor::try_from(cursor).ok()?;
             self.doc().get_cursor_position(obj, &cursor, None).ok()
         };
-        match (position(&anchor.start), position(&anchor.end)) {
-            (Some(start), Some(end)) if start < end && end <= text.len() => Placement::Anchored { start, end },
-            (Some(_), Some(_)) => Placement::Orphaned,
-            _ => match find_quote(text, anchor) {
+        // Cursors of another object must not be resolved here (automerge asserts on them).
+        let same_object = anchor.text == obj.to_string();
+        let resolved = same_object.then(|| {
+            let start = position(&anchor.start)?;
+            let end = position(&anchor.end)?.min(position(&anchor.last)? + 1);
+            Some((start, end))
+        });
+        match resolved.flatten() {
+            Some((start, end)) if start < end && end <= text.len() => Placement::Anchored { start, end },
+            Some(_) => Placement::Orphaned,
+            None => match find_quote(text, anchor) {
                 Some((start, end)) => Placement::Anchored { start, end },
                 None => Placement::Orphaned,
             },
@@ -286,8 +298,10 @@ mod tests {
     fn quote_search_prefers_matching_context() {
         let text: Vec<char> = "be kind. be kind, always.".chars().collect();
         let anchor = Anchor {
+            text: String::new(),
             start: String::new(),
             end: String::new(),
+            last: String::new(),
             quote: "be kind".into(),
             prefix: ". ".into(),
             suffix: ", always".into(),

@@ -150,10 +150,14 @@ pub struct Thread {
 /// context as found at `heads` (fallback, and to show an orphaned thread's original words).
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
 pub struct Anchor {
-    /// Cursor on the passage's first character.
+    /// The automerge object id of the text the cursors point into.
+    pub text: String,
+    /// Cursor on the passage's first character (moves forward if it is deleted).
     pub start: String,
     /// Cursor on the character after the passage, or `end` when the passage ends the text.
     pub end: String,
+    /// Cursor on the passage's last character (moves backward if it is deleted).
+    pub last: String,
     pub quote: String,
     pub prefix: String,
     pub suffix: String,

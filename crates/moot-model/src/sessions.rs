@@ -40,6 +40,22 @@ fn parent_list<'a>(items: &'a mut Vec<AgendaItem>, id: &str) -> Option<&'a mut V
     items.iter_mut().find_map(|i| parent_list(&mut i.children, id))
 }
 
+/// A moved item is written as a new object: its texts must be fresh values, not ones hydrated
+/// at the old place (autosurgeon cannot re-insert those).
+fn detached(item: AgendaItem) -> AgendaItem {
+    AgendaItem {
+        minutes: Text::with_value(item.minutes.as_str()),
+        children: item.children.into_iter().map(detached).collect(),
+        ..item
+    }
+}
+
+fn detach_at(list: &mut [AgendaItem], i: usize) {
+    let placeholder = AgendaItem { id: String::new(), title: String::new(), minutes: Text::with_value(""), children: Vec::new() };
+    let item = std::mem::replace(&mut list[i], placeholder);
+    list[i] = detached(item);
+}
+
 fn move_item(agenda: &mut Vec<AgendaItem>, id: &str, how: Move) -> Result<(), ModelError> {
     let not_possible = |what: &str| ModelError::NotAllowed(format!("cannot move this agenda item {what}"));
     if how == Move::Outdent {
@@ -49,7 +65,7 @@ fn move_item(agenda: &mut Vec<AgendaItem>, id: &str, how: Move) -> Result<(), Mo
             if let Some(p) = pos {
                 let c = list[p].children.iter().position(|c| c.id == id)?;
                 let item = list[p].children.remove(c);
-                list.insert(p + 1, item);
+                list.insert(p + 1, detached(item));
                 return Some(());
             }
             list.iter_mut().find_map(|p| outdent(&mut p.children, id))
@@ -59,11 +75,19 @@ fn move_item(agenda: &mut Vec<AgendaItem>, id: &str, how: Move) -> Result<(), Mo
     let list = parent_list(agenda, id).ok_or_else(|| unknown_id("agenda item", id))?;
     let i = list.iter().position(|x| x.id == id).expect("parent_list found it");
     match how {
-        Move::Up if i > 0 => list.swap(i, i - 1),
-        Move::Down if i + 1 < list.len() => list.swap(i, i + 1),
+        Move::Up if i > 0 => {
+            list.swap(i, i - 1);
+            detach_at(list, i);
+            detach_at(list, i - 1);
+        }
+        Move::Down if i + 1 < list.len() => {
+            list.swap(i, i + 1);
+            detach_at(list, i);
+            detach_at(list, i + 1);
+        }
         Move::Indent if i > 0 => {
             let item = list.remove(i);
-            list[i - 1].children.push(item);
+            list[i - 1].children.push(detached(item));
         }
         Move::Up => return Err(not_possible("up: it is first")),
         Move::Down => return Err(not_possible("down: it is last")),

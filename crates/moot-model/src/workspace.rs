@@ -80,7 +80,7 @@ pub(crate) fn bounded(field: &'static str, value: &str, max: usize) -> Result<St
     Ok(value.to_owned())
 }
 
-fn unknown(kind: &'static str, id: &str) -> ModelError {
+pub(crate) fn unknown_id(kind: &'static str, id: &str) -> ModelError {
     ModelError::Unknown { kind, id: id.to_owned() }
 }
 
@@ -153,11 +153,6 @@ impl Workspace {
         Ok(autosurgeon::hydrate(&self.doc)?)
     }
 
-    pub(crate) fn new_id(&mut self) -> String {
-        let actor = self.doc.get_actor().to_bytes().to_vec();
-        self.ids.next(&actor)
-    }
-
     fn commit(&mut self, ctx: Ctx<'_>, message: &str) {
         let time = time::parse_instant("time", ctx.at).unwrap_or(0);
         self.doc.commit_with(CommitOptions::default().with_message(message.to_owned()).with_time(time));
@@ -211,7 +206,7 @@ impl Workspace {
 
     /// The automerge object id of a review document's text.
     pub(crate) fn text_obj(&self, document: &str) -> Result<ObjId, ModelError> {
-        let (_, list) = self.doc.get(ROOT, "documents")?.ok_or_else(|| unknown("document", document))?;
+        let (_, list) = self.doc.get(ROOT, "documents")?.ok_or_else(|| unknown_id("document", document))?;
         for i in 0..self.doc.length(&list) {
             let Some((_, item)) = self.doc.get(&list, i)? else { continue };
             let id = self.doc.get(&item, "id")?.and_then(|(v, _)| v.into_string().ok());
@@ -222,7 +217,7 @@ impl Workspace {
                 };
             }
         }
-        Err(unknown("document", document))
+        Err(unknown_id("document", document))
     }
 
     // ----- people and workspace -------------------------------------------------------------
@@ -274,7 +269,6 @@ impl IdSource<'_> {
 }
 
 pub(crate) fn require<'a, T>(items: &'a mut [T], id: &str, kind: &'static str, key: impl Fn(&T) -> &str) -> Result<&'a mut T, ModelError> {
-    items.iter_mut().find(|i| key(i) == id).ok_or_else(|| unknown(kind, id))
+    items.iter_mut().find(|i| key(i) == id).ok_or_else(|| unknown_id(kind, id))
 }
 
-pub(crate) use unknown as unknown_id;

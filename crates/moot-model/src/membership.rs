@@ -1,0 +1,299 @@
+//! Member proposals and their derived status.
+//!
+//! Status is never stored. Every peer computes it from the same recorded acts: proposals are
+//! taken in a fixed order (creation time, then id); a ratification counts the distinct
+//! endorsers and objectors who were members *at that point* — the roster plus individuals
+//! approved earlier in that order — so the result needs no fixed point and cannot cycle.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::{
+    ModelError, Workspace,
+    schema::*,
+    workspace::{Ctx, MAX_BODY, MAX_NAME, bounded, nonempty, require, unknown_id},
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Pending,
+    Approved,
+    Rejected,
+    Withdrawn,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Approved => "approved",
+            Status::Rejected => "rejected",
+            Status::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+/// A proposal with what follows from its acts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProposalView {
+    pub proposal: Proposal,
+    pub status: Status,
+    /// Endorsements that count (distinct members other than the candidate).
+    pub endorsements: usize,
+    pub objections: usize,
+    /// Endorsements the tier needs (0 for self-certification).
+    pub needed: u64,
+}
+
+/// The membership outcome of a whole workspace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Membership {
+    pub proposals: Vec<ProposalView>,
+    /// Person ids who are members: the roster and approved individuals.
+    pub members: BTreeSet<String>,
+}
+
+fn order(proposals: &mut [Proposal]) {
+    proposals.sort_by(|a, b| (a.created_at.as_str(), a.id.as_str()).cmp(&(b.created_at.as_str(), b.id.as_str())));
+}
+
+/// Derives every proposal's status from the document's tiers, roster and acts.
+pub fn derive(doc: &WorkspaceDoc) -> Membership {
+    let tiers: BTreeMap<&str, &Tier> = doc.tiers.iter().map(|t| (t.id.as_str(), t)).collect();
+    let mut members: BTreeSet<String> = doc.roster.iter().cloned().collect();
+    let mut proposals = doc.proposals.clone();
+    order(&mut proposals);
+    let mut views = Vec::with_capacity(proposals.len());
+    for proposal in proposals {
+        let candidate = proposal.candidate.person.as_deref();
+        let distinct = |kind: ActKind| -> BTreeSet<&str> {
+            proposal
+                .acts
+                .iter()
+                .filter(|a| a.kind == kind && members.contains(&a.by) && Some(a.by.as_str()) != candidate)
+                .map(|a| a.by.as_str())
+                .collect()
+        };
+        let (endorsers, objectors) = (distinct(ActKind::Endorse), distinct(ActKind::Object));
+        let (e, o) = (endorsers.len(), objectors.len());
+        let withdrawn = proposal
+            .acts
+            .iter()
+            .any(|a| a.kind == ActKind::Withdraw && (a.by == proposal.proposer || Some(a.by.as_str()) == candidate));
+        let (status, needed) = match tiers.get(proposal.tier.as_str()).map(|t| t.approval) {
+            _ if withdrawn => (Status::Withdrawn, 0),
+            // A tier deleted since: nobody can approve into it.
+            None => (Status::Pending, 0),
+            Some(Approval::SelfCertification) => {
+                let attested = proposal.acts.iter().any(|a| a.kind == ActKind::SelfCertify && is_applicant(&proposal, &a.by));
+                (if attested { Status::Approved } else { Status::Pending }, 0)
+            }
+            Some(Approval::Ratification { endorsements: n, objections }) => {
+                let n_usize = n as usize;
+                let status = match objections {
+                    ObjectionRule::Veto if o > 0 => Status::Rejected,
+                    ObjectionRule::Subtract if n > 0 && o >= n_usize && o > e => Status::Rejected,
+                    ObjectionRule::Subtract if e >= o + n_usize => Status::Approved,
+                    ObjectionRule::Veto | ObjectionRule::Record if e >= n_usize => Status::Approved,
+                    _ => Status::Pending,
+                };
+                (status, n)
+            }
+        };
+        if status == Status::Approved && proposal.candidate.kind == CandidateKind::Individual {
+            if let Some(person) = &proposal.candidate.person {
+                members.insert(person.clone());
+            }
+        }
+        views.push(ProposalView { proposal, status, endorsements: e, objections: o, needed });
+    }
+    Membership { proposals: views, members }
+}
+
+/// The applicant: the candidate themselves, or for an organisation (or a candidate who is not
+/// a person here) the proposer speaking for them.
+fn is_applicant(proposal: &Proposal, person: &str) -> bool {
+    match &proposal.candidate.person {
+        Some(candidate) => candidate == person,
+        None => proposal.proposer == person,
+    }
+}
+
+impl Workspace {
+    pub fn membership(&self) -> Result<Membership, ModelError> {
+        Ok(derive(&self.state()?))
+    }
+
+    pub fn proposal(&self, id: &str) -> Result<ProposalView, ModelError> {
+        self.membership()?
+            .proposals
+            .into_iter()
+            .find(|p| p.proposal.id == id)
+            .ok_or_else(|| unknown_id("proposal", id))
+    }
+
+    pub fn propose(&mut self, ctx: Ctx<'_>, candidate: Candidate, tier: &str, statement: &str) -> Result<String, ModelError> {
+        let name = nonempty("candidate name", &candidate.name, MAX_NAME)?;
+        let statement = bounded("statement", statement, MAX_BODY)?;
+        match (candidate.kind, candidate.size) {
+            (CandidateKind::Organisation, None | Some(0)) => {
+                return Err(ModelError::NotAllowed("an organisation needs its size (number of people)".into()));
+            }
+            (CandidateKind::Individual, Some(_)) => {
+                return Err(ModelError::NotAllowed("only organisations have a size".into()));
+            }
+            _ => {}
+        }
+        let tiers: Vec<Tier> = self.read("tiers")?;
+        if !tiers.iter().any(|t| t.id == tier) {
+            return Err(unknown_id("tier", tier));
+        }
+        if let Some(person) = &candidate.person {
+            let people: BTreeMap<String, Person> = self.read("people")?;
+            if !people.contains_key(person) {
+                return Err(unknown_id("person", person));
+            }
+        }
+        let candidate = Candidate { name, ..candidate };
+        self.edit(ctx, "propose member", "proposals", |proposals: &mut Vec<Proposal>, ids| {
+            let id = ids.next();
+            proposals.push(Proposal {
+                id: id.clone(),
+                candidate,
+                tier: tier.to_owned(),
+                proposer: ctx.person.to_owned(),
+                statement,
+                created_at: ctx.at.to_owned(),
+                acts: Vec::new(),
+            });
+            Ok(id)
+        })
+    }
+
+    pub fn endorse(&mut self, ctx: Ctx<'_>, proposal: &str, comment: &str) -> Result<String, ModelError> {
+        self.ratify_act(ctx, proposal, ActKind::Endorse, comment)
+    }
+
+    pub fn object(&mut self, ctx: Ctx<'_>, proposal: &str, comment: &str) -> Result<String, ModelError> {
+        if comment.trim().is_empty() {
+            return Err(ModelError::Empty { field: "reason for the objection" });
+        }
+        self.ratify_act(ctx, proposal, ActKind::Object, comment)
+    }
+
+    fn ratify_act(&mut self, ctx: Ctx<'_>, proposal: &str, kind: ActKind, comment: &str) -> Result<String, ModelError> {
+        let comment = bounded("comment", comment, MAX_BODY)?;
+        let verb = if kind == ActKind::Endorse { "endorse" } else { "object to" };
+        let view = self.open_proposal(proposal)?;
+        if !self.membership()?.members.contains(ctx.person) {
+            return Err(ModelError::NotAMember { person: self.person_name(ctx.person), act: verb });
+        }
+        if view.proposal.candidate.person.as_deref() == Some(ctx.person) {
+            return Err(ModelError::NotAllowed(format!("a candidate cannot {verb} their own proposal")));
+        }
+        if view.proposal.acts.iter().any(|a| a.by == ctx.person && matches!(a.kind, ActKind::Endorse | ActKind::Object)) {
+            let act = if view.proposal.acts.iter().any(|a| a.by == ctx.person && a.kind == ActKind::Endorse) { "endorsed" } else { "objected to" };
+            return Err(ModelError::AlreadyActed { person: self.person_name(ctx.person), act });
+        }
+        self.record(ctx, proposal, kind, comment)
+    }
+
+    /// The applicant's attestation, where the tier's policy is self-certification.
+    pub fn self_certify(&mut self, ctx: Ctx<'_>, proposal: &str, attestation: &str) -> Result<String, ModelError> {
+        let attestation = nonempty("attestation", attestation, MAX_BODY)?;
+        let view = self.open_proposal(proposal)?;
+        let tiers: Vec<Tier> = self.read("tiers")?;
+        let tier = tiers.iter().find(|t| t.id == view.proposal.tier).ok_or_else(|| unknown_id("tier", &view.proposal.tier))?;
+        if tier.approval != Approval::SelfCertification {
+            return Err(ModelError::NotAllowed(format!("the {} tier is approved by ratification, not self-certification", tier.name)));
+        }
+        if !is_applicant(&view.proposal, ctx.person) {
+            return Err(ModelError::NotAllowed("only the applicant can self-certify".into()));
+        }
+        if view.status == Status::Approved {
+            return Err(ModelError::AlreadyActed { person: self.person_name(ctx.person), act: "self-certified" });
+        }
+        self.record(ctx, proposal, ActKind::SelfCertify, attestation)
+    }
+
+    pub fn withdraw(&mut self, ctx: Ctx<'_>, proposal: &str, comment: &str) -> Result<String, ModelError> {
+        let view = self.open_proposal(proposal)?;
+        if ctx.person != view.proposal.proposer && view.proposal.candidate.person.as_deref() != Some(ctx.person) {
+            return Err(ModelError::NotAllowed("only the proposer or the candidate can withdraw a proposal".into()));
+        }
+        let comment = bounded("comment", comment, MAX_BODY)?;
+        self.record(ctx, proposal, ActKind::Withdraw, comment)
+    }
+
+    fn open_proposal(&self, proposal: &str) -> Result<ProposalView, ModelError> {
+        let view = self.proposal(proposal)?;
+        if view.status == Status::Withdrawn {
+            return Err(ModelError::NotAllowed("this proposal was withdrawn".into()));
+        }
+        Ok(view)
+    }
+
+    fn record(&mut self, ctx: Ctx<'_>, proposal: &str, kind: ActKind, comment: String) -> Result<String, ModelError> {
+        self.edit(ctx, "act on proposal", "proposals", |proposals: &mut Vec<Proposal>, ids| {
+            let p = require(proposals, proposal, "proposal", |p| &p.id)?;
+            let id = ids.next();
+            p.acts.push(Act { id: id.clone(), kind, by: ctx.person.to_owned(), at: ctx.at.to_owned(), comment });
+            Ok(id)
+        })
+    }
+
+    pub fn tiers(&self) -> Result<Vec<Tier>, ModelError> {
+        self.read("tiers")
+    }
+
+    pub fn add_tier(&mut self, ctx: Ctx<'_>, name: &str, approval: Approval) -> Result<String, ModelError> {
+        let name = nonempty("tier name", name, MAX_NAME)?;
+        check_approval(approval)?;
+        self.edit(ctx, "add tier", "tiers", |tiers: &mut Vec<Tier>, ids| {
+            let id = ids.next();
+            tiers.push(Tier { id: id.clone(), name, approval });
+            Ok(id)
+        })
+    }
+
+    pub fn set_tier_policy(&mut self, ctx: Ctx<'_>, tier: &str, approval: Approval) -> Result<(), ModelError> {
+        check_approval(approval)?;
+        self.edit(ctx, "change tier policy", "tiers", |tiers: &mut Vec<Tier>, _| {
+            require(tiers, tier, "tier", |t| &t.id)?.approval = approval;
+            Ok(())
+        })
+    }
+
+    pub fn rename_tier(&mut self, ctx: Ctx<'_>, tier: &str, name: &str) -> Result<(), ModelError> {
+        let name = nonempty("tier name", name, MAX_NAME)?;
+        self.edit(ctx, "rename tier", "tiers", |tiers: &mut Vec<Tier>, _| {
+            require(tiers, tier, "tier", |t| &t.id)?.name = name;
+            Ok(())
+        })
+    }
+
+    /// Adds a person to the standing roster (who may ratify from the start).
+    pub fn add_to_roster(&mut self, ctx: Ctx<'_>, person: &str) -> Result<(), ModelError> {
+        let people: BTreeMap<String, Person> = self.read("people")?;
+        if !people.contains_key(person) {
+            return Err(unknown_id("person", person));
+        }
+        self.edit(ctx, "add to roster", "roster", |roster: &mut Vec<String>, _| {
+            if !roster.iter().any(|p| p == person) {
+                roster.push(person.to_owned());
+            }
+            Ok(())
+        })
+    }
+}
+
+fn check_approval(approval: Approval) -> Result<(), ModelError> {
+    match approval {
+        Approval::Ratification { endorsements: 0, .. } => {
+            Err(ModelError::NotAllowed("ratification needs at least one endorsement".into()))
+        }
+        Approval::Ratification { endorsements, .. } if endorsements > 100 => {
+            Err(ModelError::NotAllowed("ratification needs at most 100 endorsements".into()))
+        }
+        _ => Ok(()),
+    }
+}

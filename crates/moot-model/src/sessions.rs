@@ -154,10 +154,35 @@ impl Workspace {
 
     pub fn set_invitation(&mut self, ctx: Ctx<'_>, session_id: &str, text: &str) -> Result<(), ModelError> {
         let text = bounded("invitation", text, MAX_BODY)?;
-        self.edit(ctx, "edit invitation", "sessions", |sessions: &mut Vec<WorkSession>, _| {
-            session(sessions, session_id)?.invitation.update(text);
-            Ok(())
-        })
+        let obj = self.session_obj(session_id)?;
+        self.change(ctx, "edit invitation", |ws| ws.update_text(&obj, "invitation", &text))
+    }
+
+    fn session_obj(&self, session_id: &str) -> Result<automerge::ObjId, ModelError> {
+        self.list_item(&automerge::ROOT, "sessions", session_id)?.ok_or_else(|| unknown_id("work session", session_id))
+    }
+
+    /// The object of an agenda item, searched through the nesting.
+    fn agenda_obj(&self, session_id: &str, item_id: &str) -> Result<automerge::ObjId, ModelError> {
+        use automerge::ReadDoc;
+        fn search(ws: &Workspace, parent: &automerge::ObjId, prop: &str, id: &str) -> Result<Option<automerge::ObjId>, ModelError> {
+            if let Some(found) = ws.list_item(parent, prop, id)? {
+                return Ok(Some(found));
+            }
+            let Some((automerge::Value::Object(automerge::ObjType::List), list)) = ws.doc().get(parent, prop)? else {
+                return Ok(None);
+            };
+            for i in 0..ws.doc().length(&list) {
+                if let Some((automerge::Value::Object(automerge::ObjType::Map), child)) = ws.doc().get(&list, i)? {
+                    if let Some(found) = search(ws, &child, "children", id)? {
+                        return Ok(Some(found));
+                    }
+                }
+            }
+            Ok(None)
+        }
+        let session = self.session_obj(session_id)?;
+        search(self, &session, "agenda", item_id)?.ok_or_else(|| unknown_id("agenda item", item_id))
     }
 
     /// Adds an agenda item at the end of the agenda, or as the last sub-point of `parent`.
@@ -188,11 +213,8 @@ impl Workspace {
     /// edits elsewhere in the minutes merge.
     pub fn set_minutes(&mut self, ctx: Ctx<'_>, session_id: &str, item_id: &str, minutes: &str) -> Result<(), ModelError> {
         let minutes = bounded("minutes", minutes, MAX_BODY * 5)?;
-        self.edit(ctx, "write minutes", "sessions", |sessions: &mut Vec<WorkSession>, _| {
-            let s = session(sessions, session_id)?;
-            find_item(&mut s.agenda, item_id).ok_or_else(|| unknown_id("agenda item", item_id))?.minutes.update(minutes);
-            Ok(())
-        })
+        let obj = self.agenda_obj(session_id, item_id)?;
+        self.change(ctx, "write minutes", |ws| ws.update_text(&obj, "minutes", &minutes))
     }
 
     pub fn move_agenda_item(&mut self, ctx: Ctx<'_>, session_id: &str, item_id: &str, how: Move) -> Result<(), ModelError> {

@@ -204,20 +204,42 @@ impl Workspace {
         Ok(hydrate_prop(&self.doc, ROOT, prop)?)
     }
 
-    /// The automerge object id of a review document's text.
-    pub(crate) fn text_obj(&self, document: &str) -> Result<ObjId, ModelError> {
-        let (_, list) = self.doc.get(ROOT, "documents")?.ok_or_else(|| unknown_id("document", document))?;
+    /// The object of the item with `id` in the list at `parent[prop]`.
+    pub(crate) fn list_item(&self, parent: &ObjId, prop: &str, id: &str) -> Result<Option<ObjId>, ModelError> {
+        let Some((automerge::Value::Object(ObjType::List), list)) = self.doc.get(parent, prop)? else {
+            return Ok(None);
+        };
         for i in 0..self.doc.length(&list) {
-            let Some((_, item)) = self.doc.get(&list, i)? else { continue };
-            let id = self.doc.get(&item, "id")?.and_then(|(v, _)| v.into_string().ok());
-            if id.as_deref() == Some(document) {
-                return match self.doc.get(&item, "text")? {
-                    Some((automerge::Value::Object(ObjType::Text), obj)) => Ok(obj),
-                    _ => Err(ModelError::NotAWorkspace(format!("document {document} has no text"))),
-                };
+            let Some((automerge::Value::Object(ObjType::Map), item)) = self.doc.get(&list, i)? else { continue };
+            if let Some((v, _)) = self.doc.get(&item, "id")? {
+                if v.as_str() == Some(id) {
+                    return Ok(Some(item));
+                }
             }
         }
-        Err(unknown_id("document", document))
+        Ok(None)
+    }
+
+    /// The automerge object id of a review document's text.
+    pub(crate) fn text_obj(&self, document: &str) -> Result<ObjId, ModelError> {
+        let item = self.list_item(&ROOT, "documents", document)?.ok_or_else(|| unknown_id("document", document))?;
+        match self.doc.get(&item, "text")? {
+            Some((automerge::Value::Object(ObjType::Text), obj)) => Ok(obj),
+            _ => Err(ModelError::NotAWorkspace(format!("document {document} has no text"))),
+        }
+    }
+
+    /// Sets `obj[prop]` (a Text) to `value`, writing only the difference so concurrent edits
+    /// elsewhere in the text merge. (autosurgeon 0.14's `Text::update` counts bytes where
+    /// automerge counts characters, so it cannot be used for non-ASCII text.)
+    pub(crate) fn update_text(&mut self, obj: &ObjId, prop: &str, value: &str) -> Result<(), ModelError> {
+        let text = match self.doc.get(obj, prop)? {
+            Some((automerge::Value::Object(ObjType::Text), text)) => text,
+            // Missing, or a plain string written by another client: make it Text.
+            _ => self.doc.put_object(obj, prop, ObjType::Text)?,
+        };
+        self.doc.update_text(&text, value)?;
+        Ok(())
     }
 
     // ----- people and workspace -------------------------------------------------------------

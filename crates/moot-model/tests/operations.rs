@@ -88,6 +88,13 @@ fn sessions_agenda_and_minutes() {
     assert_eq!(session.agenda[1].title, "Welcome!");
     assert_eq!(session.invitation.as_str(), "Join us, please");
     assert_eq!((session.start.as_str(), session.duration_minutes), ("2025-12-21T14:00:00Z", 60));
+    // Non-ASCII minutes and invitations, edited twice (a regression: byte vs char offsets).
+    ws.set_minutes(ada(), &s, &b1, "Décision — «direct» or representative? 🗳").unwrap();
+    ws.set_minutes(ada(), &s, &b1, "Décision — «direct» or representative? 🗳 Both.").unwrap();
+    ws.set_invitation(ada(), &s, "Réunion à 14:00 UTC — bienvenue").unwrap();
+    let session = &ws.sessions().unwrap()[0];
+    assert_eq!(session.agenda[0].children[0].minutes.as_str(), "Décision — «direct» or representative? 🗳 Both.");
+    assert_eq!(session.invitation.as_str(), "Réunion à 14:00 UTC — bienvenue");
     ws.remove_agenda_item(ada(), &s, &b1).unwrap();
     assert!(ws.sessions().unwrap()[0].agenda[0].children.is_empty());
 

@@ -1,0 +1,245 @@
+//! Property test: 3–5 peers apply random operations concurrently and sync in random order with
+//! automerge's sync protocol; all end with identical heads and identical state, nothing lost.
+//!
+//! 256 cases by default; `PROPTEST_CASES` and `PROPTEST_SEED` (a u64) override.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::collections::BTreeSet;
+
+use automerge::sync::{self, SyncDoc};
+use moot_model::{
+    Ctx, Placement, Workspace,
+    schema::{Approval, Candidate, CandidateKind},
+};
+use proptest::{
+    prelude::*,
+    test_runner::{Config, RngAlgorithm, TestRng, TestRunner},
+};
+
+const AT: &str = "2025-12-20T14:00:00Z";
+
+#[derive(Debug, Clone)]
+enum Op {
+    Comment { start: u16, len: u8, body: String },
+    Reply { thread: u8, body: String },
+    Resolve { thread: u8, resolved: bool },
+    Splice { pos: u16, delete: u8, insert: String },
+    AgendaItem { title: String },
+    Minutes { item: u8, text: String },
+    ActionPoint { text: String, done: bool },
+    Propose { name: String },
+    Endorse { proposal: u8 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let word = "[a-z]{1,8}";
+    prop_oneof![
+        (any::<u16>(), 1u8..20, word).prop_map(|(start, len, body)| Op::Comment { start, len, body }),
+        (any::<u8>(), word).prop_map(|(thread, body)| Op::Reply { thread, body }),
+        (any::<u8>(), any::<bool>()).prop_map(|(thread, resolved)| Op::Resolve { thread, resolved }),
+        (any::<u16>(), 0u8..6, "[a-z ]{0,6}").prop_map(|(pos, delete, insert)| Op::Splice { pos, delete, insert }),
+        word.prop_map(|title| Op::AgendaItem { title }),
+        (any::<u8>(), "[a-z ]{0,12}").prop_map(|(item, text)| Op::Minutes { item, text }),
+        (word, any::<bool>()).prop_map(|(text, done)| Op::ActionPoint { text, done }),
+        word.prop_map(|name| Op::Propose { name }),
+        any::<u8>().prop_map(|proposal| Op::Endorse { proposal }),
+    ]
+}
+
+struct Peer {
+    ws: Workspace,
+    person: String,
+    /// What this peer itself created, which must survive every merge.
+    made: BTreeSet<String>,
+}
+
+fn apply(peer: &mut Peer, op: &Op, draft: &str, session: &str, tier: &str) {
+    let ctx = Ctx::new(&peer.person, AT);
+    let ws = &mut peer.ws;
+    let made = match op {
+        Op::Comment { start, len, body } => {
+            let n = ws.document_text(draft).unwrap().chars().count();
+            if n < 2 {
+                return;
+            }
+            let s = *start as usize % (n - 1);
+            let e = (s + *len as usize).min(n);
+            Some(ws.add_comment(ctx, draft, s, e, body, &[]).unwrap())
+        }
+        Op::Reply { thread, body } => {
+            let threads = ws.threads(draft).unwrap();
+            (!threads.is_empty()).then(|| ws.reply(ctx, draft, &threads[*thread as usize % threads.len()].thread.id, body).unwrap())
+        }
+        Op::Resolve { thread, resolved } => {
+            let threads = ws.threads(draft).unwrap();
+            if !threads.is_empty() {
+                ws.set_resolved(ctx, draft, &threads[*thread as usize % threads.len()].thread.id, *resolved).unwrap();
+            }
+            None
+        }
+        Op::Splice { pos, delete, insert } => {
+            let n = ws.document_text(draft).unwrap().chars().count();
+            let p = *pos as usize % (n + 1);
+            let d = (*delete as usize).min(n - p);
+            ws.splice_text(ctx, draft, p, d, insert).unwrap();
+            None
+        }
+        Op::AgendaItem { title } => Some(ws.add_agenda_item(ctx, session, None, title).unwrap()),
+        Op::Minutes { item, text } => {
+            let items = &ws.sessions().unwrap()[0].agenda;
+            if !items.is_empty() {
+                let id = items[*item as usize % items.len()].id.clone();
+                ws.set_minutes(ctx, session, &id, text).unwrap();
+            }
+            None
+        }
+        Op::ActionPoint { text, done } => {
+            let id = ws.add_action_point(ctx, session, text, &[peer.person.clone()], Some("2026-01-17"), None).unwrap();
+            ws.set_action_done(ctx, session, &id, *done).unwrap();
+            Some(id)
+        }
+        Op::Propose { name } => {
+            let c = Candidate { kind: CandidateKind::Individual, name: name.clone(), size: None, person: None };
+            Some(ws.propose(ctx, c, tier, "").unwrap())
+        }
+        Op::Endorse { proposal } => {
+            let m = ws.membership().unwrap();
+            let open: Vec<_> = m
+                .proposals
+                .iter()
+                .filter(|p| !p.proposal.acts.iter().any(|a| a.by == peer.person))
+                .map(|p| p.proposal.id.clone())
+                .collect();
+            (!open.is_empty()).then(|| ws.endorse(ctx, &open[*proposal as usize % open.len()], "yes").unwrap())
+        }
+    };
+    peer.made.extend(made);
+}
+
+/// Runs automerge's sync protocol between two peers until neither has anything to send.
+fn sync_pair(a: &mut Workspace, b: &mut Workspace) {
+    let (mut sa, mut sb) = (sync::State::new(), sync::State::new());
+    for _ in 0..32 {
+        let ma = a.doc_mut().sync().generate_sync_message(&mut sa);
+        let mb = b.doc_mut().sync().generate_sync_message(&mut sb);
+        if ma.is_none() && mb.is_none() {
+            return;
+        }
+        // Round trip through the wire encoding, as peers do.
+        if let Some(m) = ma {
+            let m = sync::Message::decode(&m.encode()).unwrap();
+            b.doc_mut().sync().receive_sync_message(&mut sb, m).unwrap();
+        }
+        if let Some(m) = mb {
+            let m = sync::Message::decode(&m.encode()).unwrap();
+            a.doc_mut().sync().receive_sync_message(&mut sa, m).unwrap();
+        }
+    }
+    panic!("sync did not finish in 32 rounds");
+}
+
+fn all_ids(ws: &Workspace) -> BTreeSet<String> {
+    let json = ws.to_json().unwrap();
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let mut ids = BTreeSet::new();
+    fn walk(v: &serde_json::Value, ids: &mut BTreeSet<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::String(id)) = m.get("id") {
+                    ids.insert(id.clone());
+                }
+                m.values().for_each(|v| walk(v, ids));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|v| walk(v, ids)),
+            _ => {}
+        }
+    }
+    walk(&value, &mut ids);
+    ids
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+}
+
+fn runner() -> TestRunner {
+    let seed: u64 = std::env::var("PROPTEST_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x6d6f_6f74);
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    eprintln!("convergence: {} cases, PROPTEST_SEED={seed}", cases());
+    TestRunner::new_with_rng(Config { cases: cases(), failure_persistence: None, ..Config::default() }, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
+}
+
+#[test]
+fn peers_converge_after_random_concurrent_operations() {
+    let scenario = (
+        3usize..=5,
+        prop::collection::vec((any::<u8>(), op()), 1..24),
+        prop::collection::vec((any::<u8>(), any::<u8>()), 1..12),
+    );
+    runner()
+        .run(&scenario, |(n, ops, sync_order)| {
+            let founder = Ctx::new("p0", AT);
+            let mut base = Workspace::create(founder, "Prop", "P0", 1).unwrap();
+            let draft = base.documents().unwrap()[0].id.clone();
+            base.replace_text(founder, &draft, "The quick brown fox jumps over the lazy dog.").unwrap();
+            let session = base.add_session(founder, "S", AT, 60, "").unwrap();
+            let tier = base.add_tier(founder, "Ratified", Approval::Ratification { endorsements: 2, objections: moot_model::schema::ObjectionRule::Subtract }).unwrap();
+            for i in 1..n {
+                base.set_person_name(founder, &format!("p{i}"), &format!("P{i}")).unwrap();
+                base.add_to_roster(founder, &format!("p{i}")).unwrap();
+            }
+            let bytes = base.save();
+            let mut peers: Vec<Peer> = (0..n)
+                .map(|i| {
+                    let mut ws = Workspace::load(&bytes, 1000 + i as u64).unwrap();
+                    ws.doc_mut().set_actor(automerge::ActorId::from(vec![i as u8 + 1; 16]));
+                    Peer { ws, person: format!("p{i}"), made: BTreeSet::new() }
+                })
+                .collect();
+
+            // Interleave: operations on random peers, with random partial syncs in between.
+            let mut syncs = sync_order.iter().cycle();
+            for (k, (who, op)) in ops.iter().enumerate() {
+                apply(&mut peers[*who as usize % n], op, &draft, &session, &tier);
+                if k % 3 == 2 {
+                    let &(a, b) = syncs.next().unwrap();
+                    let (a, b) = (a as usize % n, b as usize % n);
+                    if a != b {
+                        let (x, y) = if a < b { (a, b) } else { (b, a) };
+                        let (left, right) = peers.split_at_mut(y);
+                        sync_pair(&mut left[x].ws, &mut right[0].ws);
+                    }
+                }
+            }
+            // Then everyone syncs: a chain forward, then backward, reaches everyone.
+            for i in (0..n - 1).chain((0..n - 1).rev()) {
+                let (left, right) = peers.split_at_mut(i + 1);
+                sync_pair(&mut left[i].ws, &mut right[0].ws);
+            }
+
+            let heads0 = peers[0].ws.heads();
+            let state0 = peers[0].ws.state().unwrap();
+            let membership0 = peers[0].ws.membership().unwrap();
+            let ids0 = all_ids(&peers[0].ws);
+            let text = peers[0].ws.document_text(&draft).unwrap();
+            for p in &mut peers {
+                prop_assert_eq!(p.ws.heads(), heads0.clone());
+                prop_assert_eq!(p.ws.state().unwrap(), state0.clone());
+                prop_assert_eq!(p.ws.membership().unwrap(), membership0.clone());
+                for id in &p.made {
+                    prop_assert!(ids0.contains(id), "{} lost {}", p.person, id);
+                }
+            }
+            for v in peers[0].ws.threads(&draft).unwrap() {
+                if let Placement::Anchored { start, end } = v.placement {
+                    prop_assert!(start < end && end <= text.chars().count());
+                }
+            }
+            // Save → load round trip equals the original.
+            let reloaded = Workspace::load(&peers[0].ws.save(), 9).unwrap();
+            prop_assert_eq!(reloaded.state().unwrap(), state0);
+            Ok(())
+        })
+        .unwrap();
+}

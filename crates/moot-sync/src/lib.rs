@@ -1,2 +1,21 @@
-//! The automerge-repo network protocol v1 for moot: CBOR messages and per-peer sync sessions,
-//! sans-IO (bytes in, bytes out).
+//! The automerge-repo network protocol v1 for moot: CBOR messages and document ids, sans-IO
+//! (bytes in, bytes out). The browser app, the relay's load generator and tests each drive it
+//! with their own I/O.
+//!
+//! ```
+//! use moot_sync::{DocumentId, Message};
+//!
+//! let doc = DocumentId::from_bytes([7; 16]);
+//! let url = doc.to_url();
+//! assert_eq!(DocumentId::from_url(&url).unwrap(), doc);
+//!
+//! let msg = Message::Sync { sender_id: "a".into(), target_id: "b".into(), document_id: doc, data: vec![1, 2, 3] };
+//! let frame = msg.encode();
+//! assert_eq!(Message::decode(&frame).unwrap(), msg);
+//! ```
+
+mod document_id;
+mod message;
+
+pub use document_id::{DocumentId, DocumentIdError};
+pub use message::{DecodeError, Message, PROTOCOL_VERSION, PeerMetadata};

@@ -1,0 +1,307 @@
+//! automerge-repo protocol v1 messages: one CBOR map per frame, string keys, byte strings.
+//!
+//! Decoding is strict about what it needs (types, required fields, non-empty `data`) and
+//! lenient about what it does not (unknown keys are skipped), so newer peers can add fields.
+
+use minicbor::{Decoder, Encoder, data::Type};
+
+use crate::DocumentId;
+
+pub const PROTOCOL_VERSION: &str = "1";
+
+/// What a peer says about itself in `join` and `peer`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeerMetadata {
+    pub storage_id: Option<String>,
+    pub is_ephemeral: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    Join { sender_id: String, peer_metadata: PeerMetadata, supported_protocol_versions: Vec<String> },
+    Peer { sender_id: String, target_id: String, peer_metadata: PeerMetadata, selected_protocol_version: String },
+    Leave { sender_id: String },
+    Error { sender_id: String, target_id: Option<String>, message: String },
+    /// The first sync message from a peer that does not have the document.
+    Request { sender_id: String, target_id: String, document_id: DocumentId, data: Vec<u8> },
+    Sync { sender_id: String, target_id: String, document_id: DocumentId, data: Vec<u8> },
+    DocUnavailable { sender_id: String, target_id: String, document_id: DocumentId },
+    /// Application payload (CBOR) not stored in the document: presence, cursors.
+    Ephemeral { sender_id: String, target_id: String, document_id: DocumentId, session_id: String, count: u64, data: Vec<u8> },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("malformed CBOR: {0}")]
+    Cbor(String),
+    #[error("a message must be a CBOR map")]
+    NotAMap,
+    #[error("message has no type")]
+    NoType,
+    #[error("unknown message type {0:?}")]
+    UnknownType(String),
+    #[error("{kind} message is missing {field}")]
+    Missing { kind: &'static str, field: &'static str },
+    #[error("{kind} message has an empty data field")]
+    EmptyData { kind: &'static str },
+    #[error("bad document id: {0}")]
+    DocumentId(#[from] crate::DocumentIdError),
+    #[error("{0} bytes after the message")]
+    TrailingBytes(usize),
+}
+
+impl From<minicbor::decode::Error> for DecodeError {
+    fn from(e: minicbor::decode::Error) -> Self {
+        DecodeError::Cbor(e.to_string())
+    }
+}
+
+impl Message {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Message::Join { .. } => "join",
+            Message::Peer { .. } => "peer",
+            Message::Leave { .. } => "leave",
+            Message::Error { .. } => "error",
+            Message::Request { .. } => "request",
+            Message::Sync { .. } => "sync",
+            Message::DocUnavailable { .. } => "doc-unavailable",
+            Message::Ephemeral { .. } => "ephemeral",
+        }
+    }
+
+    pub fn sender_id(&self) -> &str {
+        match self {
+            Message::Join { sender_id, .. }
+            | Message::Peer { sender_id, .. }
+            | Message::Leave { sender_id }
+            | Message::Error { sender_id, .. }
+            | Message::Request { sender_id, .. }
+            | Message::Sync { sender_id, .. }
+            | Message::DocUnavailable { sender_id, .. }
+            | Message::Ephemeral { sender_id, .. } => sender_id,
+        }
+    }
+
+    /// The CBOR frame for this message.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut e = Encoder::new(Vec::new());
+        self.write(&mut e).expect("writing to a Vec cannot fail");
+        e.into_writer()
+    }
+
+    fn write(&self, e: &mut Encoder<Vec<u8>>) -> Result<(), minicbor::encode::Error<std::convert::Infallible>> {
+        let metadata = |e: &mut Encoder<Vec<u8>>, m: &PeerMetadata| -> Result<(), minicbor::encode::Error<std::convert::Infallible>> {
+            e.map(u64::from(m.storage_id.is_some()) + u64::from(m.is_ephemeral.is_some()))?;
+            if let Some(s) = &m.storage_id {
+                e.str("storageId")?.str(s)?;
+            }
+            if let Some(b) = m.is_ephemeral {
+                e.str("isEphemeral")?.bool(b)?;
+            }
+            Ok(())
+        };
+        match self {
+            Message::Join { sender_id, peer_metadata, supported_protocol_versions } => {
+                e.map(4)?.str("type")?.str("join")?.str("senderId")?.str(sender_id)?.str("peerMetadata")?;
+                metadata(e, peer_metadata)?;
+                e.str("supportedProtocolVersions")?.array(supported_protocol_versions.len() as u64)?;
+                for v in supported_protocol_versions {
+                    e.str(v)?;
+                }
+            }
+            Message::Peer { sender_id, target_id, peer_metadata, selected_protocol_version } => {
+                e.map(5)?.str("type")?.str("peer")?.str("senderId")?.str(sender_id)?.str("targetId")?.str(target_id)?;
+                e.str("peerMetadata")?;
+                metadata(e, peer_metadata)?;
+                e.str("selectedProtocolVersion")?.str(selected_protocol_version)?;
+            }
+            Message::Leave { sender_id } => {
+                e.map(2)?.str("type")?.str("leave")?.str("senderId")?.str(sender_id)?;
+            }
+            Message::Error { sender_id, target_id, message } => {
+                e.map(3 + u64::from(target_id.is_some()))?.str("type")?.str("error")?.str("senderId")?.str(sender_id)?;
+                if let Some(t) = target_id {
+                    e.str("targetId")?.str(t)?;
+                }
+                e.str("message")?.str(message)?;
+            }
+            Message::Request { sender_id, target_id, document_id, data } | Message::Sync { sender_id, target_id, document_id, data } => {
+                e.map(5)?.str("type")?.str(self.kind())?.str("senderId")?.str(sender_id)?.str("targetId")?.str(target_id)?;
+                e.str("documentId")?.str(&document_id.to_string())?.str("data")?.bytes(data)?;
+            }
+            Message::DocUnavailable { sender_id, target_id, document_id } => {
+                e.map(4)?.str("type")?.str("doc-unavailable")?.str("senderId")?.str(sender_id)?.str("targetId")?.str(target_id)?;
+                e.str("documentId")?.str(&document_id.to_string())?;
+            }
+            Message::Ephemeral { sender_id, target_id, document_id, session_id, count, data } => {
+                e.map(7)?.str("type")?.str("ephemeral")?.str("senderId")?.str(sender_id)?.str("targetId")?.str(target_id)?;
+                e.str("documentId")?.str(&document_id.to_string())?.str("sessionId")?.str(session_id)?;
+                e.str("count")?.u64(*count)?.str("data")?.bytes(data)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Decodes one frame. Malformed input is an error, never a panic.
+    pub fn decode(frame: &[u8]) -> Result<Self, DecodeError> {
+        let mut d = Decoder::new(frame);
+        if d.datatype()? != Type::Map && d.datatype()? != Type::MapIndef {
+            return Err(DecodeError::NotAMap);
+        }
+        let len = d.map()?;
+        let mut f = Fields::default();
+        let mut read = 0u64;
+        loop {
+            match len {
+                Some(n) if read == n => break,
+                None if d.datatype()? == Type::Break => {
+                    d.skip()?;
+                    break;
+                }
+                _ => {}
+            }
+            read += 1;
+            if d.datatype()? != Type::String {
+                d.skip()?;
+                d.skip()?;
+                continue;
+            }
+            match d.str()? {
+                "type" => f.kind = Some(d.str()?.to_owned()),
+                "senderId" => f.sender_id = Some(d.str()?.to_owned()),
+                "targetId" => f.target_id = Some(d.str()?.to_owned()),
+                "documentId" => f.document_id = Some(d.str()?.to_owned()),
+                "sessionId" => f.session_id = Some(d.str()?.to_owned()),
+                "message" => f.message = Some(d.str()?.to_owned()),
+                "selectedProtocolVersion" => f.selected = Some(d.str()?.to_owned()),
+                "count" => f.count = Some(d.u64()?),
+                "data" => f.data = Some(d.bytes()?.to_vec()),
+                "peerMetadata" => f.metadata = Some(decode_metadata(&mut d)?),
+                "supportedProtocolVersions" => {
+                    let mut versions = Vec::new();
+                    let n = d.array()?;
+                    let mut i = 0;
+                    loop {
+                        match n {
+                            Some(n) if i == n => break,
+                            None if d.datatype()? == Type::Break => {
+                                d.skip()?;
+                                break;
+                            }
+                            _ => {}
+                        }
+                        versions.push(d.str()?.to_owned());
+                        i += 1;
+                    }
+                    f.versions = Some(versions);
+                }
+                _ => d.skip()?,
+            }
+        }
+        if d.position() != frame.len() {
+            return Err(DecodeError::TrailingBytes(frame.len() - d.position()));
+        }
+        f.into_message()
+    }
+}
+
+fn decode_metadata(d: &mut Decoder<'_>) -> Result<PeerMetadata, DecodeError> {
+    let mut m = PeerMetadata::default();
+    if d.datatype()? == Type::Null || d.datatype()? == Type::Undefined {
+        d.skip()?;
+        return Ok(m);
+    }
+    let len = d.map()?;
+    let mut read = 0u64;
+    loop {
+        match len {
+            Some(n) if read == n => break,
+            None if d.datatype()? == Type::Break => {
+                d.skip()?;
+                break;
+            }
+            _ => {}
+        }
+        read += 1;
+        if d.datatype()? != Type::String {
+            d.skip()?;
+            d.skip()?;
+            continue;
+        }
+        match d.str()? {
+            "storageId" if d.datatype()? == Type::String => m.storage_id = Some(d.str()?.to_owned()),
+            "isEphemeral" if d.datatype()? == Type::Bool => m.is_ephemeral = Some(d.bool()?),
+            _ => d.skip()?,
+        }
+    }
+    Ok(m)
+}
+
+#[derive(Default)]
+struct Fields {
+    kind: Option<String>,
+    sender_id: Option<String>,
+    target_id: Option<String>,
+    document_id: Option<String>,
+    session_id: Option<String>,
+    message: Option<String>,
+    selected: Option<String>,
+    count: Option<u64>,
+    data: Option<Vec<u8>>,
+    metadata: Option<PeerMetadata>,
+    versions: Option<Vec<String>>,
+}
+
+impl Fields {
+    fn into_message(self) -> Result<Message, DecodeError> {
+        let kind = self.kind.ok_or(DecodeError::NoType)?;
+        let kind_name: &'static str = match kind.as_str() {
+            "join" => "join",
+            "peer" => "peer",
+            "leave" => "leave",
+            "error" => "error",
+            "request" => "request",
+            "sync" => "sync",
+            "doc-unavailable" => "doc-unavailable",
+            "ephemeral" => "ephemeral",
+            _ => return Err(DecodeError::UnknownType(kind)),
+        };
+        let need = |v: Option<String>, field: &'static str| v.ok_or(DecodeError::Missing { kind: kind_name, field });
+        let sender_id = need(self.sender_id, "senderId")?;
+        let doc = |v: Option<String>| -> Result<DocumentId, DecodeError> {
+            Ok(DocumentId::parse(&v.ok_or(DecodeError::Missing { kind: kind_name, field: "documentId" })?)?)
+        };
+        let data = |v: Option<Vec<u8>>| match v {
+            None => Err(DecodeError::Missing { kind: kind_name, field: "data" }),
+            Some(d) if d.is_empty() => Err(DecodeError::EmptyData { kind: kind_name }),
+            Some(d) => Ok(d),
+        };
+        Ok(match kind_name {
+            "join" => Message::Join {
+                sender_id,
+                peer_metadata: self.metadata.unwrap_or_default(),
+                supported_protocol_versions: self.versions.ok_or(DecodeError::Missing { kind: kind_name, field: "supportedProtocolVersions" })?,
+            },
+            "peer" => Message::Peer {
+                sender_id,
+                target_id: need(self.target_id, "targetId")?,
+                peer_metadata: self.metadata.unwrap_or_default(),
+                selected_protocol_version: need(self.selected, "selectedProtocolVersion")?,
+            },
+            "leave" => Message::Leave { sender_id },
+            "error" => Message::Error { sender_id, target_id: self.target_id, message: self.message.unwrap_or_default() },
+            "request" => Message::Request { sender_id, target_id: need(self.target_id, "targetId")?, document_id: doc(self.document_id)?, data: data(self.data)? },
+            "sync" => Message::Sync { sender_id, target_id: need(self.target_id, "targetId")?, document_id: doc(self.document_id)?, data: data(self.data)? },
+            "doc-unavailable" => Message::DocUnavailable { sender_id, target_id: need(self.target_id, "targetId")?, document_id: doc(self.document_id)? },
+            _ => Message::Ephemeral {
+                sender_id,
+                target_id: need(self.target_id, "targetId")?,
+                document_id: doc(self.document_id)?,
+                session_id: need(self.session_id, "sessionId")?,
+                count: self.count.ok_or(DecodeError::Missing { kind: kind_name, field: "count" })?,
+                data: data(self.data)?,
+            },
+        })
+    }
+}

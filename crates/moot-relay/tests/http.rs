@@ -157,3 +157,36 @@ async fn unusable_data_folder_is_a_clear_error() {
     assert!(matches!(err, Error::DataDir { .. }), "{err:?}");
     assert!(err.to_string().starts_with("cannot use data folder"), "{err}");
 }
+
+#[tokio::test]
+async fn binary_prints_its_url_and_stops_cleanly_on_sigterm() {
+    use tokio::io::AsyncBufReadExt;
+    let root = temp_dir("binary");
+    dist_with_files(&root);
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_moot-relay"))
+        .args(["--listen", "127.0.0.1:0", "--dist"])
+        .arg(&root)
+        .env("MOOT_DATA", root.join("data"))
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(std::time::Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("the relay prints its URL within 20 s")
+        .unwrap()
+        .unwrap();
+    let url = line.strip_prefix("moot is running at http://").expect(&line).trim_end_matches('/');
+    let addr: SocketAddr = url.parse().unwrap();
+    assert_eq!(get(addr, "/healthz").await.body, b"ok");
+    assert!(root.join("data").is_dir(), "MOOT_DATA is honoured");
+
+    let status = std::process::Command::new("kill").args(["-TERM", &child.id().unwrap().to_string()]).status().unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait())
+        .await
+        .expect("the relay exits within 20 s of SIGTERM")
+        .unwrap();
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit}");
+}

@@ -30,6 +30,7 @@ fn large_workspace() -> Workspace {
         }
         ws.add_action_point(me, &id, "Follow up", &["p1".into()], Some("2026-01-17"), None).unwrap();
     }
+    eprintln!("  sessions: {:.1?}", started.elapsed());
     let draft = ws.documents().unwrap()[0].id.clone();
     let paragraph = "Members act with care and respect, and disagreements are settled in the open. ";
     let text: String = paragraph.chars().cycle().take(20_000).collect();
@@ -39,6 +40,7 @@ fn large_workspace() -> Workspace {
         let pos = (e * 7919) % (len - 1);
         if e % 2 == 0 { ws.splice_text(me, &draft, pos, 0, "x").unwrap() } else { ws.splice_text(me, &draft, pos, 1, "").unwrap() }
     }
+    eprintln!("  draft edits: {:.1?}", started.elapsed());
     for t in 0..200usize {
         let start = (t * 97) % 19_000;
         let thread = ws.add_comment(Ctx::new(&format!("p{}", t % 12 + 1), AT), &draft, start, start + 40, "A comment on this passage.", &[]).unwrap();
@@ -46,6 +48,7 @@ fn large_workspace() -> Workspace {
             ws.reply(Ctx::new(&format!("p{}", (t + r) % 12 + 1), AT), &draft, &thread, "A reply in the thread.").unwrap();
         }
     }
+    eprintln!("  threads: {:.1?}", started.elapsed());
     let tier = ws.add_tier(me, "Ratified", Approval::Ratification { endorsements: 8, objections: ObjectionRule::Subtract }).unwrap();
     for p in 0..50 {
         let c = Candidate { kind: CandidateKind::Organisation, name: format!("Org {p}"), size: Some(10), person: None };

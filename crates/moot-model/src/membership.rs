@@ -58,9 +58,12 @@ fn order(proposals: &mut [Proposal]) {
 
 /// Derives every proposal's status from the document's tiers, roster and acts.
 pub fn derive(doc: &WorkspaceDoc) -> Membership {
-    let tiers: BTreeMap<&str, &Tier> = doc.tiers.iter().map(|t| (t.id.as_str(), t)).collect();
-    let mut members: BTreeSet<String> = doc.roster.iter().cloned().collect();
-    let mut proposals = doc.proposals.clone();
+    derive_from(&doc.roster, &doc.tiers, doc.proposals.clone())
+}
+
+fn derive_from(roster: &[String], tiers: &[Tier], mut proposals: Vec<Proposal>) -> Membership {
+    let tiers: BTreeMap<&str, &Tier> = tiers.iter().map(|t| (t.id.as_str(), t)).collect();
+    let mut members: BTreeSet<String> = roster.iter().cloned().collect();
     order(&mut proposals);
     let mut views = Vec::with_capacity(proposals.len());
     for proposal in proposals {
@@ -119,8 +122,11 @@ fn is_applicant(proposal: &Proposal, person: &str) -> bool {
 }
 
 impl Workspace {
+    /// Reads only what status depends on (roster, tiers, proposals), not the whole document.
     pub fn membership(&self) -> Result<Membership, ModelError> {
-        Ok(derive(&self.state()?))
+        let roster: Vec<String> = self.read("roster")?;
+        let tiers: Vec<Tier> = self.read("tiers")?;
+        Ok(derive_from(&roster, &tiers, self.read("proposals")?))
     }
 
     pub fn proposal(&self, id: &str) -> Result<ProposalView, ModelError> {
@@ -183,8 +189,9 @@ impl Workspace {
     fn ratify_act(&mut self, ctx: Ctx<'_>, proposal: &str, kind: ActKind, comment: &str) -> Result<String, ModelError> {
         let comment = bounded("comment", comment, MAX_BODY)?;
         let verb = if kind == ActKind::Endorse { "endorse" } else { "object to" };
-        let view = self.open_proposal(proposal)?;
-        if !self.membership()?.members.contains(ctx.person) {
+        let membership = self.membership()?;
+        let view = open(&membership, proposal)?;
+        if !membership.members.contains(ctx.person) {
             return Err(ModelError::NotAMember { person: self.person_name(ctx.person), act: verb });
         }
         if view.proposal.candidate.person.as_deref() == Some(ctx.person) {
@@ -225,11 +232,7 @@ impl Workspace {
     }
 
     fn open_proposal(&self, proposal: &str) -> Result<ProposalView, ModelError> {
-        let view = self.proposal(proposal)?;
-        if view.status == Status::Withdrawn {
-            return Err(ModelError::NotAllowed("this proposal was withdrawn".into()));
-        }
-        Ok(view)
+        open(&self.membership()?, proposal).cloned()
     }
 
     fn record(&mut self, ctx: Ctx<'_>, proposal: &str, kind: ActKind, comment: String) -> Result<String, ModelError> {
@@ -284,6 +287,15 @@ impl Workspace {
             Ok(())
         })
     }
+}
+
+/// The proposal, unless it is unknown or withdrawn.
+fn open<'a>(membership: &'a Membership, proposal: &str) -> Result<&'a ProposalView, ModelError> {
+    let view = membership.proposals.iter().find(|p| p.proposal.id == proposal).ok_or_else(|| unknown_id("proposal", proposal))?;
+    if view.status == Status::Withdrawn {
+        return Err(ModelError::NotAllowed("this proposal was withdrawn".into()));
+    }
+    Ok(view)
 }
 
 fn check_approval(approval: Approval) -> Result<(), ModelError> {

@@ -17,7 +17,7 @@ use crate::{
     ModelError, Workspace,
     defaults::OPERATIONAL_QUESTION,
     schema::*,
-    workspace::{Ctx, MAX_BODY, MAX_DOCUMENT, MAX_NAME, nonempty, require, unknown_id},
+    workspace::{Ctx, MAX_BODY, MAX_DOCUMENT, MAX_NAME, nonempty, unknown_id},
 };
 
 const CONTEXT_CHARS: usize = 32;
@@ -80,14 +80,6 @@ fn find_quote(text: &[char], anchor: &Anchor) -> Option<(usize, usize)> {
         .filter(|&i| text[i..i + quote.len()] == quote[..])
         .max_by_key(|&i| (score(i), std::cmp::Reverse(i)))
         .map(|i| (i, i + quote.len()))
-}
-
-fn document<'a>(docs: &'a mut [ReviewDocument], id: &str) -> Result<&'a mut ReviewDocument, ModelError> {
-    require(docs, id, "document", |d| &d.id)
-}
-
-fn thread<'a>(doc: &'a mut ReviewDocument, id: &str) -> Result<&'a mut Thread, ModelError> {
-    require(&mut doc.threads, id, "comment thread", |t| &t.id)
 }
 
 impl Workspace {
@@ -154,11 +146,11 @@ impl Workspace {
             return Err(ModelError::RangeOutsideText { start, end, len: text.len() });
         }
         let anchor = self.make_anchor(&obj, &text, start, end)?;
-        self.edit(ctx, "comment", "documents", |docs: &mut Vec<ReviewDocument>, ids| {
-            let d = document_mut(docs, document)?;
+        let doc_obj = self.document_obj(document)?;
+        self.edit_at(ctx, "comment", &doc_obj, "threads", |threads: &mut Vec<Thread>, ids| {
             let id = ids.next();
             let comment = Comment { id: ids.next(), author: ctx.person.to_owned(), created_at: ctx.at.to_owned(), body };
-            d.threads.push(Thread {
+            threads.push(Thread {
                 id: id.clone(),
                 anchor,
                 comments: vec![comment],
@@ -187,42 +179,53 @@ impl Workspace {
         })
     }
 
+    fn document_obj(&self, document: &str) -> Result<ObjId, ModelError> {
+        self.list_item(&automerge::ROOT, "documents", document)?.ok_or_else(|| unknown_id("document", document))
+    }
+
+    fn thread_obj(&self, document: &str, thread_id: &str) -> Result<ObjId, ModelError> {
+        let doc = self.document_obj(document)?;
+        self.list_item(&doc, "threads", thread_id)?.ok_or_else(|| unknown_id("comment thread", thread_id))
+    }
+
     pub fn reply(&mut self, ctx: Ctx<'_>, document: &str, thread_id: &str, body: &str) -> Result<String, ModelError> {
         let body = nonempty("reply", body, MAX_BODY)?;
-        self.edit(ctx, "reply", "documents", |docs: &mut Vec<ReviewDocument>, ids| {
-            let t = thread(document_mut(docs, document)?, thread_id)?;
+        let obj = self.thread_obj(document, thread_id)?;
+        self.edit_at(ctx, "reply", &obj, "comments", |comments: &mut Vec<Comment>, ids| {
             let id = ids.next();
-            t.comments.push(Comment { id: id.clone(), author: ctx.person.to_owned(), created_at: ctx.at.to_owned(), body });
+            comments.push(Comment { id: id.clone(), author: ctx.person.to_owned(), created_at: ctx.at.to_owned(), body });
             Ok(id)
         })
     }
 
     pub fn set_resolved(&mut self, ctx: Ctx<'_>, document: &str, thread_id: &str, resolved: bool) -> Result<(), ModelError> {
-        self.edit(ctx, if resolved { "resolve thread" } else { "reopen thread" }, "documents", |docs: &mut Vec<ReviewDocument>, _| {
-            let t = thread(document_mut(docs, document)?, thread_id)?;
-            t.resolved = resolved;
-            t.resolved_by = resolved.then(|| ctx.person.to_owned());
-            t.resolved_at = resolved.then(|| ctx.at.to_owned());
+        let obj = self.thread_obj(document, thread_id)?;
+        self.change(ctx, if resolved { "resolve thread" } else { "reopen thread" }, |ws| {
+            let by = resolved.then(|| ctx.person.to_owned());
+            let at = resolved.then(|| ctx.at.to_owned());
+            autosurgeon::reconcile_prop(ws.doc_mut(), &obj, "resolved", resolved)?;
+            autosurgeon::reconcile_prop(ws.doc_mut(), &obj, "resolved_by", by)?;
+            autosurgeon::reconcile_prop(ws.doc_mut(), &obj, "resolved_at", at)?;
             Ok(())
         })
     }
 
     pub fn set_tags(&mut self, ctx: Ctx<'_>, document: &str, thread_id: &str, tags: &[String]) -> Result<(), ModelError> {
         let tags = clean_tags(tags)?;
-        self.edit(ctx, "tag thread", "documents", |docs: &mut Vec<ReviewDocument>, _| {
-            thread(document_mut(docs, document)?, thread_id)?.tags = tags;
+        let obj = self.thread_obj(document, thread_id)?;
+        self.edit_at(ctx, "tag thread", &obj, "tags", |current: &mut Vec<String>, _| {
+            *current = tags;
             Ok(())
         })
     }
 
     /// Every thread of a document with where its passage is now, in text order (orphans last).
     pub fn threads(&self, document: &str) -> Result<Vec<ThreadView>, ModelError> {
-        let docs = self.documents()?;
-        let doc = docs.into_iter().find(|d| d.id == document).ok_or_else(|| unknown_id("document", document))?;
+        let doc_obj = self.document_obj(document)?;
+        let threads: Vec<Thread> = autosurgeon::hydrate_prop(self.doc(), &doc_obj, "threads")?;
         let obj = self.text_obj(document)?;
         let text: Vec<char> = self.doc().text(&obj)?.chars().collect();
-        let mut views: Vec<ThreadView> = doc
-            .threads
+        let mut views: Vec<ThreadView> = threads
             .into_iter()
             .map(|thread| {
                 let placement = self.place(&obj, &text, &thread.anchor);
@@ -270,10 +273,6 @@ impl Workspace {
             .collect::<Result<_, _>>()?;
         Ok(self.doc().text_at(&obj, &heads)?)
     }
-}
-
-fn document_mut<'a>(docs: &'a mut [ReviewDocument], id: &str) -> Result<&'a mut ReviewDocument, ModelError> {
-    document(docs, id)
 }
 
 fn check_document_len(len: usize) -> Result<(), ModelError> {

@@ -200,6 +200,28 @@ impl Workspace {
         })
     }
 
+    /// Like [`Self::edit`], for property `prop` of any object: operations touch only the
+    /// part of the document they change (one thread, one session), not a whole collection.
+    pub(crate) fn edit_at<T, R>(
+        &mut self,
+        ctx: Ctx<'_>,
+        message: &str,
+        obj: &ObjId,
+        prop: &'static str,
+        f: impl FnOnce(&mut T, &mut IdSource<'_>) -> Result<R, ModelError>,
+    ) -> Result<R, ModelError>
+    where
+        T: Hydrate + Reconcile,
+    {
+        self.change(ctx, message, |ws| {
+            let mut value: T = hydrate_prop(&ws.doc, obj, prop)?;
+            let actor = ws.doc.get_actor().to_bytes().to_vec();
+            let r = f(&mut value, &mut IdSource { ids: &mut ws.ids, actor: &actor })?;
+            reconcile_prop(&mut ws.doc, obj, prop, &value)?;
+            Ok(r)
+        })
+    }
+
     pub(crate) fn read<T: Hydrate>(&self, prop: &'static str) -> Result<T, ModelError> {
         Ok(hydrate_prop(&self.doc, ROOT, prop)?)
     }

@@ -160,9 +160,9 @@ impl Workspace {
             }
         }
         let candidate = Candidate { name, ..candidate };
-        self.edit(ctx, "propose member", "proposals", |proposals: &mut Vec<Proposal>, ids| {
-            let id = ids.next();
-            proposals.push(Proposal {
+        self.change(ctx, "propose member", |ws| {
+            let id = ws.next_id();
+            let proposal = Proposal {
                 id: id.clone(),
                 candidate,
                 tier: tier.to_owned(),
@@ -170,7 +170,8 @@ impl Workspace {
                 statement,
                 created_at: ctx.at.to_owned(),
                 acts: Vec::new(),
-            });
+            };
+            ws.append(&automerge::ROOT, "proposals", &proposal)?;
             Ok(id)
         })
     }
@@ -236,10 +237,10 @@ impl Workspace {
     }
 
     fn record(&mut self, ctx: Ctx<'_>, proposal: &str, kind: ActKind, comment: String) -> Result<String, ModelError> {
-        self.edit(ctx, "act on proposal", "proposals", |proposals: &mut Vec<Proposal>, ids| {
-            let p = require(proposals, proposal, "proposal", |p| &p.id)?;
-            let id = ids.next();
-            p.acts.push(Act { id: id.clone(), kind, by: ctx.person.to_owned(), at: ctx.at.to_owned(), comment });
+        let obj = self.list_item(&automerge::ROOT, "proposals", proposal)?.ok_or_else(|| unknown_id("proposal", proposal))?;
+        self.change(ctx, "act on proposal", |ws| {
+            let id = ws.next_id();
+            ws.append(&obj, "acts", &Act { id: id.clone(), kind, by: ctx.person.to_owned(), at: ctx.at.to_owned(), comment })?;
             Ok(id)
         })
     }

@@ -147,18 +147,12 @@ impl Workspace {
         }
         let anchor = self.make_anchor(&obj, &text, start, end)?;
         let doc_obj = self.document_obj(document)?;
-        self.edit_at(ctx, "comment", &doc_obj, "threads", |threads: &mut Vec<Thread>, ids| {
-            let id = ids.next();
-            let comment = Comment { id: ids.next(), author: ctx.person.to_owned(), created_at: ctx.at.to_owned(), body };
-            threads.push(Thread {
-                id: id.clone(),
-                anchor,
-                comments: vec![comment],
-                tags,
-                resolved: false,
-                resolved_by: None,
-                resolved_at: None,
-            });
+        self.change(ctx, "comment", |ws| {
+            let id = ws.next_id();
+            let comment = Comment { id: ws.next_id(), author: ctx.person.to_owned(), created_at: ctx.at.to_owned(), body };
+            let thread =
+                Thread { id: id.clone(), anchor, comments: vec![comment], tags, resolved: false, resolved_by: None, resolved_at: None };
+            ws.append(&doc_obj, "threads", &thread)?;
             Ok(id)
         })
     }
@@ -191,9 +185,9 @@ impl Workspace {
     pub fn reply(&mut self, ctx: Ctx<'_>, document: &str, thread_id: &str, body: &str) -> Result<String, ModelError> {
         let body = nonempty("reply", body, MAX_BODY)?;
         let obj = self.thread_obj(document, thread_id)?;
-        self.edit_at(ctx, "reply", &obj, "comments", |comments: &mut Vec<Comment>, ids| {
-            let id = ids.next();
-            comments.push(Comment { id: id.clone(), author: ctx.person.to_owned(), created_at: ctx.at.to_owned(), body });
+        self.change(ctx, "reply", |ws| {
+            let id = ws.next_id();
+            ws.append(&obj, "comments", &Comment { id: id.clone(), author: ctx.person.to_owned(), created_at: ctx.at.to_owned(), body })?;
             Ok(id)
         })
     }

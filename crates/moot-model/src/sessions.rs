@@ -124,9 +124,9 @@ impl Workspace {
         if duration_minutes == 0 || duration_minutes > 24 * 60 {
             return Err(ModelError::NotAllowed("a session lasts between 1 minute and 24 hours".into()));
         }
-        self.edit(ctx, "add work session", "sessions", |sessions: &mut Vec<WorkSession>, ids| {
-            let id = ids.next();
-            sessions.push(WorkSession {
+        self.change(ctx, "add work session", |ws| {
+            let id = ws.next_id();
+            let session = WorkSession {
                 id: id.clone(),
                 title,
                 start,
@@ -134,7 +134,8 @@ impl Workspace {
                 invitation: Text::with_value(invitation),
                 agenda: Vec::new(),
                 action_points: Vec::new(),
-            });
+            };
+            ws.append(&automerge::ROOT, "sessions", &session)?;
             Ok(id)
         })
     }
@@ -188,14 +189,13 @@ impl Workspace {
     /// Adds an agenda item at the end of the agenda, or as the last sub-point of `parent`.
     pub fn add_agenda_item(&mut self, ctx: Ctx<'_>, session_id: &str, parent: Option<&str>, title: &str) -> Result<String, ModelError> {
         let title = nonempty("agenda item", title, MAX_NAME * 5)?;
-        self.edit(ctx, "add agenda item", "sessions", |sessions: &mut Vec<WorkSession>, ids| {
-            let s = session(sessions, session_id)?;
-            let item = AgendaItem { id: ids.next(), title, minutes: Text::with_value(""), children: Vec::new() };
-            let id = item.id.clone();
-            match parent {
-                None => s.agenda.push(item),
-                Some(p) => find_item(&mut s.agenda, p).ok_or_else(|| unknown_id("agenda item", p))?.children.push(item),
-            }
+        let (obj, prop) = match parent {
+            None => (self.session_obj(session_id)?, "agenda"),
+            Some(p) => (self.agenda_obj(session_id, p)?, "children"),
+        };
+        self.change(ctx, "add agenda item", |ws| {
+            let id = ws.next_id();
+            ws.append(&obj, prop, &AgendaItem { id: id.clone(), title, minutes: Text::with_value(""), children: Vec::new() })?;
             Ok(id)
         })
     }
@@ -246,13 +246,13 @@ impl Workspace {
         if let Some(due) = due {
             time::parse_date("due date", due)?;
         }
-        self.edit(ctx, "add action point", "sessions", |sessions: &mut Vec<WorkSession>, ids| {
-            let s = session(sessions, session_id)?;
-            if let Some(item) = agenda_item {
-                find_item(&mut s.agenda, item).ok_or_else(|| unknown_id("agenda item", item))?;
-            }
-            let id = ids.next();
-            s.action_points.push(ActionPoint {
+        let obj = self.session_obj(session_id)?;
+        if let Some(item) = agenda_item {
+            self.agenda_obj(session_id, item)?;
+        }
+        self.change(ctx, "add action point", |ws| {
+            let id = ws.next_id();
+            ws.append(&obj, "action_points", &ActionPoint {
                 id: id.clone(),
                 text,
                 owners,
@@ -261,7 +261,7 @@ impl Workspace {
                 agenda_item: agenda_item.map(str::to_owned),
                 created_by: ctx.person.to_owned(),
                 created_at: ctx.at.to_owned(),
-            });
+            })?;
             Ok(id)
         })
     }

@@ -222,6 +222,25 @@ impl Workspace {
         })
     }
 
+    /// A fresh id, inside or outside an edit.
+    pub(crate) fn next_id(&mut self) -> String {
+        let actor = self.doc.get_actor().to_bytes().to_vec();
+        self.ids.next(&actor)
+    }
+
+    /// Appends `value` to the list `obj[prop]` — without reading the list, so adding the
+    /// 1000th comment costs what adding the first did. Call inside [`Self::change`].
+    pub(crate) fn append<T: Reconcile>(&mut self, obj: &ObjId, prop: &str, value: &T) -> Result<(), ModelError> {
+        let list = match self.doc.get(obj, prop)? {
+            Some((automerge::Value::Object(ObjType::List), list)) => list,
+            // Only documents from other clients can lack a list the schema always creates.
+            _ => self.doc.put_object(obj, prop, ObjType::List)?,
+        };
+        let len = self.doc.length(&list);
+        autosurgeon::reconcile_insert(&mut self.doc, list, len, value)?;
+        Ok(())
+    }
+
     pub(crate) fn read<T: Hydrate>(&self, prop: &'static str) -> Result<T, ModelError> {
         Ok(hydrate_prop(&self.doc, ROOT, prop)?)
     }
@@ -231,11 +250,15 @@ impl Workspace {
         let Some((automerge::Value::Object(ObjType::List), list)) = self.doc.get(parent, prop)? else {
             return Ok(None);
         };
-        for i in 0..self.doc.length(&list) {
-            let Some((automerge::Value::Object(ObjType::Map), item)) = self.doc.get(&list, i)? else { continue };
-            if let Some((v, _)) = self.doc.get(&item, "id")? {
+        // One pass over the list (indexing each element separately would be quadratic).
+        for item in self.doc.list_range(&list, ..) {
+            if !matches!(item.value, automerge::ValueRef::Object(ObjType::Map)) {
+                continue;
+            }
+            let obj = item.id();
+            if let Some((v, _)) = self.doc.get(&obj, "id")? {
                 if v.as_str() == Some(id) {
-                    return Ok(Some(item));
+                    return Ok(Some(obj));
                 }
             }
         }

@@ -3,7 +3,7 @@
 use crate::{
     ModelError, Workspace,
     schema::*,
-    workspace::{Ctx, MAX_BODY, MAX_NAME, bounded, nonempty, require},
+    workspace::{Ctx, MAX_BODY, MAX_NAME, bounded, nonempty, unknown_id},
 };
 
 impl Workspace {
@@ -23,28 +23,22 @@ impl Workspace {
 
     pub fn add_workstream_item(&mut self, ctx: Ctx<'_>, workstream: &str, kind: ItemKind, text: &str) -> Result<String, ModelError> {
         let text = nonempty("item", text, MAX_BODY)?;
-        self.edit(ctx, "add workstream item", "workstreams", |streams: &mut Vec<Workstream>, ids| {
-            let ws = require(streams, workstream, "workstream", |w| &w.id)?;
-            let id = ids.next();
-            ws.items.push(WorkstreamItem {
-                id: id.clone(),
-                kind,
-                text,
-                author: ctx.person.to_owned(),
-                created_at: ctx.at.to_owned(),
-                comments: Vec::new(),
-            });
+        let obj = self.list_item(&automerge::ROOT, "workstreams", workstream)?.ok_or_else(|| unknown_id("workstream", workstream))?;
+        self.change(ctx, "add workstream item", |ws| {
+            let id = ws.next_id();
+            let item = WorkstreamItem { id: id.clone(), kind, text, author: ctx.person.to_owned(), created_at: ctx.at.to_owned(), comments: Vec::new() };
+            ws.append(&obj, "items", &item)?;
             Ok(id)
         })
     }
 
     pub fn comment_workstream_item(&mut self, ctx: Ctx<'_>, workstream: &str, item: &str, body: &str) -> Result<String, ModelError> {
         let body = nonempty("comment", body, MAX_BODY)?;
-        self.edit(ctx, "comment on workstream item", "workstreams", |streams: &mut Vec<Workstream>, ids| {
-            let ws = require(streams, workstream, "workstream", |w| &w.id)?;
-            let it = require(&mut ws.items, item, "workstream item", |i| &i.id)?;
-            let id = ids.next();
-            it.comments.push(Comment { id: id.clone(), author: ctx.person.to_owned(), created_at: ctx.at.to_owned(), body });
+        let stream = self.list_item(&automerge::ROOT, "workstreams", workstream)?.ok_or_else(|| unknown_id("workstream", workstream))?;
+        let obj = self.list_item(&stream, "items", item)?.ok_or_else(|| unknown_id("workstream item", item))?;
+        self.change(ctx, "comment on workstream item", |ws| {
+            let id = ws.next_id();
+            ws.append(&obj, "comments", &Comment { id: id.clone(), author: ctx.person.to_owned(), created_at: ctx.at.to_owned(), body })?;
             Ok(id)
         })
     }

@@ -68,11 +68,7 @@ impl Harness {
             dist.display()
         );
         let scratch = scratch("harness");
-        let config = moot_relay::Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            data: scratch.join("relay-data"),
-            dist,
-        };
+        let config = moot_relay::Config::local(dist, scratch.join("relay-data"));
         let relay = moot_relay::Relay::start(config).await.expect("relay starts");
         let relay_addr = relay.local_addr();
         let (stop, stopped) = oneshot::channel::<()>();

@@ -67,8 +67,14 @@ fn paper_trace() -> Vec<(usize, usize, String)> {
     flate2::read::GzDecoder::new(std::fs::File::open(path).expect("../shared/bench/automerge-paper-edits.json.gz"))
         .read_to_string(&mut json)
         .unwrap();
-    let edits: Vec<(usize, usize, String)> = serde_json::from_str(&json).unwrap();
-    edits
+    // Each edit is [position, deleted, inserted text]; deletions omit the text.
+    let raw: Vec<Vec<serde_json::Value>> = serde_json::from_str(&json).unwrap();
+    raw.into_iter()
+        .map(|e| {
+            let n = |i: usize| e[i].as_u64().expect("position and count are numbers") as usize;
+            (n(0), n(1), e.get(2).and_then(|t| t.as_str()).unwrap_or("").to_owned())
+        })
+        .collect()
 }
 
 fn benches(c: &mut Criterion) {

@@ -15,4 +15,23 @@ pub struct Config {
     /// Folder holding the built app (index.html, wasm, js, css).
     #[arg(long, env = "MOOT_DIST", default_value = "target/dist")]
     pub dist: PathBuf,
+    /// Largest WebSocket message accepted on /sync, in bytes; larger ones close that connection.
+    #[arg(long, env = "MOOT_MAX_FRAME_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_frame_bytes: usize,
+    /// Most simultaneous /sync connections; more are refused with 503.
+    #[arg(long, env = "MOOT_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+}
+
+impl Config {
+    /// Loopback, the given folders, default limits: for tests and embedding.
+    pub fn local(dist: PathBuf, data: PathBuf) -> Self {
+        Self {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            data,
+            dist,
+            max_frame_bytes: 64 * 1024 * 1024,
+            max_connections: 1024,
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! moot's optional relay: one binary that serves the built app and, at `/sync`, the
-//! automerge-repo endpoint.
+//! automerge-repo endpoint (samod, documents stored under `--data`), with `/healthz` and
+//! `/metrics` (JSON: connections, peers, documents).
 //!
 //! The relay never reads the workspace schema: to it a workspace is an opaque automerge
 //! document. It is the only part of moot that knows tokio and axum.
@@ -16,10 +17,11 @@
 
 mod config;
 mod static_files;
+mod sync;
 
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc};
 
-use axum::{Router, http::StatusCode, routing::get};
+use axum::{Router, routing::get};
 use tokio::net::TcpListener;
 
 pub use config::Config;
@@ -49,12 +51,15 @@ pub enum Error {
     NoIndex { path: PathBuf },
     #[error("server failed: {0}")]
     Serve(#[source] std::io::Error),
+    #[error("the sync engine stopped unexpectedly")]
+    SyncStopped,
 }
 
-/// Shared, read-only state of the HTTP handlers.
-#[derive(Debug)]
+/// Shared state of the HTTP handlers.
 pub(crate) struct AppState {
     pub(crate) dist: PathBuf,
+    pub(crate) data: PathBuf,
+    pub(crate) sync: sync::SyncState,
 }
 
 /// A relay bound to its socket, ready to serve.
@@ -62,6 +67,7 @@ pub struct Relay {
     listener: TcpListener,
     router: Router,
     local_addr: SocketAddr,
+    state: Arc<AppState>,
 }
 
 impl Relay {
@@ -76,9 +82,10 @@ impl Relay {
         let local_addr = listener
             .local_addr()
             .map_err(|source| Error::Listen { addr: config.listen, source })?;
-        let state = Arc::new(AppState { dist });
+        let sync = sync::start(&config.data, config.max_connections, config.max_frame_bytes).await?;
+        let state = Arc::new(AppState { dist, data: config.data.clone(), sync });
         tracing::info!(%local_addr, dist = %state.dist.display(), data = %config.data.display(), "relay started");
-        Ok(Self { listener, router: router(state), local_addr })
+        Ok(Self { listener, router: router(state.clone()), local_addr, state })
     }
 
     /// The address actually bound (useful with port 0).
@@ -86,12 +93,21 @@ impl Relay {
         self.local_addr
     }
 
-    /// Serves until `shutdown` resolves, then lets open requests finish.
+    /// Serves until `shutdown` resolves, then closes sync connections and waits for storage
+    /// writes to finish, so nothing acknowledged is lost.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), Error> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(Error::Serve)?;
+        let (stop_sync, sync_stopped) = tokio::sync::oneshot::channel::<()>();
+        let state = self.state.clone();
+        let shutdown = async move {
+            shutdown.await;
+            // WebSocket connections never end by themselves: close them so serving can stop.
+            state.sync.acceptor.close();
+            let _ = stop_sync.send(());
+        };
+        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        let _ = sync_stopped.await;
+        self.state.sync.repo.stop().await;
+        served.map_err(Error::Serve)?;
         tracing::info!("relay stopped");
         Ok(())
     }
@@ -100,14 +116,10 @@ impl Relay {
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/sync", get(sync_reserved))
+        .route("/sync", get(sync::upgrade))
+        .route("/metrics", get(sync::stats))
         .fallback(get(static_files::serve))
         .with_state(state)
-}
-
-/// `/sync` belongs to the automerge-repo WebSocket endpoint; until it exists say so plainly.
-async fn sync_reserved() -> (StatusCode, &'static str) {
-    (StatusCode::NOT_IMPLEMENTED, "the sync endpoint is not available in this relay yet\n")
 }
 
 async fn check_dist(path: &std::path::Path) -> Result<PathBuf, Error> {

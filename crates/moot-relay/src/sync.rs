@@ -1,0 +1,106 @@
+//! `/sync`: the automerge-repo WebSocket endpoint, served by samod with filesystem storage.
+//!
+//! The relay never announces documents: a peer gets a workspace only by asking for its id.
+//! Limits: a maximum message size (a larger message closes that connection only) and a
+//! maximum number of connections (more are refused with 503 before the upgrade).
+
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
+
+use axum::{
+    extract::{State, WebSocketUpgrade},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+
+use crate::AppState;
+
+pub(crate) struct SyncState {
+    pub(crate) repo: samod::Repo,
+    pub(crate) acceptor: samod::AcceptorHandle,
+    pub(crate) open: AtomicUsize,
+    pub(crate) max_connections: usize,
+    pub(crate) max_frame_bytes: usize,
+}
+
+pub(crate) async fn start(data: &std::path::Path, max_connections: usize, max_frame_bytes: usize) -> Result<SyncState, crate::Error> {
+    let repo = samod::Repo::build_tokio()
+        .with_storage(samod::storage::TokioFilesystemStorage::new(data.join("documents")))
+        .with_share_policy(samod::ShareConfig::read_write().with_announce(false))
+        .load()
+        .await;
+    let url = samod::Url::parse("ws://moot-relay/sync").expect("static URL");
+    let acceptor = repo.make_acceptor(url).map_err(|_| crate::Error::SyncStopped)?;
+    Ok(SyncState { repo, acceptor, open: AtomicUsize::new(0), max_connections, max_frame_bytes })
+}
+
+/// Decrements the open-connection count when a connection ends, however it ends.
+struct Slot(Arc<AppState>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.sync.open.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+pub(crate) async fn upgrade(State(state): State<Arc<AppState>>, ws: WebSocketUpgrade) -> Response {
+    let sync = &state.sync;
+    if sync.open.fetch_add(1, Ordering::SeqCst) >= sync.max_connections {
+        sync.open.fetch_sub(1, Ordering::SeqCst);
+        tracing::warn!(max = sync.max_connections, "refusing /sync connection: too many connections");
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections, try again later\n").into_response();
+    }
+    let slot = Slot(state.clone());
+    let max = sync.max_frame_bytes;
+    ws.max_message_size(max)
+        .max_frame_size(max)
+        .on_failed_upgrade(|err| tracing::warn!(%err, "websocket upgrade failed"))
+        .on_upgrade(move |socket| async move {
+            let state = slot.0.clone();
+            let connection = match state.sync.acceptor.accept_axum(socket, None) {
+                Ok(c) => c,
+                Err(_) => {
+                    tracing::warn!("sync repo stopped; dropping connection");
+                    return;
+                }
+            };
+            let mut events = connection.events();
+            match connection.handshake_complete().await {
+                Ok(peer) => {
+                    tracing::info!(peer = %peer.peer_id, open = state.sync.open.load(Ordering::SeqCst), "sync peer joined");
+                    while let Some(event) = futures::StreamExt::next(&mut events).await {
+                        if let samod::AcceptorEvent::ClientDisconnected { reason, .. } = event {
+                            tracing::info!(peer = %peer.peer_id, ?reason, "sync peer left");
+                            break;
+                        }
+                    }
+                }
+                Err(reason) => tracing::info!(?reason, "sync connection ended before its handshake"),
+            }
+            drop(slot);
+        })
+}
+
+/// Documents stored under the data folder (automerge-repo's layout: `xx/rest-of-id/...`).
+pub(crate) fn count_documents(root: &std::path::Path) -> usize {
+    let Ok(prefixes) = std::fs::read_dir(root) else { return 0 };
+    prefixes
+        .flatten()
+        .filter(|p| p.path().is_dir())
+        .map(|p| std::fs::read_dir(p.path()).map(|d| d.flatten().filter(|e| e.path().is_dir()).count()).unwrap_or(0))
+        .sum()
+}
+
+pub(crate) async fn stats(State(state): State<Arc<AppState>>) -> Response {
+    let data = state.data.join("documents");
+    let documents = tokio::task::spawn_blocking(move || count_documents(&data)).await.unwrap_or(0);
+    let body = format!(
+        "{{\"connections\":{},\"peers\":{},\"documents\":{}}}\n",
+        state.sync.open.load(Ordering::SeqCst),
+        state.sync.acceptor.connection_count(),
+        documents
+    );
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+}

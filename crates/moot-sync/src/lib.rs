@@ -14,8 +14,10 @@
 //! assert_eq!(Message::decode(&frame).unwrap(), msg);
 //! ```
 
+mod connection;
 mod document_id;
 mod message;
 
+pub use connection::{Connection, Documents, Event, Output, Remote, SyncError};
 pub use document_id::{DocumentId, DocumentIdError};
 pub use message::{DecodeError, Message, PROTOCOL_VERSION, PeerMetadata};

@@ -89,6 +89,8 @@ struct DocSync {
     state: sync::State,
     /// We asked for it and it has not arrived (send `request`, not `sync`).
     requested: bool,
+    /// This side opens the exchange for it once connected (a restored state alone does not).
+    open_on_connect: bool,
 }
 
 /// One connection's protocol state.
@@ -149,13 +151,15 @@ impl Connection {
     /// Starts syncing `id` (or pushes local changes to it). Returns the frame to send, if any;
     /// before the handshake the document is remembered and synced once connected.
     pub fn sync_document(&mut self, id: DocumentId, doc: &mut AutoCommit) -> Vec<Vec<u8>> {
-        self.docs.entry(id).or_default();
+        self.docs.entry(id).or_default().open_on_connect = true;
         self.generate(id, doc).into_iter().collect()
     }
 
     /// Asks the remote for a document this peer does not have (`doc` is empty).
     pub fn request_document(&mut self, id: DocumentId, doc: &mut AutoCommit) -> Vec<Vec<u8>> {
-        self.docs.entry(id).or_default().requested = true;
+        let entry = self.docs.entry(id).or_default();
+        entry.requested = true;
+        entry.open_on_connect = true;
         self.generate(id, doc).into_iter().collect()
     }
 
@@ -183,6 +187,9 @@ impl Connection {
         let mut events = Vec::new();
         match message {
             Message::Join { sender_id, peer_metadata, supported_protocol_versions } => {
+                if self.remote.as_ref().is_some_and(|r| r.peer_id == sender_id) {
+                    return Ok((out, events)); // a repeated join: already answered
+                }
                 if self.side != Side::Acceptor || self.remote.is_some() {
                     return Err(SyncError::Protocol("unexpected join".into()));
                 }
@@ -201,6 +208,9 @@ impl Connection {
                 self.connected(Remote { peer_id: sender_id, metadata: peer_metadata }, documents, &mut out, &mut events);
             }
             Message::Peer { sender_id, peer_metadata, selected_protocol_version, .. } => {
+                if self.remote.as_ref().is_some_and(|r| r.peer_id == sender_id) {
+                    return Ok((out, events)); // a repeated peer message: already connected
+                }
                 if self.side != Side::Dialer || self.remote.is_some() {
                     return Err(SyncError::Protocol("unexpected peer message".into()));
                 }
@@ -268,7 +278,7 @@ impl Connection {
     fn connected(&mut self, remote: Remote, documents: &mut impl Documents, out: &mut Vec<Vec<u8>>, events: &mut Vec<Event>) {
         events.push(Event::Connected(remote.clone()));
         self.remote = Some(remote);
-        let pending: Vec<DocumentId> = self.docs.keys().copied().collect();
+        let pending: Vec<DocumentId> = self.docs.iter().filter(|(_, d)| d.open_on_connect).map(|(id, _)| *id).collect();
         for id in pending {
             let requested = self.docs[&id].requested;
             let doc = match documents.get_mut(&id) {

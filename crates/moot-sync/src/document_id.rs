@@ -23,6 +23,11 @@ impl DocumentId {
         Self(bytes)
     }
 
+    /// For constants.
+    pub const fn from_bytes_const(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
     pub fn as_bytes(&self) -> &[u8; 16] {
         &self.0
     }

@@ -100,14 +100,16 @@ fn exec(mut cmd: Command) -> Result<()> {
 
 fn test() -> Result<()> {
     tools::ensure_all()?;
+    let interop = tools::ensure_interop()?;
     let dist = build_dist()?;
     let chromedriver = tools::CHROMEDRIVER;
 
-    println!("== native tests (unit, property, relay, browser end to end)");
+    println!("== native tests (unit, property, relay, sync, npm interop, browser end to end)");
     status(
         cargo()
             .args(["test", "--workspace"])
             .env("MOOT_DIST", &dist)
+            .env("MOOT_INTEROP_DIR", &interop)
             .env("CHROMEDRIVER", chromedriver)
             .env("MOOT_SCREENSHOTS", target_dir().join("screenshots")),
     )?;

@@ -99,6 +99,31 @@ fn ensure_wasm_opt() -> Result<()> {
     )
 }
 
+/// The pinned automerge-repo npm packages and the interop scripts, in target/interop.
+/// Reinstalled only when tests/interop/package.json changes.
+pub fn ensure_interop() -> Result<PathBuf> {
+    let src = root().join("tests/interop");
+    let dir = target_dir().join("interop");
+    std::fs::create_dir_all(&dir)?;
+    let manifest = std::fs::read(src.join("package.json")).context("tests/interop/package.json")?;
+    let installed = std::fs::read(dir.join("package.json")).ok();
+    if installed.as_deref() != Some(manifest.as_slice()) || !dir.join("node_modules/@automerge/automerge-repo").is_dir() {
+        println!("xtask: installing the automerge-repo npm packages for interop tests");
+        if !on_path("npm") {
+            apt_install(&["nodejs", "npm"])?;
+        }
+        std::fs::write(dir.join("package.json"), &manifest)?;
+        status(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--silent"]).current_dir(&dir))?;
+    }
+    for entry in std::fs::read_dir(&src)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "mjs") {
+            std::fs::copy(&path, dir.join(path.file_name().unwrap()))?;
+        }
+    }
+    Ok(dir)
+}
+
 fn ensure_browser() -> Result<()> {
     if std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists() {
         return Ok(());

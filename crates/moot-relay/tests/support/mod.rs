@@ -1,0 +1,169 @@
+//! Shared by the relay's integration tests: a relay on 127.0.0.1:0 and a native moot-sync
+//! client over a real WebSocket.
+#![allow(dead_code)] // each test file uses a different part
+
+use std::{collections::BTreeMap, net::SocketAddr, path::Path, time::Duration};
+
+use automerge::{AutoCommit, ReadDoc, ROOT, transaction::Transactable};
+use futures::{SinkExt, StreamExt};
+use moot_relay::{Config, Relay};
+use moot_sync::{Connection, DocumentId, Event, PeerMetadata};
+use tokio::{net::TcpStream, sync::oneshot};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message as Ws};
+
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+pub struct RunningRelay {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<Result<(), moot_relay::Error>>,
+}
+
+impl RunningRelay {
+    pub async fn start(root: &Path, tweak: impl FnOnce(&mut Config)) -> Self {
+        let dist = root.join("dist");
+        std::fs::create_dir_all(&dist).unwrap();
+        std::fs::write(dist.join("index.html"), "<!doctype html>").unwrap();
+        let mut config = Config::local(dist, root.join("data"));
+        tweak(&mut config);
+        let relay = Relay::start(config).await.unwrap();
+        let addr = relay.local_addr();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(relay.run_until(async {
+            let _ = stopped.await;
+        }));
+        Self { addr, stop: Some(stop), task }
+    }
+
+    /// Graceful stop: waits until storage is flushed.
+    pub async fn stop(mut self) {
+        self.stop.take().unwrap().send(()).unwrap();
+        tokio::time::timeout(DEADLINE, self.task).await.expect("relay stops in time").unwrap().unwrap();
+    }
+
+    pub async fn metrics(&self) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = TcpStream::connect(self.addr).await.unwrap();
+        s.write_all(format!("GET /metrics HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr).as_bytes()).await.unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    }
+}
+
+pub fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("moot-sync-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub struct Client {
+    pub ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    pub conn: Connection,
+    pub docs: BTreeMap<DocumentId, AutoCommit>,
+}
+
+impl Client {
+    pub async fn connect(addr: SocketAddr, name: &str) -> Self {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/sync")).await.expect("websocket connects");
+        let metadata = PeerMetadata { storage_id: Some(format!("storage-{name}")), is_ephemeral: Some(false) };
+        let (conn, join) = Connection::dial(name, metadata, &format!("session-{name}"));
+        let mut client = Self { ws, conn, docs: BTreeMap::new() };
+        client.send(vec![join]).await;
+        client.until(|_, e| matches!(e, Event::Connected(_))).await;
+        client
+    }
+
+    pub async fn send(&mut self, frames: Vec<Vec<u8>>) {
+        for f in frames {
+            self.ws.send(Ws::Binary(f.into())).await.unwrap();
+        }
+    }
+
+    /// Processes frames until an event satisfies `done`, within the deadline.
+    pub async fn until(&mut self, mut done: impl FnMut(&Self, &Event) -> bool) -> Event {
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let msg = tokio::time::timeout_at(deadline, self.ws.next()).await.expect("expected event within the deadline");
+            let Some(Ok(Ws::Binary(frame))) = msg else {
+                match msg {
+                    Some(Ok(_)) => continue,
+                    other => panic!("connection ended: {other:?}"),
+                }
+            };
+            let (out, events) = self.conn.receive(&frame, &mut self.docs).expect("valid frame from relay");
+            self.send(out).await;
+            if let Some(e) = events.into_iter().find(|e| done(self, e)) {
+                return e;
+            }
+        }
+    }
+
+    /// Sends local changes and keeps answering until the relay has all of them.
+    pub async fn publish(&mut self, id: DocumentId) {
+        let frames = self.conn.sync_document(id, self.docs.get_mut(&id).unwrap());
+        self.send(frames).await;
+        self.settle(id).await;
+    }
+
+    pub async fn settle(&mut self, id: DocumentId) {
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let heads = self.docs.get_mut(&id).unwrap().get_heads();
+            if self.conn.is_synced(&id, &heads) {
+                return;
+            }
+            let msg = tokio::time::timeout_at(deadline, self.ws.next()).await.expect("relay acknowledges within the deadline");
+            let Some(Ok(Ws::Binary(frame))) = msg else {
+                match msg {
+                    Some(Ok(_)) => continue,
+                    other => panic!("connection ended: {other:?}"),
+                }
+            };
+            let (out, _) = self.conn.receive(&frame, &mut self.docs).expect("valid frame from relay");
+            self.send(out).await;
+        }
+    }
+
+    pub async fn edit(&mut self, id: DocumentId, key: &str, value: &str) {
+        let doc = self.docs.get_mut(&id).unwrap();
+        doc.put(ROOT, key, value).unwrap();
+        doc.commit();
+        self.publish(id).await;
+    }
+
+    pub async fn fetch(&mut self, id: DocumentId) -> Event {
+        let mut empty = AutoCommit::new();
+        let frames = self.conn.request_document(id, &mut empty);
+        self.send(frames).await;
+        self.until(|_, e| matches!(e, Event::DocumentChanged(d) | Event::Unavailable(d) if *d == id)).await
+    }
+
+    pub fn value(&self, id: DocumentId, key: &str) -> Option<String> {
+        self.docs.get(&id)?.get(ROOT, key).ok()??.0.into_string().ok()
+    }
+
+    /// Waits until the document holds `key = value`.
+    pub async fn wait_for_value(&mut self, id: DocumentId, key: &str, value: &str) {
+        if self.value(id, key).as_deref() == Some(value) {
+            return;
+        }
+        let (k, v) = (key.to_owned(), value.to_owned());
+        self.until(move |c, e| matches!(e, Event::DocumentChanged(d) if *d == id) && c.value(id, &k).as_deref() == Some(v.as_str())).await;
+    }
+}
+
+pub fn new_doc(seed: u8) -> DocumentId {
+    DocumentId::from_bytes([seed; 16])
+}
+
+/// A first publish is acknowledged once the relay answers with its own sync message.
+pub async fn publish_new(client: &mut Client, id: DocumentId, title: &str) {
+    let mut doc = AutoCommit::new();
+    doc.put(ROOT, "title", title).unwrap();
+    doc.commit();
+    client.docs.insert(id, doc);
+    client.publish(id).await;
+}
+

@@ -1,0 +1,27 @@
+// A JS automerge-repo client reads a moot workspace: prints its name, first session's start,
+// agenda titles and action points as one JSON line.
+import { Repo } from "@automerge/automerge-repo";
+import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
+
+const [server, docUrl] = process.argv.slice(2);
+const deadline = Date.now() + 20_000;
+const remaining = () => Math.max(0, deadline - Date.now());
+const within = (promise, what) =>
+  Promise.race([promise, new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), remaining()))]);
+
+const repo = new Repo({ network: [new WebSocketClientAdapter(server)] });
+await within(repo.networkSubsystem.whenReady(), "connect");
+const handle = await within(repo.find(docUrl), "find the workspace");
+const doc = handle.doc();
+const text = (v) => (typeof v === "string" ? v : String(v));
+const session = doc.sessions[0];
+console.log(
+  JSON.stringify({
+    name: text(doc.name),
+    start: text(session.start),
+    agenda: session.agenda.map((item) => text(item.title)),
+    subpoints: session.agenda[1].children.map((item) => text(item.title)),
+    actions: session.action_points.map((a) => text(a.text)),
+  }),
+);
+process.exit(0);

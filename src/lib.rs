@@ -4,8 +4,10 @@
 //! per route, `components` shared pieces, `storage` the IndexedDB layer.
 
 mod app;
+mod browser;
 mod components;
 mod pages;
+pub mod state;
 pub mod storage;
 
 pub use app::App;

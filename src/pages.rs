@@ -3,3 +3,5 @@
 pub mod agenda;
 pub mod coc;
 pub mod members;
+pub mod start;
+pub mod workstreams;

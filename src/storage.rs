@@ -2,5 +2,7 @@
 //! data survives reloads and is readable by automerge-repo's own IndexedDB adapter.
 
 pub mod idb;
+mod repo;
 
 pub use idb::{ChunkStore, StorageError};
+pub use repo::{Chunk, DocStorage, Loaded};

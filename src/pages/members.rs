@@ -1,13 +1,179 @@
-//! Member proposals, tiers and the approval policy.
+//! Member proposals: propose, self-certify, endorse or object, withdraw; derived status and the
+//! full history of acts; tiers and their approval policy.
 
 use leptos::prelude::*;
+use moot_model::{
+    ProposalView, Status,
+    schema::{ActKind, Approval, Candidate, CandidateKind, ObjectionRule, Tier},
+};
+
+use crate::state::Session;
+
+fn policy_text(a: Approval) -> String {
+    match a {
+        Approval::SelfCertification => "self-certification".into(),
+        Approval::Ratification { endorsements, objections } => format!(
+            "ratification by {endorsements} member{}; objections {}",
+            if endorsements == 1 { "" } else { "s" },
+            match objections {
+                ObjectionRule::Veto => "veto",
+                ObjectionRule::Subtract => "cancel endorsements",
+                ObjectionRule::Record => "are recorded",
+            }
+        ),
+    }
+}
 
 #[component]
 pub fn MembersPage() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let tiers = move || session.read_ok(|ws| ws.tiers()).unwrap_or_default();
+    let proposals = move || session.read_ok(|ws| ws.membership()).map(|m| m.proposals).unwrap_or_default();
+
+    let kind = RwSignal::new("individual".to_owned());
+    let name = RwSignal::new(String::new());
+    let size = RwSignal::new(String::new());
+    let tier = RwSignal::new(String::new());
+    let statement = RwSignal::new(String::new());
+    let myself = RwSignal::new(false);
+    let propose = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let org = kind.get_untracked() == "organisation";
+        let me = session.me.get_untracked().map(|m| m.id);
+        let candidate = Candidate {
+            kind: if org { CandidateKind::Organisation } else { CandidateKind::Individual },
+            name: name.get_untracked(),
+            size: if org { size.get_untracked().trim().parse().ok() } else { None },
+            person: if !org && myself.get_untracked() { me } else { None },
+        };
+        let tier_id = { let t = tier.get_untracked(); if t.is_empty() { tiers().first().map(|t| t.id.clone()).unwrap_or_default() } else { t } };
+        if session.act(|ws, ctx| {
+            if candidate.person.is_some() {
+                ws.set_person_name(ctx, ctx.person, &candidate.name)?;
+            }
+            ws.propose(ctx, candidate.clone(), &tier_id, &statement.get_untracked())
+        }).is_ok() {
+            name.set(String::new());
+            statement.set(String::new());
+        }
+    };
+
     view! {
         <section aria-labelledby="members-title" data-testid="members-page">
             <h2 id="members-title">"Members"</h2>
-            <p class="muted">"Member proposals, endorsements and tiers will appear here."</p>
+            <h3>"Tiers and how members are approved"</h3>
+            <ul class="tiers" data-testid="tiers">
+                <For each=tiers key=|t: &Tier| (t.id.clone(), t.name.clone(), format!("{:?}", t.approval)) let:t>
+                    <TierRow tier=t />
+                </For>
+            </ul>
+            <h3>"Proposals"</h3>
+            <ul class="proposals" data-testid="proposals">
+                <For each=proposals key=|p: &ProposalView| format!("{p:?}") let:p>
+                    <ProposalCard view=p />
+                </For>
+            </ul>
+            <form class="card" on:submit=propose data-testid="propose-form">
+                <h3>"Propose a member"</h3>
+                <fieldset>
+                    <legend>"Candidate"</legend>
+                    <label><input type="radio" name="kind" value="individual" prop:checked=move || kind.get() == "individual" on:change=move |_| kind.set("individual".into()) />" Individual"</label>
+                    <label><input type="radio" name="kind" value="organisation" data-testid="kind-organisation" prop:checked=move || kind.get() == "organisation" on:change=move |_| kind.set("organisation".into()) />" Organisation"</label>
+                </fieldset>
+                <label for="cand-name">"Name"</label>
+                <input id="cand-name" data-testid="candidate-name" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+                <Show when=move || kind.get() == "organisation">
+                    <label for="cand-size">"Size (people)"</label>
+                    <input id="cand-size" type="number" min="1" data-testid="candidate-size" prop:value=move || size.get() on:input=move |ev| size.set(event_target_value(&ev)) />
+                </Show>
+                <Show when=move || kind.get() == "individual">
+                    <label class="toggle"><input type="checkbox" data-testid="candidate-myself" prop:checked=move || myself.get() on:change=move |ev| myself.set(event_target_checked(&ev)) />" This is me (I am applying)"</label>
+                </Show>
+                <label for="cand-tier">"Tier"</label>
+                <select id="cand-tier" data-testid="candidate-tier" on:change=move |ev| tier.set(event_target_value(&ev))>
+                    {move || tiers().into_iter().map(|t| view! { <option value=t.id.clone()>{format!("{} ({})", t.name, policy_text(t.approval))}</option> }).collect_view()}
+                </select>
+                <label for="cand-statement">"Statement"</label>
+                <textarea id="cand-statement" data-testid="candidate-statement" rows="3" prop:value=move || statement.get() on:input=move |ev| statement.set(event_target_value(&ev))></textarea>
+                <button type="submit" data-testid="propose-submit">"Propose"</button>
+            </form>
         </section>
+    }
+}
+
+#[component]
+fn TierRow(tier: Tier) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let id = StoredValue::new(tier.id.clone());
+    let (n, rule) = match tier.approval {
+        Approval::Ratification { endorsements, objections } => (endorsements, objections),
+        Approval::SelfCertification => (2, ObjectionRule::Subtract),
+    };
+    let set = move |a: Approval| {
+        let _ = session.act(|ws, ctx| ws.set_tier_policy(ctx, &id.get_value(), a));
+    };
+    view! {
+        <li data-testid="tier">
+            <strong data-testid="tier-name">{tier.name.clone()}</strong>": "
+            <span data-testid="tier-policy">{policy_text(tier.approval)}</span>
+            <span class="tier-edit">
+                <button type="button" on:click=move |_| set(Approval::SelfCertification)>"Self-certification"</button>
+                <button type="button" on:click=move |_| set(Approval::Ratification { endorsements: n, objections: rule })>"Ratification"</button>
+                <label>" endorsements needed "
+                    <input type="number" min="1" max="100" value=n.to_string() aria-label=format!("Endorsements needed for {}", tier.name)
+                        on:change=move |ev| { if let Ok(k) = event_target_value(&ev).parse() { set(Approval::Ratification { endorsements: k, objections: rule }) } } />
+                </label>
+            </span>
+        </li>
+    }
+}
+
+#[component]
+fn ProposalCard(view: ProposalView) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let id = StoredValue::new(view.proposal.id.clone());
+    let comment = RwSignal::new(String::new());
+    let name = move |p: &str| session.read(|ws| ws.person_name(p)).unwrap_or_else(|| p.to_owned());
+    let tier_name = session.read_ok(|ws| ws.tiers()).and_then(|t| t.into_iter().find(|t| t.id == view.proposal.tier)).map(|t| t.name).unwrap_or_default();
+    let candidate = match (view.proposal.candidate.kind, view.proposal.candidate.size) {
+        (CandidateKind::Organisation, Some(n)) => format!("{} (organisation, {n} people)", view.proposal.candidate.name),
+        _ => view.proposal.candidate.name.clone(),
+    };
+    let act = move |kind: ActKind| {
+        let text = comment.get_untracked();
+        let r = session.act(|ws, ctx| match kind {
+            ActKind::Endorse => ws.endorse(ctx, &id.get_value(), &text),
+            ActKind::Object => ws.object(ctx, &id.get_value(), &text),
+            ActKind::SelfCertify => ws.self_certify(ctx, &id.get_value(), if text.trim().is_empty() { "I have read and accept the Code of Conduct." } else { &text }),
+            ActKind::Withdraw => ws.withdraw(ctx, &id.get_value(), &text),
+        });
+        if r.is_ok() {
+            comment.set(String::new());
+        }
+    };
+    let status = view.status;
+    let progress = if view.needed > 0 { format!(" · {}/{} endorsements, {} objection(s)", view.endorsements, view.needed, view.objections) } else { String::new() };
+    view! {
+        <li class="card proposal" data-testid="proposal">
+            <p><strong data-testid="proposal-candidate">{candidate}</strong>" for "<span>{tier_name}</span>
+               " — "<span class=format!("status {}", status.label()) data-testid="proposal-status">{status.label()}</span>{progress}</p>
+            <p class="muted">"Proposed by "{name(&view.proposal.proposer)}": "{view.proposal.statement.clone()}</p>
+            <ol class="history" data-testid="proposal-history">
+                {view.proposal.acts.iter().map(|a| view! {
+                    <li>{format!("{} — {} {}{}", a.at.get(..16).unwrap_or(&a.at).replace('T', " "), name(&a.by), match a.kind {
+                        ActKind::Endorse => "endorsed", ActKind::Object => "objected", ActKind::SelfCertify => "self-certified", ActKind::Withdraw => "withdrew",
+                    }, if a.comment.is_empty() { String::new() } else { format!(": {}", a.comment) })}</li>
+                }).collect_view()}
+            </ol>
+            <Show when=move || status == Status::Pending>
+                <div class="row">
+                    <input aria-label="Comment" placeholder="Comment (needed to object)" data-testid="act-comment" prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev)) />
+                    <button type="button" data-testid="act-endorse" on:click=move |_| act(ActKind::Endorse)>"Endorse"</button>
+                    <button type="button" data-testid="act-object" on:click=move |_| act(ActKind::Object)>"Object"</button>
+                    <button type="button" data-testid="act-self-certify" on:click=move |_| act(ActKind::SelfCertify)>"Self-certify"</button>
+                    <button type="button" data-testid="act-withdraw" on:click=move |_| act(ActKind::Withdraw)>"Withdraw"</button>
+                </div>
+            </Show>
+        </li>
     }
 }

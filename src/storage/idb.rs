@@ -155,6 +155,26 @@ impl ChunkStore {
         Ok(Some(bytes.to_vec()))
     }
 
+    /// Every record whose key starts with `[prefix]`, as (key, bytes), in key order.
+    pub async fn load_prefix(&self, prefix: &str) -> Result<Vec<(Vec<String>, Vec<u8>)>, StorageError> {
+        let (_tx, store) = self.store(IdbTransactionMode::Readonly)?;
+        let lower: Array = [JsValue::from_str(prefix)].into_iter().collect();
+        let upper: Array = [JsValue::from_str(prefix), JsValue::from(Array::new())].into_iter().collect();
+        let range = web_sys::IdbKeyRange::bound(&lower, &upper).map_err(|e| StorageError::from_js(&e))?;
+        let req = store.get_all_with_key(&range).map_err(|e| StorageError::from_js(&e))?;
+        let records: Array = request(&req).await?.dyn_into().map_err(|e| StorageError::from_js(&e))?;
+        let mut out = Vec::with_capacity(records.length() as usize);
+        for record in records.iter() {
+            let key: Array = Reflect::get(&record, &JsValue::from_str("key")).and_then(|k| k.dyn_into().map_err(JsValue::from)).map_err(|e| StorageError::from_js(&e))?;
+            let key: Vec<String> = key.iter().filter_map(|k| k.as_string()).collect();
+            let Ok(bytes) = Reflect::get(&record, &JsValue::from_str("binary")).and_then(|b| b.dyn_into::<Uint8Array>().map_err(JsValue::from)) else {
+                continue;
+            };
+            out.push((key, bytes.to_vec()));
+        }
+        Ok(out)
+    }
+
     /// Removes the record under `key` (absent keys are fine).
     pub async fn delete(&self, key: &[&str]) -> Result<(), StorageError> {
         let (tx, store) = self.store(IdbTransactionMode::Readwrite)?;

@@ -1,10 +1,46 @@
 //! Page objects: what a person sees and does, by `data-testid`.
 
-use fantoccini::{Client, Locator};
+use fantoccini::{Client, Locator, elements::Element};
 
-use super::{testid, wait_for};
+use super::{DEADLINE, testid, wait_for};
 
-/// The shell around every page: header, navigation, sync status.
+pub async fn text(client: &Client, css: &str) -> String {
+    wait_for(client, css).await.text().await.unwrap()
+}
+
+pub async fn all_texts(client: &Client, css: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in client.find_all(Locator::Css(css)).await.unwrap() {
+        out.push(e.text().await.unwrap());
+    }
+    out
+}
+
+pub async fn fill(client: &Client, id: &str, value: &str) -> Element {
+    let input = wait_for(client, &testid(id)).await;
+    input.clear().await.unwrap();
+    input.send_keys(value).await.unwrap();
+    input
+}
+
+pub async fn click(client: &Client, id: &str) {
+    wait_for(client, &testid(id)).await.click().await.unwrap();
+}
+
+/// Waits until `probe` returns true, polling the page, within the deadline.
+pub async fn eventually<F, Fut>(what: &str, mut probe: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while !probe().await {
+        assert!(start.elapsed() < DEADLINE, "timed out waiting for: {what}");
+        tokio::task::yield_now().await;
+    }
+}
+
+/// The shell around every page: header, navigation, save and sync status.
 pub struct Shell<'a> {
     pub client: &'a Client,
 }
@@ -16,35 +52,171 @@ impl<'a> Shell<'a> {
         Self { client }
     }
 
-    async fn text(&self, id: &str) -> String {
-        wait_for(self.client, &testid(id)).await.text().await.unwrap()
-    }
-
     pub async fn workspace_name(&self) -> String {
-        self.text("workspace-name").await
+        text(self.client, &testid("workspace-name")).await
     }
 
     pub async fn sync_state(&self) -> String {
-        self.text("sync-state").await
+        text(self.client, &testid("sync-state")).await
     }
 
     pub async fn nav_labels(&self) -> Vec<String> {
-        let nav = wait_for(self.client, &testid("nav")).await;
-        let mut labels = Vec::new();
-        for link in nav.find_all(Locator::Css("a")).await.unwrap() {
-            labels.push(link.text().await.unwrap());
-        }
-        labels
+        wait_for(self.client, &testid("nav")).await;
+        all_texts(self.client, "[data-testid=\"nav\"] a").await
     }
 
-    /// Follows a navigation link and waits for its page.
+    /// Follows a navigation link and waits for its page; returns the page heading.
     pub async fn go(&self, nav_id: &str, page_id: &str) -> String {
-        wait_for(self.client, &testid(nav_id)).await.click().await.unwrap();
+        click(self.client, nav_id).await;
         let page = wait_for(self.client, &testid(page_id)).await;
         page.find(Locator::Css("h2")).await.unwrap().text().await.unwrap()
     }
 
     pub async fn current_nav(&self) -> String {
-        wait_for(self.client, "[data-testid=\"nav\"] a[aria-current=\"page\"]").await.text().await.unwrap()
+        text(self.client, "[data-testid=\"nav\"] a[aria-current=\"page\"]").await
+    }
+
+    /// Waits until the header says the last change is in IndexedDB.
+    pub async fn wait_saved(&self) {
+        eventually("the header says saved", || async { text(self.client, &testid("save-state")).await == "Saved on this device" }).await;
+    }
+}
+
+/// The start page.
+pub struct Start<'a> {
+    pub client: &'a Client,
+}
+
+impl<'a> Start<'a> {
+    pub async fn open(client: &'a Client, base_url: &str) -> Self {
+        client.goto(base_url).await.unwrap();
+        wait_for(client, &testid("start-page")).await;
+        Self { client }
+    }
+
+    pub async fn set_name(&self, name: &str) {
+        fill(self.client, "name-input", name).await;
+        click(self.client, "name-save").await;
+        wait_for(self.client, &testid("create-form")).await;
+    }
+
+    pub async fn create(&self, workspace: &str) {
+        fill(self.client, "create-name", workspace).await;
+        click(self.client, "create-submit").await;
+        wait_for(self.client, &testid("agenda-page")).await;
+    }
+
+    pub async fn open_demo(&self) {
+        click(self.client, "open-demo").await;
+        wait_for(self.client, &testid("session")).await;
+    }
+}
+
+/// The agenda page.
+pub struct Agenda<'a> {
+    pub client: &'a Client,
+}
+
+impl Agenda<'_> {
+    pub async fn session_utc(&self) -> String {
+        text(self.client, &testid("session-utc")).await
+    }
+
+    pub async fn agenda_titles(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in self.client.find_all(Locator::Css(&testid("agenda-title"))).await.unwrap() {
+            out.push(e.prop("value").await.unwrap().unwrap_or_default());
+        }
+        out
+    }
+
+    pub async fn action_points(&self) -> Vec<String> {
+        all_texts(self.client, &testid("action-text")).await
+    }
+
+    pub async fn add_item(&self, title: &str) {
+        let before = self.agenda_titles().await.len();
+        fill(self.client, "new-agenda-item", title).await;
+        click(self.client, "add-agenda-item").await;
+        eventually("the new agenda item appears", || async { self.agenda_titles().await.len() == before + 1 }).await;
+    }
+
+    /// Writes minutes for the last agenda item (committed when the field loses focus).
+    pub async fn write_minutes_on_last(&self, minutes: &str) {
+        let fields = self.client.find_all(Locator::Css(&testid("agenda-minutes"))).await.unwrap();
+        let field = fields.last().unwrap();
+        field.send_keys(minutes).await.unwrap();
+        // Leave the field: commits the minutes.
+        self.client.execute("document.activeElement.blur()", vec![]).await.unwrap();
+    }
+
+    pub async fn minutes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in self.client.find_all(Locator::Css(&testid("agenda-minutes"))).await.unwrap() {
+            out.push(e.prop("value").await.unwrap().unwrap_or_default());
+        }
+        out
+    }
+}
+
+/// The Code of Conduct review page.
+pub struct Review<'a> {
+    pub client: &'a Client,
+}
+
+impl Review<'_> {
+    pub async fn draft(&self) -> String {
+        wait_for(self.client, &testid("draft-text")).await.prop("value").await.unwrap().unwrap_or_default()
+    }
+
+    /// Selects the first occurrence of `passage` in the draft, as a person dragging over it.
+    pub async fn select(&self, passage: &str) {
+        let draft = self.draft().await;
+        let start = draft.encode_utf16().count() - draft[draft.find(passage).expect("passage in draft")..].encode_utf16().count();
+        let end = start + passage.encode_utf16().count();
+        self.client
+            .execute(
+                "const t = document.querySelector('[data-testid=\"draft-text\"]'); t.focus(); t.setSelectionRange(arguments[0], arguments[1]); t.dispatchEvent(new Event('select'));",
+                vec![start.into(), end.into()],
+            )
+            .await
+            .unwrap();
+        wait_for(self.client, &testid("comment-form")).await;
+    }
+
+    pub async fn comment(&self, passage: &str, body: &str, operational: bool) {
+        let before = self.threads().await;
+        self.select(passage).await;
+        fill(self.client, "comment-input", body).await;
+        let checkbox = wait_for(self.client, &testid("tag-operational")).await;
+        let checked = checkbox.prop("checked").await.unwrap().as_deref() == Some("true");
+        if checked != operational {
+            checkbox.click().await.unwrap();
+        }
+        click(self.client, "comment-submit").await;
+        eventually("the new thread appears", || async { self.threads().await > before }).await;
+    }
+
+    pub async fn threads(&self) -> usize {
+        self.client.find_all(Locator::Css(&testid("thread"))).await.unwrap().len()
+    }
+
+    pub async fn quotes(&self) -> Vec<String> {
+        all_texts(self.client, &testid("thread-quote")).await
+    }
+
+    pub async fn comment_bodies(&self) -> Vec<String> {
+        all_texts(self.client, &testid("comment-body")).await
+    }
+
+    /// Replaces the draft as a person editing it would (committed on change).
+    pub async fn edit_draft(&self, new_text: &str) {
+        self.client
+            .execute(
+                "const t = document.querySelector('[data-testid=\"draft-text\"]'); t.value = arguments[0]; t.dispatchEvent(new Event('change'));",
+                vec![new_text.into()],
+            )
+            .await
+            .unwrap();
     }
 }

@@ -1,0 +1,58 @@
+//! Small browser helpers: local time, downloads, clipboard.
+
+use wasm_bindgen::{JsCast, JsValue};
+
+/// An RFC 3339 instant in the viewer's own time zone, e.g. "20 Dec 2025, 15:00".
+pub fn local_time(rfc3339: &str) -> String {
+    let date = js_sys::Date::new(&JsValue::from_str(rfc3339));
+    if date.get_time().is_nan() {
+        return rfc3339.to_owned();
+    }
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
+    let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
+    date.to_locale_string("default", &options).into()
+}
+
+/// The viewer's time zone name, e.g. "Europe/Berlin".
+pub fn time_zone() -> String {
+    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
+    js_sys::Reflect::get(&options, &"timeZone".into()).ok().and_then(|v| v.as_string()).unwrap_or_else(|| "local time".into())
+}
+
+/// "2025-12-20 14:00 UTC" from an RFC 3339 UTC instant.
+pub fn utc_time(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(d), Some(t)) => format!("{d} {t} UTC"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
+/// Today's date (YYYY-MM-DD) in UTC.
+pub fn today() -> String {
+    crate::state::identity::now().get(..10).unwrap_or_default().to_owned()
+}
+
+/// Offers `contents` as a file download.
+pub fn download(filename: &str, mime: &str, contents: &[u8]) -> Result<(), String> {
+    let array = js_sys::Uint8Array::from(contents);
+    let parts = js_sys::Array::of1(&array);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|e| format!("{e:?}"))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let a: web_sys::HtmlAnchorElement = document.create_element("a").map_err(|e| format!("{e:?}"))?.unchecked_into();
+    a.set_href(&url);
+    a.set_download(filename);
+    a.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+/// Copies text to the clipboard.
+pub fn copy(text: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.navigator().clipboard().write_text(text);
+    }
+}

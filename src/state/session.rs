@@ -1,0 +1,165 @@
+//! The open workspace: the model, its storage, and signals the pages react to.
+//!
+//! The model lives in a local (non-`Send`) stored value; `version` changes after every change
+//! (local or remote), and page views read the model inside closures that track it.
+
+use leptos::prelude::*;
+use moot_model::{Ctx, ModelError, Workspace};
+
+use super::{Identity, identity};
+use crate::storage::{ChunkStore, DocStorage, StorageError};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveState {
+    /// Nothing open, or nothing written yet.
+    Idle,
+    Saving,
+    Saved,
+    Failed(String),
+}
+
+#[derive(Clone, Copy)]
+pub struct Session {
+    model: StoredValue<Option<Workspace>, LocalStorage>,
+    storage: StoredValue<Option<DocStorage>, LocalStorage>,
+    pub doc_id: RwSignal<Option<String>>,
+    pub version: RwSignal<u64>,
+    pub save_state: RwSignal<SaveState>,
+    pub me: RwSignal<Option<Identity>>,
+    /// The last error an act produced, shown near the page title.
+    pub error: RwSignal<Option<String>>,
+    pending_saves: RwSignal<u32>,
+}
+
+impl Session {
+    pub fn new() -> Self {
+        Self {
+            model: StoredValue::new_local(None),
+            storage: StoredValue::new_local(None),
+            doc_id: RwSignal::new(None),
+            version: RwSignal::new(0),
+            save_state: RwSignal::new(SaveState::Idle),
+            me: RwSignal::new(Identity::load()),
+            error: RwSignal::new(None),
+            pending_saves: RwSignal::new(0),
+        }
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.version.track();
+        self.model.with_value(Option::is_some)
+    }
+
+    /// Reads the open workspace, re-running when it changes. `None` when none is open.
+    pub fn read<T>(&self, f: impl FnOnce(&Workspace) -> T) -> Option<T> {
+        self.version.track();
+        self.model.with_value(|m| m.as_ref().map(f))
+    }
+
+    /// Like `read`, flattening a model result into an option (errors are shown elsewhere).
+    pub fn read_ok<T>(&self, f: impl FnOnce(&Workspace) -> Result<T, ModelError>) -> Option<T> {
+        self.read(f).and_then(Result::ok)
+    }
+
+    /// Performs an act as me, now: saves it at once; returns the model's answer.
+    /// `f` must not read the session (the model is borrowed while it runs): read first.
+    pub fn act<T>(&self, f: impl FnOnce(&mut Workspace, Ctx<'_>) -> Result<T, ModelError>) -> Result<T, ModelError> {
+        let me = self.me.get_untracked().ok_or(ModelError::NotAllowed("set your name first".into()))?;
+        let at = identity::now();
+        let result = self
+            .model
+            .try_update_value(|m| m.as_mut().map(|ws| f(ws, Ctx::new(&me.id, &at))))
+            .flatten()
+            .ok_or(ModelError::NotAllowed("no workspace is open".into()))?;
+        match &result {
+            Ok(_) => {
+                self.error.set(None);
+                self.changed();
+            }
+            Err(e) => self.error.set(Some(e.to_string())),
+        }
+        result
+    }
+
+    /// After any change (local or from a peer): re-render and write to IndexedDB.
+    pub fn changed(&self) {
+        self.version.update(|v| *v += 1);
+        self.save();
+    }
+
+    fn save(&self) {
+        let Some(storage) = self.storage.get_value() else { return };
+        let chunk = self.model.try_update_value(|m| m.as_mut().and_then(|ws| storage.next_chunk(ws.doc_mut()))).flatten();
+        let Some(chunk) = chunk else { return };
+        self.write(storage, chunk);
+    }
+
+    fn write(&self, storage: DocStorage, chunk: crate::storage::Chunk) {
+        let this = *self;
+        this.pending_saves.update(|n| *n += 1);
+        this.save_state.set(SaveState::Saving);
+        leptos::task::spawn_local(async move {
+            let result = storage.write(chunk).await;
+            this.pending_saves.update(|n| *n -= 1);
+            match result {
+                // The document stays in memory; the person sees why it is not saved.
+                Err(e) => this.save_state.set(SaveState::Failed(e.to_string())),
+                Ok(()) if this.pending_saves.get_untracked() == 0 => {
+                    if !matches!(this.save_state.get_untracked(), SaveState::Failed(_)) {
+                        this.save_state.set(SaveState::Saved);
+                    }
+                }
+                Ok(()) => {}
+            }
+        });
+    }
+
+    /// Opens the workspace `doc_id` from this device's storage. `Ok(false)` if it is not here.
+    pub async fn open(&self, doc_id: &str) -> Result<bool, String> {
+        let store = ChunkStore::open_default().await.map_err(|e| e.to_string())?;
+        let storage = DocStorage::new(store, doc_id);
+        let Some(loaded) = storage.load().await.map_err(|e: StorageError| e.to_string())? else {
+            return Ok(false);
+        };
+        let ws = Workspace::from_doc(loaded.doc, identity::random_u64()).map_err(|e| e.to_string())?;
+        if loaded.unreadable > 0 {
+            self.error.set(Some(format!("{} stored chunk(s) could not be read and were skipped; nothing was deleted", loaded.unreadable)));
+        }
+        self.install(doc_id, ws, storage);
+        self.save_state.set(SaveState::Saved);
+        Ok(true)
+    }
+
+    /// Makes `ws` the open workspace and writes all of it to storage.
+    pub async fn adopt(&self, doc_id: &str, mut ws: Workspace) -> Result<(), String> {
+        let store = ChunkStore::open_default().await.map_err(|e| e.to_string())?;
+        let storage = DocStorage::new(store, doc_id);
+        let chunk = storage.snapshot(ws.doc_mut());
+        self.install(doc_id, ws, storage.clone());
+        self.write(storage, chunk);
+        Ok(())
+    }
+
+    fn install(&self, doc_id: &str, ws: Workspace, storage: DocStorage) {
+        let name = ws.state().map(|s| s.name).unwrap_or_default();
+        super::workspaces::remember(doc_id, &name);
+        self.model.set_value(Some(ws));
+        self.storage.set_value(Some(storage));
+        self.doc_id.set(Some(doc_id.to_owned()));
+        self.version.update(|v| *v += 1);
+    }
+
+    pub fn close(&self) {
+        self.model.set_value(None);
+        self.storage.set_value(None);
+        self.doc_id.set(None);
+        self.save_state.set(SaveState::Idle);
+        self.version.update(|v| *v += 1);
+    }
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,142 @@
+//! One document's chunks: `[docId, "snapshot", hash]` and `[docId, "incremental", hash]`.
+//!
+//! Every local change is written at once as an incremental chunk. After enough chunks the
+//! whole document is written as a snapshot and the chunks it covers are deleted — only chunks
+//! this tab loaded or wrote itself, never one another tab wrote meanwhile (it may hold changes
+//! this tab has not seen).
+
+use std::{cell::RefCell, collections::BTreeSet, rc::Rc};
+
+use automerge::AutoCommit;
+
+use super::{ChunkStore, StorageError};
+
+const COMPACT_AFTER: usize = 32;
+
+/// One write: its key, its bytes, and the keys it makes redundant.
+pub struct Chunk {
+    key: Vec<String>,
+    bytes: Vec<u8>,
+    replaces: Vec<Vec<String>>,
+}
+
+/// What loading found.
+pub struct Loaded {
+    pub doc: AutoCommit,
+    /// Chunks that could not be read (kept on disk, reported to the person).
+    pub unreadable: usize,
+}
+
+#[derive(Clone)]
+pub struct DocStorage {
+    store: ChunkStore,
+    doc_id: String,
+    inner: Rc<RefCell<Inner>>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Keys whose contents are in the document this tab holds.
+    covered: BTreeSet<Vec<String>>,
+    incrementals: usize,
+}
+
+/// 64-bit FNV-1a in hex: a stable name for a chunk's contents.
+fn chunk_hash(bytes: &[u8]) -> String {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+impl DocStorage {
+    pub fn new(store: ChunkStore, doc_id: &str) -> Self {
+        Self { store, doc_id: doc_id.to_owned(), inner: Rc::default() }
+    }
+
+    /// Loads every chunk of the document; `None` when this device has none.
+    pub async fn load(&self) -> Result<Option<Loaded>, StorageError> {
+        let mut chunks = self.store.load_prefix(&self.doc_id).await?;
+        // Snapshots first, then incrementals: load_incremental accepts either in any case.
+        chunks.sort_by_key(|(key, _)| key.get(1).map(|k| k != "snapshot"));
+        let chunks: Vec<_> = chunks.into_iter().filter(|(key, _)| matches!(key.get(1).map(String::as_str), Some("snapshot" | "incremental"))).collect();
+        if chunks.is_empty() {
+            return Ok(None);
+        }
+        let mut doc = AutoCommit::new();
+        let mut unreadable = 0;
+        let mut inner = self.inner.borrow_mut();
+        for (key, bytes) in chunks {
+            match doc.load_incremental(&bytes) {
+                Ok(_) => {
+                    if key[1] == "incremental" {
+                        inner.incrementals += 1;
+                    }
+                    inner.covered.insert(key);
+                }
+                Err(err) => {
+                    leptos::logging::warn!("moot: skipping unreadable chunk {key:?}: {err}");
+                    unreadable += 1;
+                }
+            }
+        }
+        // Later incremental saves continue from what was loaded.
+        let _ = doc.save_incremental();
+        Ok(Some(Loaded { doc, unreadable }))
+    }
+
+    /// The chunk to write for the changes since the last call (taken synchronously, so the
+    /// document can keep changing while it is written): an incremental chunk, or after enough
+    /// of them a snapshot of the whole document. `None` when nothing changed.
+    pub fn next_chunk(&self, doc: &mut AutoCommit) -> Option<Chunk> {
+        let compact = self.inner.borrow().incrementals + 1 >= COMPACT_AFTER;
+        let (kind, bytes) = if compact {
+            let bytes = doc.save();
+            let _ = doc.save_incremental();
+            ("snapshot", bytes)
+        } else {
+            ("incremental", doc.save_incremental())
+        };
+        if bytes.is_empty() {
+            return None;
+        }
+        let key = vec![self.doc_id.clone(), kind.to_owned(), chunk_hash(&bytes)];
+        // A snapshot replaces exactly the chunks this tab knows it covers.
+        let replaces = if compact { self.inner.borrow().covered.iter().filter(|k| **k != key).cloned().collect() } else { Vec::new() };
+        Some(Chunk { key, bytes, replaces })
+    }
+
+    /// A snapshot of the whole document (first save of a new or received workspace).
+    pub fn snapshot(&self, doc: &mut AutoCommit) -> Chunk {
+        let bytes = doc.save();
+        let _ = doc.save_incremental();
+        let key = vec![self.doc_id.clone(), "snapshot".to_owned(), chunk_hash(&bytes)];
+        let replaces = self.inner.borrow().covered.iter().filter(|k| **k != key).cloned().collect();
+        Chunk { key, bytes, replaces }
+    }
+
+    /// Writes a chunk; resolves once the browser committed it (then deletes what it replaces).
+    pub async fn write(&self, chunk: Chunk) -> Result<(), StorageError> {
+        self.put(&chunk.key, &chunk.bytes).await?;
+        for old in &chunk.replaces {
+            let parts: Vec<&str> = old.iter().map(String::as_str).collect();
+            self.store.delete(&parts).await?;
+        }
+        let mut inner = self.inner.borrow_mut();
+        inner.covered.retain(|k| !chunk.replaces.contains(k));
+        if chunk.key[1] == "snapshot" {
+            inner.incrementals = 0;
+        } else {
+            inner.incrementals += 1;
+        }
+        inner.covered.insert(chunk.key);
+        Ok(())
+    }
+
+    async fn put(&self, key: &[String], bytes: &[u8]) -> Result<(), StorageError> {
+        let parts: Vec<&str> = key.iter().map(String::as_str).collect();
+        self.store.put(&parts, bytes).await
+    }
+}

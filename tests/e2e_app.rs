@@ -1,0 +1,175 @@
+//! End to end in real Chromium: the user stories of the app, offline in the browser (the relay
+//! only serves the files), with a screenshot of each page for review.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use fantoccini::Locator;
+use support::{
+    Harness,
+    pages::{Agenda, Review, Shell, Start, all_texts, click, eventually, fill, text},
+    screenshot, testid, wait_for,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_workspace_shows_the_seed_session_and_survives_a_reload() {
+    let harness = Harness::start().await;
+    let browser = harness.browser().await;
+    let start = Start::open(&browser, &harness.base_url).await;
+    start.set_name("Ada").await;
+    start.open_demo().await;
+    let shell = Shell { client: &browser };
+    assert_eq!(shell.workspace_name().await, "IOPA Governance");
+
+    let agenda = Agenda { client: &browser };
+    assert_eq!(agenda.session_utc().await, "2025-12-20 14:00 UTC");
+    let local = text(&browser, &testid("session-local")).await;
+    assert!(local.contains("2025") && local.contains("90 minutes"), "{local}");
+    let titles = agenda.agenda_titles().await;
+    assert_eq!(titles[..2], ["Welcome", "Discussion points"]);
+    assert!(titles.contains(&"Action points summary".to_owned()));
+    let points = agenda.action_points().await;
+    assert_eq!(points.len(), 3, "{points:?}");
+    assert!(points[0].starts_with("Anna: Schedule a 90 minute call"), "{points:?}");
+    assert!(points[2].starts_with("Anna, Andrew: Find any past document"), "{points:?}");
+    // The demo's due dates (January 2026) are past: overdue stands out.
+    assert!(!browser.find_all(Locator::Css("[data-testid=\"action-point\"].overdue")).await.unwrap().is_empty());
+    screenshot(&browser, "agenda").await;
+
+    // Add an agenda item with minutes, then reload: everything is still there.
+    agenda.add_item("Any other business").await;
+    agenda.write_minutes_on_last("Nothing else was raised.").await;
+    eventually("minutes saved", || async { agenda.minutes().await.last().map(String::as_str) == Some("Nothing else was raised.") }).await;
+    shell.wait_saved().await;
+    browser.refresh().await.unwrap();
+    wait_for(&browser, &testid("session")).await;
+    let titles = agenda.agenda_titles().await;
+    assert_eq!(titles.last().map(String::as_str), Some("Any other business"));
+    assert_eq!(agenda.minutes().await.last().map(String::as_str), Some("Nothing else was raised."));
+    assert_eq!(agenda.action_points().await.len(), 3);
+
+    // Keyboard-accessible reorder: move the new item up one place.
+    let ups = browser.find_all(Locator::Css("[data-testid=\"agenda-item\"] button[aria-label=\"Move up\"]")).await.unwrap();
+    ups.last().unwrap().click().await.unwrap();
+    eventually("the item moved up", || async {
+        let t = agenda.agenda_titles().await;
+        t.len() >= 2 && t[t.len() - 2] == "Any other business"
+    })
+    .await;
+
+    shell.go("nav-workstreams", "workstreams-page").await;
+    assert_eq!(all_texts(&browser, "[data-testid=\"workstream\"] h3").await, ["Decision making", "Membership"]);
+    screenshot(&browser, "workstreams").await;
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_comment_reply_resolve_filter_and_anchors_follow_edits() {
+    let harness = Harness::start().await;
+    let browser = harness.browser().await;
+    let start = Start::open(&browser, &harness.base_url).await;
+    start.set_name("Ada").await;
+    start.open_demo().await;
+    let shell = Shell { client: &browser };
+    shell.go("nav-coc", "coc-page").await;
+    let review = Review { client: &browser };
+    let demo_threads = review.threads().await;
+    assert!(demo_threads >= 3);
+
+    review.comment("Assume good intent", "Could we give an example?", false).await;
+    assert!(review.quotes().await.contains(&"“Assume good intent”".to_owned()), "{:?}", review.quotes().await);
+
+    // A hostile comment shows literally.
+    let xss = "<img src=x onerror=alert(1)>";
+    review.comment("listen before answering", xss, true).await;
+    assert!(review.comment_bodies().await.contains(&xss.to_owned()));
+    assert!(browser.find_all(Locator::Css("[data-testid=\"threads\"] img")).await.unwrap().is_empty(), "no element was injected");
+
+    // Reply and resolve the thread on "Assume good intent".
+    let thread = browser.find(Locator::XPath("//li[@data-testid='thread'][.//p[contains(., 'Assume good intent')]]")).await.unwrap();
+    thread.find(Locator::Css(&testid("reply-input"))).await.unwrap().send_keys("Yes: paraphrase before disagreeing.").await.unwrap();
+    thread.find(Locator::Css(&testid("reply-submit"))).await.unwrap().click().await.unwrap();
+    eventually("the reply appears", || async { review.comment_bodies().await.contains(&"Yes: paraphrase before disagreeing.".to_owned()) }).await;
+    let thread = browser.find(Locator::XPath("//li[@data-testid='thread'][.//p[contains(., 'Assume good intent')]]")).await.unwrap();
+    thread.find(Locator::Css(&testid("resolve-toggle"))).await.unwrap().click().await.unwrap();
+    eventually("the thread is resolved", || async {
+        !browser.find_all(Locator::XPath("//li[@data-testid='thread' and contains(@class,'resolved')][.//p[contains(., 'Assume good intent')]]")).await.unwrap().is_empty()
+    })
+    .await;
+
+    // Filter: operational questions only.
+    click(&browser, "filter-operational").await;
+    eventually("only operational questions are listed", || async {
+        let tags = all_texts(&browser, "[data-testid=\"thread\"]").await;
+        !tags.is_empty() && tags.iter().all(|t| t.contains("operational question"))
+    })
+    .await;
+    click(&browser, "filter-all").await;
+
+    // Edit before and inside a commented passage: the comment stays on the right words.
+    let draft = review.draft().await;
+    let edited = draft.replacen("2. Be considerate.", "2. Always be considerate.", 1).replacen("Assume good intent", "Assume good and honest intent", 1);
+    review.edit_draft(&edited).await;
+    eventually("the anchor follows the edit", || async { review.quotes().await.contains(&"“Assume good and honest intent”".to_owned()) }).await;
+    screenshot(&browser, "code-of-conduct").await;
+
+    // Delete the passage: the thread is listed as orphaned with its original words.
+    let deleted = review.draft().await.replacen("Assume good and honest intent, ", "", 1);
+    review.edit_draft(&deleted).await;
+    eventually("the thread is orphaned", || async {
+        all_texts(&browser, &testid("thread-orphaned")).await.iter().any(|t| t.contains("Assume good intent"))
+    })
+    .await;
+    shell.wait_saved().await;
+    browser.refresh().await.unwrap();
+    wait_for(&browser, &testid("thread")).await;
+    assert!(review.comment_bodies().await.contains(&xss.to_owned()), "comments survive a reload");
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn membership_by_self_certification_and_by_endorsement() {
+    let harness = Harness::start().await;
+    let browser = harness.browser().await;
+    let start = Start::open(&browser, &harness.base_url).await;
+    start.set_name("Ada").await;
+    start.create("Makers").await;
+    let shell = Shell { client: &browser };
+    shell.go("nav-members", "members-page").await;
+
+    // I apply to a self-certification tier (the first, "Community member") and attest.
+    fill(&browser, "candidate-name", "Ada").await;
+    click(&browser, "candidate-myself").await;
+    fill(&browser, "candidate-statement", "I'd like to take part.").await;
+    click(&browser, "propose-submit").await;
+    eventually("the proposal is listed as pending", || async { all_texts(&browser, &testid("proposal-status")).await == ["pending"] }).await;
+    click(&browser, "act-self-certify").await;
+    eventually("approved by self-certification", || async { all_texts(&browser, &testid("proposal-status")).await == ["approved"] }).await;
+
+    // An organisation for a ratified tier with one endorsement needed: I endorse, it is approved.
+    let tiers = browser.find_all(Locator::Css(&testid("tier"))).await.unwrap();
+    let active = &tiers[2];
+    assert!(active.text().await.unwrap().contains("Active"));
+    let needed = active.find(Locator::Css("input[type=number]")).await.unwrap();
+    needed.clear().await.unwrap();
+    needed.send_keys("1\t").await.unwrap();
+    eventually("the policy changed", || async { all_texts(&browser, &testid("tier-policy")).await[2].starts_with("ratification by 1 member") }).await;
+    click(&browser, "kind-organisation").await;
+    fill(&browser, "candidate-name", "Open Hardware Makers").await;
+    fill(&browser, "candidate-size", "12").await;
+    let select = wait_for(&browser, &testid("candidate-tier")).await;
+    select.select_by_index(2).await.unwrap();
+    click(&browser, "propose-submit").await;
+    eventually("two proposals", || async { all_texts(&browser, &testid("proposal-status")).await.len() == 2 }).await;
+    let card = browser.find(Locator::XPath("//li[@data-testid='proposal'][.//strong[contains(., 'Open Hardware Makers')]]")).await.unwrap();
+    card.find(Locator::Css(&testid("act-endorse"))).await.unwrap().click().await.unwrap();
+    eventually("approved by endorsement", || async {
+        let card = browser.find(Locator::XPath("//li[@data-testid='proposal'][.//strong[contains(., 'Open Hardware Makers')]]")).await.unwrap();
+        card.find(Locator::Css(&testid("proposal-status"))).await.unwrap().text().await.unwrap() == "approved"
+    })
+    .await;
+    let history = all_texts(&browser, &testid("proposal-history")).await.join("\n");
+    assert!(history.contains("Ada endorsed") && history.contains("Ada self-certified"), "{history}");
+    screenshot(&browser, "members").await;
+    browser.close().await.unwrap();
+}

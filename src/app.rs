@@ -6,9 +6,10 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::{SaveStatus, SyncStatus},
+    components::{SaveStatus, ShareBox, SyncStatus},
     pages,
-    state::Session,
+    state::{Session, identity, workspaces},
+    sync::{SyncHub, relay::default_relay},
 };
 
 /// A page of a workspace.
@@ -45,18 +46,28 @@ impl Page {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Start,
-    Workspace { id: String, page: Page },
+    /// `relay` comes from a session link (`?relay=ws://…/sync`).
+    Workspace { id: String, page: Page, relay: Option<String> },
 }
 
 impl Route {
-    /// Reads `#/w/<id>/<page>`; anything else is the start page.
+    /// Reads `#/w/<id>/<page>?relay=<url>` (`<id>` may be `automerge:<id>`); anything else is
+    /// the start page.
     pub fn from_hash(hash: &str) -> Self {
-        let path = hash.trim_start_matches('#').trim_start_matches('/');
+        let hash = hash.trim_start_matches('#').trim_start_matches('/');
+        let (path, query) = hash.split_once('?').unwrap_or((hash, ""));
+        let relay = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("relay="))
+            .and_then(|v| js_sys::decode_uri_component(v).ok())
+            .map(String::from)
+            .filter(|r| r.starts_with("ws://") || r.starts_with("wss://"));
         let mut parts = path.split('/');
         match (parts.next(), parts.next(), parts.next()) {
             (Some("w"), Some(id), page) if !id.is_empty() => {
                 let page = Page::ALL.into_iter().find(|p| Some(p.slug()) == page).unwrap_or(Page::Agenda);
-                Route::Workspace { id: id.to_owned(), page }
+                let id = id.strip_prefix("automerge:").unwrap_or(id).to_owned();
+                Route::Workspace { id, page, relay }
             }
             _ => Route::Start,
         }
@@ -80,7 +91,8 @@ pub fn go(href: &str) {
 enum Opening {
     Done,
     Loading,
-    Missing(String),
+    Fetching(String),
+    Missing(String, String),
     Failed(String),
 }
 
@@ -88,23 +100,62 @@ enum Opening {
 pub fn App() -> impl IntoView {
     let session = Session::new();
     provide_context(session);
+    let hub = SyncHub::new(session);
+    provide_context(hub);
+    session.on_local_change(move || hub.push());
     let (route, set_route) = signal(Route::from_hash(&current_hash()));
     let handle = window_event_listener(leptos::ev::hashchange, move |_| set_route.set(Route::from_hash(&current_hash())));
     on_cleanup(move || handle.remove());
 
     let opening = RwSignal::new(Opening::Done);
     Effect::new(move |_| {
-        let Route::Workspace { id, .. } = route.get() else {
+        let Route::Workspace { id, relay, .. } = route.get() else {
+            hub.disconnect();
             return;
         };
+        if let Some(relay) = &relay {
+            workspaces::set_relay(&id, relay);
+        }
         if session.doc_id.get_untracked().as_deref() == Some(id.as_str()) {
             return;
         }
+        if moot_sync::DocumentId::parse(&id).is_err() {
+            opening.set(Opening::Failed(format!("“{id}” is not a valid workspace id: check the link you were sent")));
+            return;
+        }
         opening.set(Opening::Loading);
+        let relay = relay.or_else(|| workspaces::relay_of(&id)).or_else(default_relay);
         leptos::task::spawn_local(async move {
             match session.open(&id).await {
-                Ok(true) => opening.set(Opening::Done),
-                Ok(false) => opening.set(Opening::Missing(id)),
+                Ok(true) => {
+                    opening.set(Opening::Done);
+                    if let Some(relay) = relay {
+                        hub.connect(&relay, &id);
+                    }
+                }
+                Ok(false) => match relay {
+                    // Never seen here: fetch it from the relay the link names.
+                    Some(relay) => {
+                        opening.set(Opening::Fetching(relay.clone()));
+                        let fetched_id = id.clone();
+                        hub.fetch(&relay, &id, move |result| {
+                            let id = fetched_id.clone();
+                            match result.and_then(|doc| moot_model::Workspace::from_doc(doc, identity::random_u64()).map_err(|e| e.to_string())) {
+                                Ok(ws) => leptos::task::spawn_local(async move {
+                                    match session.adopt(&id, ws).await {
+                                        Ok(()) => {
+                                            hub.adopted();
+                                            opening.set(Opening::Done);
+                                        }
+                                        Err(e) => opening.set(Opening::Failed(e)),
+                                    }
+                                }),
+                                Err(e) => opening.set(Opening::Missing(id, e)),
+                            }
+                        });
+                    }
+                    None => opening.set(Opening::Missing(id, "no relay is known for it".into())),
+                },
                 Err(e) => opening.set(Opening::Failed(e)),
             }
         });
@@ -124,6 +175,9 @@ pub fn App() -> impl IntoView {
                 <SaveStatus />
                 <SyncStatus />
             </header>
+            <Show when=move || current_page().is_some() && session.is_open()>
+                <ShareBox />
+            </Show>
             <Show when=move || current_page().is_some() && session.is_open()>
                 <nav class="sections" aria-label="Workspace sections" data-testid="nav">
                     {Page::ALL
@@ -152,11 +206,14 @@ pub fn App() -> impl IntoView {
                     (Route::Workspace { .. }, Opening::Loading) => {
                         view! { <p class="muted" data-testid="loading">"Opening the workspace…"</p> }.into_any()
                     }
-                    (Route::Workspace { .. }, Opening::Missing(id)) => {
+                    (Route::Workspace { .. }, Opening::Fetching(relay)) => {
+                        view! { <p class="muted" data-testid="fetching">"Fetching the workspace from " {relay} "…"</p> }.into_any()
+                    }
+                    (Route::Workspace { .. }, Opening::Missing(id, why)) => {
                         view! {
                             <section data-testid="workspace-missing">
-                                <h2>"This workspace is not on this device yet"</h2>
-                                <p>"Workspace " <code>{id}</code> " has not been opened here before. Ask for a session link that names a relay, or import the workspace file."</p>
+                                <h2>"This workspace could not be found"</h2>
+                                <p>"Workspace " <code>{id}</code> " is not on this device, and " {why} ". Check the session link, or ask for a new one."</p>
                                 <p><a href="#/">"Back to your workspaces"</a></p>
                             </section>
                         }

@@ -1,7 +1,9 @@
 //! Pieces shared by several pages.
 
 mod save_status;
+mod share;
 mod sync_status;
 
 pub use save_status::SaveStatus;
+pub use share::ShareBox;
 pub use sync_status::SyncStatus;

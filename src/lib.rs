@@ -9,5 +9,6 @@ mod components;
 mod pages;
 pub mod state;
 pub mod storage;
+mod sync;
 
 pub use app::App;

@@ -173,3 +173,35 @@ async fn membership_by_self_certification_and_by_endorsement() {
     screenshot(&browser, "members").await;
     browser.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reload_with_the_network_off_opens_the_app_and_the_workspace() {
+    let mut harness = Harness::start().await;
+    let browser = harness.browser().await;
+    let start = Start::open(&browser, &harness.base_url).await;
+    start.set_name("Ada").await;
+    start.open_demo().await;
+    let shell = Shell { client: &browser };
+    shell.wait_saved().await;
+    // The service worker has cached this build and controls the page.
+    eventually("the service worker controls the page", || async {
+        browser.execute("return !!(navigator.serviceWorker && navigator.serviceWorker.controller)", vec![]).await.unwrap() == serde_json::json!(true)
+    })
+    .await;
+
+    harness.stop_relay().await;
+    browser.refresh().await.unwrap();
+    wait_for(&browser, &testid("session")).await;
+    assert_eq!(shell.workspace_name().await, "IOPA Governance");
+    let agenda = Agenda { client: &browser };
+    assert_eq!(agenda.session_utc().await, "2025-12-20 14:00 UTC");
+
+    // Editing offline works and is saved on the device.
+    agenda.add_item("Written offline").await;
+    shell.wait_saved().await;
+    browser.refresh().await.unwrap();
+    wait_for(&browser, &testid("session")).await;
+    assert_eq!(agenda.agenda_titles().await.last().map(String::as_str), Some("Written offline"));
+    screenshot(&browser, "offline").await;
+    browser.close().await.unwrap();
+}

@@ -29,6 +29,8 @@ pub struct Session {
     /// The last error an act produced, shown near the page title.
     pub error: RwSignal<Option<String>>,
     pending_saves: RwSignal<u32>,
+    /// Called after every local change (the sync hub pushes it to peers).
+    on_local_change: StoredValue<Option<std::rc::Rc<dyn Fn()>>, LocalStorage>,
 }
 
 impl Session {
@@ -42,6 +44,7 @@ impl Session {
             me: RwSignal::new(Identity::load()),
             error: RwSignal::new(None),
             pending_saves: RwSignal::new(0),
+            on_local_change: StoredValue::new_local(None),
         }
     }
 
@@ -75,10 +78,28 @@ impl Session {
             Ok(_) => {
                 self.error.set(None);
                 self.changed();
+                if let Some(notify) = self.on_local_change.get_value() {
+                    notify();
+                }
             }
             Err(e) => self.error.set(Some(e.to_string())),
         }
         result
+    }
+
+    /// Runs `f` on the open document (for sync); `None` when nothing is open. `f` must not
+    /// read the session.
+    pub fn with_doc_mut<T>(&self, f: impl FnOnce(&mut automerge::AutoCommit) -> T) -> Option<T> {
+        self.model.try_update_value(|m| m.as_mut().map(|ws| f(ws.doc_mut()))).flatten()
+    }
+
+    /// Changes arrived from a peer: re-render and save them (not pushed back out).
+    pub fn remote_changed(&self) {
+        self.changed();
+    }
+
+    pub fn on_local_change(&self, f: impl Fn() + 'static) {
+        self.on_local_change.set_value(Some(std::rc::Rc::new(f)));
     }
 
     /// After any change (local or from a peer): re-render and write to IndexedDB.

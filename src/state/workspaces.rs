@@ -8,6 +8,9 @@ const KEY: &str = "moot.workspaces";
 pub struct Known {
     pub id: String,
     pub name: String,
+    /// The relay this workspace syncs through (from its session link), if not this app's own.
+    #[serde(default)]
+    pub relay: Option<String>,
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -21,11 +24,30 @@ pub fn list() -> Vec<Known> {
         .unwrap_or_default()
 }
 
-/// Puts the workspace first in the list (adding or renaming it).
+/// Puts the workspace first in the list (adding or renaming it, keeping its relay).
 pub fn remember(id: &str, name: &str) {
     let mut known = list();
+    let relay = known.iter().find(|k| k.id == id).and_then(|k| k.relay.clone());
     known.retain(|k| k.id != id);
-    known.insert(0, Known { id: id.to_owned(), name: name.to_owned() });
+    known.insert(0, Known { id: id.to_owned(), name: name.to_owned(), relay });
+    save(&known);
+}
+
+/// Records the relay a session link named for this workspace.
+pub fn set_relay(id: &str, relay: &str) {
+    let mut known = list();
+    match known.iter_mut().find(|k| k.id == id) {
+        Some(k) => k.relay = Some(relay.to_owned()),
+        None => known.push(Known { id: id.to_owned(), name: String::new(), relay: Some(relay.to_owned()) }),
+    }
+    save(&known);
+}
+
+pub fn relay_of(id: &str) -> Option<String> {
+    list().into_iter().find(|k| k.id == id).and_then(|k| k.relay)
+}
+
+fn save(known: &[Known]) {
     if let Some(s) = storage() {
         let _ = s.set_item(KEY, &serde_json::to_string(&known).unwrap_or_default());
     }

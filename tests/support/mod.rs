@@ -99,6 +99,17 @@ impl Harness {
         }
     }
 
+    /// Stops the relay (gracefully): the network is gone for the browsers.
+    pub async fn stop_relay(&mut self) {
+        if let Some(stop) = self.stop_relay.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.relay_task.take() {
+            tokio::time::timeout(DEADLINE, task).await.expect("relay stops").unwrap().unwrap();
+        }
+        assert!(TcpStream::connect_timeout(&self.relay_addr, Duration::from_millis(200)).is_err(), "relay still answers");
+    }
+
     /// A new headless Chromium with its own empty profile.
     pub async fn browser(&self) -> Client {
         let profile = self.scratch.join(format!("profile-{}", free_port()));

@@ -1,0 +1,42 @@
+//! "Share": the session link (this app's address, the workspace id and the relay) to copy.
+
+use leptos::prelude::*;
+
+use crate::{browser, state::Session, sync::SyncHub};
+
+/// `<app address>#/w/automerge:<id>?relay=<relay>`.
+pub fn session_link(doc_id: &str, relay: Option<&str>) -> String {
+    let location = window().location();
+    let base = format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default());
+    let relay = relay.map(|r| format!("?relay={}", String::from(js_sys::encode_uri_component(r)))).unwrap_or_default();
+    format!("{base}#/w/automerge:{doc_id}{relay}")
+}
+
+#[component]
+pub fn ShareBox() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let hub = expect_context::<SyncHub>();
+    let open = RwSignal::new(false);
+    let copied = RwSignal::new(false);
+    let link = move || session.doc_id.get().map(|id| session_link(&id, hub.relay.get().as_deref())).unwrap_or_default();
+    view! {
+        <div class="share">
+            <button type="button" data-testid="share-toggle" aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>"Share"</button>
+            <Show when=move || open.get()>
+                <div class="card share-panel" data-testid="share-panel">
+                    <label for="share-link">"Session link: whoever opens it joins this workspace"</label>
+                    <div class="row">
+                        <input id="share-link" readonly data-testid="share-link" prop:value=link />
+                        <button type="button" data-testid="share-copy" on:click=move |_| { browser::copy(&link()); copied.set(true); }>
+                            {move || if copied.get() { "Copied" } else { "Copy" }}
+                        </button>
+                    </div>
+                    <p class="muted">{move || match hub.relay.get() {
+                        Some(r) => format!("Changes travel through the relay at {r}."),
+                        None => "No relay: this workspace stays on this device until one is available.".to_owned(),
+                    }}</p>
+                </div>
+            </Show>
+        </div>
+    }
+}

@@ -1,0 +1,316 @@
+//! The WebSocket link to a relay: connect, handshake, sync the open workspace, push local
+//! changes as they happen, apply remote ones, and reconnect with backoff when the link drops.
+
+use std::{cell::RefCell, rc::Rc};
+
+use automerge::AutoCommit;
+use leptos::prelude::*;
+use moot_sync::{Connection, DocumentId, Documents, Event, PeerMetadata};
+use wasm_bindgen::{JsCast, closure::Closure};
+use web_sys::{BinaryType, MessageEvent, WebSocket};
+
+use crate::state::{Session, identity};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncStatus {
+    Offline,
+    Connecting,
+    Syncing,
+    UpToDate,
+}
+
+impl SyncStatus {
+    pub fn label(&self) -> &'static str {
+        match self {
+            SyncStatus::Offline => "Offline",
+            SyncStatus::Connecting => "Connecting…",
+            SyncStatus::Syncing => "Syncing…",
+            SyncStatus::UpToDate => "Up to date",
+        }
+    }
+}
+
+/// The documents a connection may touch: the open workspace, or one being fetched.
+struct Docs<'a> {
+    id: DocumentId,
+    doc: &'a mut AutoCommit,
+}
+
+impl Documents for Docs<'_> {
+    fn get_mut(&mut self, id: &DocumentId) -> Option<&mut AutoCommit> {
+        (*id == self.id).then_some(&mut *self.doc)
+    }
+    fn create(&mut self, id: &DocumentId) -> &mut AutoCommit {
+        debug_assert_eq!(*id, self.id);
+        &mut *self.doc
+    }
+}
+
+struct Link {
+    url: String,
+    doc_id: DocumentId,
+    /// A workspace being fetched from the relay (not yet on this device).
+    fetching: Option<AutoCommit>,
+    socket: Option<WebSocket>,
+    conn: Option<Connection>,
+    backoff_ms: i32,
+    closed_by_us: bool,
+    /// Kept alive as long as the socket is.
+    _callbacks: Vec<Box<dyn std::any::Any>>,
+}
+
+/// Sync state for the whole app, provided as context.
+#[derive(Clone, Copy)]
+pub struct SyncHub {
+    session: Session,
+    link: StoredValue<Option<Rc<RefCell<Link>>>, LocalStorage>,
+    pub status: RwSignal<SyncStatus>,
+    pub relay: RwSignal<Option<String>>,
+    pub unsynced: RwSignal<usize>,
+    on_fetched: StoredValue<Option<Rc<dyn Fn(Result<AutoCommit, String>)>>, LocalStorage>,
+}
+
+/// `ws://host/sync` for the page's own origin (where the app was served from).
+pub fn default_relay() -> Option<String> {
+    let location = web_sys::window()?.location();
+    let host = location.host().ok()?;
+    let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
+    (!host.is_empty()).then(|| format!("{scheme}://{host}/sync"))
+}
+
+impl SyncHub {
+    pub fn new(session: Session) -> Self {
+        Self {
+            session,
+            link: StoredValue::new_local(None),
+            status: RwSignal::new(SyncStatus::Offline),
+            relay: RwSignal::new(None),
+            unsynced: RwSignal::new(0),
+            on_fetched: StoredValue::new_local(None),
+        }
+    }
+
+    /// Starts syncing the open workspace through `url` (replacing any earlier link).
+    pub fn connect(&self, url: &str, doc_id: &str) {
+        self.disconnect();
+        let Ok(doc_id) = DocumentId::parse(doc_id) else { return };
+        let link = Rc::new(RefCell::new(Link {
+            url: url.to_owned(),
+            doc_id,
+            fetching: None,
+            socket: None,
+            conn: None,
+            backoff_ms: 500,
+            closed_by_us: false,
+            _callbacks: Vec::new(),
+        }));
+        self.link.set_value(Some(link.clone()));
+        self.relay.set(Some(url.to_owned()));
+        self.open_socket(link);
+    }
+
+    /// Fetches a workspace this device has never seen; `done` gets it, or the reason it could
+    /// not be had.
+    pub fn fetch(&self, url: &str, doc_id: &str, done: impl Fn(Result<AutoCommit, String>) + 'static) {
+        self.disconnect();
+        let Ok(id) = DocumentId::parse(doc_id) else {
+            done(Err("that is not a valid workspace id".into()));
+            return;
+        };
+        let link = Rc::new(RefCell::new(Link {
+            url: url.to_owned(),
+            doc_id: id,
+            fetching: Some(AutoCommit::new()),
+            socket: None,
+            conn: None,
+            backoff_ms: 500,
+            closed_by_us: false,
+            _callbacks: Vec::new(),
+        }));
+        self.on_fetched.set_value(Some(Rc::new(done)));
+        self.link.set_value(Some(link.clone()));
+        self.relay.set(Some(url.to_owned()));
+        self.open_socket(link);
+    }
+
+    pub fn disconnect(&self) {
+        if let Some(link) = self.link.get_value() {
+            let mut l = link.borrow_mut();
+            l.closed_by_us = true;
+            if let Some(s) = l.socket.take() {
+                let _ = s.close();
+            }
+        }
+        self.link.set_value(None);
+        self.status.set(SyncStatus::Offline);
+    }
+
+    fn open_socket(&self, link: Rc<RefCell<Link>>) {
+        let hub = *self;
+        let url = link.borrow().url.clone();
+        self.status.set(SyncStatus::Connecting);
+        let Ok(socket) = WebSocket::new(&url) else {
+            self.status.set(SyncStatus::Offline);
+            self.retry(link);
+            return;
+        };
+        socket.set_binary_type(BinaryType::Arraybuffer);
+
+        let me = self.session.me.get_untracked().map(|m| m.id).unwrap_or_else(|| "anonymous".into());
+        let peer_id = format!("{me}-{}", &identity::random_hex()[..8]);
+        let on_open = {
+            let link = link.clone();
+            let socket = socket.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                let metadata = PeerMetadata { storage_id: None, is_ephemeral: Some(true) };
+                let (mut conn, join) = Connection::dial(&peer_id, metadata, &identity::random_hex());
+                let _ = socket.send_with_u8_array(&join);
+                let mut l = link.borrow_mut();
+                let id = l.doc_id;
+                // The open workspace is synced as soon as the handshake completes; a missing
+                // one is requested.
+                match l.fetching.as_mut() {
+                    Some(empty) => {
+                        conn.request_document(id, empty);
+                    }
+                    None => {
+                        hub.session.with_doc_mut(|doc| conn.sync_document(id, doc));
+                    }
+                }
+                l.conn = Some(conn);
+                l.backoff_ms = 500;
+                hub.status.set(SyncStatus::Syncing);
+            })
+        };
+        let on_message = {
+            let link = link.clone();
+            let socket = socket.clone();
+            Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+                let Ok(buf) = ev.data().dyn_into::<js_sys::ArrayBuffer>() else { return };
+                let frame = js_sys::Uint8Array::new(&buf).to_vec();
+                hub.receive(&link, &socket, &frame);
+            })
+        };
+        let on_close = {
+            let link = link.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                let mine = hub.link.get_value().is_some_and(|l| Rc::ptr_eq(&l, &link));
+                if !mine || link.borrow().closed_by_us {
+                    return;
+                }
+                link.borrow_mut().conn = None;
+                hub.status.set(SyncStatus::Offline);
+                hub.retry(link.clone());
+            })
+        };
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        let mut l = link.borrow_mut();
+        l.socket = Some(socket);
+        l._callbacks = vec![Box::new(on_open), Box::new(on_message), Box::new(on_close)];
+    }
+
+    /// Tries again after a growing pause (0.5 s doubling to 30 s).
+    fn retry(&self, link: Rc<RefCell<Link>>) {
+        let hub = *self;
+        let delay = {
+            let mut l = link.borrow_mut();
+            let d = l.backoff_ms;
+            l.backoff_ms = (d * 2).min(30_000);
+            d
+        };
+        let again = Closure::once_into_js(move || {
+            let mine = hub.link.get_value().is_some_and(|l| Rc::ptr_eq(&l, &link));
+            if mine && !link.borrow().closed_by_us {
+                hub.open_socket(link);
+            }
+        });
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(again.unchecked_ref(), delay);
+        }
+    }
+
+    fn receive(&self, link: &Rc<RefCell<Link>>, socket: &WebSocket, frame: &[u8]) {
+        let mut l = link.borrow_mut();
+        let id = l.doc_id;
+        let Link { conn, fetching, .. } = &mut *l;
+        let Some(conn) = conn.as_mut() else { return };
+        let result = match fetching.as_mut() {
+            Some(doc) => Some(conn.receive(frame, &mut Docs { id, doc })),
+            None => self.session.with_doc_mut(|doc| conn.receive(frame, &mut Docs { id, doc })),
+        };
+        let Some(result) = result else { return };
+        match result {
+            Ok((out, events)) => {
+                for f in out {
+                    let _ = socket.send_with_u8_array(&f);
+                }
+                if let Some(doc) = fetching.as_mut() {
+                    let arrived = events.iter().any(|e| matches!(e, Event::DocumentChanged(_)));
+                    let missing = events.iter().any(|e| matches!(e, Event::Unavailable(_)));
+                    if arrived || missing {
+                        let doc = std::mem::take(doc);
+                        *fetching = None;
+                        drop(l);
+                        if let Some(done) = self.on_fetched.get_value() {
+                            done(if arrived { Ok(doc) } else { Err("the relay does not have this workspace".into()) });
+                        }
+                        self.on_fetched.set_value(None);
+                        return;
+                    }
+                    return;
+                }
+                let heads = self.session.with_doc_mut(|doc| doc.get_heads()).unwrap_or_default();
+                let synced = conn.is_synced(&id, &heads);
+                drop(l);
+                if events.iter().any(|e| matches!(e, Event::DocumentChanged(_))) {
+                    self.session.remote_changed();
+                }
+                self.status.set(if synced { SyncStatus::UpToDate } else { SyncStatus::Syncing });
+                self.unsynced.set(if synced { 0 } else { 1 });
+            }
+            Err(e) => {
+                // A bad frame drops this connection only; the workspace is untouched.
+                leptos::logging::warn!("moot: dropping relay connection: {e}");
+                drop(l);
+                let _ = socket.close();
+            }
+        }
+    }
+
+    /// The fetched workspace is now open in the session: keep syncing it on this link.
+    pub fn adopted(&self) {
+        if let Some(link) = self.link.get_value() {
+            let mut l = link.borrow_mut();
+            l.fetching = None;
+            let id = l.doc_id;
+            let socket = l.socket.clone();
+            if let (Some(conn), Some(socket)) = (l.conn.as_mut(), socket) {
+                if let Some(frames) = self.session.with_doc_mut(|doc| conn.sync_document(id, doc)) {
+                    for f in frames {
+                        let _ = socket.send_with_u8_array(&f);
+                    }
+                }
+            }
+        }
+    }
+
+    /// After a local change: send it now if connected.
+    pub fn push(&self) {
+        let Some(link) = self.link.get_value() else { return };
+        let mut l = link.borrow_mut();
+        let id = l.doc_id;
+        let Some(socket) = l.socket.clone() else { return };
+        let Some(conn) = l.conn.as_mut() else {
+            self.unsynced.update(|n| *n += 1);
+            return;
+        };
+        if let Some(frames) = self.session.with_doc_mut(|doc| conn.sync_document(id, doc)) {
+            for f in frames {
+                let _ = socket.send_with_u8_array(&f);
+            }
+        }
+        self.status.set(SyncStatus::Syncing);
+    }
+}

@@ -127,12 +127,7 @@ pub fn App() -> impl IntoView {
         let relay = relay.or_else(|| workspaces::relay_of(&id)).or_else(default_relay);
         leptos::task::spawn_local(async move {
             match session.open(&id).await {
-                Ok(true) => {
-                    opening.set(Opening::Done);
-                    if let Some(relay) = relay {
-                        hub.connect(&relay, &id);
-                    }
-                }
+                Ok(true) => opening.set(Opening::Done),
                 Ok(false) => match relay {
                     // Never seen here: fetch it from the relay the link names.
                     Some(relay) => {
@@ -159,6 +154,17 @@ pub fn App() -> impl IntoView {
                 Err(e) => opening.set(Opening::Failed(e)),
             }
         });
+    });
+
+    // Whichever workspace is open syncs through its relay (a link's, else this app's own).
+    Effect::new(move |_| {
+        let Some(id) = session.doc_id.get() else { return };
+        if hub.linked_to().as_deref() == Some(id.as_str()) {
+            return;
+        }
+        if let Some(relay) = workspaces::relay_of(&id).or_else(default_relay) {
+            hub.connect(&relay, &id);
+        }
     });
 
     let workspace_name = move || session.read_ok(|ws| ws.state().map(|s| s.name)).unwrap_or_else(|| "moot".to_owned());

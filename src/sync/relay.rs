@@ -133,6 +133,11 @@ impl SyncHub {
         self.open_socket(link);
     }
 
+    /// The workspace this hub syncs (or fetches), if any.
+    pub fn linked_to(&self) -> Option<String> {
+        self.link.get_value().map(|l| l.borrow().doc_id.to_string())
+    }
+
     pub fn disconnect(&self) {
         if let Some(link) = self.link.get_value() {
             let mut l = link.borrow_mut();
@@ -261,14 +266,11 @@ impl SyncHub {
                     }
                     return;
                 }
-                let heads = self.session.with_doc_mut(|doc| doc.get_heads()).unwrap_or_default();
-                let synced = conn.is_synced(&id, &heads);
+                self.refresh_status(conn, id);
                 drop(l);
                 if events.iter().any(|e| matches!(e, Event::DocumentChanged(_))) {
                     self.session.remote_changed();
                 }
-                self.status.set(if synced { SyncStatus::UpToDate } else { SyncStatus::Syncing });
-                self.unsynced.set(if synced { 0 } else { 1 });
             }
             Err(e) => {
                 // A bad frame drops this connection only; the workspace is untouched.
@@ -292,8 +294,17 @@ impl SyncHub {
                         let _ = socket.send_with_u8_array(&f);
                     }
                 }
+                self.refresh_status(conn, id);
             }
         }
+    }
+
+    /// Up to date when the relay is known to have exactly what this device has.
+    fn refresh_status(&self, conn: &Connection, id: DocumentId) {
+        let heads = self.session.with_doc_mut(|doc| doc.get_heads()).unwrap_or_default();
+        let synced = conn.is_synced(&id, &heads);
+        self.status.set(if synced { SyncStatus::UpToDate } else { SyncStatus::Syncing });
+        self.unsynced.set(usize::from(!synced));
     }
 
     /// After a local change: send it now if connected.
@@ -311,6 +322,6 @@ impl SyncHub {
                 let _ = socket.send_with_u8_array(&f);
             }
         }
-        self.status.set(SyncStatus::Syncing);
+        self.refresh_status(conn, id);
     }
 }

@@ -9,7 +9,7 @@ use crate::{
     components::{SaveStatus, ShareBox, SyncStatus},
     pages,
     state::{Session, identity, workspaces},
-    sync::{SyncHub, relay::default_relay},
+    sync::{SyncHub, Tabs, relay::default_relay},
 };
 
 /// A page of a workspace.
@@ -102,7 +102,12 @@ pub fn App() -> impl IntoView {
     provide_context(session);
     let hub = SyncHub::new(session);
     provide_context(hub);
-    session.on_local_change(move || hub.push());
+    let tabs = Tabs::new(session);
+    provide_context(tabs);
+    session.on_local_change(move || {
+        tabs.push();
+        hub.push();
+    });
     let (route, set_route) = signal(Route::from_hash(&current_hash()));
     let handle = window_event_listener(leptos::ev::hashchange, move |_| set_route.set(Route::from_hash(&current_hash())));
     on_cleanup(move || handle.remove());
@@ -157,8 +162,17 @@ pub fn App() -> impl IntoView {
     });
 
     // Whichever workspace is open syncs through its relay (a link's, else this app's own).
+    let tabs_on = StoredValue::new(None::<String>);
     Effect::new(move |_| {
-        let Some(id) = session.doc_id.get() else { return };
+        let Some(id) = session.doc_id.get() else {
+            tabs.close();
+            tabs_on.set_value(None);
+            return;
+        };
+        if tabs_on.get_value().as_deref() != Some(id.as_str()) {
+            tabs.open(&id);
+            tabs_on.set_value(Some(id.clone()));
+        }
         if hub.linked_to().as_deref() == Some(id.as_str()) {
             return;
         }

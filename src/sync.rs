@@ -1,7 +1,9 @@
 //! Syncing the open workspace with other peers. `relay` is the WebSocket transport to an
 //! automerge-repo relay; the protocol itself is `moot-sync` (sans-IO), shared with the relay's
-//! tests and the load generator.
+//! tests and the load generator; `tabs` syncs tabs of one browser over a BroadcastChannel.
 
 pub mod relay;
+mod tabs;
 
 pub use relay::{SyncHub, SyncStatus};
+pub use tabs::Tabs;

@@ -71,3 +71,83 @@ async fn a_bad_or_unknown_link_gets_a_clear_message() {
     assert!(missing.contains("relay does not have this workspace"), "{missing}");
     browser.close().await.unwrap();
 }
+
+async fn wait_for_service_worker(client: &fantoccini::Client) {
+    eventually("the service worker controls the page", || async {
+        client.execute("return !!(navigator.serviceWorker && navigator.serviceWorker.controller)", vec![]).await.unwrap() == serde_json::json!(true)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tabs_sync_through_a_broadcast_channel_with_the_relay_down() {
+    let mut harness = Harness::start().await;
+    let browser = harness.browser().await;
+    let start = Start::open(&browser, &harness.base_url).await;
+    start.set_name("Ada").await;
+    start.open_demo().await;
+    let shell = Shell { client: &browser };
+    shell.wait_saved().await;
+    wait_for_service_worker(&browser).await;
+    let url = browser.current_url().await.unwrap().to_string();
+    let first = browser.window().await.unwrap();
+
+    harness.stop_relay().await;
+    let second = browser.new_window(true).await.unwrap();
+    browser.switch_to_window(second.handle).await.unwrap();
+    browser.goto(&url).await.unwrap();
+    wait_for(&browser, &testid("session")).await;
+    eventually("the tabs see each other", || async { text(&browser, &testid("tab-count")).await.contains("1 other tab") }).await;
+    let agenda = support::pages::Agenda { client: &browser };
+    agenda.add_item("From the second tab").await;
+
+    browser.switch_to_window(first).await.unwrap();
+    let agenda = support::pages::Agenda { client: &browser };
+    eventually("the first tab shows the second tab's item", || async {
+        agenda.agenda_titles().await.contains(&"From the second tab".to_owned())
+    })
+    .await;
+    assert_eq!(shell.sync_state().await, "Offline", "no relay was involved");
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_browsers_edit_while_the_relay_is_down_and_converge_when_it_returns() {
+    let mut harness = Harness::start().await;
+    let ada = harness.browser().await;
+    let bea = harness.browser().await;
+    let start = Start::open(&ada, &harness.base_url).await;
+    start.set_name("Ada").await;
+    start.open_demo().await;
+    let ada_shell = Shell { client: &ada };
+    eventually("Ada is up to date", || async { ada_shell.sync_state().await == "Up to date" }).await;
+    click(&ada, "share-toggle").await;
+    let link = wait_for(&ada, &testid("share-link")).await.prop("value").await.unwrap().unwrap();
+    let start = Start::open(&bea, &harness.base_url).await;
+    start.set_name("Bea").await;
+    bea.goto(&link).await.unwrap();
+    wait_for(&bea, &testid("session")).await;
+    let bea_shell = Shell { client: &bea };
+    eventually("Bea is up to date", || async { bea_shell.sync_state().await == "Up to date" }).await;
+
+    harness.stop_relay().await;
+    eventually("Ada sees the relay is gone", || async { ada_shell.sync_state().await != "Up to date" }).await;
+    let ada_agenda = support::pages::Agenda { client: &ada };
+    let bea_agenda = support::pages::Agenda { client: &bea };
+    ada_agenda.add_item("Ada, offline").await;
+    bea_agenda.add_item("Bea, offline").await;
+    ada_shell.wait_saved().await;
+    bea_shell.wait_saved().await;
+
+    harness.restart_relay().await;
+    for (who, agenda) in [("Ada", &ada_agenda), ("Bea", &bea_agenda)] {
+        eventually(&format!("{who} has both offline items"), || async {
+            let titles = agenda.agenda_titles().await;
+            titles.contains(&"Ada, offline".to_owned()) && titles.contains(&"Bea, offline".to_owned())
+        })
+        .await;
+    }
+    screenshot(&ada, "sync-converged").await;
+    ada.close().await.unwrap();
+    bea.close().await.unwrap();
+}

@@ -2,11 +2,12 @@
 
 use leptos::prelude::*;
 
-use crate::sync::{SyncHub, SyncStatus};
+use crate::sync::{SyncHub, SyncStatus, Tabs};
 
 #[component]
 pub fn SyncStatus() -> impl IntoView {
     let hub = expect_context::<SyncHub>();
+    let tabs = expect_context::<Tabs>();
     let class = move || match hub.status.get() {
         SyncStatus::Offline => "dot offline",
         SyncStatus::Connecting | SyncStatus::Syncing => "dot syncing",
@@ -17,6 +18,12 @@ pub fn SyncStatus() -> impl IntoView {
         <div class="sync-status" role="status" aria-live="polite" data-testid="sync-status" title=title>
             <span class=class aria-hidden="true"></span>
             <span data-testid="sync-state">{move || hub.status.get().label()}</span>
+            <Show when=move || { tabs.count.get() > 0 }>
+                <span class="muted" data-testid="tab-count">{move || match tabs.count.get() { 1 => " · 1 other tab".to_owned(), n => format!(" · {n} other tabs") }}</span>
+            </Show>
+            <Show when=move || { hub.unsynced.get() > 0 }>
+                <span class="muted" data-testid="unsynced">" · changes not yet on the relay"</span>
+            </Show>
         </div>
     }
 }

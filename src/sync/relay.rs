@@ -216,13 +216,13 @@ impl SyncHub {
         l._callbacks = vec![Box::new(on_open), Box::new(on_message), Box::new(on_close)];
     }
 
-    /// Tries again after a growing pause (0.5 s doubling to 30 s).
+    /// Tries again after a growing pause (0.5 s doubling to 5 s).
     fn retry(&self, link: Rc<RefCell<Link>>) {
         let hub = *self;
         let delay = {
             let mut l = link.borrow_mut();
             let d = l.backoff_ms;
-            l.backoff_ms = (d * 2).min(30_000);
+            l.backoff_ms = (d * 2).min(5_000);
             d
         };
         let again = Closure::once_into_js(move || {

@@ -51,6 +51,7 @@ fn wait_for_listener(addr: SocketAddr, what: &str) {
 pub struct Harness {
     pub base_url: String,
     relay_addr: SocketAddr,
+    dist: PathBuf,
     stop_relay: Option<oneshot::Sender<()>>,
     relay_task: Option<tokio::task::JoinHandle<Result<(), moot_relay::Error>>>,
     driver: Child,
@@ -68,7 +69,7 @@ impl Harness {
             dist.display()
         );
         let scratch = scratch("harness");
-        let config = moot_relay::Config::local(dist, scratch.join("relay-data"));
+        let config = moot_relay::Config::local(dist.clone(), scratch.join("relay-data"));
         let relay = moot_relay::Relay::start(config).await.expect("relay starts");
         let relay_addr = relay.local_addr();
         let (stop, stopped) = oneshot::channel::<()>();
@@ -91,6 +92,7 @@ impl Harness {
         Self {
             base_url: format!("http://{relay_addr}/"),
             relay_addr,
+            dist,
             stop_relay: Some(stop),
             relay_task: Some(relay_task),
             driver,
@@ -108,6 +110,18 @@ impl Harness {
             tokio::time::timeout(DEADLINE, task).await.expect("relay stops").unwrap().unwrap();
         }
         assert!(TcpStream::connect_timeout(&self.relay_addr, Duration::from_millis(200)).is_err(), "relay still answers");
+    }
+
+    /// Starts the relay again on the same address and data folder (documents survive).
+    pub async fn restart_relay(&mut self) {
+        let mut config = moot_relay::Config::local(self.dist.clone(), self.scratch.join("relay-data"));
+        config.listen = self.relay_addr;
+        let relay = moot_relay::Relay::start(config).await.expect("relay restarts on the same port");
+        let (stop, stopped) = oneshot::channel::<()>();
+        self.relay_task = Some(tokio::spawn(relay.run_until(async {
+            let _ = stopped.await;
+        })));
+        self.stop_relay = Some(stop);
     }
 
     /// A new headless Chromium with its own empty profile.

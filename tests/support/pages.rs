@@ -8,12 +8,18 @@ pub async fn text(client: &Client, css: &str) -> String {
     wait_for(client, css).await.text().await.unwrap()
 }
 
+/// The visible text of every match, read in one step (no stale elements mid-render).
 pub async fn all_texts(client: &Client, css: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in client.find_all(Locator::Css(css)).await.unwrap() {
-        out.push(e.text().await.unwrap());
-    }
-    out
+    read_all(client, css, "innerText").await
+}
+
+/// A property of every match, read in one step.
+pub async fn read_all(client: &Client, css: &str, property: &str) -> Vec<String> {
+    let value = client
+        .execute("return [...document.querySelectorAll(arguments[0])].map(e => String(e[arguments[1]] ?? ''))", vec![css.into(), property.into()])
+        .await
+        .unwrap();
+    serde_json::from_value(value).unwrap_or_default()
 }
 
 pub async fn fill(client: &Client, id: &str, value: &str) -> Element {
@@ -123,11 +129,7 @@ impl Agenda<'_> {
     }
 
     pub async fn agenda_titles(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for e in self.client.find_all(Locator::Css(&testid("agenda-title"))).await.unwrap() {
-            out.push(e.prop("value").await.unwrap().unwrap_or_default());
-        }
-        out
+        read_all(self.client, &testid("agenda-title"), "value").await
     }
 
     pub async fn action_points(&self) -> Vec<String> {
@@ -151,11 +153,7 @@ impl Agenda<'_> {
     }
 
     pub async fn minutes(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for e in self.client.find_all(Locator::Css(&testid("agenda-minutes"))).await.unwrap() {
-            out.push(e.prop("value").await.unwrap().unwrap_or_default());
-        }
-        out
+        read_all(self.client, &testid("agenda-minutes"), "value").await
     }
 }
 
@@ -198,7 +196,7 @@ impl Review<'_> {
     }
 
     pub async fn threads(&self) -> usize {
-        self.client.find_all(Locator::Css(&testid("thread"))).await.unwrap().len()
+        all_texts(self.client, &testid("thread")).await.len()
     }
 
     pub async fn quotes(&self) -> Vec<String> {

@@ -12,6 +12,7 @@ use automerge::AutoCommit;
 use super::{ChunkStore, StorageError};
 
 const COMPACT_AFTER: usize = 32;
+const AUTOMERGE_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 
 /// One write: its key, its bytes, and the keys it makes redundant.
 pub struct Chunk {
@@ -69,6 +70,13 @@ impl DocStorage {
         let mut unreadable = 0;
         let mut inner = self.inner.borrow_mut();
         for (key, bytes) in chunks {
+            // Every automerge chunk starts with the magic bytes; load_incremental would
+            // silently skip anything else, and the person must hear about it.
+            if !bytes.starts_with(&AUTOMERGE_MAGIC) {
+                leptos::logging::warn!("moot: skipping unreadable chunk {key:?}: not automerge data");
+                unreadable += 1;
+                continue;
+            }
             match doc.load_incremental(&bytes) {
                 Ok(_) => {
                     if key[1] == "incremental" {

@@ -9,7 +9,7 @@ use crate::{
     components::{SaveStatus, ShareBox, SyncStatus},
     pages,
     state::{Session, identity, workspaces},
-    sync::{SyncHub, Tabs, relay::default_relay},
+    sync::{ANNOUNCE_MS, Here, SyncHub, Tabs, relay::default_relay},
 };
 
 /// A page of a workspace.
@@ -100,10 +100,30 @@ enum Opening {
 pub fn App() -> impl IntoView {
     let session = Session::new();
     provide_context(session);
-    let hub = SyncHub::new(session);
+    let here = Here::new();
+    provide_context(here);
+    let hub = SyncHub::new(session, here);
     provide_context(hub);
-    let tabs = Tabs::new(session);
+    let tabs = Tabs::new(session, here);
     provide_context(tabs);
+    // Presence: say who I am every few seconds while a workspace is open; forget the silent.
+    let announce = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+        here.sweep();
+        if session.doc_id.get_untracked().is_none() {
+            return;
+        }
+        if let Some(me) = session.me.get_untracked() {
+            let data = moot_sync::Presence { person: me.id, name: me.name }.encode();
+            hub.ephemeral(&data);
+            tabs.ephemeral(&data);
+        }
+    });
+    {
+        use wasm_bindgen::JsCast;
+        let _ = window().set_interval_with_callback_and_timeout_and_arguments_0(announce.as_ref().unchecked_ref(), ANNOUNCE_MS);
+    }
+    // The app lives as long as the page: so does its timer.
+    announce.forget();
     session.on_local_change(move || {
         tabs.push();
         hub.push();
@@ -165,6 +185,7 @@ pub fn App() -> impl IntoView {
     let tabs_on = StoredValue::new(None::<String>);
     Effect::new(move |_| {
         let Some(id) = session.doc_id.get() else {
+            here.clear();
             tabs.close();
             tabs_on.set_value(None);
             return;

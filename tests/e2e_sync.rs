@@ -7,7 +7,7 @@ mod support;
 use fantoccini::Locator;
 use support::{
     Harness,
-    pages::{Review, Shell, Start, click, eventually, text},
+    pages::{Review, Shell, Start, all_texts, click, eventually, text},
     screenshot, testid, wait_for,
 };
 
@@ -35,6 +35,10 @@ async fn a_session_link_joins_and_comments_appear_in_the_other_browser() {
     assert_eq!(bea_shell.workspace_name().await, "IOPA Governance");
     assert_eq!(text(&bea, &testid("session-utc")).await, "2025-12-20 14:00 UTC");
     eventually("Bea is up to date", || async { bea_shell.sync_state().await == "Up to date" }).await;
+
+    // Presence: each sees the other is here now.
+    eventually("Ada sees Bea is here", || async { all_texts(&ada, &testid("here-now")).await.iter().any(|t| t.contains("Bea")) }).await;
+    eventually("Bea sees Ada is here", || async { all_texts(&bea, &testid("here-now")).await.iter().any(|t| t.contains("Ada")) }).await;
 
     // Bea comments on the draft; Ada sees it live.
     bea_shell.go("nav-coc", "coc-page").await;

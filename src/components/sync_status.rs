@@ -2,12 +2,13 @@
 
 use leptos::prelude::*;
 
-use crate::sync::{SyncHub, SyncStatus, Tabs};
+use crate::sync::{Here, SyncHub, SyncStatus, Tabs};
 
 #[component]
 pub fn SyncStatus() -> impl IntoView {
     let hub = expect_context::<SyncHub>();
     let tabs = expect_context::<Tabs>();
+    let here = expect_context::<Here>();
     let class = move || match hub.status.get() {
         SyncStatus::Offline => "dot offline",
         SyncStatus::Connecting | SyncStatus::Syncing => "dot syncing",
@@ -20,6 +21,9 @@ pub fn SyncStatus() -> impl IntoView {
             <span data-testid="sync-state">{move || hub.status.get().label()}</span>
             <Show when=move || { tabs.count.get() > 0 }>
                 <span class="muted" data-testid="tab-count">{move || match tabs.count.get() { 1 => " · 1 other tab".to_owned(), n => format!(" · {n} other tabs") }}</span>
+            </Show>
+            <Show when=move || !here.names().is_empty()>
+                <span data-testid="here-now">{move || format!(" · here now: {}", here.names().join(", "))}</span>
             </Show>
             <Show when=move || { hub.unsynced.get() > 0 }>
                 <span class="muted" data-testid="unsynced">" · changes not yet on the relay"</span>

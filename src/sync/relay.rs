@@ -63,6 +63,7 @@ struct Link {
 #[derive(Clone, Copy)]
 pub struct SyncHub {
     session: Session,
+    here: super::Here,
     link: StoredValue<Option<Rc<RefCell<Link>>>, LocalStorage>,
     pub status: RwSignal<SyncStatus>,
     pub relay: RwSignal<Option<String>>,
@@ -79,9 +80,10 @@ pub fn default_relay() -> Option<String> {
 }
 
 impl SyncHub {
-    pub fn new(session: Session) -> Self {
+    pub fn new(session: Session, here: super::Here) -> Self {
         Self {
             session,
+            here,
             link: StoredValue::new_local(None),
             status: RwSignal::new(SyncStatus::Offline),
             relay: RwSignal::new(None),
@@ -268,6 +270,12 @@ impl SyncHub {
                 }
                 self.refresh_status(conn, id);
                 drop(l);
+                let me = self.session.me.get_untracked().map(|m| m.id);
+                for e in &events {
+                    if let Event::Ephemeral { data, .. } = e {
+                        self.here.note(me.as_deref(), data);
+                    }
+                }
                 if events.iter().any(|e| matches!(e, Event::DocumentChanged(_))) {
                     self.session.remote_changed();
                 }
@@ -305,6 +313,22 @@ impl SyncHub {
         let synced = conn.is_synced(&id, &heads);
         self.status.set(if synced { SyncStatus::UpToDate } else { SyncStatus::Syncing });
         self.unsynced.set(usize::from(!synced));
+    }
+
+    /// Sends an ephemeral payload (presence) to the relay, which passes it on.
+    pub fn ephemeral(&self, data: &[u8]) {
+        let Some(link) = self.link.get_value() else { return };
+        let mut l = link.borrow_mut();
+        if l.fetching.is_some() {
+            return;
+        }
+        let id = l.doc_id;
+        let socket = l.socket.clone();
+        if let (Some(conn), Some(socket)) = (l.conn.as_mut(), socket) {
+            if let Some(frame) = conn.ephemeral(id, data.to_vec()) {
+                let _ = socket.send_with_u8_array(&frame);
+            }
+        }
     }
 
     /// After a local change: send it now if connected.

@@ -40,6 +40,7 @@ struct Inner {
 #[derive(Clone, Copy)]
 pub struct Tabs {
     session: Session,
+    here: super::Here,
     inner: StoredValue<Option<Rc<RefCell<Inner>>>, LocalStorage>,
     pub count: RwSignal<usize>,
 }
@@ -49,8 +50,8 @@ fn metadata() -> PeerMetadata {
 }
 
 impl Tabs {
-    pub fn new(session: Session) -> Self {
-        Self { session, inner: StoredValue::new_local(None), count: RwSignal::new(0) }
+    pub fn new(session: Session, here: super::Here) -> Self {
+        Self { session, here, inner: StoredValue::new_local(None), count: RwSignal::new(0) }
     }
 
     /// Joins the channel of workspace `doc_id` (leaving any other).
@@ -126,6 +127,12 @@ impl Tabs {
                 }
                 self.count.set(peers.values().filter(|c| c.is_connected()).count());
                 drop(guard);
+                let me = self.session.me.get_untracked().map(|m| m.id);
+                for e in &events {
+                    if let Event::Ephemeral { data, .. } = e {
+                        self.here.note(me.as_deref(), data);
+                    }
+                }
                 if events.iter().any(|e| matches!(e, Event::DocumentChanged(_))) {
                     self.session.remote_changed();
                 }
@@ -135,6 +142,19 @@ impl Tabs {
                 peers.remove(&sender);
             }
             None => {}
+        }
+    }
+
+    /// Sends an ephemeral payload (presence) to every other tab.
+    pub fn ephemeral(&self, data: &[u8]) {
+        let Some(inner) = self.inner.get_value() else { return };
+        let mut guard = inner.borrow_mut();
+        let Inner { doc_id, channel, peers, .. } = &mut *guard;
+        let id = *doc_id;
+        for conn in peers.values_mut().filter(|c| c.is_connected()) {
+            if let Some(frame) = conn.ephemeral(id, data.to_vec()) {
+                post(channel, &frame);
+            }
         }
     }
 

@@ -22,6 +22,14 @@ async fn a_session_link_joins_and_comments_appear_in_the_other_browser() {
     start.open_demo().await;
     let ada_shell = Shell { client: &ada };
     eventually("Ada is up to date with the relay", || async { ada_shell.sync_state().await == "Up to date" }).await;
+    // What the relay's storage has is remembered for the next connection.
+    eventually("the relay's sync state is saved in IndexedDB", || async {
+        let script = "const done = arguments[0]; const r = indexedDB.open('automerge'); \
+            r.onsuccess = () => { const q = r.result.transaction('documents').objectStore('documents').getAllKeys(); \
+            q.onsuccess = () => done(q.result.filter(k => k[1] === 'sync-state').length); q.onerror = () => done(-1); }; r.onerror = () => done(-1);";
+        ada.execute_async(script, vec![]).await.unwrap().as_i64().unwrap_or(0) >= 1
+    })
+    .await;
     click(&ada, "share-toggle").await;
     let link = wait_for(&ada, &testid("share-link")).await.prop("value").await.unwrap().unwrap();
     assert!(link.contains("#/w/automerge:") && link.contains("?relay=ws"), "{link}");

@@ -30,6 +30,26 @@ impl SyncStatus {
     }
 }
 
+fn sync_state_key(id: DocumentId, storage_id: &str) -> [String; 3] {
+    [id.to_string(), "sync-state".to_owned(), storage_id.to_owned()]
+}
+
+async fn load_sync_state(id: DocumentId, storage_id: &str) -> Option<Vec<u8>> {
+    let store = crate::storage::ChunkStore::open_default().await.ok()?;
+    let key = sync_state_key(id, storage_id);
+    store.get(&[&key[0], &key[1], &key[2]]).await.ok().flatten()
+}
+
+/// Remembers what the relay's storage has, so the next connection sends only what changed.
+fn save_sync_state(id: DocumentId, storage_id: String, state: Vec<u8>) {
+    leptos::task::spawn_local(async move {
+        if let Ok(store) = crate::storage::ChunkStore::open_default().await {
+            let key = sync_state_key(id, &storage_id);
+            let _ = store.put(&[&key[0], &key[1], &key[2]], &state).await;
+        }
+    });
+}
+
 /// The documents a connection may touch: the open workspace, or one being fetched.
 struct Docs<'a> {
     id: DocumentId,
@@ -176,14 +196,11 @@ impl SyncHub {
                 let id = l.doc_id;
                 // The open workspace is synced as soon as the handshake completes; a missing
                 // one is requested.
-                match l.fetching.as_mut() {
-                    Some(empty) => {
-                        conn.request_document(id, empty);
-                    }
-                    None => {
-                        hub.session.with_doc_mut(|doc| conn.sync_document(id, doc));
-                    }
+                if let Some(empty) = l.fetching.as_mut() {
+                    conn.request_document(id, empty);
                 }
+                // An open workspace starts syncing after the handshake, once the saved sync
+                // state for that relay's storage is restored (see `connected`).
                 l.conn = Some(conn);
                 l.backoff_ms = 500;
                 hub.status.set(SyncStatus::Syncing);
@@ -268,7 +285,22 @@ impl SyncHub {
                     }
                     return;
                 }
+                if let Some(remote) = events.iter().find_map(|e| match e {
+                    Event::Connected(r) => Some(r.clone()),
+                    _ => None,
+                }) {
+                    drop(l);
+                    self.connected(link.clone(), socket.clone(), remote.metadata.storage_id);
+                    return;
+                }
                 self.refresh_status(conn, id);
+                if conn.is_synced(&id, &self.session.with_doc_mut(|d| d.get_heads()).unwrap_or_default()) {
+                    if let Some(sid) = conn.remote().and_then(|r| r.metadata.storage_id.clone()) {
+                        if let Some(state) = conn.sync_state(&id) {
+                            save_sync_state(id, sid, state);
+                        }
+                    }
+                }
                 drop(l);
                 let me = self.session.me.get_untracked().map(|m| m.id);
                 for e in &events {
@@ -287,6 +319,34 @@ impl SyncHub {
                 let _ = socket.close();
             }
         }
+    }
+
+    /// The handshake finished: restore what we know this relay's storage has, then sync.
+    fn connected(&self, link: Rc<RefCell<Link>>, socket: WebSocket, storage_id: Option<String>) {
+        let hub = *self;
+        leptos::task::spawn_local(async move {
+            let id = link.borrow().doc_id;
+            if let Some(sid) = &storage_id {
+                if let Some(saved) = load_sync_state(id, sid).await {
+                    if let Some(conn) = link.borrow_mut().conn.as_mut() {
+                        if conn.restore_sync_state(id, &saved).is_err() {
+                            leptos::logging::warn!("moot: ignoring an unreadable saved sync state");
+                        }
+                    }
+                }
+            }
+            let mut l = link.borrow_mut();
+            if l.fetching.is_some() {
+                return;
+            }
+            let Some(conn) = l.conn.as_mut() else { return };
+            if let Some(frames) = hub.session.with_doc_mut(|doc| conn.sync_document(id, doc)) {
+                for f in frames {
+                    let _ = socket.send_with_u8_array(&f);
+                }
+            }
+            hub.refresh_status(conn, id);
+        });
     }
 
     /// The fetched workspace is now open in the session: keep syncing it on this link.

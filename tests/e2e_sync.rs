@@ -33,6 +33,9 @@ async fn a_session_link_joins_and_comments_appear_in_the_other_browser() {
     click(&ada, "share-toggle").await;
     let link = wait_for(&ada, &testid("share-link")).await.prop("value").await.unwrap().unwrap();
     assert!(link.contains("#/w/automerge:") && link.contains("?relay=ws"), "{link}");
+    let qr = wait_for(&ada, "[data-testid=\"share-qr\"] path").await.attr("d").await.unwrap().unwrap_or_default();
+    assert!(qr.len() > 1000, "the QR code has modules");
+    screenshot(&ada, "share").await;
 
     // Bea has never seen the workspace: the link fetches it from the relay.
     let start = Start::open(&bea, &harness.base_url).await;

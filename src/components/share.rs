@@ -12,6 +12,31 @@ pub fn session_link(doc_id: &str, relay: Option<&str>) -> String {
     format!("{base}#/w/automerge:{doc_id}{relay}")
 }
 
+/// The link as a QR code: one SVG path of dark modules (drawn as elements, never as markup).
+fn qr_code(text: &str) -> impl IntoView + use<> {
+    let Ok(qr) = qrcodegen::QrCode::encode_text(text, qrcodegen::QrCodeEcc::Medium) else {
+        return view! { <p class="muted">"The link is too long for a QR code."</p> }.into_any();
+    };
+    let size = qr.size();
+    let border = 4;
+    let mut d = String::new();
+    for y in 0..size {
+        for x in 0..size {
+            if qr.get_module(x, y) {
+                d.push_str(&format!("M{},{}h1v1h-1z", x + border, y + border));
+            }
+        }
+    }
+    let view_box = format!("0 0 {0} {0}", size + 2 * border);
+    view! {
+        <svg class="qr" viewBox=view_box role="img" aria-label="QR code of the session link" data-testid="share-qr">
+            <rect width="100%" height="100%" fill="#ffffff"></rect>
+            <path d=d fill="#1f2a28"></path>
+        </svg>
+    }
+    .into_any()
+}
+
 #[component]
 pub fn ShareBox() -> impl IntoView {
     let session = expect_context::<Session>();
@@ -31,6 +56,7 @@ pub fn ShareBox() -> impl IntoView {
                             {move || if copied.get() { "Copied" } else { "Copy" }}
                         </button>
                     </div>
+                    {move || qr_code(&link())}
                     <p class="muted">{move || match hub.relay.get() {
                         Some(r) => format!("Changes travel through the relay at {r}."),
                         None => "No relay: this workspace stays on this device until one is available.".to_owned(),

@@ -66,11 +66,19 @@ pub fn CocPage() -> impl IntoView {
     let threads = move || {
         let me = session.me.get().map(|m| m.id).unwrap_or_default();
         let f = filter.get();
+        let chars: Vec<char> = text().chars().collect();
         session
             .read_ok(|ws| ws.threads(&doc_id()))
             .unwrap_or_default()
             .into_iter()
-            .filter(|t| match f {
+            .map(|t| {
+                let passage = match t.placement {
+                    Placement::Anchored { start, end } => chars[start.min(chars.len())..end.min(chars.len())].iter().collect(),
+                    Placement::Orphaned => String::new(),
+                };
+                (t, passage)
+            })
+            .filter(|(t, _)| match f {
                 Filter::All => true,
                 Filter::Open => !t.thread.resolved,
                 Filter::Resolved => t.thread.resolved,
@@ -113,8 +121,8 @@ pub fn CocPage() -> impl IntoView {
                         {filter_button(Filter::Mine, "Mine", "filter-mine")}
                     </div>
                     <ul data-testid="threads">
-                        <For each=threads key=|t: &ThreadView| format!("{:?}", t) let:t>
-                            <ThreadCard doc_id=doc_id() view=t text=text() />
+                        <For each=threads key=|(t, p): &(ThreadView, String)| format!("{t:?}{p}") let:t>
+                            <ThreadCard doc_id=doc_id() view=t.0 passage=t.1 />
                         </For>
                     </ul>
                 </aside>
@@ -124,15 +132,11 @@ pub fn CocPage() -> impl IntoView {
 }
 
 #[component]
-fn ThreadCard(doc_id: String, view: ThreadView, text: String) -> impl IntoView {
+fn ThreadCard(doc_id: String, view: ThreadView, passage: String) -> impl IntoView {
     let session = expect_context::<Session>();
     let doc = StoredValue::new(doc_id);
     let id = StoredValue::new(view.thread.id.clone());
     let reply = RwSignal::new(String::new());
-    let passage = match view.placement {
-        Placement::Anchored { start, end } => text.chars().skip(start).take(end - start).collect::<String>(),
-        Placement::Orphaned => String::new(),
-    };
     let orphaned = view.is_orphaned();
     let resolved = view.thread.resolved;
     let send = move |ev: leptos::ev::SubmitEvent| {

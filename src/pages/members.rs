@@ -123,6 +123,17 @@ fn TierRow(tier: Tier) -> impl IntoView {
                     <input type="number" min="1" max="100" value=n.to_string() aria-label=format!("Endorsements needed for {}", tier.name)
                         on:change=move |ev| { if let Ok(k) = event_target_value(&ev).parse() { set(Approval::Ratification { endorsements: k, objections: rule }) } } />
                 </label>
+                <label>" objections "
+                    <select aria-label=format!("What objections do for {}", tier.name)
+                        on:change=move |ev| {
+                            let rule = match event_target_value(&ev).as_str() { "veto" => ObjectionRule::Veto, "record" => ObjectionRule::Record, _ => ObjectionRule::Subtract };
+                            set(Approval::Ratification { endorsements: n, objections: rule });
+                        }>
+                        <option value="subtract" selected=rule == ObjectionRule::Subtract>"cancel endorsements"</option>
+                        <option value="veto" selected=rule == ObjectionRule::Veto>"veto"</option>
+                        <option value="record" selected=rule == ObjectionRule::Record>"are only recorded"</option>
+                    </select>
+                </label>
             </span>
         </li>
     }

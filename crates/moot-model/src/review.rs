@@ -119,11 +119,25 @@ impl Workspace {
     }
 
     /// Replaces the whole text, writing only what differs (so anchors in unchanged parts hold).
+    ///
+    /// A pure insertion or deletion (typing, a paste) is found in linear time from the common
+    /// prefix and suffix; anything else goes through automerge's diff, which keeps every
+    /// unchanged passage between two edits in place.
     pub fn replace_text(&mut self, ctx: Ctx<'_>, document: &str, text: &str) -> Result<(), ModelError> {
         let obj = self.text_obj(document)?;
         check_document_len(text.chars().count())?;
+        let old = self.doc().text(&obj)?;
+        let prefix = old.chars().zip(text.chars()).take_while(|(a, b)| a == b).count();
+        let (old_rest, new_rest): (Vec<char>, Vec<char>) = (old.chars().skip(prefix).collect(), text.chars().skip(prefix).collect());
+        let suffix = old_rest.iter().rev().zip(new_rest.iter().rev()).take_while(|(a, b)| a == b).count();
+        let (removed, inserted) = (old_rest.len() - suffix, new_rest.len() - suffix);
         self.change(ctx, "edit text", |ws| {
-            ws.doc_mut().update_text(&obj, text)?;
+            if removed == 0 || inserted == 0 {
+                let insert: String = new_rest[..inserted].iter().collect();
+                ws.doc_mut().splice_text(&obj, prefix, removed as isize, &insert)?;
+            } else {
+                ws.doc_mut().update_text(&obj, text)?;
+            }
             Ok(())
         })
     }

@@ -209,7 +209,19 @@ pub fn App() -> impl IntoView {
     };
 
     view! {
-        <div class="shell">
+        <div
+            class="shell"
+            on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
+            on:drop=move |ev: leptos::ev::DragEvent| {
+                ev.prevent_default();
+                let file = ev.data_transfer().and_then(|d| d.files()).and_then(|f| f.get(0));
+                match file {
+                    Some(file) if session.is_open() => crate::components::exchange::import_file(session, file),
+                    Some(_) => session.error.set(Some("open the workspace the file belongs to, then drop it again".into())),
+                    None => {}
+                }
+            }
+        >
             <header class="app-header" data-testid="app-header">
                 <a class="brand" href="#/" aria-label="moot: all workspaces">"moot"</a>
                 <h1 class="workspace-name" data-testid="workspace-name">{workspace_name}</h1>
@@ -240,6 +252,9 @@ pub fn App() -> impl IntoView {
             </Show>
             <Show when=move || session.error.get().is_some()>
                 <p class="error" role="alert" data-testid="error">{move || session.error.get()}</p>
+            </Show>
+            <Show when=move || session.notice.get().is_some()>
+                <p class="notice" role="status" data-testid="notice">{move || session.notice.get()}</p>
             </Show>
             <main class="page" data-testid="page">
                 {move || match (route.get(), opening.get()) {

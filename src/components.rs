@@ -1,5 +1,6 @@
 //! Pieces shared by several pages.
 
+pub mod exchange;
 mod save_status;
 mod share;
 mod sync_status;

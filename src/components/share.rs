@@ -57,6 +57,7 @@ pub fn ShareBox() -> impl IntoView {
                         </button>
                     </div>
                     {move || qr_code(&link())}
+                    <super::exchange::Exchange />
                     <p class="muted">{move || match hub.relay.get() {
                         Some(r) => format!("Changes travel through the relay at {r}."),
                         None => "No relay: this workspace stays on this device until one is available.".to_owned(),

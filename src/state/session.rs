@@ -28,6 +28,8 @@ pub struct Session {
     pub me: RwSignal<Option<Identity>>,
     /// The last error an act produced, shown near the page title.
     pub error: RwSignal<Option<String>>,
+    /// A short confirmation (an import's result), shown near the page title.
+    pub notice: RwSignal<Option<String>>,
     pending_saves: RwSignal<u32>,
     /// Called after every local change (the sync hub pushes it to peers).
     on_local_change: StoredValue<Option<std::rc::Rc<dyn Fn()>>, LocalStorage>,
@@ -43,6 +45,7 @@ impl Session {
             save_state: RwSignal::new(SaveState::Idle),
             me: RwSignal::new(Identity::load()),
             error: RwSignal::new(None),
+            notice: RwSignal::new(None),
             pending_saves: RwSignal::new(0),
             on_local_change: StoredValue::new_local(None),
         }
@@ -85,6 +88,23 @@ impl Session {
             Err(e) => self.error.set(Some(e.to_string())),
         }
         result
+    }
+
+    /// Merges a `.automerge` file into the open workspace (never replacing it).
+    pub fn import(&self, bytes: &[u8]) -> Result<moot_model::ImportReport, String> {
+        let result = self
+            .model
+            .try_update_value(|m| m.as_mut().map(|ws| ws.import(bytes)))
+            .flatten()
+            .ok_or_else(|| "open a workspace first".to_owned())?
+            .map_err(|e| e.to_string())?;
+        if result.new_changes > 0 {
+            self.changed();
+            if let Some(notify) = self.on_local_change.get_value() {
+                notify();
+            }
+        }
+        Ok(result)
     }
 
     /// Runs `f` on the open document (for sync); `None` when nothing is open. `f` must not

@@ -102,6 +102,13 @@ impl Harness {
     }
 
     /// Stops the relay (gracefully): the network is gone for the browsers.
+    /// A scratch folder of this harness (removed when it drops).
+    pub fn scratch_dir(&self, name: &str) -> PathBuf {
+        let dir = self.scratch.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
     pub async fn stop_relay(&mut self) {
         if let Some(stop) = self.stop_relay.take() {
             let _ = stop.send(());
@@ -126,6 +133,13 @@ impl Harness {
 
     /// A new headless Chromium with its own empty profile.
     pub async fn browser(&self) -> Client {
+        let downloads = self.scratch.join(format!("downloads-{}", free_port()));
+        self.browser_downloading_to(&downloads).await
+    }
+
+    /// A new headless Chromium whose downloads land in `downloads`.
+    pub async fn browser_downloading_to(&self, downloads: &std::path::Path) -> Client {
+        std::fs::create_dir_all(downloads).unwrap();
         let profile = self.scratch.join(format!("profile-{}", free_port()));
         std::fs::create_dir_all(&profile).unwrap();
         let caps = serde_json::json!({
@@ -136,7 +150,8 @@ impl Harness {
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     "--disable-dev-shm-usage", "--window-size=1280,900",
                     format!("--user-data-dir={}", profile.display()),
-                ]
+                ],
+                "prefs": { "download.default_directory": downloads.display().to_string(), "download.prompt_for_download": false }
             }
         });
         let caps = caps.as_object().unwrap().clone().into_iter().collect();

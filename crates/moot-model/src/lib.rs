@@ -28,6 +28,7 @@
 mod defaults;
 mod demo;
 mod error;
+mod exchange;
 mod export;
 mod membership;
 mod migrate;
@@ -41,6 +42,7 @@ mod workstreams;
 pub use defaults::OPERATIONAL_QUESTION;
 pub use demo::{ANDREW, ANNA, CODE_OF_CONDUCT, DEMO_SESSION_START, demo_workspace};
 pub use error::ModelError;
+pub use exchange::ImportReport;
 pub use membership::{Membership, ProposalView, Status, derive as derive_membership};
 pub use review::{Placement, ThreadView};
 pub use sessions::Move;

@@ -381,3 +381,26 @@ fn version_zero_documents_are_upgraded() {
     let upgraded = Workspace::load(&ws.save(), 3).unwrap();
     assert_eq!(upgraded.state().unwrap().schema_version, moot_model::SCHEMA_VERSION);
 }
+
+#[test]
+fn import_merges_a_copy_of_the_same_workspace_and_refuses_others() {
+    let mut ws = fresh();
+    let d = draft(&ws);
+    ws.replace_text(ada(), &d, "Shared text").unwrap();
+    let mut theirs = Workspace::load(&ws.save(), 8).unwrap();
+    // Both edit apart (offline), then a file travels.
+    theirs.add_comment(Ctx::new(BEA, T), &d, 0, 6, "From Bea's copy", &[]).unwrap();
+    ws.rename(ada(), "Renamed by Ada").unwrap();
+    let report = ws.import(&theirs.save()).unwrap();
+    assert_eq!(report.new_comments, 1);
+    assert!(report.new_changes >= 1);
+    assert_eq!(ws.state().unwrap().name, "Renamed by Ada", "a merge, never a replacement");
+    assert_eq!(ws.threads(&d).unwrap().len(), 1);
+    assert_eq!(ws.import(&theirs.save()).unwrap(), moot_model::ImportReport::default(), "importing twice brings nothing");
+
+    let bytes = theirs.save();
+    rejects(&mut ws, |ws| ws.import(&bytes[..bytes.len() - 10]), |e| matches!(e, ModelError::Corrupt(_)));
+    let mut stranger = Workspace::create(ada(), "Another group", "Ada", 2).unwrap();
+    let other_bytes = stranger.save();
+    rejects(&mut ws, |ws| ws.import(&other_bytes), |e| matches!(e, ModelError::NotAllowed(m) if m.contains("another workspace")));
+}

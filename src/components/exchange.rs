@@ -1,0 +1,68 @@
+//! Workspace files: export the automerge binary, import (merge) one by picking or dropping it.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::{browser, state::Session};
+
+/// Reads a dropped or picked file and merges it, telling the person what arrived.
+pub fn import_file(session: Session, file: web_sys::File) {
+    leptos::task::spawn_local(async move {
+        let bytes = match wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+            Ok(buf) => js_sys::Uint8Array::new(&buf).to_vec(),
+            Err(_) => {
+                session.error.set(Some("the file could not be read".into()));
+                return;
+            }
+        };
+        match session.import(&bytes) {
+            Ok(r) if r.new_changes == 0 => {
+                session.error.set(None);
+                session.notice.set(Some(format!("{}: nothing new, this workspace already had all of it.", file.name())));
+            }
+            Ok(r) => {
+                session.error.set(None);
+                session.notice.set(Some(format!(
+                    "Imported {}: {} new change(s), {} new comment(s), {} new proposal(s).",
+                    file.name(),
+                    r.new_changes,
+                    r.new_comments,
+                    r.new_proposals
+                )));
+            }
+            Err(e) => {
+                session.notice.set(None);
+                session.error.set(Some(format!("{} was not imported: {e}", file.name())));
+            }
+        }
+    });
+}
+
+#[component]
+pub fn Exchange() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let export = move |_| {
+        let name = session.read_ok(|ws| ws.state().map(|s| s.name)).unwrap_or_else(|| "workspace".into());
+        let Some(bytes) = session.with_doc_mut(|d| d.save()) else { return };
+        let file = format!("{}.automerge", name.replace(|c: char| !c.is_alphanumeric(), "-"));
+        if let Err(e) = browser::download(&file, "application/octet-stream", &bytes) {
+            session.error.set(Some(e));
+        }
+    };
+    let picked = move |ev: leptos::ev::Event| {
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+        if let Some(file) = input.files().and_then(|f| f.get(0)) {
+            import_file(session, file);
+        }
+        input.set_value("");
+    };
+    view! {
+        <div class="row exchange">
+            <button type="button" data-testid="export" on:click=export>"Export workspace (.automerge)"</button>
+            <label class="file-pick">"Import a workspace file "
+                <input type="file" accept=".automerge,application/octet-stream" data-testid="import-file" on:change=picked />
+            </label>
+        </div>
+        <p class="muted">"Files are another way to sync: an import merges, it never replaces. You can also drop a file on the page."</p>
+    }
+}

@@ -1,0 +1,68 @@
+//! End to end in two Chromium profiles: a workspace file carries changes when there is no
+//! relay; an import merges, and a truncated file or another workspace's file is refused.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use support::{
+    Harness,
+    pages::{Agenda, Shell, Start, click, eventually, text},
+    screenshot, testid, wait_for,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_then_import_merges_offline_edits_and_refuses_bad_files() {
+    let mut harness = Harness::start().await;
+    let downloads = harness.scratch_dir("ada-downloads");
+    let ada = harness.browser_downloading_to(&downloads).await;
+    let bea = harness.browser().await;
+
+    let start = Start::open(&ada, &harness.base_url).await;
+    start.set_name("Ada").await;
+    start.open_demo().await;
+    let ada_shell = Shell { client: &ada };
+    eventually("Ada is up to date", || async { ada_shell.sync_state().await == "Up to date" }).await;
+    click(&ada, "share-toggle").await;
+    let link = wait_for(&ada, &testid("share-link")).await.prop("value").await.unwrap().unwrap();
+    let start = Start::open(&bea, &harness.base_url).await;
+    start.set_name("Bea").await;
+    bea.goto(&link).await.unwrap();
+    wait_for(&bea, &testid("session")).await;
+
+    // No relay from here on: both edit apart.
+    harness.stop_relay().await;
+    Agenda { client: &ada }.add_item("Ada, sent by file").await;
+    Agenda { client: &bea }.add_item("Bea, kept locally").await;
+    ada_shell.wait_saved().await;
+
+    click(&ada, "export").await;
+    let exported = || std::fs::read_dir(&downloads).unwrap().flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|e| e == "automerge"));
+    eventually("the export is downloaded", || async { exported().is_some() }).await;
+    let file = exported().unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    assert_eq!(&bytes[..4], &[0x85, 0x6f, 0x4a, 0x83], "an automerge file");
+
+    click(&bea, "share-toggle").await;
+    let input = wait_for(&bea, &testid("import-file")).await;
+    input.send_keys(file.to_str().unwrap()).await.unwrap();
+    let notice = text(&bea, &testid("notice")).await;
+    assert!(notice.contains("new change"), "{notice}");
+    let agenda = Agenda { client: &bea };
+    let titles = agenda.agenda_titles().await;
+    assert!(titles.contains(&"Ada, sent by file".to_owned()) && titles.contains(&"Bea, kept locally".to_owned()), "{titles:?}");
+    screenshot(&bea, "import").await;
+
+    // A truncated file and another workspace's file are refused; nothing changes.
+    let truncated = harness.scratch_dir("bad").join("truncated.automerge");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    wait_for(&bea, &testid("import-file")).await.send_keys(truncated.to_str().unwrap()).await.unwrap();
+    eventually("the truncated file is refused", || async { text(&bea, &testid("error")).await.contains("not a complete moot workspace") }).await;
+    let mut stranger = moot_model::Workspace::create(moot_model::Ctx::new("x", "2025-12-01T00:00:00Z"), "Another group", "X", 1).unwrap();
+    let other = harness.scratch_dir("bad").join("other.automerge");
+    std::fs::write(&other, stranger.save()).unwrap();
+    wait_for(&bea, &testid("import-file")).await.send_keys(other.to_str().unwrap()).await.unwrap();
+    eventually("another workspace's file is refused", || async { text(&bea, &testid("error")).await.contains("another workspace") }).await;
+    assert_eq!(agenda.agenda_titles().await, titles, "refused files change nothing");
+    ada.close().await.unwrap();
+    bea.close().await.unwrap();
+}

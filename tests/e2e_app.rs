@@ -77,6 +77,22 @@ async fn review_comment_reply_resolve_filter_and_anchors_follow_edits() {
     assert!(demo_threads >= 3);
 
     review.comment("Assume good intent", "Could we give an example?", false).await;
+    // Free tags too, with "operational question" always first.
+    let thread = browser.find(Locator::XPath("//li[@data-testid='thread'][.//p[contains(., 'Assume good intent')]]")).await.unwrap();
+    thread.find(Locator::Css(&testid("tag-input"))).await.unwrap().send_keys("Wording, operational question").await.unwrap();
+    thread.find(Locator::Css(&testid("tag-submit"))).await.unwrap().click().await.unwrap();
+    eventually("the tags show, operational question first", || async {
+        let thread = browser.find(Locator::XPath("//li[@data-testid='thread'][.//p[contains(., 'Assume good intent')]]")).await.unwrap();
+        let tags: Vec<String> = {
+            let mut v = Vec::new();
+            for t in thread.find_all(Locator::Css(&testid("thread-tag"))).await.unwrap() {
+                v.push(t.text().await.unwrap());
+            }
+            v
+        };
+        tags == ["operational question", "wording"]
+    })
+    .await;
     assert!(review.quotes().await.contains(&"“Assume good intent”".to_owned()), "{:?}", review.quotes().await);
 
     // A hostile comment shows literally.
@@ -242,5 +258,30 @@ async fn works_at_375_pixels_and_a_one_megabyte_paste_does_not_freeze_the_page()
     // Includes WebDriver carrying the megabyte back and forth; the app's own time is a benchmark figure.
     println!("1 MB paste: saved and responsive after {:?} (test-side time)", started.elapsed());
     assert!(review.threads().await >= 3, "the demo's threads are still listed");
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_is_shown_and_the_edit_is_kept_in_memory() {
+    let harness = Harness::start().await;
+    let browser = harness.browser().await;
+    let start = Start::open(&browser, &harness.base_url).await;
+    start.set_name("Ada").await;
+    start.open_demo().await;
+    let shell = Shell { client: &browser };
+    shell.wait_saved().await;
+    // From now on the browser refuses every write, as when its storage quota is used up.
+    browser
+        .execute("IDBObjectStore.prototype.put = function () { throw new DOMException('quota', 'QuotaExceededError'); }", vec![])
+        .await
+        .unwrap();
+    let agenda = Agenda { client: &browser };
+    agenda.add_item("Written while the disk is full").await;
+    eventually("the header says the change is not saved", || async {
+        text(&browser, &testid("save-state")).await.contains("storage is full")
+    })
+    .await;
+    assert!(agenda.agenda_titles().await.contains(&"Written while the disk is full".to_owned()), "the edit is kept");
+    screenshot(&browser, "storage-full").await;
     browser.close().await.unwrap();
 }

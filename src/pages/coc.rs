@@ -6,6 +6,10 @@ use moot_model::{OPERATIONAL_QUESTION, Placement, ThreadView};
 
 use crate::state::Session;
 
+fn split_tags(text: &str) -> Vec<String> {
+    text.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect()
+}
+
 /// UTF-16 offsets (what the browser reports) to char offsets (what the model counts).
 fn utf16_to_chars(text: &str, utf16: u32) -> usize {
     let mut units = 0u32;
@@ -37,6 +41,7 @@ pub fn CocPage() -> impl IntoView {
     let selection = RwSignal::new(None::<(usize, usize, String)>);
     let comment = RwSignal::new(String::new());
     let operational = RwSignal::new(true);
+    let other_tags = RwSignal::new(String::new());
     let filter = RwSignal::new(Filter::All);
 
     let read_selection = move || {
@@ -56,10 +61,12 @@ pub fn CocPage() -> impl IntoView {
     let add_comment = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some((s, e, _)) = selection.get_untracked() else { return };
-        let tags = if operational.get_untracked() { vec![OPERATIONAL_QUESTION.to_owned()] } else { Vec::new() };
+        let mut tags = if operational.get_untracked() { vec![OPERATIONAL_QUESTION.to_owned()] } else { Vec::new() };
+        tags.extend(split_tags(&other_tags.get_untracked()));
         let doc = doc_id();
         if session.act(|ws, ctx| ws.add_comment(ctx, &doc, s, e, &comment.get_untracked(), &tags)).is_ok() {
             comment.set(String::new());
+            other_tags.set(String::new());
             selection.set(None);
         }
     };
@@ -108,6 +115,8 @@ pub fn CocPage() -> impl IntoView {
                             <label for="new-comment">"Your comment"</label>
                             <textarea id="new-comment" data-testid="comment-input" rows="3" prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
                             <label class="toggle"><input type="checkbox" data-testid="tag-operational" prop:checked=move || operational.get() on:change=move |ev| operational.set(event_target_checked(&ev)) />" Operational question"</label>
+                            <label for="new-tags">"Other tags (comma separated)"</label>
+                            <input id="new-tags" data-testid="comment-tags" placeholder="e.g. wording, reporting" prop:value=move || other_tags.get() on:input=move |ev| other_tags.set(event_target_value(&ev)) />
                             <button type="submit" data-testid="comment-submit">"Comment"</button>
                         </form>
                     </Show>
@@ -146,6 +155,16 @@ fn ThreadCard(doc_id: String, view: ThreadView, passage: String) -> impl IntoVie
         }
     };
     let name = move |person: &str| session.read(|ws| ws.person_name(person)).unwrap_or_else(|| person.to_owned());
+    let tags = StoredValue::new(view.thread.tags.clone());
+    let new_tag = RwSignal::new(String::new());
+    let add_tag = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut all = tags.get_value();
+        all.extend(split_tags(&new_tag.get_untracked()));
+        if session.act(|ws, ctx| ws.set_tags(ctx, &doc.get_value(), &id.get_value(), &all)).is_ok() {
+            new_tag.set(String::new());
+        }
+    };
     view! {
         <li class="card thread" class:resolved=resolved class:orphaned=orphaned data-testid="thread">
             {if orphaned {
@@ -159,6 +178,10 @@ fn ThreadCard(doc_id: String, view: ThreadView, passage: String) -> impl IntoVie
                     <li data-testid="comment"><strong>{name(&c.author)}</strong>": "<span data-testid="comment-body">{c.body.clone()}</span></li>
                 }).collect_view()}
             </ol>
+            <form class="row" on:submit=add_tag>
+                <input aria-label="Add tags" placeholder="Add a tag" data-testid="tag-input" prop:value=move || new_tag.get() on:input=move |ev| new_tag.set(event_target_value(&ev)) />
+                <button type="submit" data-testid="tag-submit">"Tag"</button>
+            </form>
             <form class="row" on:submit=send>
                 <input aria-label="Reply" placeholder="Reply" data-testid="reply-input" prop:value=move || reply.get() on:input=move |ev| reply.set(event_target_value(&ev)) />
                 <button type="submit" data-testid="reply-submit">"Reply"</button>

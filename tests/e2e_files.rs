@@ -37,7 +37,12 @@ async fn export_then_import_merges_offline_edits_and_refuses_bad_files() {
 
     click(&ada, "export").await;
     let exported = || std::fs::read_dir(&downloads).unwrap().flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|e| e == "automerge"));
-    eventually("the export is downloaded", || async { exported().is_some() }).await;
+    let in_progress = || std::fs::read_dir(&downloads).unwrap().flatten().any(|e| e.path().extension().is_some_and(|x| x == "crdownload"));
+    // Complete: no partial download left, and the file holds an automerge document.
+    eventually("the export is downloaded", || async {
+        !in_progress() && exported().and_then(|p| std::fs::read(p).ok()).is_some_and(|b| b.len() > 4 && b.starts_with(&[0x85, 0x6f, 0x4a, 0x83]))
+    })
+    .await;
     let file = exported().unwrap();
     let bytes = std::fs::read(&file).unwrap();
     assert_eq!(&bytes[..4], &[0x85, 0x6f, 0x4a, 0x83], "an automerge file");

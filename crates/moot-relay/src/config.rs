@@ -21,6 +21,9 @@ pub struct Config {
     /// Most simultaneous /sync connections; more are refused with 503.
     #[arg(long, env = "MOOT_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+    /// Seconds without a message after which a /sync connection is closed.
+    #[arg(long, env = "MOOT_IDLE_TIMEOUT_SECS", default_value_t = 120)]
+    pub idle_timeout_secs: u64,
 }
 
 impl Config {
@@ -32,6 +35,7 @@ impl Config {
             dist,
             max_frame_bytes: 64 * 1024 * 1024,
             max_connections: 1024,
+            idle_timeout_secs: 120,
         }
     }
 }

@@ -82,7 +82,13 @@ impl Relay {
         let local_addr = listener
             .local_addr()
             .map_err(|source| Error::Listen { addr: config.listen, source })?;
-        let sync = sync::start(&config.data, config.max_connections, config.max_frame_bytes).await?;
+        let sync = sync::start(
+            &config.data,
+            config.max_connections,
+            config.max_frame_bytes,
+            std::time::Duration::from_secs(config.idle_timeout_secs.max(1)),
+        )
+        .await?;
         let state = Arc::new(AppState { dist, data: config.data.clone(), sync });
         tracing::info!(%local_addr, dist = %state.dist.display(), data = %config.data.display(), "relay started");
         Ok(Self { listener, router: router(state.clone()), local_addr, state })

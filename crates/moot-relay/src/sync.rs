@@ -1,8 +1,10 @@
 //! `/sync`: the automerge-repo WebSocket endpoint, served by samod with filesystem storage.
 //!
 //! The relay never announces documents: a peer gets a workspace only by asking for its id.
-//! Limits: a maximum message size (a larger message closes that connection only) and a
-//! maximum number of connections (more are refused with 503 before the upgrade).
+//! Limits: a maximum message size (a larger message closes that connection only), a maximum
+//! number of connections (more are refused with 503 before the upgrade), and an idle timeout
+//! (a connection that sends nothing for that long is closed; the app's presence messages keep
+//! an open app well inside it).
 
 use std::sync::{
     Arc,
@@ -23,9 +25,50 @@ pub(crate) struct SyncState {
     pub(crate) open: AtomicUsize,
     pub(crate) max_connections: usize,
     pub(crate) max_frame_bytes: usize,
+    pub(crate) idle_timeout: std::time::Duration,
 }
 
-pub(crate) async fn start(data: &std::path::Path, max_connections: usize, max_frame_bytes: usize) -> Result<SyncState, crate::Error> {
+/// A connection that sends nothing for this long is closed.
+#[derive(Debug, thiserror::Error)]
+#[error("no message for {0:?}: closing an idle connection")]
+struct Idle(std::time::Duration);
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct WsError(String);
+
+/// The automerge-repo transport over an axum WebSocket, with an idle timeout on what arrives.
+fn transport(socket: axum::extract::ws::WebSocket, idle: std::time::Duration) -> samod::Transport {
+    use axum::extract::ws::Message;
+    use futures::{SinkExt, StreamExt};
+    let (sink, stream) = socket.split();
+    let frames = futures::stream::unfold(stream, move |mut stream| async move {
+        loop {
+            match tokio::time::timeout(idle, stream.next()).await {
+                Err(_) => {
+                    tracing::info!(?idle, "closing an idle sync connection");
+                    return Some((Err(WsError(Idle(idle).to_string())), stream));
+                }
+                Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return None,
+                Ok(Some(Ok(Message::Binary(bytes)))) => return Some((Ok(bytes.to_vec()), stream)),
+                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+                Ok(Some(Ok(Message::Text(_)))) => return Some((Err(WsError("text frames are not part of the protocol".into())), stream)),
+                Ok(Some(Err(e))) => return Some((Err(WsError(e.to_string())), stream)),
+            }
+        }
+    });
+    let sink = sink
+        .sink_map_err(|e| WsError(e.to_string()))
+        .with(|bytes: Vec<u8>| async move { Ok::<_, WsError>(Message::Binary(bytes.into())) });
+    samod::Transport::new(Box::pin(frames), Box::pin(sink))
+}
+
+pub(crate) async fn start(
+    data: &std::path::Path,
+    max_connections: usize,
+    max_frame_bytes: usize,
+    idle_timeout: std::time::Duration,
+) -> Result<SyncState, crate::Error> {
     let repo = samod::Repo::build_tokio()
         .with_storage(samod::storage::TokioFilesystemStorage::new(data.join("documents")))
         .with_share_policy(samod::ShareConfig::read_write().with_announce(false))
@@ -33,7 +76,7 @@ pub(crate) async fn start(data: &std::path::Path, max_connections: usize, max_fr
         .await;
     let url = samod::Url::parse("ws://moot-relay/sync").expect("static URL");
     let acceptor = repo.make_acceptor(url).map_err(|_| crate::Error::SyncStopped)?;
-    Ok(SyncState { repo, acceptor, open: AtomicUsize::new(0), max_connections, max_frame_bytes })
+    Ok(SyncState { repo, acceptor, open: AtomicUsize::new(0), max_connections, max_frame_bytes, idle_timeout })
 }
 
 /// Decrements the open-connection count when a connection ends, however it ends.
@@ -59,7 +102,7 @@ pub(crate) async fn upgrade(State(state): State<Arc<AppState>>, ws: WebSocketUpg
         .on_failed_upgrade(|err| tracing::warn!(%err, "websocket upgrade failed"))
         .on_upgrade(move |socket| async move {
             let state = slot.0.clone();
-            let connection = match state.sync.acceptor.accept_axum(socket, None) {
+            let connection = match state.sync.acceptor.accept(transport(socket, state.sync.idle_timeout)) {
                 Ok(c) => c,
                 Err(_) => {
                     tracing::warn!("sync repo stopped; dropping connection");

@@ -111,3 +111,39 @@ async fn connections_over_the_limit_are_refused() {
     relay.stop().await;
 }
 
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_are_closed_and_active_ones_kept() {
+    let root = temp("idle");
+    let relay = RunningRelay::start(&root, |c| c.idle_timeout_secs = 1).await;
+    let id = new_doc(4);
+    let mut active = Client::connect(relay.addr, "active").await;
+    publish_new(&mut active, id, "busy").await;
+    let mut idle = Client::connect(relay.addr, "idle").await;
+    // The idle client says nothing: the relay closes it after a second. Meanwhile the active
+    // one keeps talking (as the app's presence messages do).
+    let closed = tokio::time::timeout(DEADLINE, async {
+        let mut talk = tokio::time::interval(std::time::Duration::from_millis(200));
+        loop {
+            tokio::select! {
+                _ = talk.tick() => {
+                    if let Some(frame) = active.conn.ephemeral(id, vec![0xa0]) {
+                        active.send(vec![frame]).await;
+                    }
+                }
+                msg = idle.ws.next() => match msg {
+                    None | Some(Err(_)) | Some(Ok(Ws::Close(_))) => break,
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "an idle connection is closed");
+    // The active one, which keeps talking, still syncs.
+    active.edit(id, "still", "here").await;
+    let mut reader = Client::connect(relay.addr, "reader").await;
+    assert_eq!(reader.fetch(id).await, Event::DocumentChanged(id));
+    reader.wait_for_value(id, "still", "here").await;
+    relay.stop().await;
+}

@@ -153,6 +153,10 @@ async fn both_browsers_edit_while_the_relay_is_down_and_converge_when_it_returns
     bea_agenda.add_item("Bea, offline").await;
     ada_shell.wait_saved().await;
     bea_shell.wait_saved().await;
+    eventually("Ada sees her change waiting for the relay", || async {
+        all_texts(&ada, &testid("unsynced")).await.iter().any(|t| t.contains("1 change not yet on the relay"))
+    })
+    .await;
 
     harness.restart_relay().await;
     for (who, agenda) in [("Ada", &ada_agenda), ("Bea", &bea_agenda)] {
@@ -162,6 +166,7 @@ async fn both_browsers_edit_while_the_relay_is_down_and_converge_when_it_returns
         })
         .await;
     }
+    eventually("nothing waits for the relay any more", || async { all_texts(&ada, &testid("unsynced")).await.is_empty() }).await;
     screenshot(&ada, "sync-converged").await;
     ada.close().await.unwrap();
     bea.close().await.unwrap();

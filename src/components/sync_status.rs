@@ -23,10 +23,16 @@ pub fn SyncStatus() -> impl IntoView {
                 <span class="muted" data-testid="tab-count">{move || match tabs.count.get() { 1 => " · 1 other tab".to_owned(), n => format!(" · {n} other tabs") }}</span>
             </Show>
             <Show when=move || !here.names().is_empty()>
-                <span data-testid="here-now">{move || format!(" · here now: {}", here.names().join(", "))}</span>
+                <span data-testid="here-now">{move || {
+                    let names = here.names();
+                    format!(" · {} here now: {}", if names.len() == 1 { "1 other person".to_owned() } else { format!("{} others", names.len()) }, names.join(", "))
+                }}</span>
             </Show>
             <Show when=move || { hub.unsynced.get() > 0 }>
-                <span class="muted" data-testid="unsynced">" · changes not yet on the relay"</span>
+                <span class="muted" data-testid="unsynced">{move || match hub.unsynced.get() {
+                    1 => " · 1 change not yet on the relay".to_owned(),
+                    n => format!(" · {n} changes not yet on the relay"),
+                }}</span>
             </Show>
         </div>
     }

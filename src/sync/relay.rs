@@ -88,6 +88,8 @@ pub struct SyncHub {
     pub status: RwSignal<SyncStatus>,
     pub relay: RwSignal<Option<String>>,
     pub unsynced: RwSignal<usize>,
+    /// What the relay was last known to have: counts unsynced changes while offline too.
+    last_shared: StoredValue<Option<Vec<automerge::ChangeHash>>, LocalStorage>,
     on_fetched: StoredValue<Option<Rc<dyn Fn(Result<AutoCommit, String>)>>, LocalStorage>,
 }
 
@@ -108,6 +110,7 @@ impl SyncHub {
             status: RwSignal::new(SyncStatus::Offline),
             relay: RwSignal::new(None),
             unsynced: RwSignal::new(0),
+            last_shared: StoredValue::new_local(None),
             on_fetched: StoredValue::new_local(None),
         }
     }
@@ -161,6 +164,8 @@ impl SyncHub {
     }
 
     pub fn disconnect(&self) {
+        self.last_shared.set_value(None);
+        self.unsynced.set(0);
         if let Some(link) = self.link.get_value() {
             let mut l = link.borrow_mut();
             l.closed_by_us = true;
@@ -372,7 +377,17 @@ impl SyncHub {
         let heads = self.session.with_doc_mut(|doc| doc.get_heads()).unwrap_or_default();
         let synced = conn.is_synced(&id, &heads);
         self.status.set(if synced { SyncStatus::UpToDate } else { SyncStatus::Syncing });
-        self.unsynced.set(usize::from(!synced));
+        if let Some(shared) = conn.shared_heads(&id).filter(|h| !h.is_empty()) {
+            self.last_shared.set_value(Some(shared));
+        }
+        self.count_unsynced();
+    }
+
+    /// Changes on this device the relay is not known to have.
+    fn count_unsynced(&self) {
+        let Some(shared) = self.last_shared.get_value() else { return };
+        let n = self.session.with_doc_mut(|doc| doc.get_changes(&shared).len()).unwrap_or(0);
+        self.unsynced.set(n);
     }
 
     /// Sends an ephemeral payload (presence) to the relay, which passes it on.
@@ -398,7 +413,7 @@ impl SyncHub {
         let id = l.doc_id;
         let Some(socket) = l.socket.clone() else { return };
         let Some(conn) = l.conn.as_mut() else {
-            self.unsynced.update(|n| *n += 1);
+            self.count_unsynced();
             return;
         };
         if let Some(frames) = self.session.with_doc_mut(|doc| conn.sync_document(id, doc)) {

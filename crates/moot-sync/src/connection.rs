@@ -331,6 +331,11 @@ impl Connection {
         })
     }
 
+    /// The heads the remote is known to have of `id` (from the sync state).
+    pub fn shared_heads(&self, id: &DocumentId) -> Option<Vec<automerge::ChangeHash>> {
+        self.docs.get(id).map(|d| d.state.shared_heads.clone())
+    }
+
     /// Documents this connection syncs.
     pub fn documents(&self) -> BTreeSet<DocumentId> {
         self.docs.keys().copied().collect()

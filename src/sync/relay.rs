@@ -5,7 +5,7 @@ use std::{cell::RefCell, rc::Rc};
 
 use automerge::AutoCommit;
 use leptos::prelude::*;
-use moot_sync::{Connection, DocumentId, Documents, Event, PeerMetadata};
+use moot_sync::{Connection, DocumentId, Event, PeerMetadata, Single};
 use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
@@ -48,22 +48,6 @@ fn save_sync_state(id: DocumentId, storage_id: String, state: Vec<u8>) {
             let _ = store.put(&[&key[0], &key[1], &key[2]], &state).await;
         }
     });
-}
-
-/// The documents a connection may touch: the open workspace, or one being fetched.
-struct Docs<'a> {
-    id: DocumentId,
-    doc: &'a mut AutoCommit,
-}
-
-impl Documents for Docs<'_> {
-    fn get_mut(&mut self, id: &DocumentId) -> Option<&mut AutoCommit> {
-        (*id == self.id).then_some(&mut *self.doc)
-    }
-    fn create(&mut self, id: &DocumentId) -> &mut AutoCommit {
-        debug_assert_eq!(*id, self.id);
-        &mut *self.doc
-    }
 }
 
 struct Link {
@@ -266,8 +250,8 @@ impl SyncHub {
         let Link { conn, fetching, .. } = &mut *l;
         let Some(conn) = conn.as_mut() else { return };
         let result = match fetching.as_mut() {
-            Some(doc) => Some(conn.receive(frame, &mut Docs { id, doc })),
-            None => self.session.with_doc_mut(|doc| conn.receive(frame, &mut Docs { id, doc })),
+            Some(doc) => Some(conn.receive(frame, &mut Single { id, doc })),
+            None => self.session.with_doc_mut(|doc| conn.receive(frame, &mut Single { id, doc })),
         };
         let Some(result) = result else { return };
         match result {

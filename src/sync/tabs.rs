@@ -6,27 +6,12 @@
 
 use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
-use automerge::AutoCommit;
 use leptos::prelude::*;
-use moot_sync::{Connection, DocumentId, Documents, Event, Message, PeerMetadata};
+use moot_sync::{Connection, DocumentId, Event, Message, PeerMetadata, Single};
 use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{BroadcastChannel, MessageEvent};
 
 use crate::state::{Session, identity};
-
-struct Docs<'a> {
-    id: DocumentId,
-    doc: &'a mut AutoCommit,
-}
-
-impl Documents for Docs<'_> {
-    fn get_mut(&mut self, id: &DocumentId) -> Option<&mut AutoCommit> {
-        (*id == self.id).then_some(&mut *self.doc)
-    }
-    fn create(&mut self, _: &DocumentId) -> &mut AutoCommit {
-        &mut *self.doc
-    }
-}
 
 struct Inner {
     me: String,
@@ -113,7 +98,7 @@ impl Tabs {
         });
         let id = *doc_id;
         let result = self.session.with_doc_mut(|doc| {
-            let mut docs = Docs { id, doc };
+            let mut docs = Single { id, doc };
             let (mut out, events) = conn.receive(frame, &mut docs)?;
             if events.iter().any(|e| matches!(e, Event::Connected(_))) {
                 out.extend(conn.sync_document(id, docs.doc));

@@ -191,13 +191,7 @@ impl Workspace {
     where
         T: Hydrate + Reconcile,
     {
-        self.change(ctx, message, |ws| {
-            let mut value: T = hydrate_prop(&ws.doc, ROOT, prop)?;
-            let actor = ws.doc.get_actor().to_bytes().to_vec();
-            let r = f(&mut value, &mut IdSource { ids: &mut ws.ids, actor: &actor })?;
-            reconcile_prop(&mut ws.doc, ROOT, prop, &value)?;
-            Ok(r)
-        })
+        self.edit_at(ctx, message, &ROOT, prop, f)
     }
 
     /// Like [`Self::edit`], for property `prop` of any object: operations touch only the

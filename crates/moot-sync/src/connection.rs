@@ -42,6 +42,21 @@ impl Documents for BTreeMap<DocumentId, AutoCommit> {
     }
 }
 
+/// A single document (a peer that has one workspace open, or is fetching one).
+pub struct Single<'a> {
+    pub id: DocumentId,
+    pub doc: &'a mut AutoCommit,
+}
+
+impl Documents for Single<'_> {
+    fn get_mut(&mut self, id: &DocumentId) -> Option<&mut AutoCommit> {
+        (*id == self.id).then_some(&mut *self.doc)
+    }
+    fn create(&mut self, _: &DocumentId) -> &mut AutoCommit {
+        &mut *self.doc
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Remote {
     pub peer_id: String,

@@ -19,7 +19,7 @@ mod document_id;
 mod message;
 mod presence;
 
-pub use connection::{Connection, Documents, Event, Output, Remote, SyncError};
+pub use connection::{Connection, Documents, Event, Output, Remote, Single, SyncError};
 pub use document_id::{DocumentId, DocumentIdError};
 pub use message::{DecodeError, Message, PROTOCOL_VERSION, PeerMetadata};
 pub use presence::Presence;

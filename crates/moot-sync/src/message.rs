@@ -151,21 +151,11 @@ impl Message {
         }
         let len = d.map()?;
         let mut f = Fields::default();
-        let mut read = 0u64;
-        loop {
-            match len {
-                Some(n) if read == n => break,
-                None if d.datatype()? == Type::Break => {
-                    d.skip()?;
-                    break;
-                }
-                _ => {}
-            }
-            read += 1;
+        each(&mut d, len, |d| {
             if d.datatype()? != Type::String {
                 d.skip()?;
                 d.skip()?;
-                continue;
+                return Ok(());
             }
             match d.str()? {
                 "type" => f.kind = Some(d.str()?.to_owned()),
@@ -177,32 +167,46 @@ impl Message {
                 "selectedProtocolVersion" => f.selected = Some(d.str()?.to_owned()),
                 "count" => f.count = Some(d.u64()?),
                 "data" => f.data = Some(d.bytes()?.to_vec()),
-                "peerMetadata" => f.metadata = Some(decode_metadata(&mut d)?),
+                "peerMetadata" => f.metadata = Some(decode_metadata(d)?),
                 "supportedProtocolVersions" => {
                     let mut versions = Vec::new();
                     let n = d.array()?;
-                    let mut i = 0;
-                    loop {
-                        match n {
-                            Some(n) if i == n => break,
-                            None if d.datatype()? == Type::Break => {
-                                d.skip()?;
-                                break;
-                            }
-                            _ => {}
-                        }
+                    each(d, n, |d| {
                         versions.push(d.str()?.to_owned());
-                        i += 1;
-                    }
+                        Ok(())
+                    })?;
                     f.versions = Some(versions);
                 }
                 _ => d.skip()?,
             }
-        }
+            Ok(())
+        })?;
         if d.position() != frame.len() {
             return Err(DecodeError::TrailingBytes(frame.len() - d.position()));
         }
         f.into_message()
+    }
+}
+
+/// Calls `item` once per entry of a map or array whose header (`len`: definite or
+/// indefinite) was just read.
+fn each<'b>(
+    d: &mut Decoder<'b>,
+    len: Option<u64>,
+    mut item: impl FnMut(&mut Decoder<'b>) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    let mut read = 0u64;
+    loop {
+        match len {
+            Some(n) if read == n => return Ok(()),
+            None if d.datatype()? == Type::Break => {
+                d.skip()?;
+                return Ok(());
+            }
+            _ => {}
+        }
+        read += 1;
+        item(d)?;
     }
 }
 
@@ -213,28 +217,19 @@ fn decode_metadata(d: &mut Decoder<'_>) -> Result<PeerMetadata, DecodeError> {
         return Ok(m);
     }
     let len = d.map()?;
-    let mut read = 0u64;
-    loop {
-        match len {
-            Some(n) if read == n => break,
-            None if d.datatype()? == Type::Break => {
-                d.skip()?;
-                break;
-            }
-            _ => {}
-        }
-        read += 1;
+    each(d, len, |d| {
         if d.datatype()? != Type::String {
             d.skip()?;
             d.skip()?;
-            continue;
+            return Ok(());
         }
         match d.str()? {
             "storageId" if d.datatype()? == Type::String => m.storage_id = Some(d.str()?.to_owned()),
             "isEphemeral" if d.datatype()? == Type::Bool => m.is_ephemeral = Some(d.bool()?),
             _ => d.skip()?,
         }
-    }
+        Ok(())
+    })?;
     Ok(m)
 }
 

@@ -57,6 +57,17 @@ async fn demo_workspace_shows_the_seed_session_and_survives_a_reload() {
     })
     .await;
 
+    // Edit the session's title and invitation.
+    click(&browser, "edit-session-toggle").await;
+    let title_input = wait_for(&browser, &testid("edit-session-title")).await;
+    title_input.clear().await.unwrap();
+    title_input.send_keys("IOPA Governance reboot\t").await.unwrap();
+    eventually("the title changed", || async { text(&browser, &testid("session-title")).await == "IOPA Governance reboot" }).await;
+    let invitation = wait_for(&browser, &testid("edit-session-invitation")).await;
+    invitation.clear().await.unwrap();
+    invitation.send_keys("Join us on December 20th, 14:00 UTC.\t").await.unwrap();
+    eventually("the invitation changed", || async { text(&browser, &testid("session-invitation")).await == "Join us on December 20th, 14:00 UTC." }).await;
+
     shell.go("nav-workstreams", "workstreams-page").await;
     assert_eq!(all_texts(&browser, "[data-testid=\"workstream\"] h3").await, ["Decision making", "Membership"]);
     screenshot(&browser, "workstreams").await;

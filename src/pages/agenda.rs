@@ -43,7 +43,8 @@ pub fn AgendaPage() -> impl IntoView {
     view! {
         <section aria-labelledby="agenda-title" data-testid="agenda-page">
             <h2 id="agenda-title">"Agenda & minutes"</h2>
-            <For each=sessions key=|s: &WorkSession| (s.id.clone(), s.title.clone(), s.start.clone(), s.duration_minutes, s.invitation.as_str().to_owned()) let:s>
+            // Keyed by id only: a session view reads its own fields reactively.
+            <For each=sessions key=|s: &WorkSession| s.id.clone() let:s>
                 <SessionView session_id=s.id.clone() />
             </For>
             <NewSession />
@@ -124,6 +125,24 @@ fn SessionView(session_id: String) -> impl IntoView {
             new_item.set(String::new());
         }
     };
+    let editing = RwSignal::new(false);
+    let edit_title = move |ev: leptos::ev::Event| {
+        let _ = session.act(|ws, ctx| ws.rename_session(ctx, &sid.get_value(), &event_target_value(&ev)));
+    };
+    let edit_start = move |ev: leptos::ev::Event| {
+        // <input type=datetime-local> is the viewer's local time: convert to UTC.
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(&event_target_value(&ev)));
+        if date.get_time().is_nan() {
+            session.error.set(Some("please pick a date and time".into()));
+            return;
+        }
+        let utc = String::from(date.to_iso_string());
+        let minutes = duration();
+        let _ = session.act(|ws, ctx| ws.reschedule(ctx, &sid.get_value(), &utc, minutes));
+    };
+    let edit_invitation = move |ev: leptos::ev::Event| {
+        let _ = session.act(|ws, ctx| ws.set_invitation(ctx, &sid.get_value(), &event_target_value(&ev)));
+    };
     view! {
         <article class="card session" data-testid="session">
             <h3 data-testid="session-title">{title}</h3>
@@ -134,7 +153,20 @@ fn SessionView(session_id: String) -> impl IntoView {
                 </span>
             </p>
             <p class="invitation" data-testid="session-invitation">{invitation}</p>
+            <Show when=move || editing.get()>
+                <div class="card edit-session" data-testid="edit-session">
+                    <label for=move || format!("st-{}", sid.get_value())>"Title"</label>
+                    <input id=move || format!("st-{}", sid.get_value()) data-testid="edit-session-title" value=title on:change=edit_title />
+                    <label for=move || format!("ss-{}", sid.get_value())>"Starts (your local time)"</label>
+                    <input id=move || format!("ss-{}", sid.get_value()) type="datetime-local" data-testid="edit-session-start" on:change=edit_start />
+                    <label for=move || format!("si-{}", sid.get_value())>"Invitation"</label>
+                    <textarea id=move || format!("si-{}", sid.get_value()) rows="4" data-testid="edit-session-invitation" on:change=edit_invitation>{invitation}</textarea>
+                </div>
+            </Show>
             <div class="actions">
+                <button type="button" data-testid="edit-session-toggle" aria-expanded=move || editing.get().to_string() on:click=move |_| editing.update(|e| *e = !*e)>
+                    {move || if editing.get() { "Done editing" } else { "Edit session" }}
+                </button>
                 <button type="button" on:click=ics data-testid="download-ics">"Add to calendar (.ics)"</button>
                 <button type="button" on:click=markdown data-testid="copy-minutes">
                     {move || if copied.get() { "Minutes copied" } else { "Copy minutes as Markdown" }}

@@ -140,6 +140,14 @@ impl Workspace {
         })
     }
 
+    pub fn rename_session(&mut self, ctx: Ctx<'_>, session_id: &str, title: &str) -> Result<(), ModelError> {
+        let title = nonempty("session title", title, MAX_NAME)?;
+        self.edit(ctx, "rename session", "sessions", |sessions: &mut Vec<WorkSession>, _| {
+            session(sessions, session_id)?.title = title;
+            Ok(())
+        })
+    }
+
     pub fn reschedule(&mut self, ctx: Ctx<'_>, session_id: &str, start: &str, duration_minutes: u64) -> Result<(), ModelError> {
         let start = time::format_instant(time::parse_instant("start", start)?);
         if duration_minutes == 0 || duration_minutes > 24 * 60 {

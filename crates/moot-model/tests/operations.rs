@@ -82,6 +82,10 @@ fn sessions_agenda_and_minutes() {
     ws.move_agenda_item(ada(), &s, &b, Move::Up).unwrap();
     ws.set_invitation(ada(), &s, "Join us, please").unwrap();
     ws.reschedule(ada(), &s, "2025-12-21T14:00:00Z", 60).unwrap();
+    ws.rename_session(ada(), &s, "Governance reboot session").unwrap();
+    assert_eq!(ws.sessions().unwrap()[0].title, "Governance reboot session");
+    rejects(&mut ws, |ws| ws.rename_session(ada(), &s, "  "), |e| matches!(e, ModelError::Empty { .. }));
+    rejects(&mut ws, |ws| ws.rename_session(ada(), "nope", "x"), |e| matches!(e, ModelError::Unknown { .. }));
     let session = &ws.sessions().unwrap()[0];
     assert_eq!(session.agenda[0].id, b);
     assert_eq!(session.agenda[0].children[0].minutes.as_str(), "We talked.");

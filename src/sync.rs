@@ -9,3 +9,17 @@ mod tabs;
 pub use presence::{ANNOUNCE_MS, Here};
 pub use relay::{SyncHub, SyncStatus};
 pub use tabs::Tabs;
+
+/// What every transport does with the events of a received frame: note presence, and show
+/// (and save) changes that arrived.
+fn apply_events(session: crate::state::Session, here: Here, events: &[moot_sync::Event]) {
+    let me = leptos::prelude::GetUntracked::get_untracked(&session.me).map(|m| m.id);
+    for e in events {
+        if let moot_sync::Event::Ephemeral { data, .. } = e {
+            here.note(me.as_deref(), data);
+        }
+    }
+    if events.iter().any(|e| matches!(e, moot_sync::Event::DocumentChanged(_))) {
+        session.remote_changed();
+    }
+}

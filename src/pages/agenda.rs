@@ -87,7 +87,9 @@ fn NewSession() -> impl IntoView {
 fn SessionView(session_id: String) -> impl IntoView {
     let session = expect_context::<Session>();
     let sid = StoredValue::new(session_id);
-    let data = move || session.read_ok(|ws| ws.sessions()).and_then(|all| all.into_iter().find(|s| s.id == sid.get_value()));
+    // Hydrated once per change; the fields below read the memo.
+    let data = Memo::new(move |_| session.read_ok(|ws| ws.sessions()).and_then(|all| all.into_iter().find(|s| s.id == sid.get_value())));
+    let data = move || data.get();
     let title = move || data().map(|s| s.title).unwrap_or_default();
     let start = move || data().map(|s| s.start).unwrap_or_default();
     let duration = move || data().map(|s| s.duration_minutes).unwrap_or_default();

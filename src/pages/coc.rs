@@ -34,9 +34,12 @@ enum Filter {
 #[component]
 pub fn CocPage() -> impl IntoView {
     let session = expect_context::<Session>();
-    let doc_id = move || session.read_ok(|ws| ws.documents()).and_then(|d| d.first().map(|d| d.id.clone())).unwrap_or_default();
-    let title = move || session.read_ok(|ws| ws.documents()).and_then(|d| d.first().map(|d| d.title.clone())).unwrap_or_default();
-    let text = move || session.read_ok(|ws| ws.document_text(&doc_id())).unwrap_or_default();
+    // The draft's id, title and text are read once per change (memos), not per use.
+    let draft_doc = Memo::new(move |_| session.read_ok(|ws| ws.documents()).and_then(|d| d.first().map(|d| (d.id.clone(), d.title.clone()))));
+    let doc_id = move || draft_doc.with(|d| d.as_ref().map(|d| d.0.clone()).unwrap_or_default());
+    let title = move || draft_doc.with(|d| d.as_ref().map(|d| d.1.clone()).unwrap_or_default());
+    let text_memo = Memo::new(move |_| session.read_ok(|ws| ws.document_text(&doc_id())).unwrap_or_default());
+    let text = move || text_memo.get();
     let draft: NodeRef<html::Textarea> = NodeRef::new();
     let selection = RwSignal::new(None::<(usize, usize, String)>);
     let comment = RwSignal::new(String::new());

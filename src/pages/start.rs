@@ -52,24 +52,23 @@ pub fn StartPage() -> impl IntoView {
         });
     };
 
-    let create = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    // Builds a workspace as me, now, and opens it.
+    let start_with = move |make: &dyn Fn(Ctx<'_>, &str) -> Result<Workspace, moot_model::ModelError>| {
         let Some(me) = session.me.get_untracked() else { return };
         let at = identity::now();
-        match Workspace::create(Ctx::new(&me.id, &at), &new_name.get_untracked(), &me.name, identity::random_u64()) {
+        match make(Ctx::new(&me.id, &at), &me.name) {
             Ok(ws) => open_new(ws),
             Err(e) => message.set(Some(e.to_string())),
         }
     };
 
-    let demo = move |_| {
-        let Some(me) = session.me.get_untracked() else { return };
-        let at = identity::now();
-        match demo_workspace(Ctx::new(&me.id, &at), &me.name, identity::random_u64()) {
-            Ok(ws) => open_new(ws),
-            Err(e) => message.set(Some(e.to_string())),
-        }
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let name = new_name.get_untracked();
+        start_with(&|ctx, me| Workspace::create(ctx, &name, me, identity::random_u64()));
     };
+
+    let demo = move |_| start_with(&|ctx, me| demo_workspace(ctx, me, identity::random_u64()));
 
     let open_link = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

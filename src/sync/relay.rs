@@ -282,24 +282,14 @@ impl SyncHub {
                     self.connected(link.clone(), socket.clone(), remote.metadata.storage_id);
                     return;
                 }
-                self.refresh_status(conn, id);
-                if conn.is_synced(&id, &self.session.with_doc_mut(|d| d.get_heads()).unwrap_or_default()) {
-                    if let Some(sid) = conn.remote().and_then(|r| r.metadata.storage_id.clone()) {
-                        if let Some(state) = conn.sync_state(&id) {
-                            save_sync_state(id, sid, state);
-                        }
+                // The sync state is written only when what the relay has changed, not per message.
+                if self.refresh_status(conn, id) {
+                    if let (Some(sid), Some(state)) = (conn.remote().and_then(|r| r.metadata.storage_id.clone()), conn.sync_state(&id)) {
+                        save_sync_state(id, sid, state);
                     }
                 }
                 drop(l);
-                let me = self.session.me.get_untracked().map(|m| m.id);
-                for e in &events {
-                    if let Event::Ephemeral { data, .. } = e {
-                        self.here.note(me.as_deref(), data);
-                    }
-                }
-                if events.iter().any(|e| matches!(e, Event::DocumentChanged(_))) {
-                    self.session.remote_changed();
-                }
+                super::apply_events(self.session, self.here, &events);
             }
             Err(e) => {
                 // A bad frame drops this connection only; the workspace is untouched.
@@ -334,7 +324,7 @@ impl SyncHub {
                     let _ = socket.send_with_u8_array(&f);
                 }
             }
-            hub.refresh_status(conn, id);
+            let _ = hub.refresh_status(conn, id);
         });
     }
 
@@ -351,20 +341,24 @@ impl SyncHub {
                         let _ = socket.send_with_u8_array(&f);
                     }
                 }
-                self.refresh_status(conn, id);
+                let _ = self.refresh_status(conn, id);
             }
         }
     }
 
-    /// Up to date when the relay is known to have exactly what this device has.
-    fn refresh_status(&self, conn: &Connection, id: DocumentId) {
+    /// Up to date when the relay is known to have exactly what this device has. Returns
+    /// whether what the relay is known to have changed.
+    fn refresh_status(&self, conn: &Connection, id: DocumentId) -> bool {
         let heads = self.session.with_doc_mut(|doc| doc.get_heads()).unwrap_or_default();
         let synced = conn.is_synced(&id, &heads);
         self.status.set(if synced { SyncStatus::UpToDate } else { SyncStatus::Syncing });
-        if let Some(shared) = conn.shared_heads(&id).filter(|h| !h.is_empty()) {
-            self.last_shared.set_value(Some(shared));
+        let shared = conn.shared_heads(&id).filter(|h| !h.is_empty());
+        let moved = shared.is_some() && shared != self.last_shared.get_value();
+        if moved {
+            self.last_shared.set_value(shared);
         }
         self.count_unsynced();
+        moved
     }
 
     /// Changes on this device the relay is not known to have.
@@ -405,6 +399,6 @@ impl SyncHub {
                 let _ = socket.send_with_u8_array(&f);
             }
         }
-        self.refresh_status(conn, id);
+        let _ = self.refresh_status(conn, id);
     }
 }

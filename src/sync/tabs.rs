@@ -112,15 +112,7 @@ impl Tabs {
                 }
                 self.count.set(peers.values().filter(|c| c.is_connected()).count());
                 drop(guard);
-                let me = self.session.me.get_untracked().map(|m| m.id);
-                for e in &events {
-                    if let Event::Ephemeral { data, .. } = e {
-                        self.here.note(me.as_deref(), data);
-                    }
-                }
-                if events.iter().any(|e| matches!(e, Event::DocumentChanged(_))) {
-                    self.session.remote_changed();
-                }
+                super::apply_events(self.session, self.here, &events);
             }
             Some(Err(e)) => {
                 leptos::logging::warn!("moot: dropping tab connection {sender}: {e}");

@@ -15,10 +15,7 @@ use support::{
 async fn demo_workspace_shows_the_seed_session_and_survives_a_reload() {
     let harness = Harness::start().await;
     let browser = harness.browser().await;
-    let start = Start::open(&browser, &harness.base_url).await;
-    start.set_name("Ada").await;
-    start.open_demo().await;
-    let shell = Shell { client: &browser };
+    let shell = Start::demo_as(&browser, &harness.base_url, "Ada").await;
     assert_eq!(shell.workspace_name().await, "IOPA Governance");
 
     let agenda = Agenda { client: &browser };
@@ -78,10 +75,7 @@ async fn demo_workspace_shows_the_seed_session_and_survives_a_reload() {
 async fn review_comment_reply_resolve_filter_and_anchors_follow_edits() {
     let harness = Harness::start().await;
     let browser = harness.browser().await;
-    let start = Start::open(&browser, &harness.base_url).await;
-    start.set_name("Ada").await;
-    start.open_demo().await;
-    let shell = Shell { client: &browser };
+    let shell = Start::demo_as(&browser, &harness.base_url, "Ada").await;
     shell.go("nav-coc", "coc-page").await;
     let review = Review { client: &browser };
     let demo_threads = review.threads().await;
@@ -205,10 +199,7 @@ async fn membership_by_self_certification_and_by_endorsement() {
 async fn reload_with_the_network_off_opens_the_app_and_the_workspace() {
     let mut harness = Harness::start().await;
     let browser = harness.browser().await;
-    let start = Start::open(&browser, &harness.base_url).await;
-    start.set_name("Ada").await;
-    start.open_demo().await;
-    let shell = Shell { client: &browser };
+    let shell = Start::demo_as(&browser, &harness.base_url, "Ada").await;
     shell.wait_saved().await;
     // The service worker has cached this build and controls the page.
     eventually("the service worker controls the page", || async {
@@ -238,10 +229,7 @@ async fn works_at_375_pixels_and_a_one_megabyte_paste_does_not_freeze_the_page()
     let harness = Harness::start().await;
     let browser = harness.browser().await;
     browser.set_window_size(375, 812).await.unwrap();
-    let start = Start::open(&browser, &harness.base_url).await;
-    start.set_name("Ada").await;
-    start.open_demo().await;
-    let shell = Shell { client: &browser };
+    let shell = Start::demo_as(&browser, &harness.base_url, "Ada").await;
     for (nav, page, shot) in [("nav-agenda", "agenda-page", "narrow-agenda"), ("nav-coc", "coc-page", "narrow-coc"), ("nav-members", "members-page", "narrow-members")] {
         shell.go(nav, page).await;
         let overflow = browser
@@ -276,10 +264,7 @@ async fn works_at_375_pixels_and_a_one_megabyte_paste_does_not_freeze_the_page()
 async fn a_full_disk_is_shown_and_the_edit_is_kept_in_memory() {
     let harness = Harness::start().await;
     let browser = harness.browser().await;
-    let start = Start::open(&browser, &harness.base_url).await;
-    start.set_name("Ada").await;
-    start.open_demo().await;
-    let shell = Shell { client: &browser };
+    let shell = Start::demo_as(&browser, &harness.base_url, "Ada").await;
     shell.wait_saved().await;
     // From now on the browser refuses every write, as when its storage quota is used up.
     browser

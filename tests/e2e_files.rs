@@ -6,7 +6,7 @@ mod support;
 
 use support::{
     Harness,
-    pages::{Agenda, Shell, Start, click, eventually, text},
+    pages::{Agenda, Start, click, eventually, text},
     screenshot, testid, wait_for,
 };
 
@@ -17,17 +17,9 @@ async fn export_then_import_merges_offline_edits_and_refuses_bad_files() {
     let ada = harness.browser_downloading_to(&downloads).await;
     let bea = harness.browser().await;
 
-    let start = Start::open(&ada, &harness.base_url).await;
-    start.set_name("Ada").await;
-    start.open_demo().await;
-    let ada_shell = Shell { client: &ada };
-    eventually("Ada is up to date", || async { ada_shell.sync_state().await == "Up to date" }).await;
-    click(&ada, "share-toggle").await;
-    let link = wait_for(&ada, &testid("share-link")).await.prop("value").await.unwrap().unwrap();
-    let start = Start::open(&bea, &harness.base_url).await;
-    start.set_name("Bea").await;
-    bea.goto(&link).await.unwrap();
-    wait_for(&bea, &testid("session")).await;
+    let ada_shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
+    let link = ada_shell.share_link().await;
+    Start::join_as(&bea, &harness.base_url, "Bea", &link).await;
 
     // No relay from here on: both edit apart.
     harness.stop_relay().await;

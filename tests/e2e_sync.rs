@@ -7,7 +7,7 @@ mod support;
 use fantoccini::Locator;
 use support::{
     Harness,
-    pages::{Review, Shell, Start, all_texts, click, eventually, text},
+    pages::{Review, Start, all_texts, click, eventually, text},
     screenshot, testid, wait_for,
 };
 
@@ -17,10 +17,7 @@ async fn a_session_link_joins_and_comments_appear_in_the_other_browser() {
     let ada = harness.browser().await;
     let bea = harness.browser().await;
 
-    let start = Start::open(&ada, &harness.base_url).await;
-    start.set_name("Ada").await;
-    start.open_demo().await;
-    let ada_shell = Shell { client: &ada };
+    let ada_shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
     eventually("Ada is up to date with the relay", || async { ada_shell.sync_state().await == "Up to date" }).await;
     // What the relay's storage has is remembered for the next connection.
     eventually("the relay's sync state is saved in IndexedDB", || async {
@@ -38,11 +35,7 @@ async fn a_session_link_joins_and_comments_appear_in_the_other_browser() {
     screenshot(&ada, "share").await;
 
     // Bea has never seen the workspace: the link fetches it from the relay.
-    let start = Start::open(&bea, &harness.base_url).await;
-    start.set_name("Bea").await;
-    bea.goto(&link).await.unwrap();
-    wait_for(&bea, &testid("session")).await;
-    let bea_shell = Shell { client: &bea };
+    let bea_shell = Start::join_as(&bea, &harness.base_url, "Bea", &link).await;
     assert_eq!(bea_shell.workspace_name().await, "IOPA Governance");
     assert_eq!(text(&bea, &testid("session-utc")).await, "2025-12-20 14:00 UTC");
     eventually("Bea is up to date", || async { bea_shell.sync_state().await == "Up to date" }).await;
@@ -98,10 +91,7 @@ async fn wait_for_service_worker(client: &fantoccini::Client) {
 async fn tabs_sync_through_a_broadcast_channel_with_the_relay_down() {
     let mut harness = Harness::start().await;
     let browser = harness.browser().await;
-    let start = Start::open(&browser, &harness.base_url).await;
-    start.set_name("Ada").await;
-    start.open_demo().await;
-    let shell = Shell { client: &browser };
+    let shell = Start::demo_as(&browser, &harness.base_url, "Ada").await;
     shell.wait_saved().await;
     wait_for_service_worker(&browser).await;
     let url = browser.current_url().await.unwrap().to_string();
@@ -131,18 +121,9 @@ async fn both_browsers_edit_while_the_relay_is_down_and_converge_when_it_returns
     let mut harness = Harness::start().await;
     let ada = harness.browser().await;
     let bea = harness.browser().await;
-    let start = Start::open(&ada, &harness.base_url).await;
-    start.set_name("Ada").await;
-    start.open_demo().await;
-    let ada_shell = Shell { client: &ada };
-    eventually("Ada is up to date", || async { ada_shell.sync_state().await == "Up to date" }).await;
-    click(&ada, "share-toggle").await;
-    let link = wait_for(&ada, &testid("share-link")).await.prop("value").await.unwrap().unwrap();
-    let start = Start::open(&bea, &harness.base_url).await;
-    start.set_name("Bea").await;
-    bea.goto(&link).await.unwrap();
-    wait_for(&bea, &testid("session")).await;
-    let bea_shell = Shell { client: &bea };
+    let ada_shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
+    let link = ada_shell.share_link().await;
+    let bea_shell = Start::join_as(&bea, &harness.base_url, "Bea", &link).await;
     eventually("Bea is up to date", || async { bea_shell.sync_state().await == "Up to date" }).await;
 
     harness.stop_relay().await;

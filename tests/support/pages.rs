@@ -82,6 +82,13 @@ impl<'a> Shell<'a> {
         text(self.client, "[data-testid=\"nav\"] a[aria-current=\"page\"]").await
     }
 
+    /// Waits until in sync with the relay, then reads the session link from "Share".
+    pub async fn share_link(&self) -> String {
+        eventually("up to date with the relay", || async { self.sync_state().await == "Up to date" }).await;
+        click(self.client, "share-toggle").await;
+        wait_for(self.client, &testid("share-link")).await.prop("value").await.unwrap().unwrap()
+    }
+
     /// Waits until the header says the last change is in IndexedDB.
     pub async fn wait_saved(&self) {
         eventually("the header says saved", || async { text(self.client, &testid("save-state")).await == "Saved on this device" }).await;
@@ -115,6 +122,22 @@ impl<'a> Start<'a> {
     pub async fn open_demo(&self) {
         click(self.client, "open-demo").await;
         wait_for(self.client, &testid("session")).await;
+    }
+
+    /// Opens the app as `name` and opens the demo workspace.
+    pub async fn demo_as(client: &'a Client, base_url: &str, name: &str) -> Shell<'a> {
+        let start = Self::open(client, base_url).await;
+        start.set_name(name).await;
+        start.open_demo().await;
+        Shell { client }
+    }
+
+    /// Opens the app as `name` and follows a session link.
+    pub async fn join_as(client: &'a Client, base_url: &str, name: &str, link: &str) -> Shell<'a> {
+        Self::open(client, base_url).await.set_name(name).await;
+        client.goto(link).await.unwrap();
+        wait_for(client, &testid("session")).await;
+        Shell { client }
     }
 }
 

@@ -22,7 +22,12 @@ pub enum Page {
 }
 
 impl Page {
-    pub const ALL: [Page; 4] = [Page::Agenda, Page::Workstreams, Page::CodeOfConduct, Page::Members];
+    pub const ALL: [Page; 4] = [
+        Page::Agenda,
+        Page::Workstreams,
+        Page::CodeOfConduct,
+        Page::Members,
+    ];
 
     fn slug(self) -> &'static str {
         match self {
@@ -47,7 +52,11 @@ impl Page {
 pub enum Route {
     Start,
     /// `relay` comes from a session link (`?relay=ws://…/sync`).
-    Workspace { id: String, page: Page, relay: Option<String> },
+    Workspace {
+        id: String,
+        page: Page,
+        relay: Option<String>,
+    },
 }
 
 impl Route {
@@ -65,7 +74,10 @@ impl Route {
         let mut parts = path.split('/');
         match (parts.next(), parts.next(), parts.next()) {
             (Some("w"), Some(id), page) if !id.is_empty() => {
-                let page = Page::ALL.into_iter().find(|p| Some(p.slug()) == page).unwrap_or(Page::Agenda);
+                let page = Page::ALL
+                    .into_iter()
+                    .find(|p| Some(p.slug()) == page)
+                    .unwrap_or(Page::Agenda);
                 let id = id.strip_prefix("automerge:").unwrap_or(id).to_owned();
                 Route::Workspace { id, page, relay }
             }
@@ -113,14 +125,21 @@ pub fn App() -> impl IntoView {
             return;
         }
         if let Some(me) = session.me.get_untracked() {
-            let data = moot_sync::Presence { person: me.id, name: me.name }.encode();
+            let data = moot_sync::Presence {
+                person: me.id,
+                name: me.name,
+            }
+            .encode();
             hub.ephemeral(&data);
             tabs.ephemeral(&data);
         }
     });
     {
         use wasm_bindgen::JsCast;
-        let _ = window().set_interval_with_callback_and_timeout_and_arguments_0(announce.as_ref().unchecked_ref(), ANNOUNCE_MS);
+        let _ = window().set_interval_with_callback_and_timeout_and_arguments_0(
+            announce.as_ref().unchecked_ref(),
+            ANNOUNCE_MS,
+        );
     }
     // The app lives as long as the page: so does its timer.
     announce.forget();
@@ -129,7 +148,9 @@ pub fn App() -> impl IntoView {
         hub.push();
     });
     let (route, set_route) = signal(Route::from_hash(&current_hash()));
-    let handle = window_event_listener(leptos::ev::hashchange, move |_| set_route.set(Route::from_hash(&current_hash())));
+    let handle = window_event_listener(leptos::ev::hashchange, move |_| {
+        set_route.set(Route::from_hash(&current_hash()))
+    });
     on_cleanup(move || handle.remove());
 
     let opening = RwSignal::new(Opening::Done);
@@ -145,11 +166,15 @@ pub fn App() -> impl IntoView {
             return;
         }
         if moot_sync::DocumentId::parse(&id).is_err() {
-            opening.set(Opening::Failed(format!("“{id}” is not a valid workspace id: check the link you were sent")));
+            opening.set(Opening::Failed(format!(
+                "“{id}” is not a valid workspace id: check the link you were sent"
+            )));
             return;
         }
         opening.set(Opening::Loading);
-        let relay = relay.or_else(|| workspaces::relay_of(&id)).or_else(default_relay);
+        let relay = relay
+            .or_else(|| workspaces::relay_of(&id))
+            .or_else(default_relay);
         leptos::task::spawn_local(async move {
             match session.open(&id).await {
                 Ok(true) => opening.set(Opening::Done),
@@ -160,7 +185,10 @@ pub fn App() -> impl IntoView {
                         let fetched_id = id.clone();
                         hub.fetch(&relay, &id, move |result| {
                             let id = fetched_id.clone();
-                            match result.and_then(|doc| moot_model::Workspace::from_doc(doc, identity::random_u64()).map_err(|e| e.to_string())) {
+                            match result.and_then(|doc| {
+                                moot_model::Workspace::from_doc(doc, identity::random_u64())
+                                    .map_err(|e| e.to_string())
+                            }) {
                                 Ok(ws) => leptos::task::spawn_local(async move {
                                     match session.adopt(&id, ws).await {
                                         Ok(()) => {
@@ -202,7 +230,11 @@ pub fn App() -> impl IntoView {
         }
     });
 
-    let workspace_name = move || session.read_ok(|ws| ws.state().map(|s| s.name)).unwrap_or_else(|| "moot".to_owned());
+    let workspace_name = move || {
+        session
+            .read_ok(|ws| ws.state().map(|s| s.name))
+            .unwrap_or_else(|| "moot".to_owned())
+    };
     let current_page = move || match route.get() {
         Route::Workspace { page, .. } => Some(page),
         Route::Start => None,

@@ -16,8 +16,12 @@ pub fn local_time(rfc3339: &str) -> String {
 
 /// The viewer's time zone name, e.g. "Europe/Berlin".
 pub fn time_zone() -> String {
-    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new()).resolved_options();
-    js_sys::Reflect::get(&options, &"timeZone".into()).ok().and_then(|v| v.as_string()).unwrap_or_else(|| "local time".into())
+    let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+        .resolved_options();
+    js_sys::Reflect::get(&options, &"timeZone".into())
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| "local time".into())
 }
 
 /// "2025-12-20 14:00 UTC" from an RFC 3339 UTC instant.
@@ -30,7 +34,10 @@ pub fn utc_time(rfc3339: &str) -> String {
 
 /// Today's date (YYYY-MM-DD) in UTC.
 pub fn today() -> String {
-    crate::state::identity::now().get(..10).unwrap_or_default().to_owned()
+    crate::state::identity::now()
+        .get(..10)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Offers `contents` as a file download.
@@ -39,10 +46,16 @@ pub fn download(filename: &str, mime: &str, contents: &[u8]) -> Result<(), Strin
     let parts = js_sys::Array::of1(&array);
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
-    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).map_err(|e| format!("{e:?}"))?;
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|e| format!("{e:?}"))?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
-    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    let a: web_sys::HtmlAnchorElement = document.create_element("a").map_err(|e| format!("{e:?}"))?.unchecked_into();
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("no document")?;
+    let a: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|e| format!("{e:?}"))?
+        .unchecked_into();
     a.set_href(&url);
     a.set_download(filename);
     a.click();

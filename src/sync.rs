@@ -19,7 +19,10 @@ fn apply_events(session: crate::state::Session, here: Here, events: &[moot_sync:
             here.note(me.as_deref(), data);
         }
     }
-    if events.iter().any(|e| matches!(e, moot_sync::Event::DocumentChanged(_))) {
+    if events
+        .iter()
+        .any(|e| matches!(e, moot_sync::Event::DocumentChanged(_)))
+    {
         session.remote_changed();
     }
 }

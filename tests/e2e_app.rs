@@ -21,32 +21,63 @@ async fn demo_workspace_shows_the_seed_session_and_survives_a_reload() {
     let agenda = Agenda { client: &browser };
     assert_eq!(agenda.session_utc().await, "2025-12-20 14:00 UTC");
     let local = text(&browser, &testid("session-local")).await;
-    assert!(local.contains("2025") && local.contains("90 minutes"), "{local}");
+    assert!(
+        local.contains("2025") && local.contains("90 minutes"),
+        "{local}"
+    );
     let titles = agenda.agenda_titles().await;
     assert_eq!(titles[..2], ["Welcome", "Discussion points"]);
     assert!(titles.contains(&"Action points summary".to_owned()));
     let points = agenda.action_points().await;
     assert_eq!(points.len(), 3, "{points:?}");
-    assert!(points[0].starts_with("Anna: Schedule a 90 minute call"), "{points:?}");
-    assert!(points[2].starts_with("Anna, Andrew: Find any past document"), "{points:?}");
+    assert!(
+        points[0].starts_with("Anna: Schedule a 90 minute call"),
+        "{points:?}"
+    );
+    assert!(
+        points[2].starts_with("Anna, Andrew: Find any past document"),
+        "{points:?}"
+    );
     // The demo's due dates (January 2026) are past: overdue stands out.
-    assert!(!browser.find_all(Locator::Css("[data-testid=\"action-point\"].overdue")).await.unwrap().is_empty());
+    assert!(
+        !browser
+            .find_all(Locator::Css("[data-testid=\"action-point\"].overdue"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     screenshot(&browser, "agenda").await;
 
     // Add an agenda item with minutes, then reload: everything is still there.
     agenda.add_item("Any other business").await;
-    agenda.write_minutes_on_last("Nothing else was raised.").await;
-    eventually("minutes saved", || async { agenda.minutes().await.last().map(String::as_str) == Some("Nothing else was raised.") }).await;
+    agenda
+        .write_minutes_on_last("Nothing else was raised.")
+        .await;
+    eventually("minutes saved", || async {
+        agenda.minutes().await.last().map(String::as_str) == Some("Nothing else was raised.")
+    })
+    .await;
     shell.wait_saved().await;
     browser.refresh().await.unwrap();
     wait_for(&browser, &testid("session")).await;
     let titles = agenda.agenda_titles().await;
-    assert_eq!(titles.last().map(String::as_str), Some("Any other business"));
-    assert_eq!(agenda.minutes().await.last().map(String::as_str), Some("Nothing else was raised."));
+    assert_eq!(
+        titles.last().map(String::as_str),
+        Some("Any other business")
+    );
+    assert_eq!(
+        agenda.minutes().await.last().map(String::as_str),
+        Some("Nothing else was raised.")
+    );
     assert_eq!(agenda.action_points().await.len(), 3);
 
     // Keyboard-accessible reorder: move the new item up one place.
-    let ups = browser.find_all(Locator::Css("[data-testid=\"agenda-item\"] button[aria-label=\"Move up\"]")).await.unwrap();
+    let ups = browser
+        .find_all(Locator::Css(
+            "[data-testid=\"agenda-item\"] button[aria-label=\"Move up\"]",
+        ))
+        .await
+        .unwrap();
     ups.last().unwrap().click().await.unwrap();
     eventually("the item moved up", || async {
         let t = agenda.agenda_titles().await;
@@ -58,15 +89,31 @@ async fn demo_workspace_shows_the_seed_session_and_survives_a_reload() {
     click(&browser, "edit-session-toggle").await;
     let title_input = wait_for(&browser, &testid("edit-session-title")).await;
     title_input.clear().await.unwrap();
-    title_input.send_keys("IOPA Governance reboot\t").await.unwrap();
-    eventually("the title changed", || async { text(&browser, &testid("session-title")).await == "IOPA Governance reboot" }).await;
+    title_input
+        .send_keys("IOPA Governance reboot\t")
+        .await
+        .unwrap();
+    eventually("the title changed", || async {
+        text(&browser, &testid("session-title")).await == "IOPA Governance reboot"
+    })
+    .await;
     let invitation = wait_for(&browser, &testid("edit-session-invitation")).await;
     invitation.clear().await.unwrap();
-    invitation.send_keys("Join us on December 20th, 14:00 UTC.\t").await.unwrap();
-    eventually("the invitation changed", || async { text(&browser, &testid("session-invitation")).await == "Join us on December 20th, 14:00 UTC." }).await;
+    invitation
+        .send_keys("Join us on December 20th, 14:00 UTC.\t")
+        .await
+        .unwrap();
+    eventually("the invitation changed", || async {
+        text(&browser, &testid("session-invitation")).await
+            == "Join us on December 20th, 14:00 UTC."
+    })
+    .await;
 
     shell.go("nav-workstreams", "workstreams-page").await;
-    assert_eq!(all_texts(&browser, "[data-testid=\"workstream\"] h3").await, ["Decision making", "Membership"]);
+    assert_eq!(
+        all_texts(&browser, "[data-testid=\"workstream\"] h3").await,
+        ["Decision making", "Membership"]
+    );
     screenshot(&browser, "workstreams").await;
     browser.close().await.unwrap();
 }
@@ -81,16 +128,44 @@ async fn review_comment_reply_resolve_filter_and_anchors_follow_edits() {
     let demo_threads = review.threads().await;
     assert!(demo_threads >= 3);
 
-    review.comment("Assume good intent", "Could we give an example?", false).await;
+    review
+        .comment("Assume good intent", "Could we give an example?", false)
+        .await;
     // Free tags too, with "operational question" always first.
-    let thread = browser.find(Locator::XPath("//li[@data-testid='thread'][.//p[contains(., 'Assume good intent')]]")).await.unwrap();
-    thread.find(Locator::Css(&testid("tag-input"))).await.unwrap().send_keys("Wording, operational question").await.unwrap();
-    thread.find(Locator::Css(&testid("tag-submit"))).await.unwrap().click().await.unwrap();
+    let thread = browser
+        .find(Locator::XPath(
+            "//li[@data-testid='thread'][.//p[contains(., 'Assume good intent')]]",
+        ))
+        .await
+        .unwrap();
+    thread
+        .find(Locator::Css(&testid("tag-input")))
+        .await
+        .unwrap()
+        .send_keys("Wording, operational question")
+        .await
+        .unwrap();
+    thread
+        .find(Locator::Css(&testid("tag-submit")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     eventually("the tags show, operational question first", || async {
-        let thread = browser.find(Locator::XPath("//li[@data-testid='thread'][.//p[contains(., 'Assume good intent')]]")).await.unwrap();
+        let thread = browser
+            .find(Locator::XPath(
+                "//li[@data-testid='thread'][.//p[contains(., 'Assume good intent')]]",
+            ))
+            .await
+            .unwrap();
         let tags: Vec<String> = {
             let mut v = Vec::new();
-            for t in thread.find_all(Locator::Css(&testid("thread-tag"))).await.unwrap() {
+            for t in thread
+                .find_all(Locator::Css(&testid("thread-tag")))
+                .await
+                .unwrap()
+            {
                 v.push(t.text().await.unwrap());
             }
             v
@@ -98,21 +173,69 @@ async fn review_comment_reply_resolve_filter_and_anchors_follow_edits() {
         tags == ["operational question", "wording"]
     })
     .await;
-    assert!(review.quotes().await.contains(&"“Assume good intent”".to_owned()), "{:?}", review.quotes().await);
+    assert!(
+        review
+            .quotes()
+            .await
+            .contains(&"“Assume good intent”".to_owned()),
+        "{:?}",
+        review.quotes().await
+    );
 
     // A hostile comment shows literally.
     let xss = "<img src=x onerror=alert(1)>";
     review.comment("listen before answering", xss, true).await;
     assert!(review.comment_bodies().await.contains(&xss.to_owned()));
-    assert!(browser.find_all(Locator::Css("[data-testid=\"threads\"] img")).await.unwrap().is_empty(), "no element was injected");
+    assert!(
+        browser
+            .find_all(Locator::Css("[data-testid=\"threads\"] img"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no element was injected"
+    );
 
     // Reply and resolve the thread on "Assume good intent".
-    let thread = browser.find(Locator::XPath("//li[@data-testid='thread'][.//p[contains(., 'Assume good intent')]]")).await.unwrap();
-    thread.find(Locator::Css(&testid("reply-input"))).await.unwrap().send_keys("Yes: paraphrase before disagreeing.").await.unwrap();
-    thread.find(Locator::Css(&testid("reply-submit"))).await.unwrap().click().await.unwrap();
-    eventually("the reply appears", || async { review.comment_bodies().await.contains(&"Yes: paraphrase before disagreeing.".to_owned()) }).await;
-    let thread = browser.find(Locator::XPath("//li[@data-testid='thread'][.//p[contains(., 'Assume good intent')]]")).await.unwrap();
-    thread.find(Locator::Css(&testid("resolve-toggle"))).await.unwrap().click().await.unwrap();
+    let thread = browser
+        .find(Locator::XPath(
+            "//li[@data-testid='thread'][.//p[contains(., 'Assume good intent')]]",
+        ))
+        .await
+        .unwrap();
+    thread
+        .find(Locator::Css(&testid("reply-input")))
+        .await
+        .unwrap()
+        .send_keys("Yes: paraphrase before disagreeing.")
+        .await
+        .unwrap();
+    thread
+        .find(Locator::Css(&testid("reply-submit")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("the reply appears", || async {
+        review
+            .comment_bodies()
+            .await
+            .contains(&"Yes: paraphrase before disagreeing.".to_owned())
+    })
+    .await;
+    let thread = browser
+        .find(Locator::XPath(
+            "//li[@data-testid='thread'][.//p[contains(., 'Assume good intent')]]",
+        ))
+        .await
+        .unwrap();
+    thread
+        .find(Locator::Css(&testid("resolve-toggle")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     eventually("the thread is resolved", || async {
         !browser.find_all(Locator::XPath("//li[@data-testid='thread' and contains(@class,'resolved')][.//p[contains(., 'Assume good intent')]]")).await.unwrap().is_empty()
     })
@@ -129,22 +252,118 @@ async fn review_comment_reply_resolve_filter_and_anchors_follow_edits() {
 
     // Edit before and inside a commented passage: the comment stays on the right words.
     let draft = review.draft().await;
-    let edited = draft.replacen("2. Be considerate.", "2. Always be considerate.", 1).replacen("Assume good intent", "Assume good and honest intent", 1);
+    let edited = draft
+        .replacen("2. Be considerate.", "2. Always be considerate.", 1)
+        .replacen("Assume good intent", "Assume good and honest intent", 1);
     review.edit_draft(&edited).await;
-    eventually("the anchor follows the edit", || async { review.quotes().await.contains(&"“Assume good and honest intent”".to_owned()) }).await;
+    eventually("the anchor follows the edit", || async {
+        review
+            .quotes()
+            .await
+            .contains(&"“Assume good and honest intent”".to_owned())
+    })
+    .await;
     screenshot(&browser, "code-of-conduct").await;
 
     // Delete the passage: the thread is listed as orphaned with its original words.
-    let deleted = review.draft().await.replacen("Assume good and honest intent, ", "", 1);
+    let deleted = review
+        .draft()
+        .await
+        .replacen("Assume good and honest intent, ", "", 1);
     review.edit_draft(&deleted).await;
     eventually("the thread is orphaned", || async {
-        all_texts(&browser, &testid("thread-orphaned")).await.iter().any(|t| t.contains("Assume good intent"))
+        all_texts(&browser, &testid("thread-orphaned"))
+            .await
+            .iter()
+            .any(|t| t.contains("Assume good intent"))
     })
     .await;
     shell.wait_saved().await;
     browser.refresh().await.unwrap();
     wait_for(&browser, &testid("thread")).await;
-    assert!(review.comment_bodies().await.contains(&xss.to_owned()), "comments survive a reload");
+    assert!(
+        review.comment_bodies().await.contains(&xss.to_owned()),
+        "comments survive a reload"
+    );
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn threads_sit_beside_their_passages_and_stack_on_a_narrow_screen() {
+    let harness = Harness::start().await;
+    let browser = harness.browser().await;
+    browser.set_window_size(1280, 900).await.unwrap();
+    let shell = Start::demo_as(&browser, &harness.base_url, "Ada").await;
+    shell.go("nav-coc", "coc-page").await;
+    let review = Review { client: &browser };
+    // A long draft with a passage far down; comment on it.
+    let filler: String = (1..=60)
+        .map(|i| format!("\nClause {i}: members keep the meeting kind and on topic."))
+        .collect();
+    let long = format!(
+        "{}{filler}\nFinal clause: this code is reviewed every year.",
+        review.draft().await
+    );
+    review.edit_draft(&long).await;
+    review
+        .comment("reviewed every year", "Who reviews it?", false)
+        .await;
+    eventually("the passage is marked in the draft", || async {
+        all_texts(&browser, &testid("passage-mark"))
+            .await
+            .iter()
+            .any(|m| m == "reviewed every year")
+    })
+    .await;
+
+    let placed = |cards: &[(f64, f64, Option<f64>)]| {
+        let mut previous_bottom = f64::MIN;
+        cards.iter().all(|&(top, bottom, pin)| {
+            // Level with the passage, unless the card above pushed it down (then just below it).
+            let ok = top >= previous_bottom
+                && match pin {
+                    Some(pin) => {
+                        (top - pin).abs() <= 2.0 || (top > pin && top - previous_bottom <= 40.0)
+                    }
+                    None => true,
+                };
+            previous_bottom = bottom;
+            ok
+        })
+    };
+    eventually("each card is level with its passage", || async {
+        let (aligned, cards) = review.placements().await;
+        let ok = aligned && placed(&cards);
+        if !ok {
+            eprintln!("not yet placed: aligned {aligned}, cards (quote top, bottom, passage top) {cards:?}");
+        }
+        ok
+    })
+    .await;
+    let (_, cards) = review.placements().await;
+    let first = cards.iter().find_map(|c| c.2).unwrap();
+    let last = cards
+        .iter()
+        .filter(|c| c.2.is_some())
+        .map(|c| c.0)
+        .fold(f64::MIN, f64::max);
+    assert!(
+        last - first > 1000.0,
+        "the far passage's card is far down too: {cards:?}"
+    );
+    screenshot(&browser, "code-of-conduct-aligned").await;
+
+    // On a phone the cards follow the draft in the flow.
+    browser.set_window_size(375, 812).await.unwrap();
+    eventually("cards are in the flow on a narrow screen", || async {
+        !review.placements().await.0
+    })
+    .await;
+    let (_, cards) = review.placements().await;
+    assert!(
+        cards.windows(2).all(|w| w[1].0 > w[0].0),
+        "cards stack in order: {cards:?}"
+    );
     browser.close().await.unwrap();
 }
 
@@ -163,34 +382,78 @@ async fn membership_by_self_certification_and_by_endorsement() {
     click(&browser, "candidate-myself").await;
     fill(&browser, "candidate-statement", "I'd like to take part.").await;
     click(&browser, "propose-submit").await;
-    eventually("the proposal is listed as pending", || async { all_texts(&browser, &testid("proposal-status")).await == ["pending"] }).await;
+    eventually("the proposal is listed as pending", || async {
+        all_texts(&browser, &testid("proposal-status")).await == ["pending"]
+    })
+    .await;
     click(&browser, "act-self-certify").await;
-    eventually("approved by self-certification", || async { all_texts(&browser, &testid("proposal-status")).await == ["approved"] }).await;
+    eventually("approved by self-certification", || async {
+        all_texts(&browser, &testid("proposal-status")).await == ["approved"]
+    })
+    .await;
 
     // An organisation for a ratified tier with one endorsement needed: I endorse, it is approved.
-    let tiers = browser.find_all(Locator::Css(&testid("tier"))).await.unwrap();
+    let tiers = browser
+        .find_all(Locator::Css(&testid("tier")))
+        .await
+        .unwrap();
     let active = &tiers[2];
     assert!(active.text().await.unwrap().contains("Active"));
-    let needed = active.find(Locator::Css("input[type=number]")).await.unwrap();
+    let needed = active
+        .find(Locator::Css("input[type=number]"))
+        .await
+        .unwrap();
     needed.clear().await.unwrap();
     needed.send_keys("1\t").await.unwrap();
-    eventually("the policy changed", || async { all_texts(&browser, &testid("tier-policy")).await[2].starts_with("ratification by 1 member") }).await;
+    eventually("the policy changed", || async {
+        all_texts(&browser, &testid("tier-policy")).await[2].starts_with("ratification by 1 member")
+    })
+    .await;
     click(&browser, "kind-organisation").await;
     fill(&browser, "candidate-name", "Open Hardware Makers").await;
     fill(&browser, "candidate-size", "12").await;
     let select = wait_for(&browser, &testid("candidate-tier")).await;
     select.select_by_index(2).await.unwrap();
     click(&browser, "propose-submit").await;
-    eventually("two proposals", || async { all_texts(&browser, &testid("proposal-status")).await.len() == 2 }).await;
-    let card = browser.find(Locator::XPath("//li[@data-testid='proposal'][.//strong[contains(., 'Open Hardware Makers')]]")).await.unwrap();
-    card.find(Locator::Css(&testid("act-endorse"))).await.unwrap().click().await.unwrap();
-    eventually("approved by endorsement", || async {
-        let card = browser.find(Locator::XPath("//li[@data-testid='proposal'][.//strong[contains(., 'Open Hardware Makers')]]")).await.unwrap();
-        card.find(Locator::Css(&testid("proposal-status"))).await.unwrap().text().await.unwrap() == "approved"
+    eventually("two proposals", || async {
+        all_texts(&browser, &testid("proposal-status")).await.len() == 2
     })
     .await;
-    let history = all_texts(&browser, &testid("proposal-history")).await.join("\n");
-    assert!(history.contains("Ada endorsed") && history.contains("Ada self-certified"), "{history}");
+    let card = browser
+        .find(Locator::XPath(
+            "//li[@data-testid='proposal'][.//strong[contains(., 'Open Hardware Makers')]]",
+        ))
+        .await
+        .unwrap();
+    card.find(Locator::Css(&testid("act-endorse")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    eventually("approved by endorsement", || async {
+        let card = browser
+            .find(Locator::XPath(
+                "//li[@data-testid='proposal'][.//strong[contains(., 'Open Hardware Makers')]]",
+            ))
+            .await
+            .unwrap();
+        card.find(Locator::Css(&testid("proposal-status")))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            == "approved"
+    })
+    .await;
+    let history = all_texts(&browser, &testid("proposal-history"))
+        .await
+        .join("\n");
+    assert!(
+        history.contains("Ada endorsed") && history.contains("Ada self-certified"),
+        "{history}"
+    );
     screenshot(&browser, "members").await;
     browser.close().await.unwrap();
 }
@@ -203,7 +466,14 @@ async fn reload_with_the_network_off_opens_the_app_and_the_workspace() {
     shell.wait_saved().await;
     // The service worker has cached this build and controls the page.
     eventually("the service worker controls the page", || async {
-        browser.execute("return !!(navigator.serviceWorker && navigator.serviceWorker.controller)", vec![]).await.unwrap() == serde_json::json!(true)
+        browser
+            .execute(
+                "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)",
+                vec![],
+            )
+            .await
+            .unwrap()
+            == serde_json::json!(true)
     })
     .await;
 
@@ -219,7 +489,10 @@ async fn reload_with_the_network_off_opens_the_app_and_the_workspace() {
     shell.wait_saved().await;
     browser.refresh().await.unwrap();
     wait_for(&browser, &testid("session")).await;
-    assert_eq!(agenda.agenda_titles().await.last().map(String::as_str), Some("Written offline"));
+    assert_eq!(
+        agenda.agenda_titles().await.last().map(String::as_str),
+        Some("Written offline")
+    );
     screenshot(&browser, "offline").await;
     browser.close().await.unwrap();
 }
@@ -230,7 +503,11 @@ async fn works_at_375_pixels_and_a_one_megabyte_paste_does_not_freeze_the_page()
     let browser = harness.browser().await;
     browser.set_window_size(375, 812).await.unwrap();
     let shell = Start::demo_as(&browser, &harness.base_url, "Ada").await;
-    for (nav, page, shot) in [("nav-agenda", "agenda-page", "narrow-agenda"), ("nav-coc", "coc-page", "narrow-coc"), ("nav-members", "members-page", "narrow-members")] {
+    for (nav, page, shot) in [
+        ("nav-agenda", "agenda-page", "narrow-agenda"),
+        ("nav-coc", "coc-page", "narrow-coc"),
+        ("nav-members", "members-page", "narrow-members"),
+    ] {
         shell.go(nav, page).await;
         let overflow = browser
             .execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth", vec![])
@@ -238,7 +515,10 @@ async fn works_at_375_pixels_and_a_one_megabyte_paste_does_not_freeze_the_page()
             .unwrap()
             .as_i64()
             .unwrap();
-        assert!(overflow <= 0, "{page} scrolls sideways by {overflow}px at 375px");
+        assert!(
+            overflow <= 0,
+            "{page} scrolls sideways by {overflow}px at 375px"
+        );
         screenshot(&browser, shot).await;
     }
 
@@ -248,15 +528,37 @@ async fn works_at_375_pixels_and_a_one_megabyte_paste_does_not_freeze_the_page()
     let big: String = "Members act with care and respect. ".repeat(30_000);
     let draft = review.draft().await;
     let pasted = format!("{draft}\n{big}");
-    let started = std::time::Instant::now();
-    review.edit_draft(&pasted).await;
-    eventually("the pasted text is in the draft", || async { review.draft().await.len() == pasted.len() }).await;
+    // The page's own time: the paste's input handler (model change + save started), and from the
+    // paste to the next painted frame, measured in the page.
+    let timing = browser
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               const t = document.querySelector('[data-testid="draft-text"]');
+               t.value = arguments[0];
+               const t0 = performance.now();
+               t.dispatchEvent(new Event('input'));
+               const handled = performance.now() - t0;
+               requestAnimationFrame(() => setTimeout(() => done([handled, performance.now() - t0]), 0));"#,
+            vec![pasted.clone().into()],
+        )
+        .await
+        .unwrap();
+    eventually("the pasted text is in the draft", || async {
+        review.draft().await.len() == pasted.len()
+    })
+    .await;
     shell.wait_saved().await;
     let answer = browser.execute("return 1 + 1", vec![]).await.unwrap();
     assert_eq!(answer, serde_json::json!(2));
-    // Includes WebDriver carrying the megabyte back and forth; the app's own time is a benchmark figure.
-    println!("1 MB paste: saved and responsive after {:?} (test-side time)", started.elapsed());
-    assert!(review.threads().await >= 3, "the demo's threads are still listed");
+    println!(
+        "1 MB paste: input handled in {:.0} ms, next frame painted after {:.0} ms (in-page time)",
+        timing[0].as_f64().unwrap(),
+        timing[1].as_f64().unwrap()
+    );
+    assert!(
+        review.threads().await >= 3,
+        "the demo's threads are still listed"
+    );
     browser.close().await.unwrap();
 }
 
@@ -274,10 +576,18 @@ async fn a_full_disk_is_shown_and_the_edit_is_kept_in_memory() {
     let agenda = Agenda { client: &browser };
     agenda.add_item("Written while the disk is full").await;
     eventually("the header says the change is not saved", || async {
-        text(&browser, &testid("save-state")).await.contains("storage is full")
+        text(&browser, &testid("save-state"))
+            .await
+            .contains("storage is full")
     })
     .await;
-    assert!(agenda.agenda_titles().await.contains(&"Written while the disk is full".to_owned()), "the edit is kept");
+    assert!(
+        agenda
+            .agenda_titles()
+            .await
+            .contains(&"Written while the disk is full".to_owned()),
+        "the edit is kept"
+    );
     screenshot(&browser, "storage-full").await;
     browser.close().await.unwrap();
 }

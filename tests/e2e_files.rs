@@ -28,11 +28,25 @@ async fn export_then_import_merges_offline_edits_and_refuses_bad_files() {
     ada_shell.wait_saved().await;
 
     click(&ada, "export").await;
-    let exported = || std::fs::read_dir(&downloads).unwrap().flatten().map(|e| e.path()).find(|p| p.extension().is_some_and(|e| e == "automerge"));
-    let in_progress = || std::fs::read_dir(&downloads).unwrap().flatten().any(|e| e.path().extension().is_some_and(|x| x == "crdownload"));
+    let exported = || {
+        std::fs::read_dir(&downloads)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "automerge"))
+    };
+    let in_progress = || {
+        std::fs::read_dir(&downloads)
+            .unwrap()
+            .flatten()
+            .any(|e| e.path().extension().is_some_and(|x| x == "crdownload"))
+    };
     // Complete: no partial download left, and the file holds an automerge document.
     eventually("the export is downloaded", || async {
-        !in_progress() && exported().and_then(|p| std::fs::read(p).ok()).is_some_and(|b| b.len() > 4 && b.starts_with(&[0x85, 0x6f, 0x4a, 0x83]))
+        !in_progress()
+            && exported()
+                .and_then(|p| std::fs::read(p).ok())
+                .is_some_and(|b| b.len() > 4 && b.starts_with(&[0x85, 0x6f, 0x4a, 0x83]))
     })
     .await;
     let file = exported().unwrap();
@@ -46,20 +60,52 @@ async fn export_then_import_merges_offline_edits_and_refuses_bad_files() {
     assert!(notice.contains("new change"), "{notice}");
     let agenda = Agenda { client: &bea };
     let titles = agenda.agenda_titles().await;
-    assert!(titles.contains(&"Ada, sent by file".to_owned()) && titles.contains(&"Bea, kept locally".to_owned()), "{titles:?}");
+    assert!(
+        titles.contains(&"Ada, sent by file".to_owned())
+            && titles.contains(&"Bea, kept locally".to_owned()),
+        "{titles:?}"
+    );
     screenshot(&bea, "import").await;
 
     // A truncated file and another workspace's file are refused; nothing changes.
     let truncated = harness.scratch_dir("bad").join("truncated.automerge");
     std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
-    wait_for(&bea, &testid("import-file")).await.send_keys(truncated.to_str().unwrap()).await.unwrap();
-    eventually("the truncated file is refused", || async { text(&bea, &testid("error")).await.contains("not a complete moot workspace") }).await;
-    let mut stranger = moot_model::Workspace::create(moot_model::Ctx::new("x", "2025-12-01T00:00:00Z"), "Another group", "X", 1).unwrap();
+    wait_for(&bea, &testid("import-file"))
+        .await
+        .send_keys(truncated.to_str().unwrap())
+        .await
+        .unwrap();
+    eventually("the truncated file is refused", || async {
+        text(&bea, &testid("error"))
+            .await
+            .contains("not a complete moot workspace")
+    })
+    .await;
+    let mut stranger = moot_model::Workspace::create(
+        moot_model::Ctx::new("x", "2025-12-01T00:00:00Z"),
+        "Another group",
+        "X",
+        1,
+    )
+    .unwrap();
     let other = harness.scratch_dir("bad").join("other.automerge");
     std::fs::write(&other, stranger.save()).unwrap();
-    wait_for(&bea, &testid("import-file")).await.send_keys(other.to_str().unwrap()).await.unwrap();
-    eventually("another workspace's file is refused", || async { text(&bea, &testid("error")).await.contains("another workspace") }).await;
-    assert_eq!(agenda.agenda_titles().await, titles, "refused files change nothing");
+    wait_for(&bea, &testid("import-file"))
+        .await
+        .send_keys(other.to_str().unwrap())
+        .await
+        .unwrap();
+    eventually("another workspace's file is refused", || async {
+        text(&bea, &testid("error"))
+            .await
+            .contains("another workspace")
+    })
+    .await;
+    assert_eq!(
+        agenda.agenda_titles().await,
+        titles,
+        "refused files change nothing"
+    );
     ada.close().await.unwrap();
     bea.close().await.unwrap();
 }

@@ -22,13 +22,27 @@ async fn the_shell_shows_workspace_navigation_and_status() {
     start.set_name("Ada").await;
     start.create("Test group").await;
     assert_eq!(shell.workspace_name().await, "Test group");
-    assert_eq!(shell.nav_labels().await, ["Agenda", "Workstreams", "Code of Conduct", "Members"]);
+    assert_eq!(
+        shell.nav_labels().await,
+        ["Agenda", "Workstreams", "Code of Conduct", "Members"]
+    );
     assert_eq!(shell.current_nav().await, "Agenda");
     shell.wait_saved().await;
 
-    assert_eq!(shell.go("nav-coc", "coc-page").await, "Code of Conduct (draft)");
+    assert_eq!(
+        shell.go("nav-coc", "coc-page").await,
+        "Code of Conduct (draft)"
+    );
     assert_eq!(shell.current_nav().await, "Code of Conduct");
     assert_eq!(shell.go("nav-members", "members-page").await, "Members");
-    assert!(browser.current_url().await.unwrap().fragment().unwrap().ends_with("/members"));
+    assert!(
+        browser
+            .current_url()
+            .await
+            .unwrap()
+            .fragment()
+            .unwrap()
+            .ends_with("/members")
+    );
     browser.close().await.unwrap();
 }

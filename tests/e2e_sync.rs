@@ -18,7 +18,10 @@ async fn a_session_link_joins_and_comments_appear_in_the_other_browser() {
     let bea = harness.browser().await;
 
     let ada_shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
-    eventually("Ada is up to date with the relay", || async { ada_shell.sync_state().await == "Up to date" }).await;
+    eventually("Ada is up to date with the relay", || async {
+        ada_shell.sync_state().await == "Up to date"
+    })
+    .await;
     // What the relay's storage has is remembered for the next connection.
     eventually("the relay's sync state is saved in IndexedDB", || async {
         let script = "const done = arguments[0]; const r = indexedDB.open('automerge'); \
@@ -28,37 +31,100 @@ async fn a_session_link_joins_and_comments_appear_in_the_other_browser() {
     })
     .await;
     click(&ada, "share-toggle").await;
-    let link = wait_for(&ada, &testid("share-link")).await.prop("value").await.unwrap().unwrap();
-    assert!(link.contains("#/w/automerge:") && link.contains("?relay=ws"), "{link}");
-    let qr = wait_for(&ada, "[data-testid=\"share-qr\"] path").await.attr("d").await.unwrap().unwrap_or_default();
+    let link = wait_for(&ada, &testid("share-link"))
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        link.contains("#/w/automerge:") && link.contains("?relay=ws"),
+        "{link}"
+    );
+    let qr = wait_for(&ada, "[data-testid=\"share-qr\"] path")
+        .await
+        .attr("d")
+        .await
+        .unwrap()
+        .unwrap_or_default();
     assert!(qr.len() > 1000, "the QR code has modules");
     screenshot(&ada, "share").await;
 
     // Bea has never seen the workspace: the link fetches it from the relay.
     let bea_shell = Start::join_as(&bea, &harness.base_url, "Bea", &link).await;
     assert_eq!(bea_shell.workspace_name().await, "IOPA Governance");
-    assert_eq!(text(&bea, &testid("session-utc")).await, "2025-12-20 14:00 UTC");
-    eventually("Bea is up to date", || async { bea_shell.sync_state().await == "Up to date" }).await;
+    assert_eq!(
+        text(&bea, &testid("session-utc")).await,
+        "2025-12-20 14:00 UTC"
+    );
+    eventually("Bea is up to date", || async {
+        bea_shell.sync_state().await == "Up to date"
+    })
+    .await;
 
     // Presence: each sees the other is here now.
-    eventually("Ada sees Bea is here", || async { all_texts(&ada, &testid("here-now")).await.iter().any(|t| t.contains("Bea")) }).await;
-    eventually("Bea sees Ada is here", || async { all_texts(&bea, &testid("here-now")).await.iter().any(|t| t.contains("Ada")) }).await;
+    eventually("Ada sees Bea is here", || async {
+        all_texts(&ada, &testid("here-now"))
+            .await
+            .iter()
+            .any(|t| t.contains("Bea"))
+    })
+    .await;
+    eventually("Bea sees Ada is here", || async {
+        all_texts(&bea, &testid("here-now"))
+            .await
+            .iter()
+            .any(|t| t.contains("Ada"))
+    })
+    .await;
 
     // Bea comments on the draft; Ada sees it live.
     bea_shell.go("nav-coc", "coc-page").await;
     ada_shell.go("nav-coc", "coc-page").await;
-    Review { client: &bea }.comment("Be open.", "Bea was here: who keeps the written record?", true).await;
+    Review { client: &bea }
+        .comment(
+            "Be open.",
+            "Bea was here: who keeps the written record?",
+            true,
+        )
+        .await;
     let ada_review = Review { client: &ada };
     eventually("Bea's comment appears for Ada", || async {
-        ada_review.comment_bodies().await.contains(&"Bea was here: who keeps the written record?".to_owned())
+        ada_review
+            .comment_bodies()
+            .await
+            .contains(&"Bea was here: who keeps the written record?".to_owned())
     })
     .await;
     // And back: Ada replies, Bea sees the reply.
-    let thread = ada.find(Locator::XPath("//li[@data-testid='thread'][.//span[contains(., 'Bea was here')]]")).await.unwrap();
-    thread.find(Locator::Css(&testid("reply-input"))).await.unwrap().send_keys("Ada: the facilitator, for now.").await.unwrap();
-    thread.find(Locator::Css(&testid("reply-submit"))).await.unwrap().click().await.unwrap();
+    let thread = ada
+        .find(Locator::XPath(
+            "//li[@data-testid='thread'][.//span[contains(., 'Bea was here')]]",
+        ))
+        .await
+        .unwrap();
+    thread
+        .find(Locator::Css(&testid("reply-input")))
+        .await
+        .unwrap()
+        .send_keys("Ada: the facilitator, for now.")
+        .await
+        .unwrap();
+    thread
+        .find(Locator::Css(&testid("reply-submit")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
     let bea_review = Review { client: &bea };
-    eventually("Ada's reply appears for Bea", || async { bea_review.comment_bodies().await.contains(&"Ada: the facilitator, for now.".to_owned()) }).await;
+    eventually("Ada's reply appears for Bea", || async {
+        bea_review
+            .comment_bodies()
+            .await
+            .contains(&"Ada: the facilitator, for now.".to_owned())
+    })
+    .await;
     screenshot(&bea, "sync-second-browser").await;
     ada.close().await.unwrap();
     bea.close().await.unwrap();
@@ -70,19 +136,42 @@ async fn a_bad_or_unknown_link_gets_a_clear_message() {
     let browser = harness.browser().await;
     let start = Start::open(&browser, &harness.base_url).await;
     start.set_name("Cy").await;
-    browser.goto(&format!("{}#/w/automerge:not-a-real-id/agenda", harness.base_url)).await.unwrap();
+    browser
+        .goto(&format!(
+            "{}#/w/automerge:not-a-real-id/agenda",
+            harness.base_url
+        ))
+        .await
+        .unwrap();
     let failed = text(&browser, &testid("workspace-failed")).await;
     assert!(failed.contains("not a valid workspace id"), "{failed}");
     let unknown = moot_sync::DocumentId::from_bytes([42; 16]);
-    browser.goto(&format!("{}#/w/{}/agenda", harness.base_url, unknown.to_url())).await.unwrap();
+    browser
+        .goto(&format!(
+            "{}#/w/{}/agenda",
+            harness.base_url,
+            unknown.to_url()
+        ))
+        .await
+        .unwrap();
     let missing = text(&browser, &testid("workspace-missing")).await;
-    assert!(missing.contains("relay does not have this workspace"), "{missing}");
+    assert!(
+        missing.contains("relay does not have this workspace"),
+        "{missing}"
+    );
     browser.close().await.unwrap();
 }
 
 async fn wait_for_service_worker(client: &fantoccini::Client) {
     eventually("the service worker controls the page", || async {
-        client.execute("return !!(navigator.serviceWorker && navigator.serviceWorker.controller)", vec![]).await.unwrap() == serde_json::json!(true)
+        client
+            .execute(
+                "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)",
+                vec![],
+            )
+            .await
+            .unwrap()
+            == serde_json::json!(true)
     })
     .await;
 }
@@ -102,14 +191,22 @@ async fn tabs_sync_through_a_broadcast_channel_with_the_relay_down() {
     browser.switch_to_window(second.handle).await.unwrap();
     browser.goto(&url).await.unwrap();
     wait_for(&browser, &testid("session")).await;
-    eventually("the tabs see each other", || async { text(&browser, &testid("tab-count")).await.contains("1 other tab") }).await;
+    eventually("the tabs see each other", || async {
+        text(&browser, &testid("tab-count"))
+            .await
+            .contains("1 other tab")
+    })
+    .await;
     let agenda = support::pages::Agenda { client: &browser };
     agenda.add_item("From the second tab").await;
 
     browser.switch_to_window(first).await.unwrap();
     let agenda = support::pages::Agenda { client: &browser };
     eventually("the first tab shows the second tab's item", || async {
-        agenda.agenda_titles().await.contains(&"From the second tab".to_owned())
+        agenda
+            .agenda_titles()
+            .await
+            .contains(&"From the second tab".to_owned())
     })
     .await;
     assert_eq!(shell.sync_state().await, "Offline", "no relay was involved");
@@ -124,10 +221,16 @@ async fn both_browsers_edit_while_the_relay_is_down_and_converge_when_it_returns
     let ada_shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
     let link = ada_shell.share_link().await;
     let bea_shell = Start::join_as(&bea, &harness.base_url, "Bea", &link).await;
-    eventually("Bea is up to date", || async { bea_shell.sync_state().await == "Up to date" }).await;
+    eventually("Bea is up to date", || async {
+        bea_shell.sync_state().await == "Up to date"
+    })
+    .await;
 
     harness.stop_relay().await;
-    eventually("Ada sees the relay is gone", || async { ada_shell.sync_state().await != "Up to date" }).await;
+    eventually("Ada sees the relay is gone", || async {
+        ada_shell.sync_state().await != "Up to date"
+    })
+    .await;
     let ada_agenda = support::pages::Agenda { client: &ada };
     let bea_agenda = support::pages::Agenda { client: &bea };
     ada_agenda.add_item("Ada, offline").await;
@@ -135,7 +238,10 @@ async fn both_browsers_edit_while_the_relay_is_down_and_converge_when_it_returns
     ada_shell.wait_saved().await;
     bea_shell.wait_saved().await;
     eventually("Ada sees her change waiting for the relay", || async {
-        all_texts(&ada, &testid("unsynced")).await.iter().any(|t| t.contains("1 change not yet on the relay"))
+        all_texts(&ada, &testid("unsynced"))
+            .await
+            .iter()
+            .any(|t| t.contains("1 change not yet on the relay"))
     })
     .await;
 
@@ -143,11 +249,15 @@ async fn both_browsers_edit_while_the_relay_is_down_and_converge_when_it_returns
     for (who, agenda) in [("Ada", &ada_agenda), ("Bea", &bea_agenda)] {
         eventually(&format!("{who} has both offline items"), || async {
             let titles = agenda.agenda_titles().await;
-            titles.contains(&"Ada, offline".to_owned()) && titles.contains(&"Bea, offline".to_owned())
+            titles.contains(&"Ada, offline".to_owned())
+                && titles.contains(&"Bea, offline".to_owned())
         })
         .await;
     }
-    eventually("nothing waits for the relay any more", || async { all_texts(&ada, &testid("unsynced")).await.is_empty() }).await;
+    eventually("nothing waits for the relay any more", || async {
+        all_texts(&ada, &testid("unsynced")).await.is_empty()
+    })
+    .await;
     screenshot(&ada, "sync-converged").await;
     ada.close().await.unwrap();
     bea.close().await.unwrap();

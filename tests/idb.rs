@@ -8,7 +8,9 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 async fn put_then_get_returns_the_same_bytes() {
-    let store = ChunkStore::open("moot-test-put-get").await.expect("open IndexedDB");
+    let store = ChunkStore::open("moot-test-put-get")
+        .await
+        .expect("open IndexedDB");
     let key = ["3vLmfzZ6vw1Z8xkJ6uYLnEJcdGk5", "incremental", "abc123"];
     let bytes: Vec<u8> = (0..=255u8).cycle().take(10_000).collect();
     store.put(&key, &bytes).await.expect("put");

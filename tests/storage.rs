@@ -9,7 +9,13 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 async fn keys(store: &ChunkStore, doc: &str) -> Vec<Vec<String>> {
-    store.load_prefix(doc).await.unwrap().into_iter().map(|(k, _)| k).collect()
+    store
+        .load_prefix(doc)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect()
 }
 
 fn edit(doc: &mut AutoCommit, i: usize) {
@@ -24,21 +30,39 @@ async fn chunks_compact_into_a_snapshot_and_reload_equal() {
     let mut doc = AutoCommit::new();
     for i in 0..40 {
         edit(&mut doc, i);
-        let chunk = storage.next_chunk(&mut doc).expect("a change makes a chunk");
+        let chunk = storage
+            .next_chunk(&mut doc)
+            .expect("a change makes a chunk");
         storage.write(chunk).await.unwrap();
     }
-    assert!(storage.next_chunk(&mut doc).is_none(), "nothing new, nothing to write");
+    assert!(
+        storage.next_chunk(&mut doc).is_none(),
+        "nothing new, nothing to write"
+    );
     let stored = keys(&store, "docA").await;
     let snapshots = stored.iter().filter(|k| k[1] == "snapshot").count();
     let incrementals = stored.iter().filter(|k| k[1] == "incremental").count();
     assert_eq!(snapshots, 1, "{stored:?}");
-    assert!(incrementals < 32, "compaction removed covered chunks: {stored:?}");
-    assert!(stored.iter().all(|k| k.len() == 3 && k[0] == "docA"), "automerge-repo key layout: {stored:?}");
+    assert!(
+        incrementals < 32,
+        "compaction removed covered chunks: {stored:?}"
+    );
+    assert!(
+        stored.iter().all(|k| k.len() == 3 && k[0] == "docA"),
+        "automerge-repo key layout: {stored:?}"
+    );
 
-    let reloaded = DocStorage::new(store, "docA").load().await.unwrap().expect("stored");
+    let reloaded = DocStorage::new(store, "docA")
+        .load()
+        .await
+        .unwrap()
+        .expect("stored");
     assert_eq!(reloaded.unreadable, 0);
     assert_eq!(reloaded.doc.clone().get_heads(), doc.get_heads());
-    assert_eq!(reloaded.doc.get(ROOT, "k39").unwrap().unwrap().0.to_i64(), Some(39));
+    assert_eq!(
+        reloaded.doc.get(ROOT, "k39").unwrap().unwrap().0.to_i64(),
+        Some(39)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -54,13 +78,29 @@ async fn compaction_keeps_chunks_another_tab_wrote() {
     let mut doc2 = tab2.load().await.unwrap().unwrap().doc;
     doc2.put(ROOT, "from-tab-2", "keep me").unwrap();
     doc2.commit();
-    tab2.write(tab2.next_chunk(&mut doc2).unwrap()).await.unwrap();
+    tab2.write(tab2.next_chunk(&mut doc2).unwrap())
+        .await
+        .unwrap();
 
     // Tab 1 compacts everything it knows: tab 2's chunk must survive.
     edit(&mut doc1, 1);
     tab1.write(tab1.snapshot(&mut doc1)).await.unwrap();
-    let fresh = DocStorage::new(store, "docB").load().await.unwrap().unwrap().doc;
-    assert_eq!(fresh.get(ROOT, "from-tab-2").unwrap().unwrap().0.into_string().unwrap(), "keep me");
+    let fresh = DocStorage::new(store, "docB")
+        .load()
+        .await
+        .unwrap()
+        .unwrap()
+        .doc;
+    assert_eq!(
+        fresh
+            .get(ROOT, "from-tab-2")
+            .unwrap()
+            .unwrap()
+            .0
+            .into_string()
+            .unwrap(),
+        "keep me"
+    );
     assert!(fresh.get(ROOT, "k1").unwrap().is_some());
 }
 
@@ -71,9 +111,30 @@ async fn a_corrupt_chunk_is_skipped_and_kept() {
     let mut doc = AutoCommit::new();
     edit(&mut doc, 7);
     storage.write(storage.snapshot(&mut doc)).await.unwrap();
-    store.put(&["docC", "incremental", "garbage"], b"\x00\x01 not automerge").await.unwrap();
-    let loaded = DocStorage::new(store.clone(), "docC").load().await.unwrap().unwrap();
+    store
+        .put(
+            &["docC", "incremental", "garbage"],
+            b"\x00\x01 not automerge",
+        )
+        .await
+        .unwrap();
+    let loaded = DocStorage::new(store.clone(), "docC")
+        .load()
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(loaded.unreadable, 1);
-    assert_eq!(loaded.doc.get(ROOT, "k7").unwrap().unwrap().0.to_i64(), Some(7));
-    assert_eq!(store.get(&["docC", "incremental", "garbage"]).await.unwrap().as_deref(), Some(&b"\x00\x01 not automerge"[..]), "nothing is deleted");
+    assert_eq!(
+        loaded.doc.get(ROOT, "k7").unwrap().unwrap().0.to_i64(),
+        Some(7)
+    );
+    assert_eq!(
+        store
+            .get(&["docC", "incremental", "garbage"])
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(&b"\x00\x01 not automerge"[..]),
+        "nothing is deleted"
+    );
 }

@@ -18,7 +18,10 @@ pub fn import_file(session: Session, file: web_sys::File) {
         match session.import(&bytes) {
             Ok(r) if r.new_changes == 0 => {
                 session.error.set(None);
-                session.notice.set(Some(format!("{}: nothing new, this workspace already had all of it.", file.name())));
+                session.notice.set(Some(format!(
+                    "{}: nothing new, this workspace already had all of it.",
+                    file.name()
+                )));
             }
             Ok(r) => {
                 session.error.set(None);
@@ -32,7 +35,9 @@ pub fn import_file(session: Session, file: web_sys::File) {
             }
             Err(e) => {
                 session.notice.set(None);
-                session.error.set(Some(format!("{} was not imported: {e}", file.name())));
+                session
+                    .error
+                    .set(Some(format!("{} was not imported: {e}", file.name())));
             }
         }
     });
@@ -42,15 +47,27 @@ pub fn import_file(session: Session, file: web_sys::File) {
 pub fn Exchange() -> impl IntoView {
     let session = expect_context::<Session>();
     let export = move |_| {
-        let name = session.read_ok(|ws| ws.state().map(|s| s.name)).unwrap_or_else(|| "workspace".into());
-        let Some(bytes) = session.with_doc_mut(|d| d.save()) else { return };
-        let file = format!("{}.automerge", name.replace(|c: char| !c.is_alphanumeric(), "-"));
+        let name = session
+            .read_ok(|ws| ws.state().map(|s| s.name))
+            .unwrap_or_else(|| "workspace".into());
+        let Some(bytes) = session.with_doc_mut(|d| d.save()) else {
+            return;
+        };
+        let file = format!(
+            "{}.automerge",
+            name.replace(|c: char| !c.is_alphanumeric(), "-")
+        );
         if let Err(e) = browser::download(&file, "application/octet-stream", &bytes) {
             session.error.set(Some(e));
         }
     };
     let picked = move |ev: leptos::ev::Event| {
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
         if let Some(file) = input.files().and_then(|f| f.get(0)) {
             import_file(session, file);
         }

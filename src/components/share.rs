@@ -7,8 +7,14 @@ use crate::{browser, state::Session, sync::SyncHub};
 /// `<app address>#/w/automerge:<id>?relay=<relay>`.
 pub fn session_link(doc_id: &str, relay: Option<&str>) -> String {
     let location = window().location();
-    let base = format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_default());
-    let relay = relay.map(|r| format!("?relay={}", String::from(js_sys::encode_uri_component(r)))).unwrap_or_default();
+    let base = format!(
+        "{}{}",
+        location.origin().unwrap_or_default(),
+        location.pathname().unwrap_or_default()
+    );
+    let relay = relay
+        .map(|r| format!("?relay={}", String::from(js_sys::encode_uri_component(r))))
+        .unwrap_or_default();
     format!("{base}#/w/automerge:{doc_id}{relay}")
 }
 
@@ -43,7 +49,13 @@ pub fn ShareBox() -> impl IntoView {
     let hub = expect_context::<SyncHub>();
     let open = RwSignal::new(false);
     let copied = RwSignal::new(false);
-    let link = move || session.doc_id.get().map(|id| session_link(&id, hub.relay.get().as_deref())).unwrap_or_default();
+    let link = move || {
+        session
+            .doc_id
+            .get()
+            .map(|id| session_link(&id, hub.relay.get().as_deref()))
+            .unwrap_or_default()
+    };
     view! {
         <div class="share">
             <button type="button" data-testid="share-toggle" aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>"Share"</button>

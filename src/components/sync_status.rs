@@ -14,7 +14,12 @@ pub fn SyncStatus() -> impl IntoView {
         SyncStatus::Connecting | SyncStatus::Syncing => "dot syncing",
         SyncStatus::UpToDate => "dot synced",
     };
-    let title = move || hub.relay.get().map(|r| format!("Relay: {r}")).unwrap_or_else(|| "No relay: changes stay on this device".into());
+    let title = move || {
+        hub.relay
+            .get()
+            .map(|r| format!("Relay: {r}"))
+            .unwrap_or_else(|| "No relay: changes stay on this device".into())
+    };
     view! {
         <div class="sync-status" role="status" aria-live="polite" data-testid="sync-status" title=title>
             <span class=class aria-hidden="true"></span>

@@ -2,9 +2,15 @@
 //! points.
 
 use leptos::prelude::*;
-use moot_model::{Move, schema::{AgendaItem, WorkSession}};
+use moot_model::{
+    Move,
+    schema::{AgendaItem, WorkSession},
+};
 
-use crate::{browser, state::{Session, identity}};
+use crate::{
+    browser,
+    state::{Session, identity},
+};
 
 /// One agenda row, flattened from the tree with its number ("2.1") and depth.
 #[derive(Clone, PartialEq)]
@@ -21,7 +27,11 @@ struct Row {
 
 fn flatten(items: &[AgendaItem], prefix: &str, depth: usize, out: &mut Vec<Row>) {
     for (i, item) in items.iter().enumerate() {
-        let number = if prefix.is_empty() { format!("{}", i + 1) } else { format!("{prefix}.{}", i + 1) };
+        let number = if prefix.is_empty() {
+            format!("{}", i + 1)
+        } else {
+            format!("{prefix}.{}", i + 1)
+        };
         out.push(Row {
             id: item.id.clone(),
             number: number.clone(),
@@ -63,9 +73,16 @@ fn NewSession() -> impl IntoView {
         // <input type=datetime-local> is the viewer's local time: convert to UTC.
         let local = start.get_untracked();
         let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(&local));
-        let utc = if date.get_time().is_nan() { local } else { String::from(date.to_iso_string()) };
+        let utc = if date.get_time().is_nan() {
+            local
+        } else {
+            String::from(date.to_iso_string())
+        };
         let minutes = duration.get_untracked().trim().parse().unwrap_or(0);
-        if session.act(|ws, ctx| ws.add_session(ctx, &title.get_untracked(), &utc, minutes, "")).is_ok() {
+        if session
+            .act(|ws, ctx| ws.add_session(ctx, &title.get_untracked(), &utc, minutes, ""))
+            .is_ok()
+        {
             title.set(String::new());
         }
     };
@@ -88,12 +105,20 @@ fn SessionView(session_id: String) -> impl IntoView {
     let session = expect_context::<Session>();
     let sid = StoredValue::new(session_id);
     // Hydrated once per change; the fields below read the memo.
-    let data = Memo::new(move |_| session.read_ok(|ws| ws.sessions()).and_then(|all| all.into_iter().find(|s| s.id == sid.get_value())));
+    let data = Memo::new(move |_| {
+        session
+            .read_ok(|ws| ws.sessions())
+            .and_then(|all| all.into_iter().find(|s| s.id == sid.get_value()))
+    });
     let data = move || data.get();
     let title = move || data().map(|s| s.title).unwrap_or_default();
     let start = move || data().map(|s| s.start).unwrap_or_default();
     let duration = move || data().map(|s| s.duration_minutes).unwrap_or_default();
-    let invitation = move || data().map(|s| s.invitation.as_str().to_owned()).unwrap_or_default();
+    let invitation = move || {
+        data()
+            .map(|s| s.invitation.as_str().to_owned())
+            .unwrap_or_default()
+    };
     let rows = move || {
         let mut out = Vec::new();
         if let Some(s) = data() {
@@ -102,7 +127,10 @@ fn SessionView(session_id: String) -> impl IntoView {
         out
     };
     let ics = move |_| {
-        let name = format!("{}.ics", title().replace(|c: char| !c.is_alphanumeric(), "-"));
+        let name = format!(
+            "{}.ics",
+            title().replace(|c: char| !c.is_alphanumeric(), "-")
+        );
         match session.read(|ws| ws.session_ics(&sid.get_value(), &identity::now())) {
             Some(Ok(text)) => {
                 if let Err(e) = browser::download(&name, "text/calendar", text.as_bytes()) {
@@ -123,19 +151,27 @@ fn SessionView(session_id: String) -> impl IntoView {
     let new_item = RwSignal::new(String::new());
     let add_item = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if session.act(|ws, ctx| ws.add_agenda_item(ctx, &sid.get_value(), None, &new_item.get_untracked())).is_ok() {
+        if session
+            .act(|ws, ctx| {
+                ws.add_agenda_item(ctx, &sid.get_value(), None, &new_item.get_untracked())
+            })
+            .is_ok()
+        {
             new_item.set(String::new());
         }
     };
     let editing = RwSignal::new(false);
     let edit_title = move |ev: leptos::ev::Event| {
-        let _ = session.act(|ws, ctx| ws.rename_session(ctx, &sid.get_value(), &event_target_value(&ev)));
+        let _ = session
+            .act(|ws, ctx| ws.rename_session(ctx, &sid.get_value(), &event_target_value(&ev)));
     };
     let edit_start = move |ev: leptos::ev::Event| {
         // <input type=datetime-local> is the viewer's local time: convert to UTC.
         let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(&event_target_value(&ev)));
         if date.get_time().is_nan() {
-            session.error.set(Some("please pick a date and time".into()));
+            session
+                .error
+                .set(Some("please pick a date and time".into()));
             return;
         }
         let utc = String::from(date.to_iso_string());
@@ -143,7 +179,8 @@ fn SessionView(session_id: String) -> impl IntoView {
         let _ = session.act(|ws, ctx| ws.reschedule(ctx, &sid.get_value(), &utc, minutes));
     };
     let edit_invitation = move |ev: leptos::ev::Event| {
-        let _ = session.act(|ws, ctx| ws.set_invitation(ctx, &sid.get_value(), &event_target_value(&ev)));
+        let _ = session
+            .act(|ws, ctx| ws.set_invitation(ctx, &sid.get_value(), &event_target_value(&ev)));
     };
     view! {
         <article class="card session" data-testid="session">
@@ -197,14 +234,25 @@ fn AgendaRow(session_id: String, row: Row) -> impl IntoView {
     let sid = StoredValue::new(session_id);
     let id = StoredValue::new(row.id.clone());
     let mv = move |how: Move| {
-        let _ = session.act(|ws, ctx| ws.move_agenda_item(ctx, &sid.get_value(), &id.get_value(), how));
+        let _ =
+            session.act(|ws, ctx| ws.move_agenda_item(ctx, &sid.get_value(), &id.get_value(), how));
     };
     let minutes_id = format!("minutes-{}", row.id);
     let title_id = format!("title-{}", row.id);
     let sub = RwSignal::new(String::new());
     let add_sub = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if session.act(|ws, ctx| ws.add_agenda_item(ctx, &sid.get_value(), Some(&id.get_value()), &sub.get_untracked())).is_ok() {
+        if session
+            .act(|ws, ctx| {
+                ws.add_agenda_item(
+                    ctx,
+                    &sid.get_value(),
+                    Some(&id.get_value()),
+                    &sub.get_untracked(),
+                )
+            })
+            .is_ok()
+        {
             sub.set(String::new());
         }
     };
@@ -246,13 +294,26 @@ fn ActionPoints(session_id: String) -> impl IntoView {
         session
             .read_ok(|ws| ws.sessions())
             .and_then(|all| all.into_iter().find(|s| s.id == sid.get_value()))
-            .map(|s| s.action_points.into_iter().filter(|a| !only_mine || a.is_owned_by(&me)).collect::<Vec<_>>())
+            .map(|s| {
+                s.action_points
+                    .into_iter()
+                    .filter(|a| !only_mine || a.is_owned_by(&me))
+                    .collect::<Vec<_>>()
+            })
             .unwrap_or_default()
     };
     let owner_names = move |owners: &[String]| {
         owners
             .iter()
-            .map(|o| if o.eq_ignore_ascii_case("all") { "All".to_owned() } else { session.read(|ws| ws.person_name(o)).unwrap_or_else(|| o.clone()) })
+            .map(|o| {
+                if o.eq_ignore_ascii_case("all") {
+                    "All".to_owned()
+                } else {
+                    session
+                        .read(|ws| ws.person_name(o))
+                        .unwrap_or_else(|| o.clone())
+                }
+            })
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -262,17 +323,43 @@ fn ActionPoints(session_id: String) -> impl IntoView {
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         // Owners by name ("Anna, Andrew", or "all"); unknown names are kept as written.
-        let people = session.read_ok(|ws| ws.state().map(|s| s.people)).unwrap_or_default();
+        let people = session
+            .read_ok(|ws| ws.state().map(|s| s.people))
+            .unwrap_or_default();
         let ids: Vec<String> = owners
             .get_untracked()
             .split(',')
             .map(str::trim)
             .filter(|n| !n.is_empty())
-            .map(|n| people.values().find(|p| p.name.eq_ignore_ascii_case(n)).map(|p| p.id.clone()).unwrap_or_else(|| if n.eq_ignore_ascii_case("all") { "all".into() } else { n.to_owned() }))
+            .map(|n| {
+                people
+                    .values()
+                    .find(|p| p.name.eq_ignore_ascii_case(n))
+                    .map(|p| p.id.clone())
+                    .unwrap_or_else(|| {
+                        if n.eq_ignore_ascii_case("all") {
+                            "all".into()
+                        } else {
+                            n.to_owned()
+                        }
+                    })
+            })
             .collect();
         let due_value = due.get_untracked();
         let due_opt = (!due_value.is_empty()).then_some(due_value.as_str());
-        if session.act(|ws, ctx| ws.add_action_point(ctx, &sid.get_value(), &text.get_untracked(), &ids, due_opt, None)).is_ok() {
+        if session
+            .act(|ws, ctx| {
+                ws.add_action_point(
+                    ctx,
+                    &sid.get_value(),
+                    &text.get_untracked(),
+                    &ids,
+                    due_opt,
+                    None,
+                )
+            })
+            .is_ok()
+        {
             text.set(String::new());
             owners.set(String::new());
             due.set(String::new());

@@ -1,13 +1,24 @@
 //! The Code of Conduct draft under review: edit the text, select a passage and comment, and
 //! threads beside it that follow their passage as the text changes.
+//!
+//! The draft is a textarea laid over a mirror of its own text in which the commented passages
+//! are marked; the mirror gives the textarea its height (so the page scrolls, not the box) and
+//! tells where each passage sits, so each thread card is placed beside its passage.
+
+use std::collections::HashMap;
 
 use leptos::{html, prelude::*};
 use moot_model::{OPERATIONAL_QUESTION, Placement, ThreadView};
+use wasm_bindgen::JsCast;
 
 use crate::state::Session;
 
 fn split_tags(text: &str) -> Vec<String> {
-    text.split(',').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect()
+    text.split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// UTF-16 offsets (what the browser reports) to char offsets (what the model counts).
@@ -20,6 +31,127 @@ fn utf16_to_chars(text: &str, utf16: u32) -> usize {
         units += c.len_utf16() as u32;
     }
     text.chars().count()
+}
+
+/// Where the caret at `caret` (UTF-16) belongs once `old` became `new`: before the changed
+/// span it stays, after it it moves by the length difference, inside it goes to the span's end.
+fn carry_caret(old: &[u16], new: &[u16], caret: usize) -> usize {
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let suffix = old[prefix..]
+        .iter()
+        .rev()
+        .zip(new[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    if caret <= prefix {
+        caret
+    } else if caret >= old.len() - suffix {
+        (caret + new.len()).saturating_sub(old.len())
+    } else {
+        new.len() - suffix
+    }
+}
+
+/// A run of the draft in the mirror: plain or inside a commented passage, and the threads
+/// whose passage starts here.
+struct Run {
+    text: String,
+    marked: bool,
+    pins: Vec<String>,
+}
+
+/// Cuts `text` at every passage boundary (passages may overlap or nest).
+fn runs(text: &str, passages: &[(String, usize, usize)]) -> Vec<Run> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut cuts: Vec<usize> = passages
+        .iter()
+        .flat_map(|(_, s, e)| [*s, *e])
+        .chain([0, chars.len()])
+        .map(|c| c.min(chars.len()))
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts.windows(2)
+        .map(|w| Run {
+            text: chars[w[0]..w[1]].iter().collect(),
+            marked: passages.iter().any(|(_, s, e)| *s <= w[0] && w[1] <= *e),
+            pins: passages
+                .iter()
+                .filter(|(_, s, _)| *s == w[0])
+                .map(|(id, _, _)| id.clone())
+                .collect(),
+        })
+        .collect()
+}
+
+const NARROW: f64 = 760.0;
+const CARD_GAP: f64 = 12.0;
+
+/// Places each thread card's quote level with its passage's first line, pushed down below the card
+/// before it; orphaned threads follow. On a narrow screen the cards stay in the flow.
+fn align_threads() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Some(document) = window.document() else {
+        return;
+    };
+    let Ok(Some(list)) = document.query_selector("[data-testid=threads]") else {
+        return;
+    };
+    let wide = window
+        .inner_width()
+        .ok()
+        .and_then(|w| w.as_f64())
+        .is_some_and(|w| w > NARROW);
+    let _ = list.class_list().toggle_with_force("aligned", wide);
+    let origin = list.get_bounding_client_rect().top();
+    let mut pins = HashMap::new();
+    if let Ok(found) = document.query_selector_all(".draft-mirror [data-pin]") {
+        for i in 0..found.length() {
+            if let Some(pin) = found
+                .item(i)
+                .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+            {
+                let top = pin.get_bounding_client_rect().top() - origin;
+                for id in pin.get_attribute("data-pin").unwrap_or_default().split(' ') {
+                    pins.insert(id.to_owned(), top);
+                }
+            }
+        }
+    }
+    let Ok(cards) = list.query_selector_all(":scope > [data-thread-id]") else {
+        return;
+    };
+    let mut y: f64 = 0.0;
+    for i in 0..cards.length() {
+        let Some(card) = cards
+            .item(i)
+            .and_then(|n| n.dyn_into::<web_sys::HtmlElement>().ok())
+        else {
+            continue;
+        };
+        if !wide {
+            let _ = card.style().remove_property("top");
+            continue;
+        }
+        let id = card.get_attribute("data-thread-id").unwrap_or_default();
+        // The card's quote (its first line) is what lines up with the passage.
+        let lead = card
+            .first_element_child()
+            .and_then(|q| q.dyn_into::<web_sys::HtmlElement>().ok())
+            .map_or(0, |q| q.offset_top());
+        let top = pins.get(&id).map_or(y, |pin| pin - f64::from(lead)).max(y);
+        let _ = card.style().set_property("top", &format!("{top}px"));
+        y = top + f64::from(card.offset_height()) + CARD_GAP;
+    }
+    let list: web_sys::HtmlElement = list.unchecked_into();
+    let style = list.style();
+    if wide {
+        let _ = style.set_property("min-height", &format!("{y}px"));
+    } else {
+        let _ = style.remove_property("min-height");
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -35,10 +167,18 @@ enum Filter {
 pub fn CocPage() -> impl IntoView {
     let session = expect_context::<Session>();
     // The draft's id, title and text are read once per change (memos), not per use.
-    let draft_doc = Memo::new(move |_| session.read_ok(|ws| ws.documents()).and_then(|d| d.first().map(|d| (d.id.clone(), d.title.clone()))));
+    let draft_doc = Memo::new(move |_| {
+        session
+            .read_ok(|ws| ws.documents())
+            .and_then(|d| d.first().map(|d| (d.id.clone(), d.title.clone())))
+    });
     let doc_id = move || draft_doc.with(|d| d.as_ref().map(|d| d.0.clone()).unwrap_or_default());
     let title = move || draft_doc.with(|d| d.as_ref().map(|d| d.1.clone()).unwrap_or_default());
-    let text_memo = Memo::new(move |_| session.read_ok(|ws| ws.document_text(&doc_id())).unwrap_or_default());
+    let text_memo = Memo::new(move |_| {
+        session
+            .read_ok(|ws| ws.document_text(&doc_id()))
+            .unwrap_or_default()
+    });
     let text = move || text_memo.get();
     let draft: NodeRef<html::Textarea> = NodeRef::new();
     let selection = RwSignal::new(None::<(usize, usize, String)>);
@@ -50,24 +190,60 @@ pub fn CocPage() -> impl IntoView {
     let read_selection = move || {
         let Some(area) = draft.get() else { return };
         let value = area.value();
-        let (Ok(Some(s)), Ok(Some(e))) = (area.selection_start(), area.selection_end()) else { return };
+        let (Ok(Some(s)), Ok(Some(e))) = (area.selection_start(), area.selection_end()) else {
+            return;
+        };
         let (s, e) = (utf16_to_chars(&value, s), utf16_to_chars(&value, e));
         if s < e {
             selection.set(Some((s, e, value.chars().skip(s).take(e - s).collect())));
         }
     };
+    // Every keystroke is a change (so peers see typing as it happens); the textarea is only
+    // written when the model's text differs from it — a remote edit — keeping the caret put.
     let save_text = move |ev: leptos::ev::Event| {
         let value = event_target_value(&ev);
         let doc = doc_id();
         let _ = session.act(|ws, ctx| ws.replace_text(ctx, &doc, &value));
     };
+    Effect::new(move |_| {
+        let text = text_memo.get();
+        let Some(area) = draft.get() else { return };
+        let old = area.value();
+        if old == text {
+            return;
+        }
+        let focused = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.active_element())
+            .is_some_and(|e| e == **area);
+        let (start, end) = (
+            area.selection_start().ok().flatten(),
+            area.selection_end().ok().flatten(),
+        );
+        area.set_value(&text);
+        if let (true, Some(start), Some(end)) = (focused, start, end) {
+            let (old16, new16): (Vec<u16>, Vec<u16>) =
+                (old.encode_utf16().collect(), text.encode_utf16().collect());
+            let carry = |c: u32| carry_caret(&old16, &new16, c as usize) as u32;
+            let _ = area.set_selection_range(carry(start), carry(end));
+        }
+    });
     let add_comment = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some((s, e, _)) = selection.get_untracked() else { return };
-        let mut tags = if operational.get_untracked() { vec![OPERATIONAL_QUESTION.to_owned()] } else { Vec::new() };
+        let Some((s, e, _)) = selection.get_untracked() else {
+            return;
+        };
+        let mut tags = if operational.get_untracked() {
+            vec![OPERATIONAL_QUESTION.to_owned()]
+        } else {
+            Vec::new()
+        };
         tags.extend(split_tags(&other_tags.get_untracked()));
         let doc = doc_id();
-        if session.act(|ws, ctx| ws.add_comment(ctx, &doc, s, e, &comment.get_untracked(), &tags)).is_ok() {
+        if session
+            .act(|ws, ctx| ws.add_comment(ctx, &doc, s, e, &comment.get_untracked(), &tags))
+            .is_ok()
+        {
             comment.set(String::new());
             other_tags.set(String::new());
             selection.set(None);
@@ -83,7 +259,10 @@ pub fn CocPage() -> impl IntoView {
             .into_iter()
             .map(|t| {
                 let passage = match t.placement {
-                    Placement::Anchored { start, end } => chars[start.min(chars.len())..end.min(chars.len())].iter().collect(),
+                    Placement::Anchored { start, end } => chars
+                        [start.min(chars.len())..end.min(chars.len())]
+                        .iter()
+                        .collect(),
                     Placement::Orphaned => String::new(),
                 };
                 (t, passage)
@@ -97,6 +276,44 @@ pub fn CocPage() -> impl IntoView {
             })
             .collect::<Vec<_>>()
     };
+    let threads = Memo::new(move |_| threads());
+    let passages = move || {
+        threads.with(|ts| {
+            ts.iter()
+                .filter_map(|(t, _)| match t.placement {
+                    Placement::Anchored { start, end } => Some((t.thread.id.clone(), start, end)),
+                    Placement::Orphaned => None,
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let mirror = move || {
+        let mut runs = runs(&text(), &passages());
+        // A trailing newline needs a character after it to take up its line.
+        runs.push(Run {
+            text: " ".into(),
+            marked: false,
+            pins: Vec::new(),
+        });
+        runs.into_iter()
+            .map(|r| {
+                let pin = (!r.pins.is_empty())
+                    .then(|| view! { <span class="pin" data-pin=r.pins.join(" ")></span> });
+                if r.marked {
+                    view! { {pin}<mark data-testid="passage-mark">{r.text}</mark> }.into_any()
+                } else {
+                    view! { {pin}{r.text} }.into_any()
+                }
+            })
+            .collect_view()
+    };
+    Effect::new(move |_| {
+        text_memo.track();
+        threads.track();
+        request_animation_frame(align_threads);
+    });
+    let on_resize = window_event_listener(leptos::ev::resize, move |_| align_threads());
+    on_cleanup(move || on_resize.remove());
     let filter_button = move |f: Filter, label: &'static str, testid: &'static str| {
         view! {
             <button type="button" data-testid=testid aria-pressed=move || (filter.get() == f).to_string() on:click=move |_| filter.set(f)>{label}</button>
@@ -109,9 +326,12 @@ pub fn CocPage() -> impl IntoView {
             <div class="review-grid">
                 <div class="draft">
                     <label for="draft-text">"Draft text (everyone in the workspace can edit; select a passage to comment on it)"</label>
-                    <textarea id="draft-text" node_ref=draft class="draft-text" data-testid="draft-text" rows="24"
-                        on:select=move |_| read_selection() on:mouseup=move |_| read_selection() on:keyup=move |_| read_selection() on:change=save_text
-                        prop:value=text></textarea>
+                    <div class="draft-box">
+                        <div class="draft-mirror draft-text" aria-hidden="true" data-testid="draft-mirror">{mirror}</div>
+                        <textarea id="draft-text" node_ref=draft class="draft-text" data-testid="draft-text" spellcheck="true"
+                            on:select=move |_| read_selection() on:mouseup=move |_| read_selection() on:keyup=move |_| read_selection()
+                            on:input=save_text on:change=save_text></textarea>
+                    </div>
                     <Show when=move || selection.get().is_some()>
                         <form class="card comment-form" on:submit=add_comment data-testid="comment-form">
                             <p class="quote" data-testid="selected-quote">{move || selection.get().map(|s| format!("“{}”", s.2))}</p>
@@ -133,7 +353,7 @@ pub fn CocPage() -> impl IntoView {
                         {filter_button(Filter::Mine, "Mine", "filter-mine")}
                     </div>
                     <ul data-testid="threads">
-                        <For each=threads key=|(t, p): &(ThreadView, String)| format!("{t:?}{p}") let:t>
+                        <For each=move || threads.get() key=|(t, p): &(ThreadView, String)| format!("{t:?}{p}") let:t>
                             <ThreadCard doc_id=doc_id() view=t.0 passage=t.1 />
                         </For>
                     </ul>
@@ -153,23 +373,40 @@ fn ThreadCard(doc_id: String, view: ThreadView, passage: String) -> impl IntoVie
     let resolved = view.thread.resolved;
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if session.act(|ws, ctx| ws.reply(ctx, &doc.get_value(), &id.get_value(), &reply.get_untracked())).is_ok() {
+        if session
+            .act(|ws, ctx| {
+                ws.reply(
+                    ctx,
+                    &doc.get_value(),
+                    &id.get_value(),
+                    &reply.get_untracked(),
+                )
+            })
+            .is_ok()
+        {
             reply.set(String::new());
         }
     };
-    let name = move |person: &str| session.read(|ws| ws.person_name(person)).unwrap_or_else(|| person.to_owned());
+    let name = move |person: &str| {
+        session
+            .read(|ws| ws.person_name(person))
+            .unwrap_or_else(|| person.to_owned())
+    };
     let tags = StoredValue::new(view.thread.tags.clone());
     let new_tag = RwSignal::new(String::new());
     let add_tag = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let mut all = tags.get_value();
         all.extend(split_tags(&new_tag.get_untracked()));
-        if session.act(|ws, ctx| ws.set_tags(ctx, &doc.get_value(), &id.get_value(), &all)).is_ok() {
+        if session
+            .act(|ws, ctx| ws.set_tags(ctx, &doc.get_value(), &id.get_value(), &all))
+            .is_ok()
+        {
             new_tag.set(String::new());
         }
     };
     view! {
-        <li class="card thread" class:resolved=resolved class:orphaned=orphaned data-testid="thread">
+        <li class="card thread" class:resolved=resolved class:orphaned=orphaned data-testid="thread" data-thread-id=id.get_value()>
             {if orphaned {
                 view! { <p class="quote orphan" data-testid="thread-orphaned">"Passage deleted — originally: “" {view.thread.anchor.quote.clone()} "”"</p> }.into_any()
             } else {
@@ -194,5 +431,55 @@ fn ThreadCard(doc_id: String, view: ThreadView, passage: String) -> impl IntoVie
                 {if resolved { "Reopen" } else { "Resolve" }}
             </button>
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utf16(s: &str) -> Vec<u16> {
+        s.encode_utf16().collect()
+    }
+
+    #[test]
+    fn the_caret_stays_on_its_words_when_a_remote_edit_arrives() {
+        let old = utf16("Be kind. Assume good intent.");
+        // An insertion before the caret moves it right, one after leaves it.
+        assert_eq!(
+            carry_caret(&old, &utf16("Always be kind. Assume good intent."), 9),
+            16
+        );
+        assert_eq!(
+            carry_caret(&old, &utf16("Be kind. Assume good intent. Listen."), 9),
+            9
+        );
+        // A deletion around the caret puts it where the deleted span was.
+        assert_eq!(carry_caret(&old, &utf16("Be kind."), 20), 8);
+        assert_eq!(carry_caret(&old, &old, 5), 5);
+    }
+
+    #[test]
+    fn runs_cut_the_text_at_every_passage_boundary() {
+        let passages = vec![("a".to_owned(), 0, 5), ("b".to_owned(), 3, 8)];
+        let cut = runs("0123456789", &passages);
+        let texts: Vec<_> = cut
+            .iter()
+            .map(|r| (r.text.as_str(), r.marked, r.pins.clone()))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                ("012", true, vec!["a".to_owned()]),
+                ("34", true, vec!["b".to_owned()]),
+                ("567", true, vec![]),
+                ("89", false, vec![])
+            ]
+        );
+        assert_eq!(
+            cut.iter().map(|r| r.text.as_str()).collect::<String>(),
+            "0123456789"
+        );
+        assert_eq!(utf16_to_chars("añb", 2), 2);
     }
 }

@@ -12,7 +12,10 @@ use crate::state::Session;
 fn policy_text(a: Approval) -> String {
     match a {
         Approval::SelfCertification => "self-certification".into(),
-        Approval::Ratification { endorsements, objections } => format!(
+        Approval::Ratification {
+            endorsements,
+            objections,
+        } => format!(
             "ratification by {endorsements} member{}; objections {}",
             if endorsements == 1 { "" } else { "s" },
             match objections {
@@ -28,7 +31,12 @@ fn policy_text(a: Approval) -> String {
 pub fn MembersPage() -> impl IntoView {
     let session = expect_context::<Session>();
     let tiers = move || session.read_ok(|ws| ws.tiers()).unwrap_or_default();
-    let proposals = move || session.read_ok(|ws| ws.membership()).map(|m| m.proposals).unwrap_or_default();
+    let proposals = move || {
+        session
+            .read_ok(|ws| ws.membership())
+            .map(|m| m.proposals)
+            .unwrap_or_default()
+    };
 
     let kind = RwSignal::new("individual".to_owned());
     let name = RwSignal::new(String::new());
@@ -41,18 +49,40 @@ pub fn MembersPage() -> impl IntoView {
         let org = kind.get_untracked() == "organisation";
         let me = session.me.get_untracked().map(|m| m.id);
         let candidate = Candidate {
-            kind: if org { CandidateKind::Organisation } else { CandidateKind::Individual },
+            kind: if org {
+                CandidateKind::Organisation
+            } else {
+                CandidateKind::Individual
+            },
             name: name.get_untracked(),
-            size: if org { size.get_untracked().trim().parse().ok() } else { None },
-            person: if !org && myself.get_untracked() { me } else { None },
+            size: if org {
+                size.get_untracked().trim().parse().ok()
+            } else {
+                None
+            },
+            person: if !org && myself.get_untracked() {
+                me
+            } else {
+                None
+            },
         };
-        let tier_id = { let t = tier.get_untracked(); if t.is_empty() { tiers().first().map(|t| t.id.clone()).unwrap_or_default() } else { t } };
-        if session.act(|ws, ctx| {
-            if candidate.person.is_some() {
-                ws.set_person_name(ctx, ctx.person, &candidate.name)?;
+        let tier_id = {
+            let t = tier.get_untracked();
+            if t.is_empty() {
+                tiers().first().map(|t| t.id.clone()).unwrap_or_default()
+            } else {
+                t
             }
-            ws.propose(ctx, candidate.clone(), &tier_id, &statement.get_untracked())
-        }).is_ok() {
+        };
+        if session
+            .act(|ws, ctx| {
+                if candidate.person.is_some() {
+                    ws.set_person_name(ctx, ctx.person, &candidate.name)?;
+                }
+                ws.propose(ctx, candidate.clone(), &tier_id, &statement.get_untracked())
+            })
+            .is_ok()
+        {
             name.set(String::new());
             statement.set(String::new());
         }
@@ -106,7 +136,10 @@ fn TierRow(tier: Tier) -> impl IntoView {
     let session = expect_context::<Session>();
     let id = StoredValue::new(tier.id.clone());
     let (n, rule) = match tier.approval {
-        Approval::Ratification { endorsements, objections } => (endorsements, objections),
+        Approval::Ratification {
+            endorsements,
+            objections,
+        } => (endorsements, objections),
         Approval::SelfCertification => (2, ObjectionRule::Subtract),
     };
     let set = move |a: Approval| {
@@ -144,10 +177,21 @@ fn ProposalCard(view: ProposalView) -> impl IntoView {
     let session = expect_context::<Session>();
     let id = StoredValue::new(view.proposal.id.clone());
     let comment = RwSignal::new(String::new());
-    let name = move |p: &str| session.read(|ws| ws.person_name(p)).unwrap_or_else(|| p.to_owned());
-    let tier_name = session.read_ok(|ws| ws.tiers()).and_then(|t| t.into_iter().find(|t| t.id == view.proposal.tier)).map(|t| t.name).unwrap_or_default();
+    let name = move |p: &str| {
+        session
+            .read(|ws| ws.person_name(p))
+            .unwrap_or_else(|| p.to_owned())
+    };
+    let tier_name = session
+        .read_ok(|ws| ws.tiers())
+        .and_then(|t| t.into_iter().find(|t| t.id == view.proposal.tier))
+        .map(|t| t.name)
+        .unwrap_or_default();
     let candidate = match (view.proposal.candidate.kind, view.proposal.candidate.size) {
-        (CandidateKind::Organisation, Some(n)) => format!("{} (organisation, {n} people)", view.proposal.candidate.name),
+        (CandidateKind::Organisation, Some(n)) => format!(
+            "{} (organisation, {n} people)",
+            view.proposal.candidate.name
+        ),
         _ => view.proposal.candidate.name.clone(),
     };
     let act = move |kind: ActKind| {
@@ -155,7 +199,15 @@ fn ProposalCard(view: ProposalView) -> impl IntoView {
         let r = session.act(|ws, ctx| match kind {
             ActKind::Endorse => ws.endorse(ctx, &id.get_value(), &text),
             ActKind::Object => ws.object(ctx, &id.get_value(), &text),
-            ActKind::SelfCertify => ws.self_certify(ctx, &id.get_value(), if text.trim().is_empty() { "I have read and accept the Code of Conduct." } else { &text }),
+            ActKind::SelfCertify => ws.self_certify(
+                ctx,
+                &id.get_value(),
+                if text.trim().is_empty() {
+                    "I have read and accept the Code of Conduct."
+                } else {
+                    &text
+                },
+            ),
             ActKind::Withdraw => ws.withdraw(ctx, &id.get_value(), &text),
         });
         if r.is_ok() {
@@ -163,7 +215,14 @@ fn ProposalCard(view: ProposalView) -> impl IntoView {
         }
     };
     let status = view.status;
-    let progress = if view.needed > 0 { format!(" · {}/{} endorsements, {} objection(s)", view.endorsements, view.needed, view.objections) } else { String::new() };
+    let progress = if view.needed > 0 {
+        format!(
+            " · {}/{} endorsements, {} objection(s)",
+            view.endorsements, view.needed, view.objections
+        )
+    } else {
+        String::new()
+    };
     view! {
         <li class="card proposal" data-testid="proposal">
             <p><strong data-testid="proposal-candidate">{candidate}</strong>" for "<span>{tier_name}</span>

@@ -17,16 +17,28 @@ fn new_doc_id() -> String {
 pub fn parse_link(link: &str) -> Option<String> {
     let link = link.trim();
     let fragment = link.split_once('#').map(|(_, f)| f).unwrap_or(link);
-    let candidate = fragment.trim_start_matches('/').strip_prefix("w/").map(|rest| rest.split(['/', '?']).next().unwrap_or(rest)).unwrap_or(fragment);
+    let candidate = fragment
+        .trim_start_matches('/')
+        .strip_prefix("w/")
+        .map(|rest| rest.split(['/', '?']).next().unwrap_or(rest))
+        .unwrap_or(fragment);
     let candidate = candidate.strip_prefix("automerge:").unwrap_or(candidate);
-    moot_sync::DocumentId::parse(candidate).ok().map(|id| id.to_string())
+    moot_sync::DocumentId::parse(candidate)
+        .ok()
+        .map(|id| id.to_string())
 }
 
 #[component]
 pub fn StartPage() -> impl IntoView {
     let session = expect_context::<Session>();
     session.close();
-    let name_input = RwSignal::new(session.me.get_untracked().map(|m| m.name).unwrap_or_default());
+    let name_input = RwSignal::new(
+        session
+            .me
+            .get_untracked()
+            .map(|m| m.name)
+            .unwrap_or_default(),
+    );
     let new_name = RwSignal::new(String::new());
     let link = RwSignal::new(String::new());
     let message = RwSignal::new(None::<String>);
@@ -53,14 +65,17 @@ pub fn StartPage() -> impl IntoView {
     };
 
     // Builds a workspace as me, now, and opens it.
-    let start_with = move |make: &dyn Fn(Ctx<'_>, &str) -> Result<Workspace, moot_model::ModelError>| {
-        let Some(me) = session.me.get_untracked() else { return };
-        let at = identity::now();
-        match make(Ctx::new(&me.id, &at), &me.name) {
-            Ok(ws) => open_new(ws),
-            Err(e) => message.set(Some(e.to_string())),
-        }
-    };
+    let start_with =
+        move |make: &dyn Fn(Ctx<'_>, &str) -> Result<Workspace, moot_model::ModelError>| {
+            let Some(me) = session.me.get_untracked() else {
+                return;
+            };
+            let at = identity::now();
+            match make(Ctx::new(&me.id, &at), &me.name) {
+                Ok(ws) => open_new(ws),
+                Err(e) => message.set(Some(e.to_string())),
+            }
+        };
 
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -74,7 +89,9 @@ pub fn StartPage() -> impl IntoView {
         ev.prevent_default();
         match parse_link(&link.get_untracked()) {
             Some(id) => go(&Route::workspace(&id, Page::Agenda)),
-            None => message.set(Some("That is not a moot session link or workspace id.".into())),
+            None => message.set(Some(
+                "That is not a moot session link or workspace id.".into(),
+            )),
         }
     };
 

@@ -20,7 +20,10 @@ pub fn WorkstreamsPage() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if session.act(|ws, ctx| ws.add_workstream(ctx, &name.get_untracked(), "")).is_ok() {
+        if session
+            .act(|ws, ctx| ws.add_workstream(ctx, &name.get_untracked(), ""))
+            .is_ok()
+        {
             name.set(String::new());
         }
     };
@@ -46,7 +49,17 @@ fn StreamCard(stream: Workstream) -> impl IntoView {
     let kind = RwSignal::new(ItemKind::KeyQuestion);
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if session.act(|ws, ctx| ws.add_workstream_item(ctx, &sid.get_value(), kind.get_untracked(), &text.get_untracked())).is_ok() {
+        if session
+            .act(|ws, ctx| {
+                ws.add_workstream_item(
+                    ctx,
+                    &sid.get_value(),
+                    kind.get_untracked(),
+                    &text.get_untracked(),
+                )
+            })
+            .is_ok()
+        {
             text.set(String::new());
         }
     };
@@ -71,12 +84,29 @@ fn StreamCard(stream: Workstream) -> impl IntoView {
 #[component]
 fn ItemRow(stream_id: String, item: WorkstreamItem) -> impl IntoView {
     let session = expect_context::<Session>();
-    let (sid, iid) = (StoredValue::new(stream_id), StoredValue::new(item.id.clone()));
+    let (sid, iid) = (
+        StoredValue::new(stream_id),
+        StoredValue::new(item.id.clone()),
+    );
     let comment = RwSignal::new(String::new());
-    let name = move |p: &str| session.read(|ws| ws.person_name(p)).unwrap_or_else(|| p.to_owned());
+    let name = move |p: &str| {
+        session
+            .read(|ws| ws.person_name(p))
+            .unwrap_or_else(|| p.to_owned())
+    };
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if session.act(|ws, ctx| ws.comment_workstream_item(ctx, &sid.get_value(), &iid.get_value(), &comment.get_untracked())).is_ok() {
+        if session
+            .act(|ws, ctx| {
+                ws.comment_workstream_item(
+                    ctx,
+                    &sid.get_value(),
+                    &iid.get_value(),
+                    &comment.get_untracked(),
+                )
+            })
+            .is_ok()
+        {
             comment.set(String::new());
         }
     };

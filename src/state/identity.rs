@@ -16,7 +16,10 @@ fn storage() -> Option<web_sys::Storage> {
 
 /// 16 random bytes from the browser's crypto, as hex.
 pub fn random_hex() -> String {
-    random_bytes::<16>().iter().map(|b| format!("{b:02x}")).collect()
+    random_bytes::<16>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 pub fn random_bytes<const N: usize>() -> [u8; N] {
@@ -45,8 +48,13 @@ impl Identity {
 
     /// Sets the display name, creating the id on first use.
     pub fn save_name(name: &str) -> Self {
-        let id = Self::load().map(|i| i.id).unwrap_or_else(|| format!("person-{}", random_hex()));
-        let identity = Self { id, name: name.trim().to_owned() };
+        let id = Self::load()
+            .map(|i| i.id)
+            .unwrap_or_else(|| format!("person-{}", random_hex()));
+        let identity = Self {
+            id,
+            name: name.trim().to_owned(),
+        };
         if let Some(s) = storage() {
             let _ = s.set_item(KEY, &serde_json::to_string(&identity).unwrap_or_default());
         }

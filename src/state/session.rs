@@ -69,8 +69,14 @@ impl Session {
 
     /// Performs an act as me, now: saves it at once; returns the model's answer.
     /// `f` must not read the session (the model is borrowed while it runs): read first.
-    pub fn act<T>(&self, f: impl FnOnce(&mut Workspace, Ctx<'_>) -> Result<T, ModelError>) -> Result<T, ModelError> {
-        let me = self.me.get_untracked().ok_or(ModelError::NotAllowed("set your name first".into()))?;
+    pub fn act<T>(
+        &self,
+        f: impl FnOnce(&mut Workspace, Ctx<'_>) -> Result<T, ModelError>,
+    ) -> Result<T, ModelError> {
+        let me = self
+            .me
+            .get_untracked()
+            .ok_or(ModelError::NotAllowed("set your name first".into()))?;
         let at = identity::now();
         let result = self
             .model
@@ -110,7 +116,9 @@ impl Session {
     /// Runs `f` on the open document (for sync); `None` when nothing is open. `f` must not
     /// read the session.
     pub fn with_doc_mut<T>(&self, f: impl FnOnce(&mut automerge::AutoCommit) -> T) -> Option<T> {
-        self.model.try_update_value(|m| m.as_mut().map(|ws| f(ws.doc_mut()))).flatten()
+        self.model
+            .try_update_value(|m| m.as_mut().map(|ws| f(ws.doc_mut())))
+            .flatten()
     }
 
     /// Changes arrived from a peer: re-render and save them (not pushed back out).
@@ -129,8 +137,13 @@ impl Session {
     }
 
     fn save(&self) {
-        let Some(storage) = self.storage.get_value() else { return };
-        let chunk = self.model.try_update_value(|m| m.as_mut().and_then(|ws| storage.next_chunk(ws.doc_mut()))).flatten();
+        let Some(storage) = self.storage.get_value() else {
+            return;
+        };
+        let chunk = self
+            .model
+            .try_update_value(|m| m.as_mut().and_then(|ws| storage.next_chunk(ws.doc_mut())))
+            .flatten();
         let Some(chunk) = chunk else { return };
         self.write(storage, chunk);
     }
@@ -157,14 +170,24 @@ impl Session {
 
     /// Opens the workspace `doc_id` from this device's storage. `Ok(false)` if it is not here.
     pub async fn open(&self, doc_id: &str) -> Result<bool, String> {
-        let store = ChunkStore::open_default().await.map_err(|e| e.to_string())?;
+        let store = ChunkStore::open_default()
+            .await
+            .map_err(|e| e.to_string())?;
         let storage = DocStorage::new(store, doc_id);
-        let Some(loaded) = storage.load().await.map_err(|e: StorageError| e.to_string())? else {
+        let Some(loaded) = storage
+            .load()
+            .await
+            .map_err(|e: StorageError| e.to_string())?
+        else {
             return Ok(false);
         };
-        let ws = Workspace::from_doc(loaded.doc, identity::random_u64()).map_err(|e| e.to_string())?;
+        let ws =
+            Workspace::from_doc(loaded.doc, identity::random_u64()).map_err(|e| e.to_string())?;
         if loaded.unreadable > 0 {
-            self.error.set(Some(format!("{} stored chunk(s) could not be read and were skipped; nothing was deleted", loaded.unreadable)));
+            self.error.set(Some(format!(
+                "{} stored chunk(s) could not be read and were skipped; nothing was deleted",
+                loaded.unreadable
+            )));
         }
         self.install(doc_id, ws, storage);
         self.save_state.set(SaveState::Saved);
@@ -173,7 +196,9 @@ impl Session {
 
     /// Makes `ws` the open workspace and writes all of it to storage.
     pub async fn adopt(&self, doc_id: &str, mut ws: Workspace) -> Result<(), String> {
-        let store = ChunkStore::open_default().await.map_err(|e| e.to_string())?;
+        let store = ChunkStore::open_default()
+            .await
+            .map_err(|e| e.to_string())?;
         let storage = DocStorage::new(store, doc_id);
         let chunk = storage.snapshot(ws.doc_mut());
         self.install(doc_id, ws, storage.clone());

@@ -27,9 +27,19 @@ pub fn list() -> Vec<Known> {
 /// Puts the workspace first in the list (adding or renaming it, keeping its relay).
 pub fn remember(id: &str, name: &str) {
     let mut known = list();
-    let relay = known.iter().find(|k| k.id == id).and_then(|k| k.relay.clone());
+    let relay = known
+        .iter()
+        .find(|k| k.id == id)
+        .and_then(|k| k.relay.clone());
     known.retain(|k| k.id != id);
-    known.insert(0, Known { id: id.to_owned(), name: name.to_owned(), relay });
+    known.insert(
+        0,
+        Known {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            relay,
+        },
+    );
     save(&known);
 }
 
@@ -38,13 +48,20 @@ pub fn set_relay(id: &str, relay: &str) {
     let mut known = list();
     match known.iter_mut().find(|k| k.id == id) {
         Some(k) => k.relay = Some(relay.to_owned()),
-        None => known.push(Known { id: id.to_owned(), name: String::new(), relay: Some(relay.to_owned()) }),
+        None => known.push(Known {
+            id: id.to_owned(),
+            name: String::new(),
+            relay: Some(relay.to_owned()),
+        }),
     }
     save(&known);
 }
 
 pub fn relay_of(id: &str) -> Option<String> {
-    list().into_iter().find(|k| k.id == id).and_then(|k| k.relay)
+    list()
+        .into_iter()
+        .find(|k| k.id == id)
+        .and_then(|k| k.relay)
 }
 
 fn save(known: &[Known]) {

@@ -19,7 +19,9 @@ const VERSION: u32 = 1;
 pub enum StorageError {
     #[error("this browser offers no IndexedDB (private mode?): changes are kept in memory only")]
     Unavailable,
-    #[error("the browser's storage is full: free some space, changes are kept in memory until then")]
+    #[error(
+        "the browser's storage is full: free some space, changes are kept in memory until then"
+    )]
     QuotaExceeded,
     #[error("local storage failed ({name}): {message}")]
     Failed { name: String, message: String },
@@ -29,7 +31,10 @@ impl StorageError {
     fn from_js(value: &JsValue) -> Self {
         match value.dyn_ref::<web_sys::DomException>() {
             Some(e) if e.name() == "QuotaExceededError" => StorageError::QuotaExceeded,
-            Some(e) => StorageError::Failed { name: e.name(), message: e.message() },
+            Some(e) => StorageError::Failed {
+                name: e.name(),
+                message: e.message(),
+            },
             None => StorageError::Failed {
                 name: "Error".into(),
                 message: value.as_string().unwrap_or_else(|| format!("{value:?}")),
@@ -43,17 +48,27 @@ async fn request(req: &IdbRequest) -> Result<JsValue, StorageError> {
     let promise = Promise::new(&mut |resolve, reject| {
         let ok_req = req.clone();
         let on_success = Closure::once_into_js(move || {
-            let _ = resolve.call1(&JsValue::UNDEFINED, &ok_req.result().unwrap_or(JsValue::UNDEFINED));
+            let _ = resolve.call1(
+                &JsValue::UNDEFINED,
+                &ok_req.result().unwrap_or(JsValue::UNDEFINED),
+            );
         });
         let err_req = req.clone();
         let on_error = Closure::once_into_js(move || {
-            let error = err_req.error().ok().flatten().map(JsValue::from).unwrap_or(JsValue::NULL);
+            let error = err_req
+                .error()
+                .ok()
+                .flatten()
+                .map(JsValue::from)
+                .unwrap_or(JsValue::NULL);
             let _ = reject.call1(&JsValue::UNDEFINED, &error);
         });
         req.set_onsuccess(Some(on_success.unchecked_ref()));
         req.set_onerror(Some(on_error.unchecked_ref()));
     });
-    JsFuture::from(promise).await.map_err(|e| StorageError::from_js(&e))
+    JsFuture::from(promise)
+        .await
+        .map_err(|e| StorageError::from_js(&e))
 }
 
 /// Resolves once the transaction committed; rejects on error or abort.
@@ -77,7 +92,10 @@ async fn committed(tx: &IdbTransaction) -> Result<(), StorageError> {
         tx.set_onerror(Some(on_error.unchecked_ref()));
         tx.set_onabort(Some(on_abort.unchecked_ref()));
     });
-    JsFuture::from(promise).await.map(drop).map_err(|e| StorageError::from_js(&e))
+    JsFuture::from(promise)
+        .await
+        .map(drop)
+        .map_err(|e| StorageError::from_js(&e))
 }
 
 fn js_key(key: &[&str]) -> Array {
@@ -96,10 +114,15 @@ impl ChunkStore {
         let factory = web_sys::window()
             .and_then(|w| w.indexed_db().ok().flatten())
             .ok_or(StorageError::Unavailable)?;
-        let open: IdbOpenDbRequest = factory.open_with_u32(name, VERSION).map_err(|e| StorageError::from_js(&e))?;
+        let open: IdbOpenDbRequest = factory
+            .open_with_u32(name, VERSION)
+            .map_err(|e| StorageError::from_js(&e))?;
         let upgrade_req = open.clone();
         let on_upgrade = Closure::once_into_js(move || {
-            if let Ok(db) = upgrade_req.result().and_then(|r| r.dyn_into::<IdbDatabase>().map_err(JsValue::from)) {
+            if let Ok(db) = upgrade_req
+                .result()
+                .and_then(|r| r.dyn_into::<IdbDatabase>().map_err(JsValue::from))
+            {
                 if !db.object_store_names().contains(STORE) {
                     let _ = db.create_object_store(STORE);
                 }
@@ -116,12 +139,17 @@ impl ChunkStore {
         Self::open(DATABASE).await
     }
 
-    fn store(&self, mode: IdbTransactionMode) -> Result<(IdbTransaction, web_sys::IdbObjectStore), StorageError> {
+    fn store(
+        &self,
+        mode: IdbTransactionMode,
+    ) -> Result<(IdbTransaction, web_sys::IdbObjectStore), StorageError> {
         let tx = self
             .db
             .transaction_with_str_and_mode(STORE, mode)
             .map_err(|e| StorageError::from_js(&e))?;
-        let store = tx.object_store(STORE).map_err(|e| StorageError::from_js(&e))?;
+        let store = tx
+            .object_store(STORE)
+            .map_err(|e| StorageError::from_js(&e))?;
         Ok((tx, store))
     }
 
@@ -131,23 +159,29 @@ impl ChunkStore {
         let js_key = js_key(key);
         let record = Object::new();
         let set = |name: &str, value: &JsValue| {
-            Reflect::set(&record, &JsValue::from_str(name), value).map_err(|e| StorageError::from_js(&e))
+            Reflect::set(&record, &JsValue::from_str(name), value)
+                .map_err(|e| StorageError::from_js(&e))
         };
         set("key", &js_key)?;
         set("binary", &Uint8Array::from(bytes))?;
-        store.put_with_key(&record, &js_key).map_err(|e| StorageError::from_js(&e))?;
+        store
+            .put_with_key(&record, &js_key)
+            .map_err(|e| StorageError::from_js(&e))?;
         committed(&tx).await
     }
 
     /// Reads the bytes under `key`, or `None` when there are none.
     pub async fn get(&self, key: &[&str]) -> Result<Option<Vec<u8>>, StorageError> {
         let (_tx, store) = self.store(IdbTransactionMode::Readonly)?;
-        let req = store.get(&js_key(key)).map_err(|e| StorageError::from_js(&e))?;
+        let req = store
+            .get(&js_key(key))
+            .map_err(|e| StorageError::from_js(&e))?;
         let record = request(&req).await?;
         if record.is_undefined() || record.is_null() {
             return Ok(None);
         }
-        let binary = Reflect::get(&record, &JsValue::from_str("binary")).map_err(|e| StorageError::from_js(&e))?;
+        let binary = Reflect::get(&record, &JsValue::from_str("binary"))
+            .map_err(|e| StorageError::from_js(&e))?;
         let bytes: Uint8Array = binary.dyn_into().map_err(|_| StorageError::Failed {
             name: "DataError".into(),
             message: format!("record {key:?} holds no bytes"),
@@ -156,18 +190,33 @@ impl ChunkStore {
     }
 
     /// Every record whose key starts with `[prefix]`, as (key, bytes), in key order.
-    pub async fn load_prefix(&self, prefix: &str) -> Result<Vec<(Vec<String>, Vec<u8>)>, StorageError> {
+    pub async fn load_prefix(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(Vec<String>, Vec<u8>)>, StorageError> {
         let (_tx, store) = self.store(IdbTransactionMode::Readonly)?;
         let lower: Array = [JsValue::from_str(prefix)].into_iter().collect();
-        let upper: Array = [JsValue::from_str(prefix), JsValue::from(Array::new())].into_iter().collect();
-        let range = web_sys::IdbKeyRange::bound(&lower, &upper).map_err(|e| StorageError::from_js(&e))?;
-        let req = store.get_all_with_key(&range).map_err(|e| StorageError::from_js(&e))?;
-        let records: Array = request(&req).await?.dyn_into().map_err(|e| StorageError::from_js(&e))?;
+        let upper: Array = [JsValue::from_str(prefix), JsValue::from(Array::new())]
+            .into_iter()
+            .collect();
+        let range =
+            web_sys::IdbKeyRange::bound(&lower, &upper).map_err(|e| StorageError::from_js(&e))?;
+        let req = store
+            .get_all_with_key(&range)
+            .map_err(|e| StorageError::from_js(&e))?;
+        let records: Array = request(&req)
+            .await?
+            .dyn_into()
+            .map_err(|e| StorageError::from_js(&e))?;
         let mut out = Vec::with_capacity(records.length() as usize);
         for record in records.iter() {
-            let key: Array = Reflect::get(&record, &JsValue::from_str("key")).and_then(|k| k.dyn_into().map_err(JsValue::from)).map_err(|e| StorageError::from_js(&e))?;
+            let key: Array = Reflect::get(&record, &JsValue::from_str("key"))
+                .and_then(|k| k.dyn_into().map_err(JsValue::from))
+                .map_err(|e| StorageError::from_js(&e))?;
             let key: Vec<String> = key.iter().filter_map(|k| k.as_string()).collect();
-            let Ok(bytes) = Reflect::get(&record, &JsValue::from_str("binary")).and_then(|b| b.dyn_into::<Uint8Array>().map_err(JsValue::from)) else {
+            let Ok(bytes) = Reflect::get(&record, &JsValue::from_str("binary"))
+                .and_then(|b| b.dyn_into::<Uint8Array>().map_err(JsValue::from))
+            else {
                 continue;
             };
             out.push((key, bytes.to_vec()));
@@ -178,7 +227,9 @@ impl ChunkStore {
     /// Removes the record under `key` (absent keys are fine).
     pub async fn delete(&self, key: &[&str]) -> Result<(), StorageError> {
         let (tx, store) = self.store(IdbTransactionMode::Readwrite)?;
-        store.delete(&js_key(key)).map_err(|e| StorageError::from_js(&e))?;
+        store
+            .delete(&js_key(key))
+            .map_err(|e| StorageError::from_js(&e))?;
         committed(&tx).await
     }
 }

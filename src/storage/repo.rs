@@ -54,7 +54,11 @@ fn chunk_hash(bytes: &[u8]) -> String {
 
 impl DocStorage {
     pub fn new(store: ChunkStore, doc_id: &str) -> Self {
-        Self { store, doc_id: doc_id.to_owned(), inner: Rc::default() }
+        Self {
+            store,
+            doc_id: doc_id.to_owned(),
+            inner: Rc::default(),
+        }
     }
 
     /// Loads every chunk of the document; `None` when this device has none.
@@ -62,7 +66,15 @@ impl DocStorage {
         let mut chunks = self.store.load_prefix(&self.doc_id).await?;
         // Snapshots first, then incrementals: load_incremental accepts either in any case.
         chunks.sort_by_key(|(key, _)| key.get(1).map(|k| k != "snapshot"));
-        let chunks: Vec<_> = chunks.into_iter().filter(|(key, _)| matches!(key.get(1).map(String::as_str), Some("snapshot" | "incremental"))).collect();
+        let chunks: Vec<_> = chunks
+            .into_iter()
+            .filter(|(key, _)| {
+                matches!(
+                    key.get(1).map(String::as_str),
+                    Some("snapshot" | "incremental")
+                )
+            })
+            .collect();
         if chunks.is_empty() {
             return Ok(None);
         }
@@ -73,7 +85,9 @@ impl DocStorage {
             // Every automerge chunk starts with the magic bytes; load_incremental would
             // silently skip anything else, and the person must hear about it.
             if !bytes.starts_with(&AUTOMERGE_MAGIC) {
-                leptos::logging::warn!("moot: skipping unreadable chunk {key:?}: not automerge data");
+                leptos::logging::warn!(
+                    "moot: skipping unreadable chunk {key:?}: not automerge data"
+                );
                 unreadable += 1;
                 continue;
             }
@@ -112,17 +126,46 @@ impl DocStorage {
         }
         let key = vec![self.doc_id.clone(), kind.to_owned(), chunk_hash(&bytes)];
         // A snapshot replaces exactly the chunks this tab knows it covers.
-        let replaces = if compact { self.inner.borrow().covered.iter().filter(|k| **k != key).cloned().collect() } else { Vec::new() };
-        Some(Chunk { key, bytes, replaces })
+        let replaces = if compact {
+            self.inner
+                .borrow()
+                .covered
+                .iter()
+                .filter(|k| **k != key)
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Some(Chunk {
+            key,
+            bytes,
+            replaces,
+        })
     }
 
     /// A snapshot of the whole document (first save of a new or received workspace).
     pub fn snapshot(&self, doc: &mut AutoCommit) -> Chunk {
         let bytes = doc.save();
         let _ = doc.save_incremental();
-        let key = vec![self.doc_id.clone(), "snapshot".to_owned(), chunk_hash(&bytes)];
-        let replaces = self.inner.borrow().covered.iter().filter(|k| **k != key).cloned().collect();
-        Chunk { key, bytes, replaces }
+        let key = vec![
+            self.doc_id.clone(),
+            "snapshot".to_owned(),
+            chunk_hash(&bytes),
+        ];
+        let replaces = self
+            .inner
+            .borrow()
+            .covered
+            .iter()
+            .filter(|k| **k != key)
+            .cloned()
+            .collect();
+        Chunk {
+            key,
+            bytes,
+            replaces,
+        }
     }
 
     /// Writes a chunk; resolves once the browser committed it (then deletes what it replaces).

@@ -23,12 +23,16 @@ impl Default for Here {
 
 impl Here {
     pub fn new() -> Self {
-        Self { people: RwSignal::new(BTreeMap::new()) }
+        Self {
+            people: RwSignal::new(BTreeMap::new()),
+        }
     }
 
     /// Records an ephemeral payload if it is presence from someone else.
     pub fn note(&self, me: Option<&str>, data: &[u8]) {
-        let Some(p) = Presence::decode(data) else { return };
+        let Some(p) = Presence::decode(data) else {
+            return;
+        };
         if Some(p.person.as_str()) == me {
             return;
         }
@@ -41,8 +45,12 @@ impl Here {
     /// Forgets whoever has been silent too long.
     pub fn sweep(&self) {
         let now = js_sys::Date::now();
-        if self.people.with_untracked(|m| m.values().any(|(_, seen)| now - seen > EXPIRY_MS)) {
-            self.people.update(|m| m.retain(|_, (_, seen)| now - *seen <= EXPIRY_MS));
+        if self
+            .people
+            .with_untracked(|m| m.values().any(|(_, seen)| now - seen > EXPIRY_MS))
+        {
+            self.people
+                .update(|m| m.retain(|_, (_, seen)| now - *seen <= EXPIRY_MS));
         }
     }
 
@@ -51,6 +59,7 @@ impl Here {
     }
 
     pub fn names(&self) -> Vec<String> {
-        self.people.with(|m| m.values().map(|(n, _)| n.clone()).collect())
+        self.people
+            .with(|m| m.values().map(|(n, _)| n.clone()).collect())
     }
 }

@@ -31,7 +31,11 @@ impl SyncStatus {
 }
 
 fn sync_state_key(id: DocumentId, storage_id: &str) -> [String; 3] {
-    [id.to_string(), "sync-state".to_owned(), storage_id.to_owned()]
+    [
+        id.to_string(),
+        "sync-state".to_owned(),
+        storage_id.to_owned(),
+    ]
 }
 
 async fn load_sync_state(id: DocumentId, storage_id: &str) -> Option<Vec<u8>> {
@@ -81,7 +85,11 @@ pub struct SyncHub {
 pub fn default_relay() -> Option<String> {
     let location = web_sys::window()?.location();
     let host = location.host().ok()?;
-    let scheme = if location.protocol().ok()? == "https:" { "wss" } else { "ws" };
+    let scheme = if location.protocol().ok()? == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
     (!host.is_empty()).then(|| format!("{scheme}://{host}/sync"))
 }
 
@@ -102,7 +110,9 @@ impl SyncHub {
     /// Starts syncing the open workspace through `url` (replacing any earlier link).
     pub fn connect(&self, url: &str, doc_id: &str) {
         self.disconnect();
-        let Ok(doc_id) = DocumentId::parse(doc_id) else { return };
+        let Ok(doc_id) = DocumentId::parse(doc_id) else {
+            return;
+        };
         let link = Rc::new(RefCell::new(Link {
             url: url.to_owned(),
             doc_id,
@@ -120,7 +130,12 @@ impl SyncHub {
 
     /// Fetches a workspace this device has never seen; `done` gets it, or the reason it could
     /// not be had.
-    pub fn fetch(&self, url: &str, doc_id: &str, done: impl Fn(Result<AutoCommit, String>) + 'static) {
+    pub fn fetch(
+        &self,
+        url: &str,
+        doc_id: &str,
+        done: impl Fn(Result<AutoCommit, String>) + 'static,
+    ) {
         self.disconnect();
         let Ok(id) = DocumentId::parse(doc_id) else {
             done(Err("that is not a valid workspace id".into()));
@@ -172,14 +187,23 @@ impl SyncHub {
         };
         socket.set_binary_type(BinaryType::Arraybuffer);
 
-        let me = self.session.me.get_untracked().map(|m| m.id).unwrap_or_else(|| "anonymous".into());
+        let me = self
+            .session
+            .me
+            .get_untracked()
+            .map(|m| m.id)
+            .unwrap_or_else(|| "anonymous".into());
         let peer_id = format!("{me}-{}", &identity::random_hex()[..8]);
         let on_open = {
             let link = link.clone();
             let socket = socket.clone();
             Closure::<dyn FnMut()>::new(move || {
-                let metadata = PeerMetadata { storage_id: None, is_ephemeral: Some(true) };
-                let (mut conn, join) = Connection::dial(&peer_id, metadata, &identity::random_hex());
+                let metadata = PeerMetadata {
+                    storage_id: None,
+                    is_ephemeral: Some(true),
+                };
+                let (mut conn, join) =
+                    Connection::dial(&peer_id, metadata, &identity::random_hex());
                 let _ = socket.send_with_u8_array(&join);
                 let mut l = link.borrow_mut();
                 let id = l.doc_id;
@@ -199,7 +223,9 @@ impl SyncHub {
             let link = link.clone();
             let socket = socket.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-                let Ok(buf) = ev.data().dyn_into::<js_sys::ArrayBuffer>() else { return };
+                let Ok(buf) = ev.data().dyn_into::<js_sys::ArrayBuffer>() else {
+                    return;
+                };
                 let frame = js_sys::Uint8Array::new(&buf).to_vec();
                 hub.receive(&link, &socket, &frame);
             })
@@ -240,7 +266,10 @@ impl SyncHub {
             }
         });
         if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(again.unchecked_ref(), delay);
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                again.unchecked_ref(),
+                delay,
+            );
         }
     }
 
@@ -251,7 +280,9 @@ impl SyncHub {
         let Some(conn) = conn.as_mut() else { return };
         let result = match fetching.as_mut() {
             Some(doc) => Some(conn.receive(frame, &mut Single { id, doc })),
-            None => self.session.with_doc_mut(|doc| conn.receive(frame, &mut Single { id, doc })),
+            None => self
+                .session
+                .with_doc_mut(|doc| conn.receive(frame, &mut Single { id, doc })),
         };
         let Some(result) = result else { return };
         match result {
@@ -260,14 +291,20 @@ impl SyncHub {
                     let _ = socket.send_with_u8_array(&f);
                 }
                 if let Some(doc) = fetching.as_mut() {
-                    let arrived = events.iter().any(|e| matches!(e, Event::DocumentChanged(_)));
+                    let arrived = events
+                        .iter()
+                        .any(|e| matches!(e, Event::DocumentChanged(_)));
                     let missing = events.iter().any(|e| matches!(e, Event::Unavailable(_)));
                     if arrived || missing {
                         let doc = std::mem::take(doc);
                         *fetching = None;
                         drop(l);
                         if let Some(done) = self.on_fetched.get_value() {
-                            done(if arrived { Ok(doc) } else { Err("the relay does not have this workspace".into()) });
+                            done(if arrived {
+                                Ok(doc)
+                            } else {
+                                Err("the relay does not have this workspace".into())
+                            });
                         }
                         self.on_fetched.set_value(None);
                         return;
@@ -284,7 +321,10 @@ impl SyncHub {
                 }
                 // The sync state is written only when what the relay has changed, not per message.
                 if self.refresh_status(conn, id) {
-                    if let (Some(sid), Some(state)) = (conn.remote().and_then(|r| r.metadata.storage_id.clone()), conn.sync_state(&id)) {
+                    if let (Some(sid), Some(state)) = (
+                        conn.remote().and_then(|r| r.metadata.storage_id.clone()),
+                        conn.sync_state(&id),
+                    ) {
                         save_sync_state(id, sid, state);
                     }
                 }
@@ -349,9 +389,16 @@ impl SyncHub {
     /// Up to date when the relay is known to have exactly what this device has. Returns
     /// whether what the relay is known to have changed.
     fn refresh_status(&self, conn: &Connection, id: DocumentId) -> bool {
-        let heads = self.session.with_doc_mut(|doc| doc.get_heads()).unwrap_or_default();
+        let heads = self
+            .session
+            .with_doc_mut(|doc| doc.get_heads())
+            .unwrap_or_default();
         let synced = conn.is_synced(&id, &heads);
-        self.status.set(if synced { SyncStatus::UpToDate } else { SyncStatus::Syncing });
+        self.status.set(if synced {
+            SyncStatus::UpToDate
+        } else {
+            SyncStatus::Syncing
+        });
         let shared = conn.shared_heads(&id).filter(|h| !h.is_empty());
         let moved = shared.is_some() && shared != self.last_shared.get_value();
         if moved {
@@ -363,14 +410,21 @@ impl SyncHub {
 
     /// Changes on this device the relay is not known to have.
     fn count_unsynced(&self) {
-        let Some(shared) = self.last_shared.get_value() else { return };
-        let n = self.session.with_doc_mut(|doc| doc.get_changes(&shared).len()).unwrap_or(0);
+        let Some(shared) = self.last_shared.get_value() else {
+            return;
+        };
+        let n = self
+            .session
+            .with_doc_mut(|doc| doc.get_changes(&shared).len())
+            .unwrap_or(0);
         self.unsynced.set(n);
     }
 
     /// Sends an ephemeral payload (presence) to the relay, which passes it on.
     pub fn ephemeral(&self, data: &[u8]) {
-        let Some(link) = self.link.get_value() else { return };
+        let Some(link) = self.link.get_value() else {
+            return;
+        };
         let mut l = link.borrow_mut();
         if l.fetching.is_some() {
             return;
@@ -386,10 +440,14 @@ impl SyncHub {
 
     /// After a local change: send it now if connected.
     pub fn push(&self) {
-        let Some(link) = self.link.get_value() else { return };
+        let Some(link) = self.link.get_value() else {
+            return;
+        };
         let mut l = link.borrow_mut();
         let id = l.doc_id;
-        let Some(socket) = l.socket.clone() else { return };
+        let Some(socket) = l.socket.clone() else {
+            return;
+        };
         let Some(conn) = l.conn.as_mut() else {
             self.count_unsynced();
             return;

@@ -31,28 +31,48 @@ pub struct Tabs {
 }
 
 fn metadata() -> PeerMetadata {
-    PeerMetadata { storage_id: None, is_ephemeral: Some(true) }
+    PeerMetadata {
+        storage_id: None,
+        is_ephemeral: Some(true),
+    }
 }
 
 impl Tabs {
     pub fn new(session: Session, here: super::Here) -> Self {
-        Self { session, here, inner: StoredValue::new_local(None), count: RwSignal::new(0) }
+        Self {
+            session,
+            here,
+            inner: StoredValue::new_local(None),
+            count: RwSignal::new(0),
+        }
     }
 
     /// Joins the channel of workspace `doc_id` (leaving any other).
     pub fn open(&self, doc_id: &str) {
         self.close();
-        let Ok(id) = DocumentId::parse(doc_id) else { return };
-        let Ok(channel) = BroadcastChannel::new(&format!("moot:{doc_id}")) else { return };
+        let Ok(id) = DocumentId::parse(doc_id) else {
+            return;
+        };
+        let Ok(channel) = BroadcastChannel::new(&format!("moot:{doc_id}")) else {
+            return;
+        };
         let me = format!("tab-{}", &identity::random_hex()[..12]);
         let tabs = *self;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-            let Ok(array) = ev.data().dyn_into::<js_sys::Uint8Array>() else { return };
+            let Ok(array) = ev.data().dyn_into::<js_sys::Uint8Array>() else {
+                return;
+            };
             tabs.receive(&array.to_vec());
         });
         channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         let (_, join) = Connection::dial(&me, metadata(), &me);
-        let inner = Inner { me, doc_id: id, channel, peers: HashMap::new(), _on_message: on_message };
+        let inner = Inner {
+            me,
+            doc_id: id,
+            channel,
+            peers: HashMap::new(),
+            _on_message: on_message,
+        };
         post(&inner.channel, &join);
         self.inner.set_value(Some(Rc::new(RefCell::new(inner))));
     }
@@ -60,7 +80,13 @@ impl Tabs {
     pub fn close(&self) {
         if let Some(inner) = self.inner.get_value() {
             let inner = inner.borrow();
-            post(&inner.channel, &Message::Leave { sender_id: inner.me.clone() }.encode());
+            post(
+                &inner.channel,
+                &Message::Leave {
+                    sender_id: inner.me.clone(),
+                }
+                .encode(),
+            );
             inner.channel.close();
         }
         self.inner.set_value(None);
@@ -68,10 +94,20 @@ impl Tabs {
     }
 
     fn receive(&self, frame: &[u8]) {
-        let Some(inner) = self.inner.get_value() else { return };
-        let Ok(message) = Message::decode(frame) else { return };
+        let Some(inner) = self.inner.get_value() else {
+            return;
+        };
+        let Ok(message) = Message::decode(frame) else {
+            return;
+        };
         let mut guard = inner.borrow_mut();
-        let Inner { me, doc_id, channel, peers, .. } = &mut *guard;
+        let Inner {
+            me,
+            doc_id,
+            channel,
+            peers,
+            ..
+        } = &mut *guard;
         let sender = message.sender_id().to_owned();
         let for_me = match &message {
             Message::Join { .. } | Message::Leave { .. } => true,
@@ -90,12 +126,14 @@ impl Tabs {
             self.count.set(peers.len());
             return;
         }
-        let conn = peers.entry(sender.clone()).or_insert_with(|| match message {
-            // A new tab said hello: answer it.
-            Message::Join { .. } => Connection::accept(me, metadata(), me),
-            // Our hello was answered: this connection dialed.
-            _ => Connection::dial(me, metadata(), me).0,
-        });
+        let conn = peers
+            .entry(sender.clone())
+            .or_insert_with(|| match message {
+                // A new tab said hello: answer it.
+                Message::Join { .. } => Connection::accept(me, metadata(), me),
+                // Our hello was answered: this connection dialed.
+                _ => Connection::dial(me, metadata(), me).0,
+            });
         let id = *doc_id;
         let result = self.session.with_doc_mut(|doc| {
             let mut docs = Single { id, doc };
@@ -110,7 +148,8 @@ impl Tabs {
                 for f in out {
                     post(channel, &f);
                 }
-                self.count.set(peers.values().filter(|c| c.is_connected()).count());
+                self.count
+                    .set(peers.values().filter(|c| c.is_connected()).count());
                 drop(guard);
                 super::apply_events(self.session, self.here, &events);
             }
@@ -124,9 +163,16 @@ impl Tabs {
 
     /// Sends an ephemeral payload (presence) to every other tab.
     pub fn ephemeral(&self, data: &[u8]) {
-        let Some(inner) = self.inner.get_value() else { return };
+        let Some(inner) = self.inner.get_value() else {
+            return;
+        };
         let mut guard = inner.borrow_mut();
-        let Inner { doc_id, channel, peers, .. } = &mut *guard;
+        let Inner {
+            doc_id,
+            channel,
+            peers,
+            ..
+        } = &mut *guard;
         let id = *doc_id;
         for conn in peers.values_mut().filter(|c| c.is_connected()) {
             if let Some(frame) = conn.ephemeral(id, data.to_vec()) {
@@ -137,9 +183,16 @@ impl Tabs {
 
     /// After a local change: offer it to every other tab.
     pub fn push(&self) {
-        let Some(inner) = self.inner.get_value() else { return };
+        let Some(inner) = self.inner.get_value() else {
+            return;
+        };
         let mut guard = inner.borrow_mut();
-        let Inner { doc_id, channel, peers, .. } = &mut *guard;
+        let Inner {
+            doc_id,
+            channel,
+            peers,
+            ..
+        } = &mut *guard;
         let id = *doc_id;
         for conn in peers.values_mut().filter(|c| c.is_connected()) {
             if let Some(frames) = self.session.with_doc_mut(|doc| conn.sync_document(id, doc)) {

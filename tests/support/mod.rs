@@ -28,21 +28,30 @@ fn root() -> PathBuf {
 fn scratch(tag: &str) -> PathBuf {
     static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir = root().join("target/e2e").join(format!("{tag}-{}-{n}", std::process::id()));
+    let dir = root()
+        .join("target/e2e")
+        .join(format!("{tag}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Waits until `addr` accepts TCP connections.
 fn wait_for_listener(addr: SocketAddr, what: &str) {
     let start = Instant::now();
     while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        assert!(start.elapsed() < DEADLINE, "{what} did not start listening on {addr} within {DEADLINE:?}");
+        assert!(
+            start.elapsed() < DEADLINE,
+            "{what} did not start listening on {addr} within {DEADLINE:?}"
+        );
         std::thread::yield_now();
         std::thread::park_timeout(Duration::from_millis(50));
     }
@@ -62,7 +71,9 @@ pub struct Harness {
 impl Harness {
     /// Starts the relay on the built app (`MOOT_DIST`, else target/dist) and chromedriver.
     pub async fn start() -> Self {
-        let dist = std::env::var_os("MOOT_DIST").map(PathBuf::from).unwrap_or_else(|| root().join("target/dist"));
+        let dist = std::env::var_os("MOOT_DIST")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root().join("target/dist"));
         assert!(
             dist.join("index.html").exists(),
             "no built app in {} — run the browser tests through `cargo xtask test`",
@@ -70,14 +81,17 @@ impl Harness {
         );
         let scratch = scratch("harness");
         let config = moot_relay::Config::local(dist.clone(), scratch.join("relay-data"));
-        let relay = moot_relay::Relay::start(config).await.expect("relay starts");
+        let relay = moot_relay::Relay::start(config)
+            .await
+            .expect("relay starts");
         let relay_addr = relay.local_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         let relay_task = tokio::spawn(relay.run_until(async {
             let _ = stopped.await;
         }));
 
-        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromedriver =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let port = free_port();
         let driver = Command::new(&chromedriver)
             .arg(format!("--port={port}"))
@@ -86,7 +100,11 @@ impl Harness {
             .stderr(Stdio::null())
             .process_group(0)
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {chromedriver}: {e} (run `cargo xtask test`, which installs it)"));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {chromedriver}: {e} (run `cargo xtask test`, which installs it)"
+                )
+            });
         wait_for_listener(SocketAddr::from(([127, 0, 0, 1], port)), "chromedriver");
 
         Self {
@@ -114,16 +132,26 @@ impl Harness {
             let _ = stop.send(());
         }
         if let Some(task) = self.relay_task.take() {
-            tokio::time::timeout(DEADLINE, task).await.expect("relay stops").unwrap().unwrap();
+            tokio::time::timeout(DEADLINE, task)
+                .await
+                .expect("relay stops")
+                .unwrap()
+                .unwrap();
         }
-        assert!(TcpStream::connect_timeout(&self.relay_addr, Duration::from_millis(200)).is_err(), "relay still answers");
+        assert!(
+            TcpStream::connect_timeout(&self.relay_addr, Duration::from_millis(200)).is_err(),
+            "relay still answers"
+        );
     }
 
     /// Starts the relay again on the same address and data folder (documents survive).
     pub async fn restart_relay(&mut self) {
-        let mut config = moot_relay::Config::local(self.dist.clone(), self.scratch.join("relay-data"));
+        let mut config =
+            moot_relay::Config::local(self.dist.clone(), self.scratch.join("relay-data"));
         config.listen = self.relay_addr;
-        let relay = moot_relay::Relay::start(config).await.expect("relay restarts on the same port");
+        let relay = moot_relay::Relay::start(config)
+            .await
+            .expect("relay restarts on the same port");
         let (stop, stopped) = oneshot::channel::<()>();
         self.relay_task = Some(tokio::spawn(relay.run_until(async {
             let _ = stopped.await;
@@ -172,7 +200,9 @@ impl Drop for Harness {
             task.abort();
         }
         // chromedriver and every Chromium it started share its process group.
-        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.driver.id())]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .status();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.scratch);
     }
@@ -194,7 +224,9 @@ pub fn testid(id: &str) -> String {
 
 /// Saves a screenshot under target/screenshots (or MOOT_SCREENSHOTS) for review.
 pub async fn screenshot(client: &Client, name: &str) {
-    let dir = std::env::var_os("MOOT_SCREENSHOTS").map(PathBuf::from).unwrap_or_else(|| root().join("target/screenshots"));
+    let dir = std::env::var_os("MOOT_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/screenshots"));
     std::fs::create_dir_all(&dir).unwrap();
     let png = client.screenshot().await.expect("screenshot");
     assert!(png.starts_with(b"\x89PNG"), "screenshot is not a PNG");

@@ -75,23 +75,43 @@ impl<'a> Shell<'a> {
     pub async fn go(&self, nav_id: &str, page_id: &str) -> String {
         click(self.client, nav_id).await;
         let page = wait_for(self.client, &testid(page_id)).await;
-        page.find(Locator::Css("h2")).await.unwrap().text().await.unwrap()
+        page.find(Locator::Css("h2"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
     }
 
     pub async fn current_nav(&self) -> String {
-        text(self.client, "[data-testid=\"nav\"] a[aria-current=\"page\"]").await
+        text(
+            self.client,
+            "[data-testid=\"nav\"] a[aria-current=\"page\"]",
+        )
+        .await
     }
 
     /// Waits until in sync with the relay, then reads the session link from "Share".
     pub async fn share_link(&self) -> String {
-        eventually("up to date with the relay", || async { self.sync_state().await == "Up to date" }).await;
+        eventually("up to date with the relay", || async {
+            self.sync_state().await == "Up to date"
+        })
+        .await;
         click(self.client, "share-toggle").await;
-        wait_for(self.client, &testid("share-link")).await.prop("value").await.unwrap().unwrap()
+        wait_for(self.client, &testid("share-link"))
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap()
     }
 
     /// Waits until the header says the last change is in IndexedDB.
     pub async fn wait_saved(&self) {
-        eventually("the header says saved", || async { text(self.client, &testid("save-state")).await == "Saved on this device" }).await;
+        eventually("the header says saved", || async {
+            text(self.client, &testid("save-state")).await == "Saved on this device"
+        })
+        .await;
     }
 }
 
@@ -163,16 +183,26 @@ impl Agenda<'_> {
         let before = self.agenda_titles().await.len();
         fill(self.client, "new-agenda-item", title).await;
         click(self.client, "add-agenda-item").await;
-        eventually("the new agenda item appears", || async { self.agenda_titles().await.len() == before + 1 }).await;
+        eventually("the new agenda item appears", || async {
+            self.agenda_titles().await.len() == before + 1
+        })
+        .await;
     }
 
     /// Writes minutes for the last agenda item (committed when the field loses focus).
     pub async fn write_minutes_on_last(&self, minutes: &str) {
-        let fields = self.client.find_all(Locator::Css(&testid("agenda-minutes"))).await.unwrap();
+        let fields = self
+            .client
+            .find_all(Locator::Css(&testid("agenda-minutes")))
+            .await
+            .unwrap();
         let field = fields.last().unwrap();
         field.send_keys(minutes).await.unwrap();
         // Leave the field: commits the minutes.
-        self.client.execute("document.activeElement.blur()", vec![]).await.unwrap();
+        self.client
+            .execute("document.activeElement.blur()", vec![])
+            .await
+            .unwrap();
     }
 
     pub async fn minutes(&self) -> Vec<String> {
@@ -187,13 +217,21 @@ pub struct Review<'a> {
 
 impl Review<'_> {
     pub async fn draft(&self) -> String {
-        wait_for(self.client, &testid("draft-text")).await.prop("value").await.unwrap().unwrap_or_default()
+        wait_for(self.client, &testid("draft-text"))
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
     }
 
     /// Selects the first occurrence of `passage` in the draft, as a person dragging over it.
     pub async fn select(&self, passage: &str) {
         let draft = self.draft().await;
-        let start = draft.encode_utf16().count() - draft[draft.find(passage).expect("passage in draft")..].encode_utf16().count();
+        let start = draft.encode_utf16().count()
+            - draft[draft.find(passage).expect("passage in draft")..]
+                .encode_utf16()
+                .count();
         let end = start + passage.encode_utf16().count();
         self.client
             .execute(
@@ -215,7 +253,10 @@ impl Review<'_> {
             checkbox.click().await.unwrap();
         }
         click(self.client, "comment-submit").await;
-        eventually("the new thread appears", || async { self.threads().await > before }).await;
+        eventually("the new thread appears", || async {
+            self.threads().await > before
+        })
+        .await;
     }
 
     pub async fn threads(&self) -> usize {
@@ -228,6 +269,38 @@ impl Review<'_> {
 
     pub async fn comment_bodies(&self) -> Vec<String> {
         all_texts(self.client, &testid("comment-body")).await
+    }
+
+    /// Each thread card's quote top and card bottom and its passage's first-line top, in page pixels (the passage's
+    /// top is `None` for an orphaned thread), in list order; and whether cards are aligned.
+    pub async fn placements(&self) -> (bool, Vec<(f64, f64, Option<f64>)>) {
+        let v = self
+            .client
+            .execute(
+                r#"const list = document.querySelector('[data-testid="threads"]');
+                   const pins = {};
+                   for (const p of document.querySelectorAll('.draft-mirror [data-pin]'))
+                     for (const id of p.dataset.pin.split(' ')) pins[id] = p.getBoundingClientRect().top;
+                   return [list.classList.contains('aligned'), [...list.querySelectorAll(':scope > [data-thread-id]')]
+                     .map(c => [c.firstElementChild.getBoundingClientRect().top, c.getBoundingClientRect().bottom, pins[c.dataset.threadId] ?? null])];"#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        let aligned = v[0].as_bool().unwrap();
+        let cards = v[1]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c[0].as_f64().unwrap(),
+                    c[1].as_f64().unwrap(),
+                    c[2].as_f64(),
+                )
+            })
+            .collect();
+        (aligned, cards)
     }
 
     /// Replaces the draft as a person editing it would (committed on change).

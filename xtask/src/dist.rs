@@ -77,7 +77,10 @@ pub fn build() -> Result<PathBuf> {
     let dist = target.join("dist");
 
     // Inputs of the dist: the compiled wasm, index.html, public/, and this pipeline's version.
-    let mut inputs: Vec<Vec<u8>> = vec![std::fs::read(&wasm_in)?, std::fs::read(root.join("index.html"))?];
+    let mut inputs: Vec<Vec<u8>> = vec![
+        std::fs::read(&wasm_in)?,
+        std::fs::read(root.join("index.html"))?,
+    ];
     let public = root.join("public");
     for rel in files_under(&public)? {
         inputs.push(rel.to_string_lossy().into_owned().into_bytes());
@@ -98,13 +101,27 @@ pub fn build() -> Result<PathBuf> {
     std::fs::create_dir_all(&stage)?;
     status(
         Command::new("wasm-bindgen")
-            .args(["--target", "web", "--no-typescript", "--out-name", "moot", "--out-dir"])
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                "moot",
+                "--out-dir",
+            ])
             .arg(&stage)
             .arg(&wasm_in),
     )?;
     let bg = stage.join("moot_bg.wasm");
     let opt = stage.join("moot_opt.wasm");
-    status(Command::new(tools::wasm_opt()).arg("-Oz").args(WASM_FEATURES).arg(&bg).arg("-o").arg(&opt))?;
+    status(
+        Command::new(tools::wasm_opt())
+            .arg("-Oz")
+            .args(WASM_FEATURES)
+            .arg(&bg)
+            .arg("-o")
+            .arg(&opt),
+    )?;
 
     let fresh = target.join("dist-new");
     let _ = std::fs::remove_dir_all(&fresh);
@@ -129,7 +146,11 @@ pub fn build() -> Result<PathBuf> {
          if (\"serviceWorker\" in navigator) navigator.serviceWorker.register(\"./sw.js\").catch((e) => console.warn(\"moot: offline shell unavailable\", e));\n"
     );
     let boot_name = emit("boot", "js", boot.as_bytes())?;
-    let css_name = emit("style", "css", &std::fs::read(public.join("style.css")).context("public/style.css")?)?;
+    let css_name = emit(
+        "style",
+        "css",
+        &std::fs::read(public.join("style.css")).context("public/style.css")?,
+    )?;
 
     for rel in files_under(&public)? {
         if rel == Path::new("style.css") || rel == Path::new("sw.js") {
@@ -141,12 +162,23 @@ pub fn build() -> Result<PathBuf> {
         }
         std::fs::copy(public.join(&rel), to)?;
     }
-    let index = index_html(&std::fs::read_to_string(root.join("index.html"))?, &css_name, &js_name, &wasm_name, &boot_name)?;
+    let index = index_html(
+        &std::fs::read_to_string(root.join("index.html"))?,
+        &css_name,
+        &js_name,
+        &wasm_name,
+        &boot_name,
+    )?;
     std::fs::write(fresh.join("index.html"), index)?;
     // The service worker caches exactly this build's files, under this build's version.
     let mut files: Vec<String> = vec!["./".to_owned()];
-    files.extend(files_under(&fresh)?.into_iter().map(|p| format!("./{}", p.to_string_lossy())));
-    let sw = std::fs::read_to_string(public.join("sw.js")).context("public/sw.js")?
+    files.extend(
+        files_under(&fresh)?
+            .into_iter()
+            .map(|p| format!("./{}", p.to_string_lossy())),
+    );
+    let sw = std::fs::read_to_string(public.join("sw.js"))
+        .context("public/sw.js")?
         .replace("__MOOT_VERSION__", &stamp)
         .replace("__MOOT_FILES__", &format!("{files:?}"));
     std::fs::write(fresh.join("sw.js"), sw)?;
@@ -171,8 +203,14 @@ fn index_html(template: &str, css: &str, js: &str, wasm: &str, boot: &str) -> Re
         if line.trim() == "</head>" {
             writeln!(out, "    <link rel=\"stylesheet\" href=\"./{css}\">")?;
             writeln!(out, "    <link rel=\"modulepreload\" href=\"./{js}\">")?;
-            writeln!(out, "    <link rel=\"preload\" href=\"./{wasm}\" as=\"fetch\" type=\"application/wasm\" crossorigin>")?;
-            writeln!(out, "    <script type=\"module\" src=\"./{boot}\"></script>")?;
+            writeln!(
+                out,
+                "    <link rel=\"preload\" href=\"./{wasm}\" as=\"fetch\" type=\"application/wasm\" crossorigin>"
+            )?;
+            writeln!(
+                out,
+                "    <script type=\"module\" src=\"./{boot}\"></script>"
+            )?;
             placed = true;
         }
         writeln!(out, "{line}")?;
@@ -184,7 +222,12 @@ fn index_html(template: &str, css: &str, js: &str, wasm: &str, boot: &str) -> Re
 }
 
 fn compressed_len(program: &str, args: &[&str], path: &Path) -> Option<u64> {
-    let out = Command::new(program).args(args).arg(path).stderr(Stdio::null()).output().ok()?;
+    let out = Command::new(program)
+        .args(args)
+        .arg(path)
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
     out.status.success().then_some(out.stdout.len() as u64)
 }
 
@@ -194,7 +237,8 @@ pub fn print_sizes(dist: &Path) -> Result<()> {
     for rel in files_under(dist)? {
         let ext = rel.extension().and_then(|e| e.to_str()).unwrap_or("");
         let name = rel.to_string_lossy();
-        let first_load = matches!(ext, "wasm" | "css") || (ext == "js" && (name.starts_with("moot-") || name.starts_with("boot-")));
+        let first_load = matches!(ext, "wasm" | "css")
+            || (ext == "js" && (name.starts_with("moot-") || name.starts_with("boot-")));
         if !first_load {
             continue;
         }
@@ -205,7 +249,10 @@ pub fn print_sizes(dist: &Path) -> Result<()> {
         rows.push((name.into_owned(), raw, gz, br));
     }
     let fmt = |v: Option<u64>| v.map_or_else(|| "n/a".to_owned(), |v| v.to_string());
-    println!("{:<40} {:>10} {:>10} {:>10}", "release bundle (bytes)", "raw", "gzip", "brotli");
+    println!(
+        "{:<40} {:>10} {:>10} {:>10}",
+        "release bundle (bytes)", "raw", "gzip", "brotli"
+    );
     let (mut raw_t, mut gz_t, mut br_t) = (0, Some(0), Some(0));
     for (name, raw, gz, br) in &rows {
         println!("{name:<40} {raw:>10} {:>10} {:>10}", fmt(*gz), fmt(*br));
@@ -213,7 +260,12 @@ pub fn print_sizes(dist: &Path) -> Result<()> {
         gz_t = gz_t.zip(*gz).map(|(a, b)| a + b);
         br_t = br_t.zip(*br).map(|(a, b)| a + b);
     }
-    println!("{:<40} {raw_t:>10} {:>10} {:>10}", "total (wasm + js + css)", fmt(gz_t), fmt(br_t));
+    println!(
+        "{:<40} {raw_t:>10} {:>10} {:>10}",
+        "total (wasm + js + css)",
+        fmt(gz_t),
+        fmt(br_t)
+    );
     Ok(())
 }
 
@@ -230,7 +282,8 @@ mod tests {
 
     #[test]
     fn index_replaces_trunk_lines() {
-        let t = "<html>\n<head>\n<link data-trunk rel=\"rust\" />\n</head>\n<body></body>\n</html>\n";
+        let t =
+            "<html>\n<head>\n<link data-trunk rel=\"rust\" />\n</head>\n<body></body>\n</html>\n";
         let out = index_html(t, "s.css", "m.js", "m.wasm", "b.js").unwrap();
         assert!(!out.contains("data-trunk"));
         assert!(out.contains("<script type=\"module\" src=\"./b.js\"></script>\n</head>"));

@@ -46,11 +46,16 @@ fn relay_args(args: &[String]) -> Vec<String> {
 }
 
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_owned()
 }
 
 pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
 }
 
 pub fn cargo() -> Command {
@@ -62,7 +67,9 @@ pub fn cargo() -> Command {
 /// Runs a command with inherited output; a failure names the command.
 pub fn status(cmd: &mut Command) -> Result<()> {
     let shown = format!("{cmd:?}");
-    let status = cmd.status().with_context(|| format!("cannot start {shown}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {shown}"))?;
     if !status.success() {
         bail!("{shown} failed ({status})");
     }
@@ -79,7 +86,9 @@ fn run(relay_flags: Vec<String>) -> Result<()> {
     status(cargo().args(["build", "--quiet", "--release", "-p", "moot-relay"]))?;
     let relay = target_dir().join("release").join("moot-relay");
     let mut cmd = Command::new(relay);
-    cmd.current_dir(root()).env("MOOT_DIST", &dist).args(&relay_flags);
+    cmd.current_dir(root())
+        .env("MOOT_DIST", &dist)
+        .args(&relay_flags);
     if std::env::var_os("RUST_LOG").is_none() {
         cmd.env("RUST_LOG", "moot_relay=info");
     }
@@ -130,7 +139,14 @@ fn test() -> Result<()> {
     // No `-q` here: cargo would pass it to wasm-bindgen-test-runner, which rejects it.
     status(
         cargo()
-            .args(["test", "--target", "wasm32-unknown-unknown", "-p", "moot", "--tests"])
+            .args([
+                "test",
+                "--target",
+                "wasm32-unknown-unknown",
+                "-p",
+                "moot",
+                "--tests",
+            ])
             .env("CHROMEDRIVER", chromedriver)
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
     )?;

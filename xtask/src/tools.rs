@@ -31,7 +31,9 @@ pub fn ensure_build_tools() -> Result<()> {
 
 fn output(cmd: &mut Command) -> Option<String> {
     let out = cmd.output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn on_path(tool: &str) -> bool {
@@ -39,8 +41,12 @@ fn on_path(tool: &str) -> bool {
 }
 
 fn ensure_wasm_target() -> Result<()> {
-    let installed = output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
-    if !installed.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+    let installed =
+        output(Command::new("rustup").args(["target", "list", "--installed"])).unwrap_or_default();
+    if !installed
+        .lines()
+        .any(|l| l.trim() == "wasm32-unknown-unknown")
+    {
         println!("xtask: installing the wasm32-unknown-unknown target");
         status(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
     }
@@ -53,7 +59,10 @@ pub fn locked_wasm_bindgen_version() -> Result<String> {
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
         if line.trim() == r#"name = "wasm-bindgen""# {
-            if let Some(v) = lines.next().and_then(|l| l.trim().strip_prefix("version = ")) {
+            if let Some(v) = lines
+                .next()
+                .and_then(|l| l.trim().strip_prefix("version = "))
+            {
                 return Ok(v.trim_matches('"').to_owned());
             }
         }
@@ -70,11 +79,20 @@ fn ensure_wasm_bindgen() -> Result<()> {
     }
     println!("xtask: installing wasm-bindgen-cli {want} (a few minutes, once)");
     // Not --locked: its lockfile pins a webpki-roots version the registry no longer has.
-    status(Command::new("cargo").args(["install", "wasm-bindgen-cli", "--version", &want, "--force"]))
+    status(Command::new("cargo").args([
+        "install",
+        "wasm-bindgen-cli",
+        "--version",
+        &want,
+        "--force",
+    ]))
 }
 
 pub fn wasm_opt() -> PathBuf {
-    tools_dir().join("node_modules").join(".bin").join("wasm-opt")
+    tools_dir()
+        .join("node_modules")
+        .join(".bin")
+        .join("wasm-opt")
 }
 
 fn tools_dir() -> PathBuf {
@@ -107,13 +125,19 @@ pub fn ensure_interop() -> Result<PathBuf> {
     std::fs::create_dir_all(&dir)?;
     let manifest = std::fs::read(src.join("package.json")).context("tests/interop/package.json")?;
     let installed = std::fs::read(dir.join("package.json")).ok();
-    if installed.as_deref() != Some(manifest.as_slice()) || !dir.join("node_modules/@automerge/automerge-repo").is_dir() {
+    if installed.as_deref() != Some(manifest.as_slice())
+        || !dir.join("node_modules/@automerge/automerge-repo").is_dir()
+    {
         println!("xtask: installing the automerge-repo npm packages for interop tests");
         if !on_path("npm") {
             apt_install(&["nodejs", "npm"])?;
         }
         std::fs::write(dir.join("package.json"), &manifest)?;
-        status(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--silent"]).current_dir(&dir))?;
+        status(
+            Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund", "--silent"])
+                .current_dir(&dir),
+        )?;
     }
     for entry in std::fs::read_dir(&src)? {
         let path = entry?.path();
@@ -134,16 +158,29 @@ fn ensure_browser() -> Result<()> {
 
 fn apt_install(packages: &[&str]) -> Result<()> {
     let sudo = !is_root();
-    let mut update = if sudo { Command::new("sudo") } else { Command::new("apt-get") };
+    let mut update = if sudo {
+        Command::new("sudo")
+    } else {
+        Command::new("apt-get")
+    };
     if sudo {
         update.arg("apt-get");
     }
     status(update.args(["update", "-qq"]))?;
-    let mut install = if sudo { Command::new("sudo") } else { Command::new("apt-get") };
+    let mut install = if sudo {
+        Command::new("sudo")
+    } else {
+        Command::new("apt-get")
+    };
     if sudo {
         install.arg("apt-get");
     }
-    status(install.env("DEBIAN_FRONTEND", "noninteractive").args(["install", "-y", "-qq"]).args(packages))
+    status(
+        install
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-qq"])
+            .args(packages),
+    )
 }
 
 fn is_root() -> bool {

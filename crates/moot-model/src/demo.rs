@@ -35,15 +35,28 @@ and keep the reporter's name confidential.\n\n\
 this code.\n";
 
 /// Builds the demo workspace as `ctx.person` (who becomes the facilitator).
-pub fn demo_workspace(ctx: Ctx<'_>, your_name: &str, id_seed: u64) -> Result<Workspace, ModelError> {
+pub fn demo_workspace(
+    ctx: Ctx<'_>,
+    your_name: &str,
+    id_seed: u64,
+) -> Result<Workspace, ModelError> {
     let mut ws = Workspace::create(ctx, "IOPA Governance", your_name, id_seed)?;
-    ws.set_description(ctx, "Internet of Production Alliance — Governance task force: the governance reboot.")?;
+    ws.set_description(
+        ctx,
+        "Internet of Production Alliance — Governance task force: the governance reboot.",
+    )?;
     ws.set_person_name(ctx, ANNA, "Anna")?;
     ws.set_person_name(ctx, ANDREW, "Andrew")?;
     ws.add_to_roster(ctx, ANNA)?;
     ws.add_to_roster(ctx, ANDREW)?;
 
-    let s = ws.add_session(ctx, "IOPA Governance work session", DEMO_SESSION_START, 90, INVITATION)?;
+    let s = ws.add_session(
+        ctx,
+        "IOPA Governance work session",
+        DEMO_SESSION_START,
+        90,
+        INVITATION,
+    )?;
     let welcome = ws.add_agenda_item(ctx, &s, None, "Welcome")?;
     ws.set_minutes(ctx, &s, &welcome, "Welcome and introductions.")?;
     let discussion = ws.add_agenda_item(ctx, &s, None, "Discussion points")?;
@@ -109,16 +122,44 @@ by others. Communication channels and tools: on-boarding process, website page o
     )?;
 
     let dm = ws.add_workstream(ctx, "Decision making", DECISION_SCOPE)?;
-    ws.add_workstream_item(ctx, &dm, ItemKind::KeyQuestion, "Direct or representative democracy?")?;
+    ws.add_workstream_item(
+        ctx,
+        &dm,
+        ItemKind::KeyQuestion,
+        "Direct or representative democracy?",
+    )?;
     ws.add_workstream_item(ctx, &dm, ItemKind::FoodForThought, "Driven by a charter; standards committees, working groups and specific communities would have their own governance structure.")?;
     ws.add_workstream_item(ctx, &dm, ItemKind::FoodForThought, "Closely linked to the types of members (individual vs. organisations, size of organisation): \"If it's organisational membership, representative democracy allows for easy capture\".")?;
-    let mb = ws.add_workstream(ctx, "Membership", "Criteria and parameters for membership; communication channels and tools.")?;
+    let mb = ws.add_workstream(
+        ctx,
+        "Membership",
+        "Criteria and parameters for membership; communication channels and tools.",
+    )?;
     ws.add_workstream_item(ctx, &mb, ItemKind::FirstIdea, "Think in phases.")?;
-    ws.add_workstream_item(ctx, &mb, ItemKind::FirstIdea, "Think in circles/tiers: community members, members, active, reputational.")?;
-    ws.add_workstream_item(ctx, &mb, ItemKind::KeyQuestion, "Approval process: self-certification vs. ratification by others?")?;
-    ws.add_workstream_item(ctx, &mb, ItemKind::KeyQuestion, "On-boarding process and a website page on membership.")?;
+    ws.add_workstream_item(
+        ctx,
+        &mb,
+        ItemKind::FirstIdea,
+        "Think in circles/tiers: community members, members, active, reputational.",
+    )?;
+    ws.add_workstream_item(
+        ctx,
+        &mb,
+        ItemKind::KeyQuestion,
+        "Approval process: self-certification vs. ratification by others?",
+    )?;
+    ws.add_workstream_item(
+        ctx,
+        &mb,
+        ItemKind::KeyQuestion,
+        "On-boarding process and a website page on membership.",
+    )?;
 
-    let coc = ws.documents()?.first().map(|d| d.id.clone()).expect("create() adds the draft");
+    let coc = ws
+        .documents()?
+        .first()
+        .map(|d| d.id.clone())
+        .expect("create() adds the draft");
     ws.replace_text(ctx, &coc, CODE_OF_CONDUCT)?;
     let at = |needle: &str| {
         let byte = CODE_OF_CONDUCT.find(needle).expect("demo passage exists");
@@ -135,14 +176,47 @@ by others. Communication channels and tools: on-boarding process, website page o
         "Who are the stewards, and how are they chosen? Two weeks may be too slow for urgent cases.",
         &["operational question".to_owned()],
     )?;
-    ws.reply(ctx, &coc, &t1, "Good point — the membership workstream should say how stewards are appointed.")?;
+    ws.reply(
+        ctx,
+        &coc,
+        &t1,
+        "Good point — the membership workstream should say how stewards are appointed.",
+    )?;
     let (s2, e2) = at("Criticise ideas, not people.");
-    ws.add_comment(Ctx::new(ANDREW, ctx.at), &coc, s2, e2, "Clear and short. I would keep this wording.", &["wording".to_owned()])?;
+    ws.add_comment(
+        Ctx::new(ANDREW, ctx.at),
+        &coc,
+        s2,
+        e2,
+        "Clear and short. I would keep this wording.",
+        &["wording".to_owned()],
+    )?;
     let (s3, e3) = at("after a ratified decision");
-    ws.add_comment(anna, &coc, s3, e3, "Ratified by whom? This depends on the decision-making workstream.", &["operational question".to_owned(), "decision-making".to_owned()])?;
+    ws.add_comment(
+        anna,
+        &coc,
+        s3,
+        e3,
+        "Ratified by whom? This depends on the decision-making workstream.",
+        &[
+            "operational question".to_owned(),
+            "decision-making".to_owned(),
+        ],
+    )?;
 
     let tiers = ws.tiers()?;
-    let active = tiers.iter().find(|t| matches!(t.approval, Approval::Ratification { objections: ObjectionRule::Subtract, .. })).map(|t| t.id.clone());
+    let active = tiers
+        .iter()
+        .find(|t| {
+            matches!(
+                t.approval,
+                Approval::Ratification {
+                    objections: ObjectionRule::Subtract,
+                    ..
+                }
+            )
+        })
+        .map(|t| t.id.clone());
     if let Some(active) = active {
         ws.propose(
             anna,

@@ -6,7 +6,11 @@ pub enum ModelError {
     #[error("{field} must not be empty")]
     Empty { field: &'static str },
     #[error("{field} is too long ({len} characters, at most {max})")]
-    TooLong { field: &'static str, len: usize, max: usize },
+    TooLong {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
     #[error("no {kind} with id {id}")]
     Unknown { kind: &'static str, id: String },
     #[error("{person} is not a member, so cannot {act}")]
@@ -16,10 +20,20 @@ pub enum ModelError {
     #[error("{0}")]
     NotAllowed(String),
     #[error("range {start}..{end} is outside the text (length {len})")]
-    RangeOutsideText { start: usize, end: usize, len: usize },
+    RangeOutsideText {
+        start: usize,
+        end: usize,
+        len: usize,
+    },
     #[error("{field} \"{value}\" is not a valid {expected}")]
-    BadDate { field: &'static str, value: String, expected: &'static str },
-    #[error("this workspace was written by a newer version of moot (schema {found}, this app reads up to {supported}); please update the app")]
+    BadDate {
+        field: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    #[error(
+        "this workspace was written by a newer version of moot (schema {found}, this app reads up to {supported}); please update the app"
+    )]
     NewerSchema { found: u64, supported: u64 },
     #[error("not a moot workspace: {0}")]
     NotAWorkspace(String),

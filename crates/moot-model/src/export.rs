@@ -8,7 +8,11 @@ use automerge::{ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
 use crate::{ModelError, Workspace, schema::*, time, workspace::unknown_id};
 
 fn number(prefix: &str, i: usize) -> String {
-    if prefix.is_empty() { format!("{}", i + 1) } else { format!("{prefix}.{}", i + 1) }
+    if prefix.is_empty() {
+        format!("{}", i + 1)
+    } else {
+        format!("{prefix}.{}", i + 1)
+    }
 }
 
 fn agenda_markdown(out: &mut String, items: &[AgendaItem], prefix: &str, depth: usize) {
@@ -26,7 +30,11 @@ fn agenda_markdown(out: &mut String, items: &[AgendaItem], prefix: &str, depth: 
 
 /// RFC 5545 TEXT escaping.
 fn ics_text(s: &str) -> String {
-    s.replace('\\', "\\\\").replace(';', "\\;").replace(',', "\\,").replace("\r\n", "\\n").replace('\n', "\\n")
+    s.replace('\\', "\\\\")
+        .replace(';', "\\;")
+        .replace(',', "\\,")
+        .replace("\r\n", "\\n")
+        .replace('\n', "\\n")
 }
 
 /// Folds a content line at 75 octets, never inside a UTF-8 character.
@@ -47,7 +55,10 @@ fn fold(line: &str) -> String {
 
 impl Workspace {
     fn session(&self, id: &str) -> Result<WorkSession, ModelError> {
-        self.sessions()?.into_iter().find(|s| s.id == id).ok_or_else(|| unknown_id("work session", id))
+        self.sessions()?
+            .into_iter()
+            .find(|s| s.id == id)
+            .ok_or_else(|| unknown_id("work session", id))
     }
 
     /// A session's minutes as Markdown: title, time, numbered agenda with minutes, action points.
@@ -55,7 +66,14 @@ impl Workspace {
         let s = self.session(session_id)?;
         let mut out = format!("# {}\n\n", s.title.trim());
         let start = time::parse_instant("start", &s.start)?;
-        let _ = writeln!(out, "{} UTC, {} minutes\n", time::format_instant(start).replace('T', " ").trim_end_matches('Z'), s.duration_minutes);
+        let _ = writeln!(
+            out,
+            "{} UTC, {} minutes\n",
+            time::format_instant(start)
+                .replace('T', " ")
+                .trim_end_matches('Z'),
+            s.duration_minutes
+        );
         if !s.invitation.as_str().trim().is_empty() {
             let _ = writeln!(out, "{}\n", s.invitation.as_str().trim());
         }
@@ -64,9 +82,29 @@ impl Workspace {
         if !s.action_points.is_empty() {
             out.push_str("## Action points\n\n");
             for a in &s.action_points {
-                let owners: Vec<String> = a.owners.iter().map(|o| if o == "all" { "All".into() } else { self.person_name(o) }).collect();
-                let due = a.due.as_deref().map(|d| format!(" (due {d})")).unwrap_or_default();
-                let _ = writeln!(out, "- [{}] **{}**: {}{due}", if a.done { "x" } else { " " }, owners.join(", "), a.text.trim());
+                let owners: Vec<String> = a
+                    .owners
+                    .iter()
+                    .map(|o| {
+                        if o == "all" {
+                            "All".into()
+                        } else {
+                            self.person_name(o)
+                        }
+                    })
+                    .collect();
+                let due = a
+                    .due
+                    .as_deref()
+                    .map(|d| format!(" (due {d})"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "- [{}] **{}**: {}{due}",
+                    if a.done { "x" } else { " " },
+                    owners.join(", "),
+                    a.text.trim()
+                );
             }
         }
         Ok(out)
@@ -129,7 +167,10 @@ fn json_of(doc: &impl ReadDoc, obj: &ObjId, typ: ObjType) -> Result<serde_json::
         ObjType::Map | ObjType::Table => {
             let mut map = serde_json::Map::new();
             for item in doc.map_range(obj, ..) {
-                map.insert(item.key.to_string(), value_of(item.value.clone().into_value(), item.id())?);
+                map.insert(
+                    item.key.to_string(),
+                    value_of(item.value.clone().into_value(), item.id())?,
+                );
             }
             J::Object(map)
         }

@@ -53,7 +53,9 @@ pub struct Membership {
 }
 
 fn order(proposals: &mut [Proposal]) {
-    proposals.sort_by(|a, b| (a.created_at.as_str(), a.id.as_str()).cmp(&(b.created_at.as_str(), b.id.as_str())));
+    proposals.sort_by(|a, b| {
+        (a.created_at.as_str(), a.id.as_str()).cmp(&(b.created_at.as_str(), b.id.as_str()))
+    });
 }
 
 /// Derives every proposal's status from the document's tiers, roster and acts.
@@ -72,25 +74,40 @@ fn derive_from(roster: &[String], tiers: &[Tier], mut proposals: Vec<Proposal>) 
             proposal
                 .acts
                 .iter()
-                .filter(|a| a.kind == kind && members.contains(&a.by) && Some(a.by.as_str()) != candidate)
+                .filter(|a| {
+                    a.kind == kind && members.contains(&a.by) && Some(a.by.as_str()) != candidate
+                })
                 .map(|a| a.by.as_str())
                 .collect()
         };
         let (endorsers, objectors) = (distinct(ActKind::Endorse), distinct(ActKind::Object));
         let (e, o) = (endorsers.len(), objectors.len());
-        let withdrawn = proposal
-            .acts
-            .iter()
-            .any(|a| a.kind == ActKind::Withdraw && (a.by == proposal.proposer || Some(a.by.as_str()) == candidate));
+        let withdrawn = proposal.acts.iter().any(|a| {
+            a.kind == ActKind::Withdraw
+                && (a.by == proposal.proposer || Some(a.by.as_str()) == candidate)
+        });
         let (status, needed) = match tiers.get(proposal.tier.as_str()).map(|t| t.approval) {
             _ if withdrawn => (Status::Withdrawn, 0),
             // A tier deleted since: nobody can approve into it.
             None => (Status::Pending, 0),
             Some(Approval::SelfCertification) => {
-                let attested = proposal.acts.iter().any(|a| a.kind == ActKind::SelfCertify && is_applicant(&proposal, &a.by));
-                (if attested { Status::Approved } else { Status::Pending }, 0)
+                let attested = proposal
+                    .acts
+                    .iter()
+                    .any(|a| a.kind == ActKind::SelfCertify && is_applicant(&proposal, &a.by));
+                (
+                    if attested {
+                        Status::Approved
+                    } else {
+                        Status::Pending
+                    },
+                    0,
+                )
             }
-            Some(Approval::Ratification { endorsements: n, objections }) => {
+            Some(Approval::Ratification {
+                endorsements: n,
+                objections,
+            }) => {
                 let n_usize = n as usize;
                 let status = match objections {
                     ObjectionRule::Veto if o > 0 => Status::Rejected,
@@ -107,9 +124,18 @@ fn derive_from(roster: &[String], tiers: &[Tier], mut proposals: Vec<Proposal>) 
                 members.insert(person.clone());
             }
         }
-        views.push(ProposalView { proposal, status, endorsements: e, objections: o, needed });
+        views.push(ProposalView {
+            proposal,
+            status,
+            endorsements: e,
+            objections: o,
+            needed,
+        });
     }
-    Membership { proposals: views, members }
+    Membership {
+        proposals: views,
+        members,
+    }
 }
 
 /// The applicant: the candidate themselves, or for an organisation (or a candidate who is not
@@ -137,15 +163,25 @@ impl Workspace {
             .ok_or_else(|| unknown_id("proposal", id))
     }
 
-    pub fn propose(&mut self, ctx: Ctx<'_>, candidate: Candidate, tier: &str, statement: &str) -> Result<String, ModelError> {
+    pub fn propose(
+        &mut self,
+        ctx: Ctx<'_>,
+        candidate: Candidate,
+        tier: &str,
+        statement: &str,
+    ) -> Result<String, ModelError> {
         let name = nonempty("candidate name", &candidate.name, MAX_NAME)?;
         let statement = bounded("statement", statement, MAX_BODY)?;
         match (candidate.kind, candidate.size) {
             (CandidateKind::Organisation, None | Some(0)) => {
-                return Err(ModelError::NotAllowed("an organisation needs its size (number of people)".into()));
+                return Err(ModelError::NotAllowed(
+                    "an organisation needs its size (number of people)".into(),
+                ));
             }
             (CandidateKind::Individual, Some(_)) => {
-                return Err(ModelError::NotAllowed("only organisations have a size".into()));
+                return Err(ModelError::NotAllowed(
+                    "only organisations have a size".into(),
+                ));
             }
             _ => {}
         }
@@ -176,57 +212,126 @@ impl Workspace {
         })
     }
 
-    pub fn endorse(&mut self, ctx: Ctx<'_>, proposal: &str, comment: &str) -> Result<String, ModelError> {
+    pub fn endorse(
+        &mut self,
+        ctx: Ctx<'_>,
+        proposal: &str,
+        comment: &str,
+    ) -> Result<String, ModelError> {
         self.ratify_act(ctx, proposal, ActKind::Endorse, comment)
     }
 
-    pub fn object(&mut self, ctx: Ctx<'_>, proposal: &str, comment: &str) -> Result<String, ModelError> {
+    pub fn object(
+        &mut self,
+        ctx: Ctx<'_>,
+        proposal: &str,
+        comment: &str,
+    ) -> Result<String, ModelError> {
         if comment.trim().is_empty() {
-            return Err(ModelError::Empty { field: "reason for the objection" });
+            return Err(ModelError::Empty {
+                field: "reason for the objection",
+            });
         }
         self.ratify_act(ctx, proposal, ActKind::Object, comment)
     }
 
-    fn ratify_act(&mut self, ctx: Ctx<'_>, proposal: &str, kind: ActKind, comment: &str) -> Result<String, ModelError> {
+    fn ratify_act(
+        &mut self,
+        ctx: Ctx<'_>,
+        proposal: &str,
+        kind: ActKind,
+        comment: &str,
+    ) -> Result<String, ModelError> {
         let comment = bounded("comment", comment, MAX_BODY)?;
-        let verb = if kind == ActKind::Endorse { "endorse" } else { "object to" };
+        let verb = if kind == ActKind::Endorse {
+            "endorse"
+        } else {
+            "object to"
+        };
         let membership = self.membership()?;
         let view = open(&membership, proposal)?;
         if !membership.members.contains(ctx.person) {
-            return Err(ModelError::NotAMember { person: self.person_name(ctx.person), act: verb });
+            return Err(ModelError::NotAMember {
+                person: self.person_name(ctx.person),
+                act: verb,
+            });
         }
         if view.proposal.candidate.person.as_deref() == Some(ctx.person) {
-            return Err(ModelError::NotAllowed(format!("a candidate cannot {verb} their own proposal")));
+            return Err(ModelError::NotAllowed(format!(
+                "a candidate cannot {verb} their own proposal"
+            )));
         }
-        if view.proposal.acts.iter().any(|a| a.by == ctx.person && matches!(a.kind, ActKind::Endorse | ActKind::Object)) {
-            let act = if view.proposal.acts.iter().any(|a| a.by == ctx.person && a.kind == ActKind::Endorse) { "endorsed" } else { "objected to" };
-            return Err(ModelError::AlreadyActed { person: self.person_name(ctx.person), act });
+        if view
+            .proposal
+            .acts
+            .iter()
+            .any(|a| a.by == ctx.person && matches!(a.kind, ActKind::Endorse | ActKind::Object))
+        {
+            let act = if view
+                .proposal
+                .acts
+                .iter()
+                .any(|a| a.by == ctx.person && a.kind == ActKind::Endorse)
+            {
+                "endorsed"
+            } else {
+                "objected to"
+            };
+            return Err(ModelError::AlreadyActed {
+                person: self.person_name(ctx.person),
+                act,
+            });
         }
         self.record(ctx, proposal, kind, comment)
     }
 
     /// The applicant's attestation, where the tier's policy is self-certification.
-    pub fn self_certify(&mut self, ctx: Ctx<'_>, proposal: &str, attestation: &str) -> Result<String, ModelError> {
+    pub fn self_certify(
+        &mut self,
+        ctx: Ctx<'_>,
+        proposal: &str,
+        attestation: &str,
+    ) -> Result<String, ModelError> {
         let attestation = nonempty("attestation", attestation, MAX_BODY)?;
         let view = self.open_proposal(proposal)?;
         let tiers: Vec<Tier> = self.read("tiers")?;
-        let tier = tiers.iter().find(|t| t.id == view.proposal.tier).ok_or_else(|| unknown_id("tier", &view.proposal.tier))?;
+        let tier = tiers
+            .iter()
+            .find(|t| t.id == view.proposal.tier)
+            .ok_or_else(|| unknown_id("tier", &view.proposal.tier))?;
         if tier.approval != Approval::SelfCertification {
-            return Err(ModelError::NotAllowed(format!("the {} tier is approved by ratification, not self-certification", tier.name)));
+            return Err(ModelError::NotAllowed(format!(
+                "the {} tier is approved by ratification, not self-certification",
+                tier.name
+            )));
         }
         if !is_applicant(&view.proposal, ctx.person) {
-            return Err(ModelError::NotAllowed("only the applicant can self-certify".into()));
+            return Err(ModelError::NotAllowed(
+                "only the applicant can self-certify".into(),
+            ));
         }
         if view.status == Status::Approved {
-            return Err(ModelError::AlreadyActed { person: self.person_name(ctx.person), act: "self-certified" });
+            return Err(ModelError::AlreadyActed {
+                person: self.person_name(ctx.person),
+                act: "self-certified",
+            });
         }
         self.record(ctx, proposal, ActKind::SelfCertify, attestation)
     }
 
-    pub fn withdraw(&mut self, ctx: Ctx<'_>, proposal: &str, comment: &str) -> Result<String, ModelError> {
+    pub fn withdraw(
+        &mut self,
+        ctx: Ctx<'_>,
+        proposal: &str,
+        comment: &str,
+    ) -> Result<String, ModelError> {
         let view = self.open_proposal(proposal)?;
-        if ctx.person != view.proposal.proposer && view.proposal.candidate.person.as_deref() != Some(ctx.person) {
-            return Err(ModelError::NotAllowed("only the proposer or the candidate can withdraw a proposal".into()));
+        if ctx.person != view.proposal.proposer
+            && view.proposal.candidate.person.as_deref() != Some(ctx.person)
+        {
+            return Err(ModelError::NotAllowed(
+                "only the proposer or the candidate can withdraw a proposal".into(),
+            ));
         }
         let comment = bounded("comment", comment, MAX_BODY)?;
         self.record(ctx, proposal, ActKind::Withdraw, comment)
@@ -236,11 +341,29 @@ impl Workspace {
         open(&self.membership()?, proposal).cloned()
     }
 
-    fn record(&mut self, ctx: Ctx<'_>, proposal: &str, kind: ActKind, comment: String) -> Result<String, ModelError> {
-        let obj = self.list_item(&automerge::ROOT, "proposals", proposal)?.ok_or_else(|| unknown_id("proposal", proposal))?;
+    fn record(
+        &mut self,
+        ctx: Ctx<'_>,
+        proposal: &str,
+        kind: ActKind,
+        comment: String,
+    ) -> Result<String, ModelError> {
+        let obj = self
+            .list_item(&automerge::ROOT, "proposals", proposal)?
+            .ok_or_else(|| unknown_id("proposal", proposal))?;
         self.change(ctx, "act on proposal", |ws| {
             let id = ws.next_id();
-            ws.append(&obj, "acts", &Act { id: id.clone(), kind, by: ctx.person.to_owned(), at: ctx.at.to_owned(), comment })?;
+            ws.append(
+                &obj,
+                "acts",
+                &Act {
+                    id: id.clone(),
+                    kind,
+                    by: ctx.person.to_owned(),
+                    at: ctx.at.to_owned(),
+                    comment,
+                },
+            )?;
             Ok(id)
         })
     }
@@ -249,22 +372,41 @@ impl Workspace {
         self.read("tiers")
     }
 
-    pub fn add_tier(&mut self, ctx: Ctx<'_>, name: &str, approval: Approval) -> Result<String, ModelError> {
+    pub fn add_tier(
+        &mut self,
+        ctx: Ctx<'_>,
+        name: &str,
+        approval: Approval,
+    ) -> Result<String, ModelError> {
         let name = nonempty("tier name", name, MAX_NAME)?;
         check_approval(approval)?;
         self.edit(ctx, "add tier", "tiers", |tiers: &mut Vec<Tier>, ids| {
             let id = ids.next();
-            tiers.push(Tier { id: id.clone(), name, approval });
+            tiers.push(Tier {
+                id: id.clone(),
+                name,
+                approval,
+            });
             Ok(id)
         })
     }
 
-    pub fn set_tier_policy(&mut self, ctx: Ctx<'_>, tier: &str, approval: Approval) -> Result<(), ModelError> {
+    pub fn set_tier_policy(
+        &mut self,
+        ctx: Ctx<'_>,
+        tier: &str,
+        approval: Approval,
+    ) -> Result<(), ModelError> {
         check_approval(approval)?;
-        self.edit(ctx, "change tier policy", "tiers", |tiers: &mut Vec<Tier>, _| {
-            require(tiers, tier, "tier", |t| &t.id)?.approval = approval;
-            Ok(())
-        })
+        self.edit(
+            ctx,
+            "change tier policy",
+            "tiers",
+            |tiers: &mut Vec<Tier>, _| {
+                require(tiers, tier, "tier", |t| &t.id)?.approval = approval;
+                Ok(())
+            },
+        )
     }
 
     pub fn rename_tier(&mut self, ctx: Ctx<'_>, tier: &str, name: &str) -> Result<(), ModelError> {
@@ -281,18 +423,27 @@ impl Workspace {
         if !people.contains_key(person) {
             return Err(unknown_id("person", person));
         }
-        self.edit(ctx, "add to roster", "roster", |roster: &mut Vec<String>, _| {
-            if !roster.iter().any(|p| p == person) {
-                roster.push(person.to_owned());
-            }
-            Ok(())
-        })
+        self.edit(
+            ctx,
+            "add to roster",
+            "roster",
+            |roster: &mut Vec<String>, _| {
+                if !roster.iter().any(|p| p == person) {
+                    roster.push(person.to_owned());
+                }
+                Ok(())
+            },
+        )
     }
 }
 
 /// The proposal, unless it is unknown or withdrawn.
 fn open<'a>(membership: &'a Membership, proposal: &str) -> Result<&'a ProposalView, ModelError> {
-    let view = membership.proposals.iter().find(|p| p.proposal.id == proposal).ok_or_else(|| unknown_id("proposal", proposal))?;
+    let view = membership
+        .proposals
+        .iter()
+        .find(|p| p.proposal.id == proposal)
+        .ok_or_else(|| unknown_id("proposal", proposal))?;
     if view.status == Status::Withdrawn {
         return Err(ModelError::NotAllowed("this proposal was withdrawn".into()));
     }
@@ -301,12 +452,14 @@ fn open<'a>(membership: &'a Membership, proposal: &str) -> Result<&'a ProposalVi
 
 fn check_approval(approval: Approval) -> Result<(), ModelError> {
     match approval {
-        Approval::Ratification { endorsements: 0, .. } => {
-            Err(ModelError::NotAllowed("ratification needs at least one endorsement".into()))
-        }
-        Approval::Ratification { endorsements, .. } if endorsements > 100 => {
-            Err(ModelError::NotAllowed("ratification needs at most 100 endorsements".into()))
-        }
+        Approval::Ratification {
+            endorsements: 0, ..
+        } => Err(ModelError::NotAllowed(
+            "ratification needs at least one endorsement".into(),
+        )),
+        Approval::Ratification { endorsements, .. } if endorsements > 100 => Err(
+            ModelError::NotAllowed("ratification needs at most 100 endorsements".into()),
+        ),
         _ => Ok(()),
     }
 }

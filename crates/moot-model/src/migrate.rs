@@ -16,24 +16,35 @@ pub(crate) fn schema_version(ws: &Workspace) -> Result<Option<u64>, ModelError> 
             ScalarValue::Uint(v) => Some(*v),
             ScalarValue::Int(v) if *v >= 0 => Some(*v as u64),
             ScalarValue::Str(s) => s.parse().ok(),
-            other => return Err(ModelError::NotAWorkspace(format!("schema_version is {other}"))),
+            other => {
+                return Err(ModelError::NotAWorkspace(format!(
+                    "schema_version is {other}"
+                )));
+            }
         },
-        Some((Value::Object(_), _)) => return Err(ModelError::NotAWorkspace("schema_version is an object".into())),
+        Some((Value::Object(_), _)) => {
+            return Err(ModelError::NotAWorkspace(
+                "schema_version is an object".into(),
+            ));
+        }
     })
 }
 
 pub(crate) fn upgrade(ws: &mut Workspace) -> Result<(), ModelError> {
     match schema_version(ws)? {
-        None if ws.doc().get(ROOT, "name")?.is_none() => {
-            Err(ModelError::NotAWorkspace("the document has no schema_version and no name".into()))
-        }
+        None if ws.doc().get(ROOT, "name")?.is_none() => Err(ModelError::NotAWorkspace(
+            "the document has no schema_version and no name".into(),
+        )),
         // Version 0: early documents without a version field; same shape as version 1.
         None | Some(0) => {
             ws.doc_mut().put(ROOT, "schema_version", SCHEMA_VERSION)?;
             ws.doc_mut().commit();
             Ok(())
         }
-        Some(v) if v > SCHEMA_VERSION => Err(ModelError::NewerSchema { found: v, supported: SCHEMA_VERSION }),
+        Some(v) if v > SCHEMA_VERSION => Err(ModelError::NewerSchema {
+            found: v,
+            supported: SCHEMA_VERSION,
+        }),
         Some(_) => Ok(()),
     }?;
     // Hydrating proves the shape is readable before the app shows anything.

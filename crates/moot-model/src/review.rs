@@ -60,7 +60,9 @@ fn clean_tags(tags: &[String]) -> Result<Vec<String>, ModelError> {
 }
 
 fn char_slice(chars: &[char], start: usize, end: usize) -> String {
-    chars[start.min(chars.len())..end.min(chars.len())].iter().collect()
+    chars[start.min(chars.len())..end.min(chars.len())]
+        .iter()
+        .collect()
 }
 
 /// Finds `quote` in `text`, preferring the occurrence whose surroundings match best.
@@ -72,8 +74,17 @@ fn find_quote(text: &[char], anchor: &Anchor) -> Option<(usize, usize)> {
     let prefix: Vec<char> = anchor.prefix.chars().collect();
     let suffix: Vec<char> = anchor.suffix.chars().collect();
     let score = |at: usize| {
-        let before = prefix.iter().rev().zip(text[..at].iter().rev()).take_while(|(a, b)| a == b).count();
-        let after = suffix.iter().zip(text[at + quote.len()..].iter()).take_while(|(a, b)| a == b).count();
+        let before = prefix
+            .iter()
+            .rev()
+            .zip(text[..at].iter().rev())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let after = suffix
+            .iter()
+            .zip(text[at + quote.len()..].iter())
+            .take_while(|(a, b)| a == b)
+            .count();
         before + after
     };
     (0..=text.len() - quote.len())
@@ -84,14 +95,29 @@ fn find_quote(text: &[char], anchor: &Anchor) -> Option<(usize, usize)> {
 
 impl Workspace {
     /// Adds a document under review (the Code of Conduct draft is one).
-    pub fn add_document(&mut self, ctx: Ctx<'_>, title: &str, text: &str) -> Result<String, ModelError> {
+    pub fn add_document(
+        &mut self,
+        ctx: Ctx<'_>,
+        title: &str,
+        text: &str,
+    ) -> Result<String, ModelError> {
         let title = nonempty("document title", title, MAX_NAME)?;
         check_document_len(text.chars().count())?;
-        self.edit(ctx, "add document", "documents", |docs: &mut Vec<ReviewDocument>, ids| {
-            let id = ids.next();
-            docs.push(ReviewDocument { id: id.clone(), title, text: Text::with_value(text), threads: Vec::new() });
-            Ok(id)
-        })
+        self.edit(
+            ctx,
+            "add document",
+            "documents",
+            |docs: &mut Vec<ReviewDocument>, ids| {
+                let id = ids.next();
+                docs.push(ReviewDocument {
+                    id: id.clone(),
+                    title,
+                    text: Text::with_value(text),
+                    threads: Vec::new(),
+                });
+                Ok(id)
+            },
+        )
     }
 
     pub fn documents(&self) -> Result<Vec<ReviewDocument>, ModelError> {
@@ -105,15 +131,27 @@ impl Workspace {
     }
 
     /// Deletes `delete` chars at `pos` and inserts `insert` there: one keystroke or paste.
-    pub fn splice_text(&mut self, ctx: Ctx<'_>, document: &str, pos: usize, delete: usize, insert: &str) -> Result<(), ModelError> {
+    pub fn splice_text(
+        &mut self,
+        ctx: Ctx<'_>,
+        document: &str,
+        pos: usize,
+        delete: usize,
+        insert: &str,
+    ) -> Result<(), ModelError> {
         let obj = self.text_obj(document)?;
         let len = self.doc().length(&obj);
         if pos + delete > len {
-            return Err(ModelError::RangeOutsideText { start: pos, end: pos + delete, len });
+            return Err(ModelError::RangeOutsideText {
+                start: pos,
+                end: pos + delete,
+                len,
+            });
         }
         check_document_len(len - delete + insert.chars().count())?;
         self.change(ctx, "edit text", |ws| {
-            ws.doc_mut().splice_text(&obj, pos, delete as isize, insert)?;
+            ws.doc_mut()
+                .splice_text(&obj, pos, delete as isize, insert)?;
             Ok(())
         })
     }
@@ -123,18 +161,39 @@ impl Workspace {
     /// A pure insertion or deletion (typing, a paste) is found in linear time from the common
     /// prefix and suffix; anything else goes through automerge's diff, which keeps every
     /// unchanged passage between two edits in place.
-    pub fn replace_text(&mut self, ctx: Ctx<'_>, document: &str, text: &str) -> Result<(), ModelError> {
+    pub fn replace_text(
+        &mut self,
+        ctx: Ctx<'_>,
+        document: &str,
+        text: &str,
+    ) -> Result<(), ModelError> {
         let obj = self.text_obj(document)?;
         check_document_len(text.chars().count())?;
         let old = self.doc().text(&obj)?;
-        let prefix = old.chars().zip(text.chars()).take_while(|(a, b)| a == b).count();
-        let (old_rest, new_rest): (Vec<char>, Vec<char>) = (old.chars().skip(prefix).collect(), text.chars().skip(prefix).collect());
-        let suffix = old_rest.iter().rev().zip(new_rest.iter().rev()).take_while(|(a, b)| a == b).count();
+        let prefix = old
+            .chars()
+            .zip(text.chars())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let (old_rest, new_rest): (Vec<char>, Vec<char>) = (
+            old.chars().skip(prefix).collect(),
+            text.chars().skip(prefix).collect(),
+        );
+        let suffix = old_rest
+            .iter()
+            .rev()
+            .zip(new_rest.iter().rev())
+            .take_while(|(a, b)| a == b)
+            .count();
         let (removed, inserted) = (old_rest.len() - suffix, new_rest.len() - suffix);
+        if removed == 0 && inserted == 0 {
+            return Ok(());
+        }
         self.change(ctx, "edit text", |ws| {
             if removed == 0 || inserted == 0 {
                 let insert: String = new_rest[..inserted].iter().collect();
-                ws.doc_mut().splice_text(&obj, prefix, removed as isize, &insert)?;
+                ws.doc_mut()
+                    .splice_text(&obj, prefix, removed as isize, &insert)?;
             } else {
                 ws.doc_mut().update_text(&obj, text)?;
             }
@@ -157,24 +216,53 @@ impl Workspace {
         let obj = self.text_obj(document)?;
         let text: Vec<char> = self.doc().text(&obj)?.chars().collect();
         if start >= end || end > text.len() {
-            return Err(ModelError::RangeOutsideText { start, end, len: text.len() });
+            return Err(ModelError::RangeOutsideText {
+                start,
+                end,
+                len: text.len(),
+            });
         }
         let anchor = self.make_anchor(&obj, &text, start, end)?;
         let doc_obj = self.document_obj(document)?;
         self.change(ctx, "comment", |ws| {
             let id = ws.next_id();
-            let comment = Comment { id: ws.next_id(), author: ctx.person.to_owned(), created_at: ctx.at.to_owned(), body };
-            let thread =
-                Thread { id: id.clone(), anchor, comments: vec![comment], tags, resolved: false, resolved_by: None, resolved_at: None };
+            let comment = Comment {
+                id: ws.next_id(),
+                author: ctx.person.to_owned(),
+                created_at: ctx.at.to_owned(),
+                body,
+            };
+            let thread = Thread {
+                id: id.clone(),
+                anchor,
+                comments: vec![comment],
+                tags,
+                resolved: false,
+                resolved_by: None,
+                resolved_at: None,
+            };
             ws.append(&doc_obj, "threads", &thread)?;
             Ok(id)
         })
     }
 
-    fn make_anchor(&mut self, obj: &ObjId, text: &[char], start: usize, end: usize) -> Result<Anchor, ModelError> {
+    fn make_anchor(
+        &mut self,
+        obj: &ObjId,
+        text: &[char],
+        start: usize,
+        end: usize,
+    ) -> Result<Anchor, ModelError> {
         let start_cursor = self.doc().get_cursor(obj, start, None)?.to_string();
-        let end_cursor = if end == text.len() { END.to_owned() } else { self.doc().get_cursor(obj, end, None)?.to_string() };
-        let last = self.doc().get_cursor_moving(obj, end - 1, None, automerge::MoveCursor::Before)?.to_string();
+        let end_cursor = if end == text.len() {
+            END.to_owned()
+        } else {
+            self.doc().get_cursor(obj, end, None)?.to_string()
+        };
+        let last = self
+            .doc()
+            .get_cursor_moving(obj, end - 1, None, automerge::MoveCursor::Before)?
+            .to_string();
         Ok(Anchor {
             text: obj.to_string(),
             start: start_cursor,
@@ -188,43 +276,86 @@ impl Workspace {
     }
 
     fn document_obj(&self, document: &str) -> Result<ObjId, ModelError> {
-        self.list_item(&automerge::ROOT, "documents", document)?.ok_or_else(|| unknown_id("document", document))
+        self.list_item(&automerge::ROOT, "documents", document)?
+            .ok_or_else(|| unknown_id("document", document))
     }
 
     fn thread_obj(&self, document: &str, thread_id: &str) -> Result<ObjId, ModelError> {
         let doc = self.document_obj(document)?;
-        self.list_item(&doc, "threads", thread_id)?.ok_or_else(|| unknown_id("comment thread", thread_id))
+        self.list_item(&doc, "threads", thread_id)?
+            .ok_or_else(|| unknown_id("comment thread", thread_id))
     }
 
-    pub fn reply(&mut self, ctx: Ctx<'_>, document: &str, thread_id: &str, body: &str) -> Result<String, ModelError> {
+    pub fn reply(
+        &mut self,
+        ctx: Ctx<'_>,
+        document: &str,
+        thread_id: &str,
+        body: &str,
+    ) -> Result<String, ModelError> {
         let body = nonempty("reply", body, MAX_BODY)?;
         let obj = self.thread_obj(document, thread_id)?;
         self.change(ctx, "reply", |ws| {
             let id = ws.next_id();
-            ws.append(&obj, "comments", &Comment { id: id.clone(), author: ctx.person.to_owned(), created_at: ctx.at.to_owned(), body })?;
+            ws.append(
+                &obj,
+                "comments",
+                &Comment {
+                    id: id.clone(),
+                    author: ctx.person.to_owned(),
+                    created_at: ctx.at.to_owned(),
+                    body,
+                },
+            )?;
             Ok(id)
         })
     }
 
-    pub fn set_resolved(&mut self, ctx: Ctx<'_>, document: &str, thread_id: &str, resolved: bool) -> Result<(), ModelError> {
+    pub fn set_resolved(
+        &mut self,
+        ctx: Ctx<'_>,
+        document: &str,
+        thread_id: &str,
+        resolved: bool,
+    ) -> Result<(), ModelError> {
         let obj = self.thread_obj(document, thread_id)?;
-        self.change(ctx, if resolved { "resolve thread" } else { "reopen thread" }, |ws| {
-            let by = resolved.then(|| ctx.person.to_owned());
-            let at = resolved.then(|| ctx.at.to_owned());
-            autosurgeon::reconcile_prop(ws.doc_mut(), &obj, "resolved", resolved)?;
-            autosurgeon::reconcile_prop(ws.doc_mut(), &obj, "resolved_by", by)?;
-            autosurgeon::reconcile_prop(ws.doc_mut(), &obj, "resolved_at", at)?;
-            Ok(())
-        })
+        self.change(
+            ctx,
+            if resolved {
+                "resolve thread"
+            } else {
+                "reopen thread"
+            },
+            |ws| {
+                let by = resolved.then(|| ctx.person.to_owned());
+                let at = resolved.then(|| ctx.at.to_owned());
+                autosurgeon::reconcile_prop(ws.doc_mut(), &obj, "resolved", resolved)?;
+                autosurgeon::reconcile_prop(ws.doc_mut(), &obj, "resolved_by", by)?;
+                autosurgeon::reconcile_prop(ws.doc_mut(), &obj, "resolved_at", at)?;
+                Ok(())
+            },
+        )
     }
 
-    pub fn set_tags(&mut self, ctx: Ctx<'_>, document: &str, thread_id: &str, tags: &[String]) -> Result<(), ModelError> {
+    pub fn set_tags(
+        &mut self,
+        ctx: Ctx<'_>,
+        document: &str,
+        thread_id: &str,
+        tags: &[String],
+    ) -> Result<(), ModelError> {
         let tags = clean_tags(tags)?;
         let obj = self.thread_obj(document, thread_id)?;
-        self.edit_at(ctx, "tag thread", &obj, "tags", |current: &mut Vec<String>, _| {
-            *current = tags;
-            Ok(())
-        })
+        self.edit_at(
+            ctx,
+            "tag thread",
+            &obj,
+            "tags",
+            |current: &mut Vec<String>, _| {
+                *current = tags;
+                Ok(())
+            },
+        )
     }
 
     /// Every thread of a document with where its passage is now, in text order (orphans last).
@@ -263,7 +394,9 @@ impl Workspace {
             Some((start, end))
         });
         match resolved.flatten() {
-            Some((start, end)) if start < end && end <= text.len() => Placement::Anchored { start, end },
+            Some((start, end)) if start < end && end <= text.len() => {
+                Placement::Anchored { start, end }
+            }
             Some(_) => Placement::Orphaned,
             None => match find_quote(text, anchor) {
                 Some((start, end)) => Placement::Anchored { start, end },
@@ -277,7 +410,10 @@ impl Workspace {
         let obj = self.text_obj(document)?;
         let heads: Vec<automerge::ChangeHash> = heads
             .iter()
-            .map(|h| h.parse().map_err(|_| ModelError::Corrupt(format!("bad change hash {h}"))))
+            .map(|h| {
+                h.parse()
+                    .map_err(|_| ModelError::Corrupt(format!("bad change hash {h}")))
+            })
             .collect::<Result<_, _>>()?;
         Ok(self.doc().text_at(&obj, &heads)?)
     }
@@ -285,7 +421,11 @@ impl Workspace {
 
 fn check_document_len(len: usize) -> Result<(), ModelError> {
     if len > MAX_DOCUMENT {
-        return Err(ModelError::TooLong { field: "document", len, max: MAX_DOCUMENT });
+        return Err(ModelError::TooLong {
+            field: "document",
+            len,
+            max: MAX_DOCUMENT,
+        });
     }
     Ok(())
 }
@@ -296,7 +436,12 @@ mod tests {
 
     #[test]
     fn tags_are_lowercased_deduplicated_and_operational_first() {
-        let tags = clean_tags(&["Wording".into(), "Operational Question".into(), "wording".into()]).unwrap();
+        let tags = clean_tags(&[
+            "Wording".into(),
+            "Operational Question".into(),
+            "wording".into(),
+        ])
+        .unwrap();
         assert_eq!(tags, ["operational question", "wording"]);
         assert!(clean_tags(&["  ".into()]).is_err());
     }
@@ -315,7 +460,10 @@ mod tests {
             heads: vec![],
         };
         assert_eq!(find_quote(&text, &anchor), Some((9, 16)));
-        let missing = Anchor { quote: "be rude".into(), ..anchor };
+        let missing = Anchor {
+            quote: "be rude".into(),
+            ..anchor
+        };
         assert_eq!(find_quote(&text, &missing), None);
     }
 }

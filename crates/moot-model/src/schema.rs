@@ -45,7 +45,10 @@ pub enum Approval {
     /// The applicant attests (e.g. to the Code of Conduct); no one else needs to act.
     SelfCertification,
     /// `endorsements` distinct members must endorse; `objections` says what an objection does.
-    Ratification { endorsements: u64, objections: ObjectionRule },
+    Ratification {
+        endorsements: u64,
+        objections: ObjectionRule,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Reconcile, Hydrate)]

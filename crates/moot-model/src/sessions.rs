@@ -37,7 +37,9 @@ fn parent_list<'a>(items: &'a mut Vec<AgendaItem>, id: &str) -> Option<&'a mut V
     if items.iter().any(|i| i.id == id) {
         return Some(items);
     }
-    items.iter_mut().find_map(|i| parent_list(&mut i.children, id))
+    items
+        .iter_mut()
+        .find_map(|i| parent_list(&mut i.children, id))
 }
 
 /// A moved item is written as a new object: its texts must be fresh values, not ones hydrated
@@ -51,17 +53,25 @@ fn detached(item: AgendaItem) -> AgendaItem {
 }
 
 fn detach_at(list: &mut [AgendaItem], i: usize) {
-    let placeholder = AgendaItem { id: String::new(), title: String::new(), minutes: Text::with_value(""), children: Vec::new() };
+    let placeholder = AgendaItem {
+        id: String::new(),
+        title: String::new(),
+        minutes: Text::with_value(""),
+        children: Vec::new(),
+    };
     let item = std::mem::replace(&mut list[i], placeholder);
     list[i] = detached(item);
 }
 
 fn move_item(agenda: &mut Vec<AgendaItem>, id: &str, how: Move) -> Result<(), ModelError> {
-    let not_possible = |what: &str| ModelError::NotAllowed(format!("cannot move this agenda item {what}"));
+    let not_possible =
+        |what: &str| ModelError::NotAllowed(format!("cannot move this agenda item {what}"));
     if how == Move::Outdent {
         // Find the parent whose children hold `id`, then place the item after that parent.
         fn outdent(list: &mut Vec<AgendaItem>, id: &str) -> Option<()> {
-            let pos = list.iter().position(|p| p.children.iter().any(|c| c.id == id));
+            let pos = list
+                .iter()
+                .position(|p| p.children.iter().any(|c| c.id == id));
             if let Some(p) = pos {
                 let c = list[p].children.iter().position(|c| c.id == id)?;
                 let item = list[p].children.remove(c);
@@ -73,7 +83,10 @@ fn move_item(agenda: &mut Vec<AgendaItem>, id: &str, how: Move) -> Result<(), Mo
         return outdent(agenda, id).ok_or_else(|| not_possible("out: it is not a sub-point"));
     }
     let list = parent_list(agenda, id).ok_or_else(|| unknown_id("agenda item", id))?;
-    let i = list.iter().position(|x| x.id == id).expect("parent_list found it");
+    let i = list
+        .iter()
+        .position(|x| x.id == id)
+        .expect("parent_list found it");
     match how {
         Move::Up if i > 0 => {
             list.swap(i, i - 1);
@@ -97,12 +110,19 @@ fn move_item(agenda: &mut Vec<AgendaItem>, id: &str, how: Move) -> Result<(), Mo
     Ok(())
 }
 
-fn session<'a>(sessions: &'a mut [WorkSession], id: &str) -> Result<&'a mut WorkSession, ModelError> {
+fn session<'a>(
+    sessions: &'a mut [WorkSession],
+    id: &str,
+) -> Result<&'a mut WorkSession, ModelError> {
     require(sessions, id, "work session", |s| &s.id)
 }
 
 fn validate_owners(owners: &[String]) -> Result<Vec<String>, ModelError> {
-    let owners: Vec<String> = owners.iter().map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()).collect();
+    let owners: Vec<String> = owners
+        .iter()
+        .map(|o| o.trim().to_owned())
+        .filter(|o| !o.is_empty())
+        .collect();
     if owners.is_empty() {
         return Err(ModelError::Empty { field: "owners" });
     }
@@ -122,7 +142,9 @@ impl Workspace {
         let start = time::format_instant(time::parse_instant("start", start)?);
         let invitation = bounded("invitation", invitation, MAX_BODY)?;
         if duration_minutes == 0 || duration_minutes > 24 * 60 {
-            return Err(ModelError::NotAllowed("a session lasts between 1 minute and 24 hours".into()));
+            return Err(ModelError::NotAllowed(
+                "a session lasts between 1 minute and 24 hours".into(),
+            ));
         }
         self.change(ctx, "add work session", |ws| {
             let id = ws.next_id();
@@ -140,49 +162,89 @@ impl Workspace {
         })
     }
 
-    pub fn rename_session(&mut self, ctx: Ctx<'_>, session_id: &str, title: &str) -> Result<(), ModelError> {
+    pub fn rename_session(
+        &mut self,
+        ctx: Ctx<'_>,
+        session_id: &str,
+        title: &str,
+    ) -> Result<(), ModelError> {
         let title = nonempty("session title", title, MAX_NAME)?;
-        self.edit(ctx, "rename session", "sessions", |sessions: &mut Vec<WorkSession>, _| {
-            session(sessions, session_id)?.title = title;
-            Ok(())
-        })
+        self.edit(
+            ctx,
+            "rename session",
+            "sessions",
+            |sessions: &mut Vec<WorkSession>, _| {
+                session(sessions, session_id)?.title = title;
+                Ok(())
+            },
+        )
     }
 
-    pub fn reschedule(&mut self, ctx: Ctx<'_>, session_id: &str, start: &str, duration_minutes: u64) -> Result<(), ModelError> {
+    pub fn reschedule(
+        &mut self,
+        ctx: Ctx<'_>,
+        session_id: &str,
+        start: &str,
+        duration_minutes: u64,
+    ) -> Result<(), ModelError> {
         let start = time::format_instant(time::parse_instant("start", start)?);
         if duration_minutes == 0 || duration_minutes > 24 * 60 {
-            return Err(ModelError::NotAllowed("a session lasts between 1 minute and 24 hours".into()));
+            return Err(ModelError::NotAllowed(
+                "a session lasts between 1 minute and 24 hours".into(),
+            ));
         }
-        self.edit(ctx, "reschedule session", "sessions", |sessions: &mut Vec<WorkSession>, _| {
-            let s = session(sessions, session_id)?;
-            s.start = start;
-            s.duration_minutes = duration_minutes;
-            Ok(())
-        })
+        self.edit(
+            ctx,
+            "reschedule session",
+            "sessions",
+            |sessions: &mut Vec<WorkSession>, _| {
+                let s = session(sessions, session_id)?;
+                s.start = start;
+                s.duration_minutes = duration_minutes;
+                Ok(())
+            },
+        )
     }
 
-    pub fn set_invitation(&mut self, ctx: Ctx<'_>, session_id: &str, text: &str) -> Result<(), ModelError> {
+    pub fn set_invitation(
+        &mut self,
+        ctx: Ctx<'_>,
+        session_id: &str,
+        text: &str,
+    ) -> Result<(), ModelError> {
         let text = bounded("invitation", text, MAX_BODY)?;
         let obj = self.session_obj(session_id)?;
-        self.change(ctx, "edit invitation", |ws| ws.update_text(&obj, "invitation", &text))
+        self.change(ctx, "edit invitation", |ws| {
+            ws.update_text(&obj, "invitation", &text)
+        })
     }
 
     fn session_obj(&self, session_id: &str) -> Result<automerge::ObjId, ModelError> {
-        self.list_item(&automerge::ROOT, "sessions", session_id)?.ok_or_else(|| unknown_id("work session", session_id))
+        self.list_item(&automerge::ROOT, "sessions", session_id)?
+            .ok_or_else(|| unknown_id("work session", session_id))
     }
 
     /// The object of an agenda item, searched through the nesting.
     fn agenda_obj(&self, session_id: &str, item_id: &str) -> Result<automerge::ObjId, ModelError> {
         use automerge::ReadDoc;
-        fn search(ws: &Workspace, parent: &automerge::ObjId, prop: &str, id: &str) -> Result<Option<automerge::ObjId>, ModelError> {
+        fn search(
+            ws: &Workspace,
+            parent: &automerge::ObjId,
+            prop: &str,
+            id: &str,
+        ) -> Result<Option<automerge::ObjId>, ModelError> {
             if let Some(found) = ws.list_item(parent, prop, id)? {
                 return Ok(Some(found));
             }
-            let Some((automerge::Value::Object(automerge::ObjType::List), list)) = ws.doc().get(parent, prop)? else {
+            let Some((automerge::Value::Object(automerge::ObjType::List), list)) =
+                ws.doc().get(parent, prop)?
+            else {
                 return Ok(None);
             };
             for i in 0..ws.doc().length(&list) {
-                if let Some((automerge::Value::Object(automerge::ObjType::Map), child)) = ws.doc().get(&list, i)? {
+                if let Some((automerge::Value::Object(automerge::ObjType::Map), child)) =
+                    ws.doc().get(&list, i)?
+                {
                     if let Some(found) = search(ws, &child, "children", id)? {
                         return Ok(Some(found));
                     }
@@ -195,7 +257,13 @@ impl Workspace {
     }
 
     /// Adds an agenda item at the end of the agenda, or as the last sub-point of `parent`.
-    pub fn add_agenda_item(&mut self, ctx: Ctx<'_>, session_id: &str, parent: Option<&str>, title: &str) -> Result<String, ModelError> {
+    pub fn add_agenda_item(
+        &mut self,
+        ctx: Ctx<'_>,
+        session_id: &str,
+        parent: Option<&str>,
+        title: &str,
+    ) -> Result<String, ModelError> {
         let title = nonempty("agenda item", title, MAX_NAME * 5)?;
         let (obj, prop) = match parent {
             None => (self.session_obj(session_id)?, "agenda"),
@@ -203,41 +271,93 @@ impl Workspace {
         };
         self.change(ctx, "add agenda item", |ws| {
             let id = ws.next_id();
-            ws.append(&obj, prop, &AgendaItem { id: id.clone(), title, minutes: Text::with_value(""), children: Vec::new() })?;
+            ws.append(
+                &obj,
+                prop,
+                &AgendaItem {
+                    id: id.clone(),
+                    title,
+                    minutes: Text::with_value(""),
+                    children: Vec::new(),
+                },
+            )?;
             Ok(id)
         })
     }
 
-    pub fn rename_agenda_item(&mut self, ctx: Ctx<'_>, session_id: &str, item_id: &str, title: &str) -> Result<(), ModelError> {
+    pub fn rename_agenda_item(
+        &mut self,
+        ctx: Ctx<'_>,
+        session_id: &str,
+        item_id: &str,
+        title: &str,
+    ) -> Result<(), ModelError> {
         let title = nonempty("agenda item", title, MAX_NAME * 5)?;
-        self.edit(ctx, "rename agenda item", "sessions", |sessions: &mut Vec<WorkSession>, _| {
-            let s = session(sessions, session_id)?;
-            find_item(&mut s.agenda, item_id).ok_or_else(|| unknown_id("agenda item", item_id))?.title = title;
-            Ok(())
-        })
+        self.edit(
+            ctx,
+            "rename agenda item",
+            "sessions",
+            |sessions: &mut Vec<WorkSession>, _| {
+                let s = session(sessions, session_id)?;
+                find_item(&mut s.agenda, item_id)
+                    .ok_or_else(|| unknown_id("agenda item", item_id))?
+                    .title = title;
+                Ok(())
+            },
+        )
     }
 
     /// Replaces an item's minutes; only the changed characters are written, so concurrent
     /// edits elsewhere in the minutes merge.
-    pub fn set_minutes(&mut self, ctx: Ctx<'_>, session_id: &str, item_id: &str, minutes: &str) -> Result<(), ModelError> {
+    pub fn set_minutes(
+        &mut self,
+        ctx: Ctx<'_>,
+        session_id: &str,
+        item_id: &str,
+        minutes: &str,
+    ) -> Result<(), ModelError> {
         let minutes = bounded("minutes", minutes, MAX_BODY * 5)?;
         let obj = self.agenda_obj(session_id, item_id)?;
-        self.change(ctx, "write minutes", |ws| ws.update_text(&obj, "minutes", &minutes))
-    }
-
-    pub fn move_agenda_item(&mut self, ctx: Ctx<'_>, session_id: &str, item_id: &str, how: Move) -> Result<(), ModelError> {
-        self.edit(ctx, "reorder agenda", "sessions", |sessions: &mut Vec<WorkSession>, _| {
-            move_item(&mut session(sessions, session_id)?.agenda, item_id, how)
+        self.change(ctx, "write minutes", |ws| {
+            ws.update_text(&obj, "minutes", &minutes)
         })
     }
 
-    pub fn remove_agenda_item(&mut self, ctx: Ctx<'_>, session_id: &str, item_id: &str) -> Result<(), ModelError> {
-        self.edit(ctx, "remove agenda item", "sessions", |sessions: &mut Vec<WorkSession>, _| {
-            let s = session(sessions, session_id)?;
-            let list = parent_list(&mut s.agenda, item_id).ok_or_else(|| unknown_id("agenda item", item_id))?;
-            list.retain(|i| i.id != item_id);
-            Ok(())
-        })
+    pub fn move_agenda_item(
+        &mut self,
+        ctx: Ctx<'_>,
+        session_id: &str,
+        item_id: &str,
+        how: Move,
+    ) -> Result<(), ModelError> {
+        self.edit(
+            ctx,
+            "reorder agenda",
+            "sessions",
+            |sessions: &mut Vec<WorkSession>, _| {
+                move_item(&mut session(sessions, session_id)?.agenda, item_id, how)
+            },
+        )
+    }
+
+    pub fn remove_agenda_item(
+        &mut self,
+        ctx: Ctx<'_>,
+        session_id: &str,
+        item_id: &str,
+    ) -> Result<(), ModelError> {
+        self.edit(
+            ctx,
+            "remove agenda item",
+            "sessions",
+            |sessions: &mut Vec<WorkSession>, _| {
+                let s = session(sessions, session_id)?;
+                let list = parent_list(&mut s.agenda, item_id)
+                    .ok_or_else(|| unknown_id("agenda item", item_id))?;
+                list.retain(|i| i.id != item_id);
+                Ok(())
+            },
+        )
     }
 
     pub fn add_action_point(
@@ -260,16 +380,20 @@ impl Workspace {
         }
         self.change(ctx, "add action point", |ws| {
             let id = ws.next_id();
-            ws.append(&obj, "action_points", &ActionPoint {
-                id: id.clone(),
-                text,
-                owners,
-                due: due.map(str::to_owned),
-                done: false,
-                agenda_item: agenda_item.map(str::to_owned),
-                created_by: ctx.person.to_owned(),
-                created_at: ctx.at.to_owned(),
-            })?;
+            ws.append(
+                &obj,
+                "action_points",
+                &ActionPoint {
+                    id: id.clone(),
+                    text,
+                    owners,
+                    due: due.map(str::to_owned),
+                    done: false,
+                    agenda_item: agenda_item.map(str::to_owned),
+                    created_by: ctx.person.to_owned(),
+                    created_at: ctx.at.to_owned(),
+                },
+            )?;
             Ok(id)
         })
     }
@@ -288,22 +412,42 @@ impl Workspace {
         if let Some(due) = due {
             time::parse_date("due date", due)?;
         }
-        self.edit(ctx, "edit action point", "sessions", |sessions: &mut Vec<WorkSession>, _| {
-            let s = session(sessions, session_id)?;
-            let a = require(&mut s.action_points, action_id, "action point", |a| &a.id)?;
-            a.text = text;
-            a.owners = owners;
-            a.due = due.map(str::to_owned);
-            Ok(())
-        })
+        self.edit(
+            ctx,
+            "edit action point",
+            "sessions",
+            |sessions: &mut Vec<WorkSession>, _| {
+                let s = session(sessions, session_id)?;
+                let a = require(&mut s.action_points, action_id, "action point", |a| &a.id)?;
+                a.text = text;
+                a.owners = owners;
+                a.due = due.map(str::to_owned);
+                Ok(())
+            },
+        )
     }
 
-    pub fn set_action_done(&mut self, ctx: Ctx<'_>, session_id: &str, action_id: &str, done: bool) -> Result<(), ModelError> {
-        self.edit(ctx, if done { "action point done" } else { "action point reopened" }, "sessions", |sessions: &mut Vec<WorkSession>, _| {
-            let s = session(sessions, session_id)?;
-            require(&mut s.action_points, action_id, "action point", |a| &a.id)?.done = done;
-            Ok(())
-        })
+    pub fn set_action_done(
+        &mut self,
+        ctx: Ctx<'_>,
+        session_id: &str,
+        action_id: &str,
+        done: bool,
+    ) -> Result<(), ModelError> {
+        self.edit(
+            ctx,
+            if done {
+                "action point done"
+            } else {
+                "action point reopened"
+            },
+            "sessions",
+            |sessions: &mut Vec<WorkSession>, _| {
+                let s = session(sessions, session_id)?;
+                require(&mut s.action_points, action_id, "action point", |a| &a.id)?.done = done;
+                Ok(())
+            },
+        )
     }
 
     pub fn sessions(&self) -> Result<Vec<WorkSession>, ModelError> {
@@ -319,7 +463,9 @@ impl ActionPoint {
 
     /// Owned by this person, or by everyone.
     pub fn is_owned_by(&self, person: &str) -> bool {
-        self.owners.iter().any(|o| o == person || o.eq_ignore_ascii_case("all"))
+        self.owners
+            .iter()
+            .any(|o| o == person || o.eq_ignore_ascii_case("all"))
     }
 }
 
@@ -328,13 +474,24 @@ mod tests {
     use super::*;
 
     fn item(id: &str, children: Vec<AgendaItem>) -> AgendaItem {
-        AgendaItem { id: id.into(), title: id.into(), minutes: Text::with_value(""), children }
+        AgendaItem {
+            id: id.into(),
+            title: id.into(),
+            minutes: Text::with_value(""),
+            children,
+        }
     }
 
     fn ids(items: &[AgendaItem]) -> String {
         items
             .iter()
-            .map(|i| if i.children.is_empty() { i.id.clone() } else { format!("{}({})", i.id, ids(&i.children)) })
+            .map(|i| {
+                if i.children.is_empty() {
+                    i.id.clone()
+                } else {
+                    format!("{}({})", i.id, ids(&i.children))
+                }
+            })
             .collect::<Vec<_>>()
             .join(",")
     }
@@ -356,6 +513,9 @@ mod tests {
         assert!(move_item(&mut a, "b", Move::Down).is_err());
         assert!(move_item(&mut a, "a", Move::Indent).is_err());
         assert!(move_item(&mut a, "a", Move::Outdent).is_err());
-        assert!(matches!(move_item(&mut a, "zz", Move::Up), Err(ModelError::Unknown { .. })));
+        assert!(matches!(
+            move_item(&mut a, "zz", Move::Up),
+            Err(ModelError::Unknown { .. })
+        ));
     }
 }

@@ -7,7 +7,9 @@ use crate::ModelError;
 pub type UnixSeconds = i64;
 
 fn digits(s: &str) -> Option<u32> {
-    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
+    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
 }
 
 fn days_in_month(year: i64, month: u32) -> u32 {
@@ -56,19 +58,31 @@ fn parse_ymd(s: &str) -> Option<(i64, u32, u32)> {
 pub fn parse_date(field: &'static str, s: &str) -> Result<i64, ModelError> {
     parse_ymd(s)
         .map(|(y, m, d)| days_from_civil(y, m, d))
-        .ok_or_else(|| ModelError::BadDate { field, value: s.to_owned(), expected: "date (YYYY-MM-DD)" })
+        .ok_or_else(|| ModelError::BadDate {
+            field,
+            value: s.to_owned(),
+            expected: "date (YYYY-MM-DD)",
+        })
 }
 
 /// Parses an RFC 3339 date-time (`2025-12-20T14:00:00Z`, fractions and offsets allowed).
 pub fn parse_instant(field: &'static str, s: &str) -> Result<UnixSeconds, ModelError> {
-    let bad = || ModelError::BadDate { field, value: s.to_owned(), expected: "date and time (RFC 3339, e.g. 2025-12-20T14:00:00Z)" };
+    let bad = || ModelError::BadDate {
+        field,
+        value: s.to_owned(),
+        expected: "date and time (RFC 3339, e.g. 2025-12-20T14:00:00Z)",
+    };
     let (date, rest) = s.split_once(['T', 't']).ok_or_else(bad)?;
     let (y, mo, d) = parse_ymd(date).ok_or_else(bad)?;
     if rest.len() < 9 {
         return Err(bad());
     }
     let (clock, zone) = rest.split_at(8);
-    let hms: Vec<u32> = clock.split(':').map(digits).collect::<Option<_>>().ok_or_else(bad)?;
+    let hms: Vec<u32> = clock
+        .split(':')
+        .map(digits)
+        .collect::<Option<_>>()
+        .ok_or_else(bad)?;
     if hms.len() != 3 || clock.len() != 8 || hms[0] > 23 || hms[1] > 59 || hms[2] > 60 {
         return Err(bad());
     }
@@ -98,7 +112,8 @@ pub fn parse_instant(field: &'static str, s: &str) -> Result<UnixSeconds, ModelE
             sign * i64::from(h * 3600 + m * 60)
         }
     };
-    let secs = days_from_civil(y, mo, d) * 86_400 + i64::from(hms[0] * 3600 + hms[1] * 60 + hms[2].min(59));
+    let secs = days_from_civil(y, mo, d) * 86_400
+        + i64::from(hms[0] * 3600 + hms[1] * 60 + hms[2].min(59));
     Ok(secs - offset)
 }
 
@@ -106,7 +121,12 @@ pub fn parse_instant(field: &'static str, s: &str) -> Result<UnixSeconds, ModelE
 pub fn format_instant(t: UnixSeconds) -> String {
     let (days, secs) = (t.div_euclid(86_400), t.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 /// Formats an instant as an iCalendar UTC date-time: `20251220T140000Z`.
@@ -127,21 +147,49 @@ mod tests {
     fn instants_round_trip_and_offsets_apply() {
         let t = parse_instant("start", "2025-12-20T14:00:00Z").unwrap();
         assert_eq!(format_instant(t), "2025-12-20T14:00:00Z");
-        assert_eq!(parse_instant("start", "2025-12-20T15:00:00+01:00").unwrap(), t);
-        assert_eq!(parse_instant("start", "2025-12-20T14:00:00.250Z").unwrap(), t);
+        assert_eq!(
+            parse_instant("start", "2025-12-20T15:00:00+01:00").unwrap(),
+            t
+        );
+        assert_eq!(
+            parse_instant("start", "2025-12-20T14:00:00.250Z").unwrap(),
+            t
+        );
         assert_eq!(format_ics(t), "20251220T140000Z");
         assert_eq!(format_instant(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_instant(parse_instant("x", "2024-02-29T23:59:59Z").unwrap() + 1), "2024-03-01T00:00:00Z");
+        assert_eq!(
+            format_instant(parse_instant("x", "2024-02-29T23:59:59Z").unwrap() + 1),
+            "2024-03-01T00:00:00Z"
+        );
     }
 
     #[test]
     fn bad_instants_and_dates_are_refused() {
-        for bad in ["", "2025-12-20", "2025-12-20 14:00:00Z", "2025-13-01T00:00:00Z", "2025-02-29T00:00:00Z",
-            "2025-12-20T24:00:00Z", "2025-12-20T14:00:00", "2025-12-20T14:00Z", "2025-12-20T14:00:00+1:00", "2025-12-20T14:00:00.Z"] {
+        for bad in [
+            "",
+            "2025-12-20",
+            "2025-12-20 14:00:00Z",
+            "2025-13-01T00:00:00Z",
+            "2025-02-29T00:00:00Z",
+            "2025-12-20T24:00:00Z",
+            "2025-12-20T14:00:00",
+            "2025-12-20T14:00Z",
+            "2025-12-20T14:00:00+1:00",
+            "2025-12-20T14:00:00.Z",
+        ] {
             assert!(parse_instant("start", bad).is_err(), "{bad}");
         }
-        assert_eq!(parse_date("due", "2026-01-17").unwrap(), parse_instant("d", "2026-01-17T00:00:00Z").unwrap() / 86_400);
-        for bad in ["17/01/2026", "2026-1-17", "2026-02-30", "next week", "2026-01-17T00:00:00Z"] {
+        assert_eq!(
+            parse_date("due", "2026-01-17").unwrap(),
+            parse_instant("d", "2026-01-17T00:00:00Z").unwrap() / 86_400
+        );
+        for bad in [
+            "17/01/2026",
+            "2026-1-17",
+            "2026-02-30",
+            "next week",
+            "2026-01-17T00:00:00Z",
+        ] {
             let err = parse_date("due", bad).unwrap_err();
             assert!(err.to_string().contains("not a valid date"), "{err}");
         }

@@ -4,7 +4,10 @@
 //! commit, with the actor's time); on any error the pending change is rolled back, so a
 //! rejected operation leaves the document exactly as it was.
 
-use automerge::{AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, transaction::{CommitOptions, Transactable}};
+use automerge::{
+    AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc,
+    transaction::{CommitOptions, Transactable},
+};
 use autosurgeon::{Hydrate, Reconcile, hydrate_prop, reconcile_prop};
 
 use crate::{ModelError, schema::*, time};
@@ -81,15 +84,26 @@ pub(crate) fn bounded(field: &'static str, value: &str, max: usize) -> Result<St
 }
 
 pub(crate) fn unknown_id(kind: &'static str, id: &str) -> ModelError {
-    ModelError::Unknown { kind, id: id.to_owned() }
+    ModelError::Unknown {
+        kind,
+        id: id.to_owned(),
+    }
 }
 
 impl Workspace {
     /// A new, empty workspace with the default tiers and an empty Code of Conduct draft.
-    pub fn create(ctx: Ctx<'_>, name: &str, creator_name: &str, id_seed: u64) -> Result<Self, ModelError> {
+    pub fn create(
+        ctx: Ctx<'_>,
+        name: &str,
+        creator_name: &str,
+        id_seed: u64,
+    ) -> Result<Self, ModelError> {
         let name = nonempty("workspace name", name, MAX_NAME)?;
         time::parse_instant("time", ctx.at)?;
-        let mut ws = Self { doc: AutoCommit::new(), ids: IdGen { state: id_seed } };
+        let mut ws = Self {
+            doc: AutoCommit::new(),
+            ids: IdGen { state: id_seed },
+        };
         let state = WorkspaceDoc {
             schema_version: SCHEMA_VERSION,
             name,
@@ -98,15 +112,25 @@ impl Workspace {
         autosurgeon::reconcile(&mut ws.doc, &state)?;
         ws.commit(ctx, "create workspace");
         ws.set_person_name(ctx, ctx.person, creator_name)?;
-        ws.edit(ctx, "default tiers", "tiers", |tiers: &mut Vec<Tier>, ids| {
-            *tiers = crate::defaults::tiers(ids);
-            Ok(())
-        })?;
+        ws.edit(
+            ctx,
+            "default tiers",
+            "tiers",
+            |tiers: &mut Vec<Tier>, ids| {
+                *tiers = crate::defaults::tiers(ids);
+                Ok(())
+            },
+        )?;
         let creator = ctx.person.to_owned();
-        ws.edit(ctx, "creator joins the roster", "roster", |roster: &mut Vec<String>, _| {
-            roster.push(creator);
-            Ok(())
-        })?;
+        ws.edit(
+            ctx,
+            "creator joins the roster",
+            "roster",
+            |roster: &mut Vec<String>, _| {
+                roster.push(creator);
+                Ok(())
+            },
+        )?;
         ws.add_document(ctx, "Code of Conduct (draft)", "")?;
         Ok(ws)
     }
@@ -119,7 +143,10 @@ impl Workspace {
 
     /// Wraps a document received from elsewhere (sync, import), with the same checks as `load`.
     pub fn from_doc(doc: AutoCommit, id_seed: u64) -> Result<Self, ModelError> {
-        let mut ws = Self { doc, ids: IdGen { state: id_seed } };
+        let mut ws = Self {
+            doc,
+            ids: IdGen { state: id_seed },
+        };
         crate::migrate::upgrade(&mut ws)?;
         Ok(ws)
     }
@@ -155,7 +182,11 @@ impl Workspace {
 
     fn commit(&mut self, ctx: Ctx<'_>, message: &str) {
         let time = time::parse_instant("time", ctx.at).unwrap_or(0);
-        self.doc.commit_with(CommitOptions::default().with_message(message.to_owned()).with_time(time));
+        self.doc.commit_with(
+            CommitOptions::default()
+                .with_message(message.to_owned())
+                .with_time(time),
+        );
     }
 
     /// Runs `f` as one change: committed if it succeeds, rolled back if it fails.
@@ -210,7 +241,13 @@ impl Workspace {
         self.change(ctx, message, |ws| {
             let mut value: T = hydrate_prop(&ws.doc, obj, prop)?;
             let actor = ws.doc.get_actor().to_bytes().to_vec();
-            let r = f(&mut value, &mut IdSource { ids: &mut ws.ids, actor: &actor })?;
+            let r = f(
+                &mut value,
+                &mut IdSource {
+                    ids: &mut ws.ids,
+                    actor: &actor,
+                },
+            )?;
             reconcile_prop(&mut ws.doc, obj, prop, &value)?;
             Ok(r)
         })
@@ -224,7 +261,12 @@ impl Workspace {
 
     /// Appends `value` to the list `obj[prop]` — without reading the list, so adding the
     /// 1000th comment costs what adding the first did. Call inside [`Self::change`].
-    pub(crate) fn append<T: Reconcile>(&mut self, obj: &ObjId, prop: &str, value: &T) -> Result<(), ModelError> {
+    pub(crate) fn append<T: Reconcile>(
+        &mut self,
+        obj: &ObjId,
+        prop: &str,
+        value: &T,
+    ) -> Result<(), ModelError> {
         let list = match self.doc.get(obj, prop)? {
             Some((automerge::Value::Object(ObjType::List), list)) => list,
             // Only documents from other clients can lack a list the schema always creates.
@@ -240,8 +282,14 @@ impl Workspace {
     }
 
     /// The object of the item with `id` in the list at `parent[prop]`.
-    pub(crate) fn list_item(&self, parent: &ObjId, prop: &str, id: &str) -> Result<Option<ObjId>, ModelError> {
-        let Some((automerge::Value::Object(ObjType::List), list)) = self.doc.get(parent, prop)? else {
+    pub(crate) fn list_item(
+        &self,
+        parent: &ObjId,
+        prop: &str,
+        id: &str,
+    ) -> Result<Option<ObjId>, ModelError> {
+        let Some((automerge::Value::Object(ObjType::List), list)) = self.doc.get(parent, prop)?
+        else {
             return Ok(None);
         };
         // One pass over the list (indexing each element separately would be quadratic).
@@ -261,17 +309,26 @@ impl Workspace {
 
     /// The automerge object id of a review document's text.
     pub(crate) fn text_obj(&self, document: &str) -> Result<ObjId, ModelError> {
-        let item = self.list_item(&ROOT, "documents", document)?.ok_or_else(|| unknown_id("document", document))?;
+        let item = self
+            .list_item(&ROOT, "documents", document)?
+            .ok_or_else(|| unknown_id("document", document))?;
         match self.doc.get(&item, "text")? {
             Some((automerge::Value::Object(ObjType::Text), obj)) => Ok(obj),
-            _ => Err(ModelError::NotAWorkspace(format!("document {document} has no text"))),
+            _ => Err(ModelError::NotAWorkspace(format!(
+                "document {document} has no text"
+            ))),
         }
     }
 
     /// Sets `obj[prop]` (a Text) to `value`, writing only the difference so concurrent edits
     /// elsewhere in the text merge. (autosurgeon 0.14's `Text::update` counts bytes where
     /// automerge counts characters, so it cannot be used for non-ASCII text.)
-    pub(crate) fn update_text(&mut self, obj: &ObjId, prop: &str, value: &str) -> Result<(), ModelError> {
+    pub(crate) fn update_text(
+        &mut self,
+        obj: &ObjId,
+        prop: &str,
+        value: &str,
+    ) -> Result<(), ModelError> {
         let text = match self.doc.get(obj, prop)? {
             Some((automerge::Value::Object(ObjType::Text), text)) => text,
             // Missing, or a plain string written by another client: make it Text.
@@ -284,28 +341,49 @@ impl Workspace {
     // ----- people and workspace -------------------------------------------------------------
 
     /// Creates the person on first use, or renames them.
-    pub fn set_person_name(&mut self, ctx: Ctx<'_>, person: &str, name: &str) -> Result<(), ModelError> {
+    pub fn set_person_name(
+        &mut self,
+        ctx: Ctx<'_>,
+        person: &str,
+        name: &str,
+    ) -> Result<(), ModelError> {
         let name = nonempty("display name", name, MAX_NAME)?;
         let person = nonempty("person id", person, MAX_NAME)?;
-        self.edit(ctx, "set display name", "people", |people: &mut std::collections::BTreeMap<String, Person>, _| {
-            match people.get_mut(&person) {
-                Some(p) => p.name = name,
-                None => {
-                    people.insert(person.clone(), Person { id: person.clone(), name, created_at: ctx.at.to_owned() });
+        self.edit(
+            ctx,
+            "set display name",
+            "people",
+            |people: &mut std::collections::BTreeMap<String, Person>, _| {
+                match people.get_mut(&person) {
+                    Some(p) => p.name = name,
+                    None => {
+                        people.insert(
+                            person.clone(),
+                            Person {
+                                id: person.clone(),
+                                name,
+                                created_at: ctx.at.to_owned(),
+                            },
+                        );
+                    }
                 }
-            }
-            Ok(())
-        })
+                Ok(())
+            },
+        )
     }
 
     pub fn rename(&mut self, ctx: Ctx<'_>, name: &str) -> Result<(), ModelError> {
         let name = nonempty("workspace name", name, MAX_NAME)?;
-        self.change(ctx, "rename workspace", |ws| Ok(ws.doc.put(ROOT, "name", name)?))
+        self.change(ctx, "rename workspace", |ws| {
+            Ok(ws.doc.put(ROOT, "name", name)?)
+        })
     }
 
     pub fn set_description(&mut self, ctx: Ctx<'_>, description: &str) -> Result<(), ModelError> {
         let description = bounded("description", description, MAX_BODY)?;
-        self.change(ctx, "describe workspace", |ws| Ok(ws.doc.put(ROOT, "description", description)?))
+        self.change(ctx, "describe workspace", |ws| {
+            Ok(ws.doc.put(ROOT, "description", description)?)
+        })
     }
 
     /// The person's display name, or their id when they never set one.
@@ -329,7 +407,14 @@ impl IdSource<'_> {
     }
 }
 
-pub(crate) fn require<'a, T>(items: &'a mut [T], id: &str, kind: &'static str, key: impl Fn(&T) -> &str) -> Result<&'a mut T, ModelError> {
-    items.iter_mut().find(|i| key(i) == id).ok_or_else(|| unknown_id(kind, id))
+pub(crate) fn require<'a, T>(
+    items: &'a mut [T],
+    id: &str,
+    kind: &'static str,
+    key: impl Fn(&T) -> &str,
+) -> Result<&'a mut T, ModelError> {
+    items
+        .iter_mut()
+        .find(|i| key(i) == id)
+        .ok_or_else(|| unknown_id(kind, id))
 }
-

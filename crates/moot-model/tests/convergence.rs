@@ -20,24 +20,59 @@ const AT: &str = "2025-12-20T14:00:00Z";
 
 #[derive(Debug, Clone)]
 enum Op {
-    Comment { start: u16, len: u8, body: String },
-    Reply { thread: u8, body: String },
-    Resolve { thread: u8, resolved: bool },
-    Splice { pos: u16, delete: u8, insert: String },
-    AgendaItem { title: String },
-    Minutes { item: u8, text: String },
-    ActionPoint { text: String, done: bool },
-    Propose { name: String },
-    Endorse { proposal: u8 },
+    Comment {
+        start: u16,
+        len: u8,
+        body: String,
+    },
+    Reply {
+        thread: u8,
+        body: String,
+    },
+    Resolve {
+        thread: u8,
+        resolved: bool,
+    },
+    Splice {
+        pos: u16,
+        delete: u8,
+        insert: String,
+    },
+    AgendaItem {
+        title: String,
+    },
+    Minutes {
+        item: u8,
+        text: String,
+    },
+    ActionPoint {
+        text: String,
+        done: bool,
+    },
+    Propose {
+        name: String,
+    },
+    Endorse {
+        proposal: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     let word = "[a-z]{1,8}";
     prop_oneof![
-        (any::<u16>(), 1u8..20, word).prop_map(|(start, len, body)| Op::Comment { start, len, body }),
+        (any::<u16>(), 1u8..20, word).prop_map(|(start, len, body)| Op::Comment {
+            start,
+            len,
+            body
+        }),
         (any::<u8>(), word).prop_map(|(thread, body)| Op::Reply { thread, body }),
-        (any::<u8>(), any::<bool>()).prop_map(|(thread, resolved)| Op::Resolve { thread, resolved }),
-        (any::<u16>(), 0u8..6, "[a-z ]{0,6}").prop_map(|(pos, delete, insert)| Op::Splice { pos, delete, insert }),
+        (any::<u8>(), any::<bool>())
+            .prop_map(|(thread, resolved)| Op::Resolve { thread, resolved }),
+        (any::<u16>(), 0u8..6, "[a-z ]{0,6}").prop_map(|(pos, delete, insert)| Op::Splice {
+            pos,
+            delete,
+            insert
+        }),
         word.prop_map(|title| Op::AgendaItem { title }),
         (any::<u8>(), "[a-z ]{0,12}").prop_map(|(item, text)| Op::Minutes { item, text }),
         (word, any::<bool>()).prop_map(|(text, done)| Op::ActionPoint { text, done }),
@@ -68,16 +103,34 @@ fn apply(peer: &mut Peer, op: &Op, draft: &str, session: &str, tier: &str) {
         }
         Op::Reply { thread, body } => {
             let threads = ws.threads(draft).unwrap();
-            (!threads.is_empty()).then(|| ws.reply(ctx, draft, &threads[*thread as usize % threads.len()].thread.id, body).unwrap())
+            (!threads.is_empty()).then(|| {
+                ws.reply(
+                    ctx,
+                    draft,
+                    &threads[*thread as usize % threads.len()].thread.id,
+                    body,
+                )
+                .unwrap()
+            })
         }
         Op::Resolve { thread, resolved } => {
             let threads = ws.threads(draft).unwrap();
             if !threads.is_empty() {
-                ws.set_resolved(ctx, draft, &threads[*thread as usize % threads.len()].thread.id, *resolved).unwrap();
+                ws.set_resolved(
+                    ctx,
+                    draft,
+                    &threads[*thread as usize % threads.len()].thread.id,
+                    *resolved,
+                )
+                .unwrap();
             }
             None
         }
-        Op::Splice { pos, delete, insert } => {
+        Op::Splice {
+            pos,
+            delete,
+            insert,
+        } => {
             let n = ws.document_text(draft).unwrap().chars().count();
             let p = *pos as usize % (n + 1);
             let d = (*delete as usize).min(n - p);
@@ -94,12 +147,26 @@ fn apply(peer: &mut Peer, op: &Op, draft: &str, session: &str, tier: &str) {
             None
         }
         Op::ActionPoint { text, done } => {
-            let id = ws.add_action_point(ctx, session, text, &[peer.person.clone()], Some("2026-01-17"), None).unwrap();
+            let id = ws
+                .add_action_point(
+                    ctx,
+                    session,
+                    text,
+                    &[peer.person.clone()],
+                    Some("2026-01-17"),
+                    None,
+                )
+                .unwrap();
             ws.set_action_done(ctx, session, &id, *done).unwrap();
             Some(id)
         }
         Op::Propose { name } => {
-            let c = Candidate { kind: CandidateKind::Individual, name: name.clone(), size: None, person: None };
+            let c = Candidate {
+                kind: CandidateKind::Individual,
+                name: name.clone(),
+                size: None,
+                person: None,
+            };
             Some(ws.propose(ctx, c, tier, "").unwrap())
         }
         Op::Endorse { proposal } => {
@@ -110,7 +177,10 @@ fn apply(peer: &mut Peer, op: &Op, draft: &str, session: &str, tier: &str) {
                 .filter(|p| !p.proposal.acts.iter().any(|a| a.by == peer.person))
                 .map(|p| p.proposal.id.clone())
                 .collect();
-            (!open.is_empty()).then(|| ws.endorse(ctx, &open[*proposal as usize % open.len()], "yes").unwrap())
+            (!open.is_empty()).then(|| {
+                ws.endorse(ctx, &open[*proposal as usize % open.len()], "yes")
+                    .unwrap()
+            })
         }
     };
     peer.made.extend(made);
@@ -159,15 +229,28 @@ fn all_ids(ws: &Workspace) -> BTreeSet<String> {
 }
 
 fn cases() -> u32 {
-    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
 }
 
 fn runner() -> TestRunner {
-    let seed: u64 = std::env::var("PROPTEST_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0x6d6f_6f74);
+    let seed: u64 = std::env::var("PROPTEST_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0x6d6f_6f74);
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
     eprintln!("convergence: {} cases, PROPTEST_SEED={seed}", cases());
-    TestRunner::new_with_rng(Config { cases: cases(), failure_persistence: None, ..Config::default() }, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
+    TestRunner::new_with_rng(
+        Config {
+            cases: cases(),
+            failure_persistence: None,
+            ..Config::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
+    )
 }
 
 #[test]
@@ -182,19 +265,39 @@ fn peers_converge_after_random_concurrent_operations() {
             let founder = Ctx::new("p0", AT);
             let mut base = Workspace::create(founder, "Prop", "P0", 1).unwrap();
             let draft = base.documents().unwrap()[0].id.clone();
-            base.replace_text(founder, &draft, "The quick brown fox jumps over the lazy dog.").unwrap();
+            base.replace_text(
+                founder,
+                &draft,
+                "The quick brown fox jumps over the lazy dog.",
+            )
+            .unwrap();
             let session = base.add_session(founder, "S", AT, 60, "").unwrap();
-            let tier = base.add_tier(founder, "Ratified", Approval::Ratification { endorsements: 2, objections: moot_model::schema::ObjectionRule::Subtract }).unwrap();
+            let tier = base
+                .add_tier(
+                    founder,
+                    "Ratified",
+                    Approval::Ratification {
+                        endorsements: 2,
+                        objections: moot_model::schema::ObjectionRule::Subtract,
+                    },
+                )
+                .unwrap();
             for i in 1..n {
-                base.set_person_name(founder, &format!("p{i}"), &format!("P{i}")).unwrap();
+                base.set_person_name(founder, &format!("p{i}"), &format!("P{i}"))
+                    .unwrap();
                 base.add_to_roster(founder, &format!("p{i}")).unwrap();
             }
             let bytes = base.save();
             let mut peers: Vec<Peer> = (0..n)
                 .map(|i| {
                     let mut ws = Workspace::load(&bytes, 1000 + i as u64).unwrap();
-                    ws.doc_mut().set_actor(automerge::ActorId::from(vec![i as u8 + 1; 16]));
-                    Peer { ws, person: format!("p{i}"), made: BTreeSet::new() }
+                    ws.doc_mut()
+                        .set_actor(automerge::ActorId::from(vec![i as u8 + 1; 16]));
+                    Peer {
+                        ws,
+                        person: format!("p{i}"),
+                        made: BTreeSet::new(),
+                    }
                 })
                 .collect();
 

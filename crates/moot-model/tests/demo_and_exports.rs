@@ -1,6 +1,9 @@
 //! The demo workspace from the seed minutes, and the exports built from it.
 
-use moot_model::{ANDREW, ANNA, Ctx, DEMO_SESSION_START, OPERATIONAL_QUESTION, Workspace, demo_workspace, schema::Approval};
+use moot_model::{
+    ANDREW, ANNA, Ctx, DEMO_SESSION_START, OPERATIONAL_QUESTION, Workspace, demo_workspace,
+    schema::Approval,
+};
 
 fn demo() -> Workspace {
     demo_workspace(Ctx::new("me", "2025-12-01T09:00:00Z"), "Me", 11).unwrap()
@@ -14,33 +17,86 @@ fn demo_holds_the_seed_session() {
     let session = &state.sessions[0];
     assert_eq!(session.start, DEMO_SESSION_START);
     assert_eq!(session.start, "2025-12-20T14:00:00Z");
-    assert!(session.invitation.as_str().contains("1400UTC on December 20th"));
+    assert!(
+        session
+            .invitation
+            .as_str()
+            .contains("1400UTC on December 20th")
+    );
     let top: Vec<_> = session.agenda.iter().map(|i| i.title.as_str()).collect();
-    assert_eq!(top, ["Welcome", "Discussion points", "Action points summary"]);
-    let sub: Vec<_> = session.agenda[1].children.iter().map(|i| i.title.as_str()).collect();
-    assert_eq!(sub, ["Decision making", "Membership", "Foundational documents"]);
-    assert!(session.agenda[1].children[0].minutes.as_str().contains("Direct or Representative Democracy?"));
-    assert!(session.agenda[1].children[1].minutes.as_str().contains("self-certification vs. ratification"));
+    assert_eq!(
+        top,
+        ["Welcome", "Discussion points", "Action points summary"]
+    );
+    let sub: Vec<_> = session.agenda[1]
+        .children
+        .iter()
+        .map(|i| i.title.as_str())
+        .collect();
+    assert_eq!(
+        sub,
+        ["Decision making", "Membership", "Foundational documents"]
+    );
+    assert!(
+        session.agenda[1].children[0]
+            .minutes
+            .as_str()
+            .contains("Direct or Representative Democracy?")
+    );
+    assert!(
+        session.agenda[1].children[1]
+            .minutes
+            .as_str()
+            .contains("self-certification vs. ratification")
+    );
 
     assert_eq!(session.action_points.len(), 3);
-    let owners: Vec<_> = session.action_points.iter().map(|a| a.owners.clone()).collect();
-    assert_eq!(owners, [vec![ANNA.to_owned()], vec!["all".to_owned()], vec![ANNA.to_owned(), ANDREW.to_owned()]]);
+    let owners: Vec<_> = session
+        .action_points
+        .iter()
+        .map(|a| a.owners.clone())
+        .collect();
+    assert_eq!(
+        owners,
+        [
+            vec![ANNA.to_owned()],
+            vec!["all".to_owned()],
+            vec![ANNA.to_owned(), ANDREW.to_owned()]
+        ]
+    );
     assert_eq!(session.action_points[0].due.as_deref(), Some("2026-01-17"));
     assert_eq!(ws.person_name(ANNA), "Anna");
 
     let names: Vec<_> = state.workstreams.iter().map(|w| w.name.as_str()).collect();
     assert_eq!(names, ["Decision making", "Membership"]);
 
-    assert!(state.tiers.iter().any(|t| t.approval == Approval::SelfCertification));
-    assert!(state.tiers.iter().any(|t| matches!(t.approval, Approval::Ratification { .. })));
+    assert!(
+        state
+            .tiers
+            .iter()
+            .any(|t| t.approval == Approval::SelfCertification)
+    );
+    assert!(
+        state
+            .tiers
+            .iter()
+            .any(|t| matches!(t.approval, Approval::Ratification { .. }))
+    );
     assert_eq!(state.proposals.len(), 1);
 
     let draft = &state.documents[0];
     let threads = ws.threads(&draft.id).unwrap();
     assert!(threads.len() >= 3);
-    assert!(threads.iter().any(|t| t.thread.tags.first().map(String::as_str) == Some(OPERATIONAL_QUESTION)));
+    assert!(
+        threads
+            .iter()
+            .any(|t| t.thread.tags.first().map(String::as_str) == Some(OPERATIONAL_QUESTION))
+    );
     assert!(threads.iter().all(|t| !t.is_orphaned()));
-    assert!(threads.iter().any(|t| t.thread.comments.len() == 2), "one thread has a reply");
+    assert!(
+        threads.iter().any(|t| t.thread.comments.len() == 2),
+        "one thread has a reply"
+    );
 }
 
 #[test]
@@ -53,8 +109,14 @@ fn minutes_export_as_markdown() {
     assert!(md.contains("### 1 Welcome"), "{md}");
     assert!(md.contains("#### 2.1 Decision making"), "{md}");
     assert!(md.contains("### 3 Action points summary"), "{md}");
-    assert!(md.contains("- [ ] **Anna**: Schedule a 90 minute call"), "{md}");
-    assert!(md.contains("- [ ] **Anna, Andrew**: Find any past document"), "{md}");
+    assert!(
+        md.contains("- [ ] **Anna**: Schedule a 90 minute call"),
+        "{md}"
+    );
+    assert!(
+        md.contains("- [ ] **Anna, Andrew**: Find any past document"),
+        "{md}"
+    );
     assert!(md.contains("**All**: Review the Code of Conduct"), "{md}");
 }
 
@@ -63,7 +125,10 @@ fn session_exports_as_icalendar() {
     let ws = demo();
     let session = ws.sessions().unwrap()[0].id.clone();
     let ics = ws.session_ics(&session, "2025-12-01T09:30:00Z").unwrap();
-    assert!(ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"), "{ics}");
+    assert!(
+        ics.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"),
+        "{ics}"
+    );
     assert!(ics.contains("\r\nDTSTART:20251220T140000Z\r\n"), "{ics}");
     assert!(ics.contains("\r\nDTEND:20251220T153000Z\r\n"), "{ics}");
     assert!(ics.contains("\r\nDTSTAMP:20251201T093000Z\r\n"), "{ics}");
@@ -82,8 +147,20 @@ fn workspace_exports_as_json_and_binary() {
     let json: serde_json::Value = serde_json::from_str(&ws.to_json().unwrap()).unwrap();
     assert_eq!(json["name"], "IOPA Governance");
     assert_eq!(json["sessions"][0]["start"], "2025-12-20T14:00:00Z");
-    assert!(json["documents"][0]["text"].as_str().unwrap().contains("Code of Conduct"));
+    assert!(
+        json["documents"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Code of Conduct")
+    );
     let bytes = ws.save();
-    assert_eq!(&bytes[..4], &[0x85, 0x6f, 0x4a, 0x83], "automerge magic bytes");
-    assert_eq!(Workspace::load(&bytes, 1).unwrap().state().unwrap(), ws.state().unwrap());
+    assert_eq!(
+        &bytes[..4],
+        &[0x85, 0x6f, 0x4a, 0x83],
+        "automerge magic bytes"
+    );
+    assert_eq!(
+        Workspace::load(&bytes, 1).unwrap().state().unwrap(),
+        ws.state().unwrap()
+    );
 }

@@ -29,7 +29,9 @@ pub use config::Config;
 /// Everything that stops the relay from starting or serving, each with the cause a person needs.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("cannot listen on {addr}: {source} (is another moot-relay or program using that port? pick another with --listen)")]
+    #[error(
+        "cannot listen on {addr}: {source} (is another moot-relay or program using that port? pick another with --listen)"
+    )]
     Listen {
         addr: SocketAddr,
         #[source]
@@ -78,10 +80,14 @@ impl Relay {
         check_data(&config.data).await?;
         let listener = TcpListener::bind(config.listen)
             .await
-            .map_err(|source| Error::Listen { addr: config.listen, source })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| Error::Listen { addr: config.listen, source })?;
+            .map_err(|source| Error::Listen {
+                addr: config.listen,
+                source,
+            })?;
+        let local_addr = listener.local_addr().map_err(|source| Error::Listen {
+            addr: config.listen,
+            source,
+        })?;
         let sync = sync::start(
             &config.data,
             config.max_connections,
@@ -89,9 +95,18 @@ impl Relay {
             std::time::Duration::from_secs(config.idle_timeout_secs.max(1)),
         )
         .await?;
-        let state = Arc::new(AppState { dist, data: config.data.clone(), sync });
+        let state = Arc::new(AppState {
+            dist,
+            data: config.data.clone(),
+            sync,
+        });
         tracing::info!(%local_addr, dist = %state.dist.display(), data = %config.data.display(), "relay started");
-        Ok(Self { listener, router: router(state.clone()), local_addr, state })
+        Ok(Self {
+            listener,
+            router: router(state.clone()),
+            local_addr,
+            state,
+        })
     }
 
     /// The address actually bound (useful with port 0).
@@ -101,7 +116,10 @@ impl Relay {
 
     /// Serves until `shutdown` resolves, then closes sync connections and waits for storage
     /// writes to finish, so nothing acknowledged is lost.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), Error> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), Error> {
         let (stop_sync, sync_stopped) = tokio::sync::oneshot::channel::<()>();
         let state = self.state.clone();
         let shutdown = async move {
@@ -110,7 +128,9 @@ impl Relay {
             state.sync.acceptor.close();
             let _ = stop_sync.send(());
         };
-        let served = axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await;
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await;
         let _ = sync_stopped.await;
         self.state.sync.repo.stop().await;
         served.map_err(Error::Serve)?;
@@ -131,12 +151,23 @@ fn router(state: Arc<AppState>) -> Router {
 async fn check_dist(path: &std::path::Path) -> Result<PathBuf, Error> {
     let dist = tokio::fs::canonicalize(path)
         .await
-        .map_err(|source| Error::DistDir { path: path.to_owned(), source })?;
+        .map_err(|source| Error::DistDir {
+            path: path.to_owned(),
+            source,
+        })?;
     let _listing = tokio::fs::read_dir(&dist)
         .await
-        .map_err(|source| Error::DistDir { path: path.to_owned(), source })?;
-    if !tokio::fs::try_exists(dist.join("index.html")).await.unwrap_or(false) {
-        return Err(Error::NoIndex { path: path.to_owned() });
+        .map_err(|source| Error::DistDir {
+            path: path.to_owned(),
+            source,
+        })?;
+    if !tokio::fs::try_exists(dist.join("index.html"))
+        .await
+        .unwrap_or(false)
+    {
+        return Err(Error::NoIndex {
+            path: path.to_owned(),
+        });
     }
     Ok(dist)
 }
@@ -144,7 +175,10 @@ async fn check_dist(path: &std::path::Path) -> Result<PathBuf, Error> {
 /// The data folder must exist (it is created) and be writable: a relay that accepts edits it
 /// cannot store would lose words.
 async fn check_data(path: &std::path::Path) -> Result<(), Error> {
-    let fail = |source| Error::DataDir { path: path.to_owned(), source };
+    let fail = |source| Error::DataDir {
+        path: path.to_owned(),
+        source,
+    };
     tokio::fs::create_dir_all(path).await.map_err(fail)?;
     let probe = path.join(".moot-write-check");
     tokio::fs::write(&probe, b"ok").await.map_err(fail)?;

@@ -41,16 +41,34 @@ pub(crate) async fn serve(State(state): State<Arc<AppState>>, uri: Uri) -> Respo
         }
     };
     let mut headers = HeaderMap::new();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime_type(&relative)));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control(&relative)));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(mime_type(&relative)),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control(&relative)),
+    );
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     (headers, body).into_response()
 }
 
 async fn is_dir(path: &Path) -> bool {
-    tokio::fs::metadata(path).await.map(|m| m.is_dir()).unwrap_or(false)
+    tokio::fs::metadata(path)
+        .await
+        .map(|m| m.is_dir())
+        .unwrap_or(false)
 }
 
 /// Maps a request path onto a path inside the app folder, refusing anything that could leave
@@ -96,7 +114,11 @@ pub(crate) fn is_hashed(path: &Path) -> bool {
 }
 
 pub(crate) fn cache_control(path: &Path) -> &'static str {
-    if is_hashed(path) { "public, max-age=31536000, immutable" } else { "no-cache" }
+    if is_hashed(path) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    }
 }
 
 #[cfg(test)]
@@ -113,15 +135,30 @@ mod tests {
         for bad in ["/../etc/passwd", "/a/../../b", "/..", "/a\\b", "/./x"] {
             assert_eq!(safe_relative_path(bad), None, "{bad}");
         }
-        assert_eq!(safe_relative_path("/public/style.css"), Some(PathBuf::from("public/style.css")));
+        assert_eq!(
+            safe_relative_path("/public/style.css"),
+            Some(PathBuf::from("public/style.css"))
+        );
     }
 
     #[test]
     fn mime_types() {
-        assert_eq!(mime_type(Path::new("moot-0123456789abcdef_bg.wasm")), "application/wasm");
-        assert_eq!(mime_type(Path::new("a.js")), "text/javascript; charset=utf-8");
-        assert_eq!(mime_type(Path::new("manifest.webmanifest")), "application/manifest+json");
-        assert_eq!(mime_type(Path::new("index.html")), "text/html; charset=utf-8");
+        assert_eq!(
+            mime_type(Path::new("moot-0123456789abcdef_bg.wasm")),
+            "application/wasm"
+        );
+        assert_eq!(
+            mime_type(Path::new("a.js")),
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(
+            mime_type(Path::new("manifest.webmanifest")),
+            "application/manifest+json"
+        );
+        assert_eq!(
+            mime_type(Path::new("index.html")),
+            "text/html; charset=utf-8"
+        );
     }
 
     #[test]

@@ -52,7 +52,12 @@ fn transport(socket: axum::extract::ws::WebSocket, idle: std::time::Duration) ->
                 Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return None,
                 Ok(Some(Ok(Message::Binary(bytes)))) => return Some((Ok(bytes.to_vec()), stream)),
                 Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
-                Ok(Some(Ok(Message::Text(_)))) => return Some((Err(WsError("text frames are not part of the protocol".into())), stream)),
+                Ok(Some(Ok(Message::Text(_)))) => {
+                    return Some((
+                        Err(WsError("text frames are not part of the protocol".into())),
+                        stream,
+                    ));
+                }
                 Ok(Some(Err(e))) => return Some((Err(WsError(e.to_string())), stream)),
             }
         }
@@ -70,13 +75,24 @@ pub(crate) async fn start(
     idle_timeout: std::time::Duration,
 ) -> Result<SyncState, crate::Error> {
     let repo = samod::Repo::build_tokio()
-        .with_storage(samod::storage::TokioFilesystemStorage::new(data.join("documents")))
+        .with_storage(samod::storage::TokioFilesystemStorage::new(
+            data.join("documents"),
+        ))
         .with_share_policy(samod::ShareConfig::read_write().with_announce(false))
         .load()
         .await;
     let url = samod::Url::parse("ws://moot-relay/sync").expect("static URL");
-    let acceptor = repo.make_acceptor(url).map_err(|_| crate::Error::SyncStopped)?;
-    Ok(SyncState { repo, acceptor, open: AtomicUsize::new(0), max_connections, max_frame_bytes, idle_timeout })
+    let acceptor = repo
+        .make_acceptor(url)
+        .map_err(|_| crate::Error::SyncStopped)?;
+    Ok(SyncState {
+        repo,
+        acceptor,
+        open: AtomicUsize::new(0),
+        max_connections,
+        max_frame_bytes,
+        idle_timeout,
+    })
 }
 
 /// Decrements the open-connection count when a connection ends, however it ends.
@@ -92,8 +108,15 @@ pub(crate) async fn upgrade(State(state): State<Arc<AppState>>, ws: WebSocketUpg
     let sync = &state.sync;
     if sync.open.fetch_add(1, Ordering::SeqCst) >= sync.max_connections {
         sync.open.fetch_sub(1, Ordering::SeqCst);
-        tracing::warn!(max = sync.max_connections, "refusing /sync connection: too many connections");
-        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections, try again later\n").into_response();
+        tracing::warn!(
+            max = sync.max_connections,
+            "refusing /sync connection: too many connections"
+        );
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many connections, try again later\n",
+        )
+            .into_response();
     }
     let slot = Slot(state.clone());
     let max = sync.max_frame_bytes;
@@ -128,22 +151,34 @@ pub(crate) async fn upgrade(State(state): State<Arc<AppState>>, ws: WebSocketUpg
 
 /// Documents stored under the data folder (automerge-repo's layout: `xx/rest-of-id/...`).
 pub(crate) fn count_documents(root: &std::path::Path) -> usize {
-    let Ok(prefixes) = std::fs::read_dir(root) else { return 0 };
+    let Ok(prefixes) = std::fs::read_dir(root) else {
+        return 0;
+    };
     prefixes
         .flatten()
         .filter(|p| p.path().is_dir())
-        .map(|p| std::fs::read_dir(p.path()).map(|d| d.flatten().filter(|e| e.path().is_dir()).count()).unwrap_or(0))
+        .map(|p| {
+            std::fs::read_dir(p.path())
+                .map(|d| d.flatten().filter(|e| e.path().is_dir()).count())
+                .unwrap_or(0)
+        })
         .sum()
 }
 
 pub(crate) async fn stats(State(state): State<Arc<AppState>>) -> Response {
     let data = state.data.join("documents");
-    let documents = tokio::task::spawn_blocking(move || count_documents(&data)).await.unwrap_or(0);
+    let documents = tokio::task::spawn_blocking(move || count_documents(&data))
+        .await
+        .unwrap_or(0);
     let body = format!(
         "{{\"connections\":{},\"peers\":{},\"documents\":{}}}\n",
         state.sync.open.load(Ordering::SeqCst),
         state.sync.acceptor.connection_count(),
         documents
     );
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }

@@ -32,20 +32,38 @@ async fn get(addr: SocketAddr, path: &str) -> Response {
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("header end");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("header end");
     let head = String::from_utf8(raw[..split].to_vec()).unwrap();
     let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
         .collect();
-    Response { status, headers, body: raw[split + 4..].to_vec() }
+    Response {
+        status,
+        headers,
+        body: raw[split + 4..].to_vec(),
+    }
 }
 
 fn dist_with_files(dir: &Path) {
     std::fs::write(dir.join("index.html"), "<!doctype html><title>moot</title>").unwrap();
-    std::fs::write(dir.join("moot-0123456789abcdef_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(
+        dir.join("moot-0123456789abcdef_bg.wasm"),
+        b"\0asm\x01\0\0\0",
+    )
+    .unwrap();
     std::fs::write(dir.join("sw.js"), "// worker").unwrap();
 }
 
@@ -69,12 +87,20 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 }
 
 /// Starts a relay and returns its address and the sender that stops it.
-async fn running_relay(name: &str) -> (SocketAddr, oneshot::Sender<()>, tokio::task::JoinHandle<Result<(), Error>>) {
+async fn running_relay(
+    name: &str,
+) -> (
+    SocketAddr,
+    oneshot::Sender<()>,
+    tokio::task::JoinHandle<Result<(), Error>>,
+) {
     let root = temp_dir(name);
     let dist = root.join("dist");
     std::fs::create_dir_all(&dist).unwrap();
     dist_with_files(&dist);
-    let relay = Relay::start(config(&dist, &root.join("data"), "127.0.0.1:0")).await.unwrap();
+    let relay = Relay::start(config(&dist, &root.join("data"), "127.0.0.1:0"))
+        .await
+        .unwrap();
     let addr = relay.local_addr();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(relay.run_until(async {
@@ -89,10 +115,16 @@ async fn serves_app_with_types_caching_and_csp() {
 
     let index = get(addr, "/").await;
     assert_eq!(index.status, 200);
-    assert_eq!(index.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        index.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     assert_eq!(index.header("cache-control"), Some("no-cache"));
     let csp = index.header("content-security-policy").expect("CSP header");
-    assert!(csp.contains("default-src 'self'") && csp.contains("'wasm-unsafe-eval'"), "{csp}");
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("'wasm-unsafe-eval'"),
+        "{csp}"
+    );
     assert!(!csp.contains("unsafe-inline"), "{csp}");
     assert_eq!(index.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(index.body, b"<!doctype html><title>moot</title>");
@@ -100,16 +132,26 @@ async fn serves_app_with_types_caching_and_csp() {
     let wasm = get(addr, "/moot-0123456789abcdef_bg.wasm").await;
     assert_eq!(wasm.status, 200);
     assert_eq!(wasm.header("content-type"), Some("application/wasm"));
-    assert_eq!(wasm.header("cache-control"), Some("public, max-age=31536000, immutable"));
+    assert_eq!(
+        wasm.header("cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
 
     let sw = get(addr, "/sw.js").await;
-    assert_eq!(sw.header("content-type"), Some("text/javascript; charset=utf-8"));
+    assert_eq!(
+        sw.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
     assert_eq!(sw.header("cache-control"), Some("no-cache"));
 
     assert_eq!(get(addr, "/missing.js").await.status, 404);
     assert_eq!(get(addr, "/healthz").await.body, b"ok");
     let escape = get(addr, "/%2e%2e/%2e%2e/etc/passwd").await;
-    assert!(escape.status == 400 || escape.status == 404, "status {}", escape.status);
+    assert!(
+        escape.status == 400 || escape.status == 404,
+        "status {}",
+        escape.status
+    );
     assert_eq!(get(addr, "/../../etc/passwd").await.status, 400);
 
     stop.send(()).unwrap();
@@ -126,7 +168,11 @@ async fn busy_port_is_a_clear_error() {
         Ok(_) => panic!("a second relay bound a busy port"),
     };
     assert!(matches!(err, Error::Listen { .. }), "{err:?}");
-    assert!(err.to_string().contains(&format!("cannot listen on {addr}")), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("cannot listen on {addr}")),
+        "{err}"
+    );
     stop.send(()).unwrap();
     task.await.unwrap().unwrap();
 }
@@ -134,15 +180,25 @@ async fn busy_port_is_a_clear_error() {
 #[tokio::test]
 async fn missing_app_folder_is_a_clear_error() {
     let root = temp_dir("nodist");
-    let err = Relay::start(config(&root.join("nope"), &root.join("data"), "127.0.0.1:0"))
-        .await
-        .err()
-        .expect("must refuse a missing app folder");
-    assert!(err.to_string().starts_with("cannot read app folder"), "{err}");
+    let err = Relay::start(config(
+        &root.join("nope"),
+        &root.join("data"),
+        "127.0.0.1:0",
+    ))
+    .await
+    .err()
+    .expect("must refuse a missing app folder");
+    assert!(
+        err.to_string().starts_with("cannot read app folder"),
+        "{err}"
+    );
 
     let empty = root.join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    let err = Relay::start(config(&empty, &root.join("data"), "127.0.0.1:0")).await.err().unwrap();
+    let err = Relay::start(config(&empty, &root.join("data"), "127.0.0.1:0"))
+        .await
+        .err()
+        .unwrap();
     assert!(matches!(err, Error::NoIndex { .. }), "{err:?}");
 }
 
@@ -153,9 +209,15 @@ async fn unusable_data_folder_is_a_clear_error() {
     // A data "folder" that is a file cannot hold documents.
     let file = root.join("not-a-dir");
     std::fs::write(&file, "x").unwrap();
-    let err = Relay::start(config(&root, &file, "127.0.0.1:0")).await.err().unwrap();
+    let err = Relay::start(config(&root, &file, "127.0.0.1:0"))
+        .await
+        .err()
+        .unwrap();
     assert!(matches!(err, Error::DataDir { .. }), "{err:?}");
-    assert!(err.to_string().starts_with("cannot use data folder"), "{err}");
+    assert!(
+        err.to_string().starts_with("cannot use data folder"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -177,12 +239,18 @@ async fn binary_prints_its_url_and_stops_cleanly_on_sigterm() {
         .expect("the relay prints its URL within 20 s")
         .unwrap()
         .unwrap();
-    let url = line.strip_prefix("moot is running at http://").expect(&line).trim_end_matches('/');
+    let url = line
+        .strip_prefix("moot is running at http://")
+        .expect(&line)
+        .trim_end_matches('/');
     let addr: SocketAddr = url.parse().unwrap();
     assert_eq!(get(addr, "/healthz").await.body, b"ok");
     assert!(root.join("data").is_dir(), "MOOT_DATA is honoured");
 
-    let status = std::process::Command::new("kill").args(["-TERM", &child.id().unwrap().to_string()]).status().unwrap();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().unwrap().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let exit = tokio::time::timeout(std::time::Duration::from_secs(20), child.wait())
         .await

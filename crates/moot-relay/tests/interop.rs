@@ -12,9 +12,9 @@ use support::{Client, DEADLINE, RunningRelay, temp};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 fn interop_dir() -> PathBuf {
-    let dir = std::env::var_os("MOOT_INTEROP_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/interop")
-    });
+    let dir = std::env::var_os("MOOT_INTEROP_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/interop"));
     assert!(
         dir.join("node_modules/@automerge/automerge-repo").is_dir(),
         "the automerge-repo npm packages are not installed in {} — run the tests through `cargo xtask test`",
@@ -28,13 +28,23 @@ async fn node(script: &str, args: &[&str]) -> String {
     let dir = interop_dir();
     let out = tokio::time::timeout(
         DEADLINE * 2,
-        tokio::process::Command::new("node").arg(dir.join(script)).args(args).current_dir(&dir).kill_on_drop(true).output(),
+        tokio::process::Command::new("node")
+            .arg(dir.join(script))
+            .args(args)
+            .current_dir(&dir)
+            .kill_on_drop(true)
+            .output(),
     )
     .await
     .unwrap_or_else(|_| panic!("node {script} did not finish in time"))
     .expect("node runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "node {script} failed: {}\n{stdout}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "node {script} failed: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     stdout.lines().last().unwrap_or_default().to_owned()
 }
 
@@ -42,8 +52,13 @@ async fn node(script: &str, args: &[&str]) -> String {
 async fn js_clients_create_find_and_edit_through_moot_relay() {
     let root = temp("interop-relay");
     let relay = RunningRelay::start(&root, |_| {}).await;
-    let line = node("two_js_clients.mjs", &[&format!("ws://{}/sync", relay.addr)]).await;
-    let result: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    let line = node(
+        "two_js_clients.mjs",
+        &[&format!("ws://{}/sync", relay.addr)],
+    )
+    .await;
+    let result: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
     assert_eq!(result["title"], "created by JS client A");
     assert_eq!(result["editedBy"], "JS client B");
     assert!(result["url"].as_str().unwrap().starts_with("automerge:"));
@@ -63,23 +78,46 @@ async fn moot_workspace_syncs_through_a_js_sync_server_and_js_reads_its_agenda()
         .spawn()
         .expect("node starts");
     let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let line = tokio::time::timeout(DEADLINE, lines.next_line()).await.expect("JS sync server starts").unwrap().unwrap();
-    let port: u16 = line.strip_prefix("listening ").expect(&line).parse().unwrap();
+    let line = tokio::time::timeout(DEADLINE, lines.next_line())
+        .await
+        .expect("JS sync server starts")
+        .unwrap()
+        .unwrap();
+    let port: u16 = line
+        .strip_prefix("listening ")
+        .expect(&line)
+        .parse()
+        .unwrap();
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
 
     // moot's demo workspace, published by a moot-sync client.
-    let mut ws = moot_model::demo_workspace(moot_model::Ctx::new("me", "2025-12-01T09:00:00Z"), "Me", 3).unwrap();
+    let mut ws =
+        moot_model::demo_workspace(moot_model::Ctx::new("me", "2025-12-01T09:00:00Z"), "Me", 3)
+            .unwrap();
     let id = moot_sync::DocumentId::from_bytes(*b"moot-interop-001");
     let mut client = Client::connect(addr, "moot-client").await;
-    client.docs.insert(id, AutoCommit::load(&ws.save()).unwrap());
+    client
+        .docs
+        .insert(id, AutoCommit::load(&ws.save()).unwrap());
     client.publish(id).await;
 
-    let line = node("read_workspace.mjs", &[&format!("ws://{addr}"), &id.to_url()]).await;
-    let read: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    let line = node(
+        "read_workspace.mjs",
+        &[&format!("ws://{addr}"), &id.to_url()],
+    )
+    .await;
+    let read: serde_json::Value =
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
     assert_eq!(read["name"], "IOPA Governance");
     assert_eq!(read["start"], "2025-12-20T14:00:00Z");
-    assert_eq!(read["agenda"], serde_json::json!(["Welcome", "Discussion points", "Action points summary"]));
-    assert_eq!(read["subpoints"], serde_json::json!(["Decision making", "Membership", "Foundational documents"]));
+    assert_eq!(
+        read["agenda"],
+        serde_json::json!(["Welcome", "Discussion points", "Action points summary"])
+    );
+    assert_eq!(
+        read["subpoints"],
+        serde_json::json!(["Decision making", "Membership", "Foundational documents"])
+    );
     assert_eq!(read["actions"].as_array().unwrap().len(), 3);
     server.kill().await.ok();
 }

@@ -34,7 +34,10 @@ async fn unknown_documents_are_unavailable() {
     let root = temp("unknown");
     let relay = RunningRelay::start(&root, |_| {}).await;
     let mut carol = Client::connect(relay.addr, "carol").await;
-    assert_eq!(carol.fetch(new_doc(9)).await, Event::Unavailable(new_doc(9)));
+    assert_eq!(
+        carol.fetch(new_doc(9)).await,
+        Event::Unavailable(new_doc(9))
+    );
     relay.stop().await;
 }
 
@@ -68,7 +71,10 @@ async fn oversize_and_garbage_frames_drop_only_their_connection() {
     publish_new(&mut alice, id, "steady").await;
 
     let mut big = Client::connect(relay.addr, "big").await;
-    big.ws.send(Ws::Binary(vec![0u8; 200 * 1024].into())).await.ok();
+    big.ws
+        .send(Ws::Binary(vec![0u8; 200 * 1024].into()))
+        .await
+        .ok();
     let closed = tokio::time::timeout(DEADLINE, async {
         loop {
             match big.ws.next().await {
@@ -80,8 +86,13 @@ async fn oversize_and_garbage_frames_drop_only_their_connection() {
     .await;
     assert!(closed.is_ok(), "an oversize frame closes that connection");
 
-    let (mut garbage, _) = tokio_tungstenite::connect_async(format!("ws://{}/sync", relay.addr)).await.unwrap();
-    garbage.send(Ws::Binary(b"\xff\x00 not cbor at all".to_vec().into())).await.unwrap();
+    let (mut garbage, _) = tokio_tungstenite::connect_async(format!("ws://{}/sync", relay.addr))
+        .await
+        .unwrap();
+    garbage
+        .send(Ws::Binary(b"\xff\x00 not cbor at all".to_vec().into()))
+        .await
+        .unwrap();
     let closed = tokio::time::timeout(DEADLINE, async {
         loop {
             match garbage.next().await {
@@ -106,11 +117,12 @@ async fn connections_over_the_limit_are_refused() {
     let root = temp("limit");
     let relay = RunningRelay::start(&root, |c| c.max_connections = 1).await;
     let _first = Client::connect(relay.addr, "first").await;
-    let err = tokio_tungstenite::connect_async(format!("ws://{}/sync", relay.addr)).await.expect_err("second connection refused");
+    let err = tokio_tungstenite::connect_async(format!("ws://{}/sync", relay.addr))
+        .await
+        .expect_err("second connection refused");
     assert!(err.to_string().contains("503"), "{err}");
     relay.stop().await;
 }
-
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_connections_are_closed_and_active_ones_kept() {

@@ -72,7 +72,11 @@ pub enum Event {
     /// The remote does not have a document we asked for.
     Unavailable(DocumentId),
     /// An ephemeral (not stored) message, already deduplicated.
-    Ephemeral { document_id: DocumentId, sender_id: String, data: Vec<u8> },
+    Ephemeral {
+        document_id: DocumentId,
+        sender_id: String,
+        data: Vec<u8>,
+    },
     /// The remote reported an error and will close.
     RemoteError(String),
     /// The remote said goodbye.
@@ -88,7 +92,10 @@ pub enum SyncError {
     #[error("protocol violation: {0}")]
     Protocol(String),
     #[error("bad sync message for {document}: {reason}")]
-    BadSyncMessage { document: DocumentId, reason: String },
+    BadSyncMessage {
+        document: DocumentId,
+        reason: String,
+    },
     #[error("bad saved sync state: {0}")]
     BadSyncState(String),
 }
@@ -186,29 +193,50 @@ impl Connection {
         let sender_id = self.our_id.clone();
         Some(
             if entry.requested {
-                Message::Request { sender_id, target_id, document_id: id, data }
+                Message::Request {
+                    sender_id,
+                    target_id,
+                    document_id: id,
+                    data,
+                }
             } else {
-                Message::Sync { sender_id, target_id, document_id: id, data }
+                Message::Sync {
+                    sender_id,
+                    target_id,
+                    document_id: id,
+                    data,
+                }
             }
             .encode(),
         )
     }
 
     /// Handles one frame from the remote.
-    pub fn receive(&mut self, frame: &[u8], documents: &mut impl Documents) -> Result<Output, SyncError> {
+    pub fn receive(
+        &mut self,
+        frame: &[u8],
+        documents: &mut impl Documents,
+    ) -> Result<Output, SyncError> {
         let message = Message::decode(frame)?;
         let is_request = matches!(message, Message::Request { .. });
         let mut out = Vec::new();
         let mut events = Vec::new();
         match message {
-            Message::Join { sender_id, peer_metadata, supported_protocol_versions } => {
+            Message::Join {
+                sender_id,
+                peer_metadata,
+                supported_protocol_versions,
+            } => {
                 if self.remote.as_ref().is_some_and(|r| r.peer_id == sender_id) {
                     return Ok((out, events)); // a repeated join: already answered
                 }
                 if self.side != Side::Acceptor || self.remote.is_some() {
                     return Err(SyncError::Protocol("unexpected join".into()));
                 }
-                if !supported_protocol_versions.iter().any(|v| v == PROTOCOL_VERSION) {
+                if !supported_protocol_versions
+                    .iter()
+                    .any(|v| v == PROTOCOL_VERSION)
+                {
                     return Err(SyncError::UnsupportedVersion(supported_protocol_versions));
                 }
                 out.push(
@@ -220,9 +248,22 @@ impl Connection {
                     }
                     .encode(),
                 );
-                self.connected(Remote { peer_id: sender_id, metadata: peer_metadata }, documents, &mut out, &mut events);
+                self.connected(
+                    Remote {
+                        peer_id: sender_id,
+                        metadata: peer_metadata,
+                    },
+                    documents,
+                    &mut out,
+                    &mut events,
+                );
             }
-            Message::Peer { sender_id, peer_metadata, selected_protocol_version, .. } => {
+            Message::Peer {
+                sender_id,
+                peer_metadata,
+                selected_protocol_version,
+                ..
+            } => {
                 if self.remote.as_ref().is_some_and(|r| r.peer_id == sender_id) {
                     return Ok((out, events)); // a repeated peer message: already connected
                 }
@@ -230,14 +271,38 @@ impl Connection {
                     return Err(SyncError::Protocol("unexpected peer message".into()));
                 }
                 if selected_protocol_version != PROTOCOL_VERSION {
-                    return Err(SyncError::UnsupportedVersion(vec![selected_protocol_version]));
+                    return Err(SyncError::UnsupportedVersion(vec![
+                        selected_protocol_version,
+                    ]));
                 }
-                self.connected(Remote { peer_id: sender_id, metadata: peer_metadata }, documents, &mut out, &mut events);
+                self.connected(
+                    Remote {
+                        peer_id: sender_id,
+                        metadata: peer_metadata,
+                    },
+                    documents,
+                    &mut out,
+                    &mut events,
+                );
             }
-            Message::Request { sender_id, document_id, data, .. } | Message::Sync { sender_id, document_id, data, .. } => {
+            Message::Request {
+                sender_id,
+                document_id,
+                data,
+                ..
+            }
+            | Message::Sync {
+                sender_id,
+                document_id,
+                data,
+                ..
+            } => {
                 self.check_sender(&sender_id)?;
-                let sync_message = sync::Message::decode(&data)
-                    .map_err(|e| SyncError::BadSyncMessage { document: document_id, reason: e.to_string() })?;
+                let sync_message =
+                    sync::Message::decode(&data).map_err(|e| SyncError::BadSyncMessage {
+                        document: document_id,
+                        reason: e.to_string(),
+                    })?;
                 let requested = self.docs.get(&document_id).is_some_and(|d| d.requested);
                 let doc = match documents.get_mut(&document_id) {
                     Some(doc) => doc,
@@ -245,7 +310,12 @@ impl Connection {
                     // Asked for something we do not have: say so rather than invent it.
                     None if is_request => {
                         out.push(
-                            Message::DocUnavailable { sender_id: self.our_id.clone(), target_id: sender_id, document_id }.encode(),
+                            Message::DocUnavailable {
+                                sender_id: self.our_id.clone(),
+                                target_id: sender_id,
+                                document_id,
+                            }
+                            .encode(),
                         );
                         return Ok((out, events));
                     }
@@ -256,22 +326,43 @@ impl Connection {
                 let before = doc.get_heads();
                 doc.sync()
                     .receive_sync_message(&mut entry.state, sync_message)
-                    .map_err(|e| SyncError::BadSyncMessage { document: document_id, reason: e.to_string() })?;
+                    .map_err(|e| SyncError::BadSyncMessage {
+                        document: document_id,
+                        reason: e.to_string(),
+                    })?;
                 if doc.get_heads() != before {
                     entry.requested = false;
                     events.push(Event::DocumentChanged(document_id));
                 }
                 out.extend(self.generate(document_id, doc));
             }
-            Message::DocUnavailable { sender_id, document_id, .. } => {
+            Message::DocUnavailable {
+                sender_id,
+                document_id,
+                ..
+            } => {
                 self.check_sender(&sender_id)?;
                 events.push(Event::Unavailable(document_id));
             }
-            Message::Ephemeral { sender_id, document_id, session_id, count, data, .. } => {
-                let last = self.ephemeral_seen.entry((sender_id.clone(), session_id)).or_insert(0);
+            Message::Ephemeral {
+                sender_id,
+                document_id,
+                session_id,
+                count,
+                data,
+                ..
+            } => {
+                let last = self
+                    .ephemeral_seen
+                    .entry((sender_id.clone(), session_id))
+                    .or_insert(0);
                 if count > *last || (*last == 0 && count == 0) {
                     *last = count.max(*last);
-                    events.push(Event::Ephemeral { document_id, sender_id, data });
+                    events.push(Event::Ephemeral {
+                        document_id,
+                        sender_id,
+                        data,
+                    });
                 }
             }
             Message::Error { message, .. } => events.push(Event::RemoteError(message)),
@@ -282,7 +373,9 @@ impl Connection {
 
     fn check_sender(&self, sender: &str) -> Result<(), SyncError> {
         match &self.remote {
-            None => Err(SyncError::Protocol("document message before the handshake".into())),
+            None => Err(SyncError::Protocol(
+                "document message before the handshake".into(),
+            )),
             // A relay forwards; automerge-repo servers answer as themselves, so only check
             // that someone is connected.
             Some(_) if sender.is_empty() => Err(SyncError::Protocol("empty senderId".into())),
@@ -290,10 +383,21 @@ impl Connection {
         }
     }
 
-    fn connected(&mut self, remote: Remote, documents: &mut impl Documents, out: &mut Vec<Vec<u8>>, events: &mut Vec<Event>) {
+    fn connected(
+        &mut self,
+        remote: Remote,
+        documents: &mut impl Documents,
+        out: &mut Vec<Vec<u8>>,
+        events: &mut Vec<Event>,
+    ) {
         events.push(Event::Connected(remote.clone()));
         self.remote = Some(remote);
-        let pending: Vec<DocumentId> = self.docs.iter().filter(|(_, d)| d.open_on_connect).map(|(id, _)| *id).collect();
+        let pending: Vec<DocumentId> = self
+            .docs
+            .iter()
+            .filter(|(_, d)| d.open_on_connect)
+            .map(|(id, _)| *id)
+            .collect();
         for id in pending {
             let requested = self.docs[&id].requested;
             let doc = match documents.get_mut(&id) {
@@ -330,7 +434,8 @@ impl Connection {
     /// Restores a saved sync state (from [`Self::sync_state`] of an earlier connection to the
     /// same remote storage id), so only changes they lack are sent.
     pub fn restore_sync_state(&mut self, id: DocumentId, saved: &[u8]) -> Result<(), SyncError> {
-        let state = sync::State::decode(saved).map_err(|e| SyncError::BadSyncState(e.to_string()))?;
+        let state =
+            sync::State::decode(saved).map_err(|e| SyncError::BadSyncState(e.to_string()))?;
         self.docs.entry(id).or_default().state = state;
         Ok(())
     }

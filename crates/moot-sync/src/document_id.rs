@@ -38,13 +38,19 @@ impl DocumentId {
             .with_check(None)
             .into_vec()
             .map_err(|_| DocumentIdError::BadEncoding(s.to_owned()))?;
-        let array: [u8; 16] = bytes.as_slice().try_into().map_err(|_| DocumentIdError::WrongLength(bytes.len()))?;
+        let array: [u8; 16] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| DocumentIdError::WrongLength(bytes.len()))?;
         Ok(Self(array))
     }
 
     /// Parses `automerge:<id>` (a trailing `#heads` part, as automerge-repo allows, is ignored).
     pub fn from_url(url: &str) -> Result<Self, DocumentIdError> {
-        let id = url.trim().strip_prefix(URL_PREFIX).ok_or_else(|| DocumentIdError::NotAnAutomergeUrl(url.to_owned()))?;
+        let id = url
+            .trim()
+            .strip_prefix(URL_PREFIX)
+            .ok_or_else(|| DocumentIdError::NotAnAutomergeUrl(url.to_owned()))?;
         Self::parse(id.split('#').next().unwrap_or(id))
     }
 

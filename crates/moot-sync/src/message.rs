@@ -18,16 +18,52 @@ pub struct PeerMetadata {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Message {
-    Join { sender_id: String, peer_metadata: PeerMetadata, supported_protocol_versions: Vec<String> },
-    Peer { sender_id: String, target_id: String, peer_metadata: PeerMetadata, selected_protocol_version: String },
-    Leave { sender_id: String },
-    Error { sender_id: String, target_id: Option<String>, message: String },
+    Join {
+        sender_id: String,
+        peer_metadata: PeerMetadata,
+        supported_protocol_versions: Vec<String>,
+    },
+    Peer {
+        sender_id: String,
+        target_id: String,
+        peer_metadata: PeerMetadata,
+        selected_protocol_version: String,
+    },
+    Leave {
+        sender_id: String,
+    },
+    Error {
+        sender_id: String,
+        target_id: Option<String>,
+        message: String,
+    },
     /// The first sync message from a peer that does not have the document.
-    Request { sender_id: String, target_id: String, document_id: DocumentId, data: Vec<u8> },
-    Sync { sender_id: String, target_id: String, document_id: DocumentId, data: Vec<u8> },
-    DocUnavailable { sender_id: String, target_id: String, document_id: DocumentId },
+    Request {
+        sender_id: String,
+        target_id: String,
+        document_id: DocumentId,
+        data: Vec<u8>,
+    },
+    Sync {
+        sender_id: String,
+        target_id: String,
+        document_id: DocumentId,
+        data: Vec<u8>,
+    },
+    DocUnavailable {
+        sender_id: String,
+        target_id: String,
+        document_id: DocumentId,
+    },
     /// Application payload (CBOR) not stored in the document: presence, cursors.
-    Ephemeral { sender_id: String, target_id: String, document_id: DocumentId, session_id: String, count: u64, data: Vec<u8> },
+    Ephemeral {
+        sender_id: String,
+        target_id: String,
+        document_id: DocumentId,
+        session_id: String,
+        count: u64,
+        data: Vec<u8>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -41,7 +77,10 @@ pub enum DecodeError {
     #[error("unknown message type {0:?}")]
     UnknownType(String),
     #[error("{kind} message is missing {field}")]
-    Missing { kind: &'static str, field: &'static str },
+    Missing {
+        kind: &'static str,
+        field: &'static str,
+    },
     #[error("{kind} message has an empty data field")]
     EmptyData { kind: &'static str },
     #[error("bad document id: {0}")]
@@ -90,8 +129,13 @@ impl Message {
         e.into_writer()
     }
 
-    fn write(&self, e: &mut Encoder<Vec<u8>>) -> Result<(), minicbor::encode::Error<std::convert::Infallible>> {
-        let metadata = |e: &mut Encoder<Vec<u8>>, m: &PeerMetadata| -> Result<(), minicbor::encode::Error<std::convert::Infallible>> {
+    fn write(
+        &self,
+        e: &mut Encoder<Vec<u8>>,
+    ) -> Result<(), minicbor::encode::Error<std::convert::Infallible>> {
+        let metadata = |e: &mut Encoder<Vec<u8>>,
+                        m: &PeerMetadata|
+         -> Result<(), minicbor::encode::Error<std::convert::Infallible>> {
             e.map(u64::from(m.storage_id.is_some()) + u64::from(m.is_ephemeral.is_some()))?;
             if let Some(s) = &m.storage_id {
                 e.str("storageId")?.str(s)?;
@@ -102,41 +146,121 @@ impl Message {
             Ok(())
         };
         match self {
-            Message::Join { sender_id, peer_metadata, supported_protocol_versions } => {
-                e.map(4)?.str("type")?.str("join")?.str("senderId")?.str(sender_id)?.str("peerMetadata")?;
+            Message::Join {
+                sender_id,
+                peer_metadata,
+                supported_protocol_versions,
+            } => {
+                e.map(4)?
+                    .str("type")?
+                    .str("join")?
+                    .str("senderId")?
+                    .str(sender_id)?
+                    .str("peerMetadata")?;
                 metadata(e, peer_metadata)?;
-                e.str("supportedProtocolVersions")?.array(supported_protocol_versions.len() as u64)?;
+                e.str("supportedProtocolVersions")?
+                    .array(supported_protocol_versions.len() as u64)?;
                 for v in supported_protocol_versions {
                     e.str(v)?;
                 }
             }
-            Message::Peer { sender_id, target_id, peer_metadata, selected_protocol_version } => {
-                e.map(5)?.str("type")?.str("peer")?.str("senderId")?.str(sender_id)?.str("targetId")?.str(target_id)?;
+            Message::Peer {
+                sender_id,
+                target_id,
+                peer_metadata,
+                selected_protocol_version,
+            } => {
+                e.map(5)?
+                    .str("type")?
+                    .str("peer")?
+                    .str("senderId")?
+                    .str(sender_id)?
+                    .str("targetId")?
+                    .str(target_id)?;
                 e.str("peerMetadata")?;
                 metadata(e, peer_metadata)?;
-                e.str("selectedProtocolVersion")?.str(selected_protocol_version)?;
+                e.str("selectedProtocolVersion")?
+                    .str(selected_protocol_version)?;
             }
             Message::Leave { sender_id } => {
-                e.map(2)?.str("type")?.str("leave")?.str("senderId")?.str(sender_id)?;
+                e.map(2)?
+                    .str("type")?
+                    .str("leave")?
+                    .str("senderId")?
+                    .str(sender_id)?;
             }
-            Message::Error { sender_id, target_id, message } => {
-                e.map(3 + u64::from(target_id.is_some()))?.str("type")?.str("error")?.str("senderId")?.str(sender_id)?;
+            Message::Error {
+                sender_id,
+                target_id,
+                message,
+            } => {
+                e.map(3 + u64::from(target_id.is_some()))?
+                    .str("type")?
+                    .str("error")?
+                    .str("senderId")?
+                    .str(sender_id)?;
                 if let Some(t) = target_id {
                     e.str("targetId")?.str(t)?;
                 }
                 e.str("message")?.str(message)?;
             }
-            Message::Request { sender_id, target_id, document_id, data } | Message::Sync { sender_id, target_id, document_id, data } => {
-                e.map(5)?.str("type")?.str(self.kind())?.str("senderId")?.str(sender_id)?.str("targetId")?.str(target_id)?;
-                e.str("documentId")?.str(&document_id.to_string())?.str("data")?.bytes(data)?;
+            Message::Request {
+                sender_id,
+                target_id,
+                document_id,
+                data,
             }
-            Message::DocUnavailable { sender_id, target_id, document_id } => {
-                e.map(4)?.str("type")?.str("doc-unavailable")?.str("senderId")?.str(sender_id)?.str("targetId")?.str(target_id)?;
+            | Message::Sync {
+                sender_id,
+                target_id,
+                document_id,
+                data,
+            } => {
+                e.map(5)?
+                    .str("type")?
+                    .str(self.kind())?
+                    .str("senderId")?
+                    .str(sender_id)?
+                    .str("targetId")?
+                    .str(target_id)?;
+                e.str("documentId")?
+                    .str(&document_id.to_string())?
+                    .str("data")?
+                    .bytes(data)?;
+            }
+            Message::DocUnavailable {
+                sender_id,
+                target_id,
+                document_id,
+            } => {
+                e.map(4)?
+                    .str("type")?
+                    .str("doc-unavailable")?
+                    .str("senderId")?
+                    .str(sender_id)?
+                    .str("targetId")?
+                    .str(target_id)?;
                 e.str("documentId")?.str(&document_id.to_string())?;
             }
-            Message::Ephemeral { sender_id, target_id, document_id, session_id, count, data } => {
-                e.map(7)?.str("type")?.str("ephemeral")?.str("senderId")?.str(sender_id)?.str("targetId")?.str(target_id)?;
-                e.str("documentId")?.str(&document_id.to_string())?.str("sessionId")?.str(session_id)?;
+            Message::Ephemeral {
+                sender_id,
+                target_id,
+                document_id,
+                session_id,
+                count,
+                data,
+            } => {
+                e.map(7)?
+                    .str("type")?
+                    .str("ephemeral")?
+                    .str("senderId")?
+                    .str(sender_id)?
+                    .str("targetId")?
+                    .str(target_id)?;
+                e.str("documentId")?
+                    .str(&document_id.to_string())?
+                    .str("sessionId")?
+                    .str(session_id)?;
                 e.str("count")?.u64(*count)?.str("data")?.bytes(data)?;
             }
         }
@@ -224,7 +348,9 @@ fn decode_metadata(d: &mut Decoder<'_>) -> Result<PeerMetadata, DecodeError> {
             return Ok(());
         }
         match d.str()? {
-            "storageId" if d.datatype()? == Type::String => m.storage_id = Some(d.str()?.to_owned()),
+            "storageId" if d.datatype()? == Type::String => {
+                m.storage_id = Some(d.str()?.to_owned())
+            }
             "isEphemeral" if d.datatype()? == Type::Bool => m.is_ephemeral = Some(d.bool()?),
             _ => d.skip()?,
         }
@@ -262,13 +388,24 @@ impl Fields {
             "ephemeral" => "ephemeral",
             _ => return Err(DecodeError::UnknownType(kind)),
         };
-        let need = |v: Option<String>, field: &'static str| v.ok_or(DecodeError::Missing { kind: kind_name, field });
+        let need = |v: Option<String>, field: &'static str| {
+            v.ok_or(DecodeError::Missing {
+                kind: kind_name,
+                field,
+            })
+        };
         let sender_id = need(self.sender_id, "senderId")?;
         let doc = |v: Option<String>| -> Result<DocumentId, DecodeError> {
-            Ok(DocumentId::parse(&v.ok_or(DecodeError::Missing { kind: kind_name, field: "documentId" })?)?)
+            Ok(DocumentId::parse(&v.ok_or(DecodeError::Missing {
+                kind: kind_name,
+                field: "documentId",
+            })?)?)
         };
         let data = |v: Option<Vec<u8>>| match v {
-            None => Err(DecodeError::Missing { kind: kind_name, field: "data" }),
+            None => Err(DecodeError::Missing {
+                kind: kind_name,
+                field: "data",
+            }),
             Some(d) if d.is_empty() => Err(DecodeError::EmptyData { kind: kind_name }),
             Some(d) => Ok(d),
         };
@@ -276,7 +413,10 @@ impl Fields {
             "join" => Message::Join {
                 sender_id,
                 peer_metadata: self.metadata.unwrap_or_default(),
-                supported_protocol_versions: self.versions.ok_or(DecodeError::Missing { kind: kind_name, field: "supportedProtocolVersions" })?,
+                supported_protocol_versions: self.versions.ok_or(DecodeError::Missing {
+                    kind: kind_name,
+                    field: "supportedProtocolVersions",
+                })?,
             },
             "peer" => Message::Peer {
                 sender_id,
@@ -285,16 +425,37 @@ impl Fields {
                 selected_protocol_version: need(self.selected, "selectedProtocolVersion")?,
             },
             "leave" => Message::Leave { sender_id },
-            "error" => Message::Error { sender_id, target_id: self.target_id, message: self.message.unwrap_or_default() },
-            "request" => Message::Request { sender_id, target_id: need(self.target_id, "targetId")?, document_id: doc(self.document_id)?, data: data(self.data)? },
-            "sync" => Message::Sync { sender_id, target_id: need(self.target_id, "targetId")?, document_id: doc(self.document_id)?, data: data(self.data)? },
-            "doc-unavailable" => Message::DocUnavailable { sender_id, target_id: need(self.target_id, "targetId")?, document_id: doc(self.document_id)? },
+            "error" => Message::Error {
+                sender_id,
+                target_id: self.target_id,
+                message: self.message.unwrap_or_default(),
+            },
+            "request" => Message::Request {
+                sender_id,
+                target_id: need(self.target_id, "targetId")?,
+                document_id: doc(self.document_id)?,
+                data: data(self.data)?,
+            },
+            "sync" => Message::Sync {
+                sender_id,
+                target_id: need(self.target_id, "targetId")?,
+                document_id: doc(self.document_id)?,
+                data: data(self.data)?,
+            },
+            "doc-unavailable" => Message::DocUnavailable {
+                sender_id,
+                target_id: need(self.target_id, "targetId")?,
+                document_id: doc(self.document_id)?,
+            },
             _ => Message::Ephemeral {
                 sender_id,
                 target_id: need(self.target_id, "targetId")?,
                 document_id: doc(self.document_id)?,
                 session_id: need(self.session_id, "sessionId")?,
-                count: self.count.ok_or(DecodeError::Missing { kind: kind_name, field: "count" })?,
+                count: self.count.ok_or(DecodeError::Missing {
+                    kind: kind_name,
+                    field: "count",
+                })?,
                 data: data(self.data)?,
             },
         })

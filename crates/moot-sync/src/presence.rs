@@ -39,7 +39,8 @@ impl Presence {
             }
         }
         let (person, name) = (person?, name?);
-        (!person.is_empty() && person.len() <= 200 && name.len() <= 200).then_some(Self { person, name })
+        (!person.is_empty() && person.len() <= 200 && name.len() <= 200)
+            .then_some(Self { person, name })
     }
 }
 
@@ -49,7 +50,10 @@ mod tests {
 
     #[test]
     fn round_trip_and_garbage() {
-        let p = Presence { person: "person-1".into(), name: "Ada".into() };
+        let p = Presence {
+            person: "person-1".into(),
+            name: "Ada".into(),
+        };
         assert_eq!(Presence::decode(&p.encode()), Some(p));
         assert_eq!(Presence::decode(b"junk"), None);
         assert_eq!(Presence::decode(&[0xa0]), None);

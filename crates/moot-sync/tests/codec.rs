@@ -10,18 +10,65 @@ fn doc() -> DocumentId {
 }
 
 fn all_messages() -> Vec<Message> {
-    let meta = PeerMetadata { storage_id: Some("storage-1".into()), is_ephemeral: Some(false) };
+    let meta = PeerMetadata {
+        storage_id: Some("storage-1".into()),
+        is_ephemeral: Some(false),
+    };
     vec![
-        Message::Join { sender_id: "a".into(), peer_metadata: meta.clone(), supported_protocol_versions: vec!["1".into()] },
-        Message::Join { sender_id: "a".into(), peer_metadata: PeerMetadata::default(), supported_protocol_versions: vec![] },
-        Message::Peer { sender_id: "s".into(), target_id: "a".into(), peer_metadata: meta, selected_protocol_version: "1".into() },
-        Message::Leave { sender_id: "a".into() },
-        Message::Error { sender_id: "s".into(), target_id: Some("a".into()), message: "unsupported protocol version".into() },
-        Message::Error { sender_id: "s".into(), target_id: None, message: "bye".into() },
-        Message::Request { sender_id: "a".into(), target_id: "s".into(), document_id: doc(), data: vec![0x42, 1, 2] },
-        Message::Sync { sender_id: "a".into(), target_id: "s".into(), document_id: doc(), data: vec![0x42; 1000] },
-        Message::DocUnavailable { sender_id: "s".into(), target_id: "a".into(), document_id: doc() },
-        Message::Ephemeral { sender_id: "a".into(), target_id: "s".into(), document_id: doc(), session_id: "x1".into(), count: 7, data: vec![0xa0] },
+        Message::Join {
+            sender_id: "a".into(),
+            peer_metadata: meta.clone(),
+            supported_protocol_versions: vec!["1".into()],
+        },
+        Message::Join {
+            sender_id: "a".into(),
+            peer_metadata: PeerMetadata::default(),
+            supported_protocol_versions: vec![],
+        },
+        Message::Peer {
+            sender_id: "s".into(),
+            target_id: "a".into(),
+            peer_metadata: meta,
+            selected_protocol_version: "1".into(),
+        },
+        Message::Leave {
+            sender_id: "a".into(),
+        },
+        Message::Error {
+            sender_id: "s".into(),
+            target_id: Some("a".into()),
+            message: "unsupported protocol version".into(),
+        },
+        Message::Error {
+            sender_id: "s".into(),
+            target_id: None,
+            message: "bye".into(),
+        },
+        Message::Request {
+            sender_id: "a".into(),
+            target_id: "s".into(),
+            document_id: doc(),
+            data: vec![0x42, 1, 2],
+        },
+        Message::Sync {
+            sender_id: "a".into(),
+            target_id: "s".into(),
+            document_id: doc(),
+            data: vec![0x42; 1000],
+        },
+        Message::DocUnavailable {
+            sender_id: "s".into(),
+            target_id: "a".into(),
+            document_id: doc(),
+        },
+        Message::Ephemeral {
+            sender_id: "a".into(),
+            target_id: "s".into(),
+            document_id: doc(),
+            session_id: "x1".into(),
+            count: 7,
+            data: vec![0xa0],
+        },
     ]
 }
 
@@ -35,7 +82,13 @@ fn every_message_round_trips() {
 
 #[test]
 fn frames_match_the_automerge_repo_wire_shape() {
-    let frame = Message::Sync { sender_id: "a".into(), target_id: "s".into(), document_id: doc(), data: vec![9] }.encode();
+    let frame = Message::Sync {
+        sender_id: "a".into(),
+        target_id: "s".into(),
+        document_id: doc(),
+        data: vec![9],
+    }
+    .encode();
     // A definite-length map of five text keys; data is an untagged byte string.
     assert_eq!(frame[0], 0xa5);
     let text = String::from_utf8_lossy(&frame);
@@ -51,11 +104,23 @@ fn unknown_keys_are_skipped_and_indefinite_lengths_read() {
     let mut e = Encoder::new(Vec::new());
     e.begin_map().unwrap();
     e.str("type").unwrap().str("leave").unwrap();
-    e.str("futureField").unwrap().array(2).unwrap().u8(1).unwrap().str("x").unwrap();
+    e.str("futureField")
+        .unwrap()
+        .array(2)
+        .unwrap()
+        .u8(1)
+        .unwrap()
+        .str("x")
+        .unwrap();
     e.u32(12).unwrap().str("non-string key").unwrap();
     e.str("senderId").unwrap().str("peer-9").unwrap();
     e.end().unwrap();
-    assert_eq!(Message::decode(&e.into_writer()).unwrap(), Message::Leave { sender_id: "peer-9".into() });
+    assert_eq!(
+        Message::decode(&e.into_writer()).unwrap(),
+        Message::Leave {
+            sender_id: "peer-9".into()
+        }
+    );
 }
 
 fn frame(build: impl FnOnce(&mut Encoder<Vec<u8>>)) -> Vec<u8> {
@@ -67,30 +132,138 @@ fn frame(build: impl FnOnce(&mut Encoder<Vec<u8>>)) -> Vec<u8> {
 #[test]
 fn malformed_frames_are_typed_errors() {
     assert!(matches!(Message::decode(&[]), Err(DecodeError::Cbor(_))));
-    assert!(matches!(Message::decode(b"hello"), Err(DecodeError::NotAMap | DecodeError::Cbor(_))));
-    assert_eq!(Message::decode(&frame(|e| { e.array(0).unwrap(); })), Err(DecodeError::NotAMap));
-    assert_eq!(Message::decode(&frame(|e| { e.map(0).unwrap(); })), Err(DecodeError::NoType));
-    let unknown = frame(|e| { e.map(2).unwrap().str("type").unwrap().str("gossip").unwrap().str("senderId").unwrap().str("a").unwrap(); });
-    assert_eq!(Message::decode(&unknown), Err(DecodeError::UnknownType("gossip".into())));
+    assert!(matches!(
+        Message::decode(b"hello"),
+        Err(DecodeError::NotAMap | DecodeError::Cbor(_))
+    ));
+    assert_eq!(
+        Message::decode(&frame(|e| {
+            e.array(0).unwrap();
+        })),
+        Err(DecodeError::NotAMap)
+    );
+    assert_eq!(
+        Message::decode(&frame(|e| {
+            e.map(0).unwrap();
+        })),
+        Err(DecodeError::NoType)
+    );
+    let unknown = frame(|e| {
+        e.map(2)
+            .unwrap()
+            .str("type")
+            .unwrap()
+            .str("gossip")
+            .unwrap()
+            .str("senderId")
+            .unwrap()
+            .str("a")
+            .unwrap();
+    });
+    assert_eq!(
+        Message::decode(&unknown),
+        Err(DecodeError::UnknownType("gossip".into()))
+    );
     let no_target = frame(|e| {
-        e.map(4).unwrap().str("type").unwrap().str("sync").unwrap().str("senderId").unwrap().str("a").unwrap();
-        e.str("documentId").unwrap().str(&doc().to_string()).unwrap().str("data").unwrap().bytes(&[1]).unwrap();
+        e.map(4)
+            .unwrap()
+            .str("type")
+            .unwrap()
+            .str("sync")
+            .unwrap()
+            .str("senderId")
+            .unwrap()
+            .str("a")
+            .unwrap();
+        e.str("documentId")
+            .unwrap()
+            .str(&doc().to_string())
+            .unwrap()
+            .str("data")
+            .unwrap()
+            .bytes(&[1])
+            .unwrap();
     });
-    assert_eq!(Message::decode(&no_target), Err(DecodeError::Missing { kind: "sync", field: "targetId" }));
-    let empty = Message::Sync { sender_id: "a".into(), target_id: "s".into(), document_id: doc(), data: vec![] }.encode();
-    assert_eq!(Message::decode(&empty), Err(DecodeError::EmptyData { kind: "sync" }));
-    let empty_eph = Message::Ephemeral { sender_id: "a".into(), target_id: "s".into(), document_id: doc(), session_id: "s".into(), count: 1, data: vec![] }.encode();
-    assert_eq!(Message::decode(&empty_eph), Err(DecodeError::EmptyData { kind: "ephemeral" }));
+    assert_eq!(
+        Message::decode(&no_target),
+        Err(DecodeError::Missing {
+            kind: "sync",
+            field: "targetId"
+        })
+    );
+    let empty = Message::Sync {
+        sender_id: "a".into(),
+        target_id: "s".into(),
+        document_id: doc(),
+        data: vec![],
+    }
+    .encode();
+    assert_eq!(
+        Message::decode(&empty),
+        Err(DecodeError::EmptyData { kind: "sync" })
+    );
+    let empty_eph = Message::Ephemeral {
+        sender_id: "a".into(),
+        target_id: "s".into(),
+        document_id: doc(),
+        session_id: "s".into(),
+        count: 1,
+        data: vec![],
+    }
+    .encode();
+    assert_eq!(
+        Message::decode(&empty_eph),
+        Err(DecodeError::EmptyData { kind: "ephemeral" })
+    );
     let bad_doc = frame(|e| {
-        e.map(4).unwrap().str("type").unwrap().str("doc-unavailable").unwrap().str("senderId").unwrap().str("a").unwrap();
-        e.str("targetId").unwrap().str("b").unwrap().str("documentId").unwrap().str("not-base58-0OIl").unwrap();
+        e.map(4)
+            .unwrap()
+            .str("type")
+            .unwrap()
+            .str("doc-unavailable")
+            .unwrap()
+            .str("senderId")
+            .unwrap()
+            .str("a")
+            .unwrap();
+        e.str("targetId")
+            .unwrap()
+            .str("b")
+            .unwrap()
+            .str("documentId")
+            .unwrap()
+            .str("not-base58-0OIl")
+            .unwrap();
     });
-    assert!(matches!(Message::decode(&bad_doc), Err(DecodeError::DocumentId(_))));
-    let wrong_type = frame(|e| { e.map(2).unwrap().str("type").unwrap().u8(3).unwrap().str("senderId").unwrap().str("a").unwrap(); });
-    assert!(matches!(Message::decode(&wrong_type), Err(DecodeError::Cbor(_))));
-    let mut trailing = Message::Leave { sender_id: "a".into() }.encode();
+    assert!(matches!(
+        Message::decode(&bad_doc),
+        Err(DecodeError::DocumentId(_))
+    ));
+    let wrong_type = frame(|e| {
+        e.map(2)
+            .unwrap()
+            .str("type")
+            .unwrap()
+            .u8(3)
+            .unwrap()
+            .str("senderId")
+            .unwrap()
+            .str("a")
+            .unwrap();
+    });
+    assert!(matches!(
+        Message::decode(&wrong_type),
+        Err(DecodeError::Cbor(_))
+    ));
+    let mut trailing = Message::Leave {
+        sender_id: "a".into(),
+    }
+    .encode();
     trailing.push(0);
-    assert_eq!(Message::decode(&trailing), Err(DecodeError::TrailingBytes(1)));
+    assert_eq!(
+        Message::decode(&trailing),
+        Err(DecodeError::TrailingBytes(1))
+    );
 }
 
 #[test]
@@ -98,7 +271,11 @@ fn every_truncation_of_every_message_is_an_error() {
     for msg in all_messages() {
         let frame = msg.encode();
         for cut in 0..frame.len() {
-            assert!(Message::decode(&frame[..cut]).is_err(), "{} cut at {cut}", msg.kind());
+            assert!(
+                Message::decode(&frame[..cut]).is_err(),
+                "{} cut at {cut}",
+                msg.kind()
+            );
         }
     }
 }
@@ -109,14 +286,26 @@ fn document_ids_and_urls() {
     let s = id.to_string();
     assert_eq!(s.parse::<DocumentId>().unwrap(), id);
     assert_eq!(DocumentId::from_url(&format!("automerge:{s}")).unwrap(), id);
-    assert_eq!(DocumentId::from_url(&format!("automerge:{s}#3abc")).unwrap(), id);
-    assert!(matches!(DocumentId::from_url(&s), Err(DocumentIdError::NotAnAutomergeUrl(_))));
+    assert_eq!(
+        DocumentId::from_url(&format!("automerge:{s}#3abc")).unwrap(),
+        id
+    );
+    assert!(matches!(
+        DocumentId::from_url(&s),
+        Err(DocumentIdError::NotAnAutomergeUrl(_))
+    ));
     // A one-character change breaks the checksum.
     let mut broken: Vec<char> = s.chars().collect();
     broken[3] = if broken[3] == '2' { '3' } else { '2' };
-    assert!(matches!(DocumentId::parse(&broken.into_iter().collect::<String>()), Err(DocumentIdError::BadEncoding(_))));
+    assert!(matches!(
+        DocumentId::parse(&broken.into_iter().collect::<String>()),
+        Err(DocumentIdError::BadEncoding(_))
+    ));
     let short = bs58::encode([1u8; 8]).with_check().into_string();
-    assert_eq!(DocumentId::parse(&short), Err(DocumentIdError::WrongLength(8)));
+    assert_eq!(
+        DocumentId::parse(&short),
+        Err(DocumentIdError::WrongLength(8))
+    );
 }
 
 proptest! {

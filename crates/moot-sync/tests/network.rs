@@ -42,24 +42,53 @@ struct Link {
 
 impl Link {
     fn open(peers: &mut [Peer], a: usize, b: usize, generation: u32) -> Self {
-        let meta = |p: &Peer| PeerMetadata { storage_id: Some(format!("storage-{}", p.name)), is_ephemeral: Some(false) };
-        let (mut conn_a, join) = Connection::dial(&peers[a].name, meta(&peers[a]), &format!("s{generation}"));
+        let meta = |p: &Peer| PeerMetadata {
+            storage_id: Some(format!("storage-{}", p.name)),
+            is_ephemeral: Some(false),
+        };
+        let (mut conn_a, join) =
+            Connection::dial(&peers[a].name, meta(&peers[a]), &format!("s{generation}"));
         let conn_b = Connection::accept(&peers[b].name, meta(&peers[b]), &format!("s{generation}"));
         // The dialer opens the document's exchange once connected.
         if let Some(doc) = peers[a].docs.get_mut(&DOC) {
-            assert!(conn_a.sync_document(DOC, doc).is_empty(), "nothing is sent before the handshake");
+            assert!(
+                conn_a.sync_document(DOC, doc).is_empty(),
+                "nothing is sent before the handshake"
+            );
         }
-        Link { a, b, conn_a, conn_b, to_b: VecDeque::from([join]), to_a: VecDeque::new() }
+        Link {
+            a,
+            b,
+            conn_a,
+            conn_b,
+            to_b: VecDeque::from([join]),
+            to_a: VecDeque::new(),
+        }
     }
 
     /// Delivers message `i` of one direction. A protocol error (a reordered or lost handshake)
     /// is returned: the caller drops the link and redials, as a real transport does.
-    fn deliver(&mut self, peers: &mut [Peer], to_b: bool, i: usize) -> Result<(), moot_sync::SyncError> {
+    fn deliver(
+        &mut self,
+        peers: &mut [Peer],
+        to_b: bool,
+        i: usize,
+    ) -> Result<(), moot_sync::SyncError> {
         let queue = if to_b { &mut self.to_b } else { &mut self.to_a };
-        let Some(frame) = queue.remove(i) else { return Ok(()) };
-        let (conn, peer) = if to_b { (&mut self.conn_b, self.b) } else { (&mut self.conn_a, self.a) };
+        let Some(frame) = queue.remove(i) else {
+            return Ok(());
+        };
+        let (conn, peer) = if to_b {
+            (&mut self.conn_b, self.b)
+        } else {
+            (&mut self.conn_a, self.a)
+        };
         let (out, events) = conn.receive(&frame, &mut peers[peer].docs)?;
-        if to_b { self.to_a.extend(out) } else { self.to_b.extend(out) }
+        if to_b {
+            self.to_a.extend(out)
+        } else {
+            self.to_b.extend(out)
+        }
         // The acceptor starts syncing once it has answered the join (after `peer`).
         if to_b && events.iter().any(|e| matches!(e, Event::Connected(_))) {
             if let Some(doc) = peers[peer].docs.get_mut(&DOC) {
@@ -99,13 +128,18 @@ fn edit(peer: &mut Peer, rng: &mut Rng) {
     };
     let len = doc.length(&text);
     let pos = rng.below(len + 1);
-    doc.splice_text(&text, pos, 0, &format!("{}", peer.name)).unwrap();
-    doc.put(ROOT, format!("key-{}", rng.below(8)), rng.next() as i64).unwrap();
+    doc.splice_text(&text, pos, 0, &format!("{}", peer.name))
+        .unwrap();
+    doc.put(ROOT, format!("key-{}", rng.below(8)), rng.next() as i64)
+        .unwrap();
     doc.commit();
 }
 
 fn seed() -> u64 {
-    std::env::var("MOOT_SYNC_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0x5eed_1234)
+    std::env::var("MOOT_SYNC_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_1234)
 }
 
 #[test]
@@ -114,12 +148,18 @@ fn peers_converge_despite_drops_duplicates_reorders_and_disconnects() {
         let seed = seed().wrapping_add(round.wrapping_mul(0x9e37_79b9));
         let mut rng = Rng(seed | 1);
         let n = 3 + rng.below(3);
-        let mut peers: Vec<Peer> = (0..n).map(|i| Peer { name: format!("p{i}"), docs: BTreeMap::new() }).collect();
+        let mut peers: Vec<Peer> = (0..n)
+            .map(|i| Peer {
+                name: format!("p{i}"),
+                docs: BTreeMap::new(),
+            })
+            .collect();
         let mut origin = AutoCommit::new();
         origin.put(ROOT, "title", "shared").unwrap();
         origin.commit();
         for p in &mut peers {
-            p.docs.insert(DOC, origin.fork().with_actor(automerge::ActorId::random()));
+            p.docs
+                .insert(DOC, origin.fork().with_actor(automerge::ActorId::random()));
         }
         let mut generation = 0;
         let mut links: Vec<Link> = Vec::new();
@@ -141,7 +181,11 @@ fn peers_converge_despite_drops_duplicates_reorders_and_disconnects() {
                 2 => {
                     // Drop a message.
                     let link = &mut links[l];
-                    let q = if rng.below(2) == 0 { &mut link.to_a } else { &mut link.to_b };
+                    let q = if rng.below(2) == 0 {
+                        &mut link.to_a
+                    } else {
+                        &mut link.to_b
+                    };
                     if !q.is_empty() {
                         let i = rng.below(q.len());
                         q.remove(i);
@@ -150,7 +194,11 @@ fn peers_converge_despite_drops_duplicates_reorders_and_disconnects() {
                 3 => {
                     // Duplicate a message.
                     let link = &mut links[l];
-                    let q = if rng.below(2) == 0 { &mut link.to_a } else { &mut link.to_b };
+                    let q = if rng.below(2) == 0 {
+                        &mut link.to_a
+                    } else {
+                        &mut link.to_b
+                    };
                     if !q.is_empty() {
                         let i = rng.below(q.len());
                         let copy = q[i].clone();
@@ -167,7 +215,11 @@ fn peers_converge_despite_drops_duplicates_reorders_and_disconnects() {
                     // Deliver, sometimes out of order.
                     let link = &mut links[l];
                     let to_b = rng.below(2) == 0;
-                    let len = if to_b { link.to_b.len() } else { link.to_a.len() };
+                    let len = if to_b {
+                        link.to_b.len()
+                    } else {
+                        link.to_a.len()
+                    };
                     if len > 0 {
                         let i = if rng.below(4) == 0 { rng.below(len) } else { 0 };
                         if link.deliver(&mut peers, to_b, i).is_err() {
@@ -189,7 +241,8 @@ fn peers_converge_despite_drops_duplicates_reorders_and_disconnects() {
                 let mut steps = 0;
                 while !link.quiet() {
                     let to_b = !link.to_b.is_empty();
-                    link.deliver(&mut peers, to_b, 0).expect("an ordered, lossless link has no protocol errors");
+                    link.deliver(&mut peers, to_b, 0)
+                        .expect("an ordered, lossless link has no protocol errors");
                     steps += 1;
                     assert!(steps < 10_000, "seed {seed}: link never went quiet");
                 }
@@ -198,19 +251,29 @@ fn peers_converge_despite_drops_duplicates_reorders_and_disconnects() {
                 link.push_local(&mut peers, b);
                 while !link.quiet() {
                     let to_b = !link.to_b.is_empty();
-                    link.deliver(&mut peers, to_b, 0).expect("an ordered, lossless link has no protocol errors");
+                    link.deliver(&mut peers, to_b, 0)
+                        .expect("an ordered, lossless link has no protocol errors");
                 }
             }
         }
-        let heads: Vec<_> = peers.iter_mut().map(|p| p.docs.get_mut(&DOC).unwrap().get_heads()).collect();
+        let heads: Vec<_> = peers
+            .iter_mut()
+            .map(|p| p.docs.get_mut(&DOC).unwrap().get_heads())
+            .collect();
         for (i, h) in heads.iter().enumerate() {
-            assert_eq!(h, &heads[0], "seed {seed} (MOOT_SYNC_SEED): peer {i} differs after reconnecting");
+            assert_eq!(
+                h, &heads[0],
+                "seed {seed} (MOOT_SYNC_SEED): peer {i} differs after reconnecting"
+            );
         }
         let texts: Vec<String> = peers
             .iter()
             .map(|p| {
                 let d = &p.docs[&DOC];
-                d.get(ROOT, "text").unwrap().map(|(_, t)| d.text(&t).unwrap()).unwrap_or_default()
+                d.get(ROOT, "text")
+                    .unwrap()
+                    .map(|(_, t)| d.text(&t).unwrap())
+                    .unwrap_or_default()
             })
             .collect();
         assert!(texts.iter().all(|t| t == &texts[0]), "seed {seed}");
@@ -218,7 +281,13 @@ fn peers_converge_despite_drops_duplicates_reorders_and_disconnects() {
 }
 
 /// Syncs two connections to quiet; returns the bytes each side sent.
-fn run(a: &mut Connection, b: &mut Connection, docs_a: &mut BTreeMap<DocumentId, AutoCommit>, docs_b: &mut BTreeMap<DocumentId, AutoCommit>, first: Vec<Vec<u8>>) -> (usize, usize, usize) {
+fn run(
+    a: &mut Connection,
+    b: &mut Connection,
+    docs_a: &mut BTreeMap<DocumentId, AutoCommit>,
+    docs_b: &mut BTreeMap<DocumentId, AutoCommit>,
+    first: Vec<Vec<u8>>,
+) -> (usize, usize, usize) {
     let (mut sent_a, mut sent_b, mut round_trips) = (0, 0, 0);
     let mut to_b: VecDeque<Vec<u8>> = first.into();
     let mut to_a: VecDeque<Vec<u8>> = VecDeque::new();
@@ -247,7 +316,10 @@ fn run(a: &mut Connection, b: &mut Connection, docs_a: &mut BTreeMap<DocumentId,
 
 #[test]
 fn reconnect_with_persisted_sync_state_sends_only_what_changed() {
-    let meta = PeerMetadata { storage_id: Some("s".into()), is_ephemeral: Some(false) };
+    let meta = PeerMetadata {
+        storage_id: Some("s".into()),
+        is_ephemeral: Some(false),
+    };
     let mut base = AutoCommit::new();
     let text = base.put_object(ROOT, "text", ObjType::Text).unwrap();
     // A workspace with some history: 2000 edits in 200 changes.
@@ -258,8 +330,16 @@ fn reconnect_with_persisted_sync_state_sends_only_what_changed() {
         base.commit();
     }
     for n in [1usize, 10, 1000] {
-        let mut docs_a = BTreeMap::from([(DOC, base.fork().with_actor(automerge::ActorId::from(vec![1; 16])))]);
-        let mut docs_b = BTreeMap::from([(DOC, base.fork().with_actor(automerge::ActorId::from(vec![2; 16])))]);
+        let mut docs_a = BTreeMap::from([(
+            DOC,
+            base.fork()
+                .with_actor(automerge::ActorId::from(vec![1; 16])),
+        )]);
+        let mut docs_b = BTreeMap::from([(
+            DOC,
+            base.fork()
+                .with_actor(automerge::ActorId::from(vec![2; 16])),
+        )]);
         let (mut a, join) = Connection::dial("a", meta.clone(), "1");
         let mut b = Connection::accept("b", meta.clone(), "1");
         a.sync_document(DOC, docs_a.get_mut(&DOC).unwrap());
@@ -274,7 +354,11 @@ fn reconnect_with_persisted_sync_state_sends_only_what_changed() {
             doc.splice_text(&text, i % 100, 0, "y").unwrap();
             doc.commit();
         }
-        let raw: usize = doc.get_changes(&before).iter().map(|c| c.raw_bytes().len()).sum();
+        let raw: usize = doc
+            .get_changes(&before)
+            .iter()
+            .map(|c| c.raw_bytes().len())
+            .sum();
 
         // Reconnect, both sides restoring the state they saved for each other.
         let (mut a, join) = Connection::dial("a", meta.clone(), "2");
@@ -282,12 +366,21 @@ fn reconnect_with_persisted_sync_state_sends_only_what_changed() {
         a.restore_sync_state(DOC, &saved_a).unwrap();
         b.restore_sync_state(DOC, &saved_b).unwrap();
         a.sync_document(DOC, docs_a.get_mut(&DOC).unwrap());
-        let (sent_a, sent_b, round_trips) = run(&mut a, &mut b, &mut docs_a, &mut docs_b, vec![join]);
+        let (sent_a, sent_b, round_trips) =
+            run(&mut a, &mut b, &mut docs_a, &mut docs_b, vec![join]);
         let total = sent_a + sent_b;
         let bound = raw * 11 / 10 + 1024;
-        println!("reconnect after {n:>4} offline edits: raw change bytes {raw:>7}, sent {total:>7} (a→b {sent_a}, b→a {sent_b}), bound 1.1×raw+1kB = {bound}, {round_trips} exchanges");
-        assert_eq!(docs_a[&DOC].get_heads_sorted(), docs_b[&DOC].get_heads_sorted());
-        assert!(total <= bound, "sent {total} bytes for {raw} raw bytes of changes");
+        println!(
+            "reconnect after {n:>4} offline edits: raw change bytes {raw:>7}, sent {total:>7} (a→b {sent_a}, b→a {sent_b}), bound 1.1×raw+1kB = {bound}, {round_trips} exchanges"
+        );
+        assert_eq!(
+            docs_a[&DOC].get_heads_sorted(),
+            docs_b[&DOC].get_heads_sorted()
+        );
+        assert!(
+            total <= bound,
+            "sent {total} bytes for {raw} raw bytes of changes"
+        );
     }
 }
 

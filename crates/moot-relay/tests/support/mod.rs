@@ -4,7 +4,7 @@
 
 use std::{collections::BTreeMap, net::SocketAddr, path::Path, time::Duration};
 
-use automerge::{AutoCommit, ReadDoc, ROOT, transaction::Transactable};
+use automerge::{AutoCommit, ROOT, ReadDoc, transaction::Transactable};
 use futures::{SinkExt, StreamExt};
 use moot_relay::{Config, Relay};
 use moot_sync::{Connection, DocumentId, Event, PeerMetadata};
@@ -32,19 +32,35 @@ impl RunningRelay {
         let task = tokio::spawn(relay.run_until(async {
             let _ = stopped.await;
         }));
-        Self { addr, stop: Some(stop), task }
+        Self {
+            addr,
+            stop: Some(stop),
+            task,
+        }
     }
 
     /// Graceful stop: waits until storage is flushed.
     pub async fn stop(mut self) {
         self.stop.take().unwrap().send(()).unwrap();
-        tokio::time::timeout(DEADLINE, self.task).await.expect("relay stops in time").unwrap().unwrap();
+        tokio::time::timeout(DEADLINE, self.task)
+            .await
+            .expect("relay stops in time")
+            .unwrap()
+            .unwrap();
     }
 
     pub async fn metrics(&self) -> String {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut s = TcpStream::connect(self.addr).await.unwrap();
-        s.write_all(format!("GET /metrics HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr).as_bytes()).await.unwrap();
+        s.write_all(
+            format!(
+                "GET /metrics HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                self.addr
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
         let mut out = String::new();
         s.read_to_string(&mut out).await.unwrap();
         out
@@ -66,10 +82,19 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(addr: SocketAddr, name: &str) -> Self {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/sync")).await.expect("websocket connects");
-        let metadata = PeerMetadata { storage_id: Some(format!("storage-{name}")), is_ephemeral: Some(false) };
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/sync"))
+            .await
+            .expect("websocket connects");
+        let metadata = PeerMetadata {
+            storage_id: Some(format!("storage-{name}")),
+            is_ephemeral: Some(false),
+        };
         let (conn, join) = Connection::dial(name, metadata, &format!("session-{name}"));
-        let mut client = Self { ws, conn, docs: BTreeMap::new() };
+        let mut client = Self {
+            ws,
+            conn,
+            docs: BTreeMap::new(),
+        };
         client.send(vec![join]).await;
         client.until(|_, e| matches!(e, Event::Connected(_))).await;
         client
@@ -85,14 +110,19 @@ impl Client {
     pub async fn until(&mut self, mut done: impl FnMut(&Self, &Event) -> bool) -> Event {
         let deadline = tokio::time::Instant::now() + DEADLINE;
         loop {
-            let msg = tokio::time::timeout_at(deadline, self.ws.next()).await.expect("expected event within the deadline");
+            let msg = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .expect("expected event within the deadline");
             let Some(Ok(Ws::Binary(frame))) = msg else {
                 match msg {
                     Some(Ok(_)) => continue,
                     other => panic!("connection ended: {other:?}"),
                 }
             };
-            let (out, events) = self.conn.receive(&frame, &mut self.docs).expect("valid frame from relay");
+            let (out, events) = self
+                .conn
+                .receive(&frame, &mut self.docs)
+                .expect("valid frame from relay");
             self.send(out).await;
             if let Some(e) = events.into_iter().find(|e| done(self, e)) {
                 return e;
@@ -114,14 +144,19 @@ impl Client {
             if self.conn.is_synced(&id, &heads) {
                 return;
             }
-            let msg = tokio::time::timeout_at(deadline, self.ws.next()).await.expect("relay acknowledges within the deadline");
+            let msg = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .expect("relay acknowledges within the deadline");
             let Some(Ok(Ws::Binary(frame))) = msg else {
                 match msg {
                     Some(Ok(_)) => continue,
                     other => panic!("connection ended: {other:?}"),
                 }
             };
-            let (out, _) = self.conn.receive(&frame, &mut self.docs).expect("valid frame from relay");
+            let (out, _) = self
+                .conn
+                .receive(&frame, &mut self.docs)
+                .expect("valid frame from relay");
             self.send(out).await;
         }
     }
@@ -137,11 +172,20 @@ impl Client {
         let mut empty = AutoCommit::new();
         let frames = self.conn.request_document(id, &mut empty);
         self.send(frames).await;
-        self.until(|_, e| matches!(e, Event::DocumentChanged(d) | Event::Unavailable(d) if *d == id)).await
+        self.until(
+            |_, e| matches!(e, Event::DocumentChanged(d) | Event::Unavailable(d) if *d == id),
+        )
+        .await
     }
 
     pub fn value(&self, id: DocumentId, key: &str) -> Option<String> {
-        self.docs.get(&id)?.get(ROOT, key).ok()??.0.into_string().ok()
+        self.docs
+            .get(&id)?
+            .get(ROOT, key)
+            .ok()??
+            .0
+            .into_string()
+            .ok()
     }
 
     /// Waits until the document holds `key = value`.
@@ -150,7 +194,11 @@ impl Client {
             return;
         }
         let (k, v) = (key.to_owned(), value.to_owned());
-        self.until(move |c, e| matches!(e, Event::DocumentChanged(d) if *d == id) && c.value(id, &k).as_deref() == Some(v.as_str())).await;
+        self.until(move |c, e| {
+            matches!(e, Event::DocumentChanged(d) if *d == id)
+                && c.value(id, &k).as_deref() == Some(v.as_str())
+        })
+        .await;
     }
 }
 
@@ -166,4 +214,3 @@ pub async fn publish_new(client: &mut Client, id: DocumentId, title: &str) {
     client.docs.insert(id, doc);
     client.publish(id).await;
 }
-

@@ -497,6 +497,156 @@ async fn reload_with_the_network_off_opens_the_app_and_the_workspace() {
     browser.close().await.unwrap();
 }
 
+/// The app files a page has loaded (scripts, wasm, styles), by name.
+async fn loaded_files(browser: &fantoccini::Client) -> Vec<String> {
+    let v = browser
+        .execute(
+            r#"return [...document.querySelectorAll('link[rel=stylesheet], script[src], link[rel=preload]')]
+                 .map(e => e.href || e.src)
+                 .concat(performance.getEntriesByType('resource').map(r => r.name))
+                 .map(u => new URL(u).pathname.slice(1))
+                 .filter(n => /\.(css|js|wasm)$/.test(n) && n !== 'sw.js');"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn cache_names(browser: &fantoccini::Client) -> Vec<String> {
+    let v = browser
+        .execute_async(
+            "const done = arguments[0]; caches.keys().then(done);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Deploys a new build over `dist`: a changed stylesheet under a new hashed name (the old one
+/// gone from the server), index.html and the service worker's file list and version updated.
+/// Returns the new stylesheet's name.
+fn deploy_new_version(dist: &std::path::Path) -> String {
+    let index = std::fs::read_to_string(dist.join("index.html")).unwrap();
+    let old_css = index
+        .split('"')
+        .find(|p| p.starts_with("./style-") && p.ends_with(".css"))
+        .unwrap()
+        .trim_start_matches("./")
+        .to_owned();
+    let new_css = "style-00000000000000aa.css".to_owned();
+    let css = std::fs::read_to_string(dist.join(&old_css)).unwrap();
+    std::fs::write(
+        dist.join(&new_css),
+        format!("{css}\n/* the next version */\n"),
+    )
+    .unwrap();
+    std::fs::remove_file(dist.join(&old_css)).unwrap();
+    std::fs::write(dist.join("index.html"), index.replace(&old_css, &new_css)).unwrap();
+    let sw = std::fs::read_to_string(dist.join("sw.js")).unwrap();
+    let version = sw.split('"').nth(1).unwrap().to_owned();
+    let sw = sw
+        .replace(&old_css, &new_css)
+        .replacen(&version, &format!("{version}-next"), 1);
+    std::fs::write(dist.join("sw.js"), sw).unwrap();
+    new_css
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_update_never_leaves_a_mix_of_old_and_new_files() {
+    // A copy of the build that this test can redeploy.
+    let mut harness = Harness::start_on_a_copy_of_the_app().await;
+    let dist = harness.dist().to_owned();
+    let browser = harness.browser().await;
+    let shell = Start::demo_as(&browser, &harness.base_url, "Ada").await;
+    shell.wait_saved().await;
+    eventually("the first version is cached", || async {
+        cache_names(&browser).await.len() == 1
+    })
+    .await;
+    let first_cache = cache_names(&browser).await;
+    let first_files = loaded_files(&browser).await;
+    assert!(
+        first_files.iter().any(|f| f.ends_with(".wasm")),
+        "{first_files:?}"
+    );
+
+    let new_css = deploy_new_version(&dist);
+    let is_ready = |files: &[String]| files.iter().any(|f| f.starts_with("style-"));
+
+    // Offline before the new version was seen: the whole old version opens.
+    harness.stop_relay().await;
+    browser.refresh().await.unwrap();
+    wait_for(&browser, &testid("session")).await;
+    let files = loaded_files(&browser).await;
+    assert!(
+        is_ready(&files) && files.iter().all(|f| first_files.contains(f)),
+        "old version only: {files:?}"
+    );
+
+    // Online: the new version, whole; its service worker replaces the old cache.
+    harness.restart_relay().await;
+    browser.refresh().await.unwrap();
+    wait_for(&browser, &testid("session")).await;
+    let files = loaded_files(&browser).await;
+    assert!(
+        files.contains(&new_css),
+        "the new stylesheet is used: {files:?}"
+    );
+    let others: Vec<_> = files.iter().filter(|f| !f.starts_with("style-")).collect();
+    assert!(
+        others.iter().all(|f| first_files.contains(f)),
+        "unchanged files keep their names: {files:?}"
+    );
+    assert!(
+        !files
+            .iter()
+            .any(|f| f.starts_with("style-") && *f != new_css),
+        "no old stylesheet: {files:?}"
+    );
+    eventually("the new version replaced the old in the cache", || async {
+        let names = cache_names(&browser).await;
+        names.len() == 1 && names != first_cache
+    })
+    .await;
+
+    // Offline after the update: the whole new version opens from the cache.
+    harness.stop_relay().await;
+    browser.refresh().await.unwrap();
+    wait_for(&browser, &testid("session")).await;
+    let files = loaded_files(&browser).await;
+    assert!(
+        files.contains(&new_css)
+            && !files
+                .iter()
+                .any(|f| f.starts_with("style-") && *f != new_css),
+        "{files:?}"
+    );
+    let styled = browser
+        .execute(
+            "return document.styleSheets.length > 0 && document.styleSheets[0].cssRules.length > 0",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        styled,
+        serde_json::json!(true),
+        "the cached stylesheet applies"
+    );
+    assert_eq!(shell.workspace_name().await, "IOPA Governance");
+    browser.close().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn works_at_375_pixels_and_a_one_megabyte_paste_does_not_freeze_the_page() {
     let harness = Harness::start().await;
@@ -528,17 +678,24 @@ async fn works_at_375_pixels_and_a_one_megabyte_paste_does_not_freeze_the_page()
     let big: String = "Members act with care and respect. ".repeat(30_000);
     let draft = review.draft().await;
     let pasted = format!("{draft}\n{big}");
-    // The page's own time: the paste's input handler (model change + save started), and from the
-    // paste to the next painted frame, measured in the page.
+    // The page's own time, measured in the page: the paste's input handler, the longest task
+    // while the paste goes in (what a person would feel as a freeze), and until it is all in.
     let timing = browser
         .execute_async(
             r#"const done = arguments[arguments.length - 1];
+               let longest = 0;
+               const watch = new PerformanceObserver(list => { for (const e of list.getEntries()) longest = Math.max(longest, e.duration); });
+               watch.observe({ type: 'longtask' });
                const t = document.querySelector('[data-testid="draft-text"]');
                t.value = arguments[0];
                const t0 = performance.now();
                t.dispatchEvent(new Event('input'));
                const handled = performance.now() - t0;
-               requestAnimationFrame(() => setTimeout(() => done([handled, performance.now() - t0]), 0));"#,
+               const poll = setInterval(() => {
+                 if (document.querySelector('[data-testid="paste-progress"]')) return;
+                 clearInterval(poll);
+                 requestAnimationFrame(() => setTimeout(() => { watch.disconnect(); done([handled, longest, performance.now() - t0]); }, 0));
+               }, 20);"#,
             vec![pasted.clone().into()],
         )
         .await
@@ -550,10 +707,12 @@ async fn works_at_375_pixels_and_a_one_megabyte_paste_does_not_freeze_the_page()
     shell.wait_saved().await;
     let answer = browser.execute("return 1 + 1", vec![]).await.unwrap();
     assert_eq!(answer, serde_json::json!(2));
+    let ms = |i: usize| timing[i].as_f64().unwrap();
     println!(
-        "1 MB paste: input handled in {:.0} ms, next frame painted after {:.0} ms (in-page time)",
-        timing[0].as_f64().unwrap(),
-        timing[1].as_f64().unwrap()
+        "1 MB paste (in-page): input handled in {:.0} ms, longest task {:.0} ms, all in after {:.0} ms",
+        ms(0),
+        ms(1),
+        ms(2)
     );
     assert!(
         review.threads().await >= 3,

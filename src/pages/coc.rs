@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use leptos::{html, prelude::*};
-use moot_model::{OPERATIONAL_QUESTION, Placement, ThreadView};
+use moot_model::{OPERATIONAL_QUESTION, Placement, TextEdit, ThreadView};
 use wasm_bindgen::JsCast;
 
 use crate::state::Session;
@@ -82,6 +82,25 @@ fn runs(text: &str, passages: &[(String, usize, usize)]) -> Vec<Run> {
                 .collect(),
         })
         .collect()
+}
+
+/// Chars per change when a long paste goes in: a few tens of milliseconds of work each.
+const PASTE_PIECE: usize = 32 * 1024;
+
+/// `text` cut into pieces of at most `size` chars.
+fn pieces(text: &str, size: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    chars.chunks(size).map(|c| c.iter().collect()).collect()
+}
+
+/// Resolves on a later task, letting the browser paint and handle input in between.
+async fn next_task() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback(&resolve);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 const NARROW: f64 = 760.0;
@@ -174,11 +193,17 @@ pub fn CocPage() -> impl IntoView {
     });
     let doc_id = move || draft_doc.with(|d| d.as_ref().map(|d| d.0.clone()).unwrap_or_default());
     let title = move || draft_doc.with(|d| d.as_ref().map(|d| d.1.clone()).unwrap_or_default());
-    let text_memo = Memo::new(move |_| {
-        session
-            .read_ok(|ws| ws.document_text(&doc_id()))
-            .unwrap_or_default()
-    });
+    // A long paste goes in as pieces, one change per task, so the page keeps answering; the
+    // textarea is read-only and the text is not re-read until the last piece is in.
+    let pasting = RwSignal::new(None::<(usize, usize)>);
+    let text_memo = Memo::new(
+        move |previous: Option<&String>| match (pasting.get(), previous) {
+            (Some(_), Some(previous)) => previous.clone(),
+            _ => session
+                .read_ok(|ws| ws.document_text(&doc_id()))
+                .unwrap_or_default(),
+        },
+    );
     let text = move || text_memo.get();
     let draft: NodeRef<html::Textarea> = NodeRef::new();
     let selection = RwSignal::new(None::<(usize, usize, String)>);
@@ -201,12 +226,39 @@ pub fn CocPage() -> impl IntoView {
     // Every keystroke is a change (so peers see typing as it happens); the textarea is only
     // written when the model's text differs from it — a remote edit — keeping the caret put.
     let save_text = move |ev: leptos::ev::Event| {
+        if pasting.get_untracked().is_some() {
+            return;
+        }
         let value = event_target_value(&ev);
         let doc = doc_id();
-        let _ = session.act(|ws, ctx| ws.replace_text(ctx, &doc, &value));
+        let edit = TextEdit::between(&text_memo.get_untracked(), &value);
+        let pieces = pieces(&edit.inserted, PASTE_PIECE);
+        if pieces.len() <= 1 {
+            let _ = session.act(|ws, ctx| ws.replace_text(ctx, &doc, &value));
+            return;
+        }
+        pasting.set(Some((0, pieces.len())));
+        leptos::task::spawn_local(async move {
+            let (mut at, mut removed, total) = (edit.at, edit.removed, pieces.len());
+            for (done, piece) in pieces.into_iter().enumerate() {
+                if session
+                    .act(|ws, ctx| ws.splice_text(ctx, &doc, at, removed, &piece))
+                    .is_err()
+                {
+                    break;
+                }
+                (at, removed) = (at + piece.chars().count(), 0);
+                pasting.set(Some((done + 1, total)));
+                next_task().await;
+            }
+            pasting.set(None);
+        });
     };
     Effect::new(move |_| {
         let text = text_memo.get();
+        if pasting.get().is_some() {
+            return;
+        }
         let Some(area) = draft.get() else { return };
         let old = area.value();
         if old == text {
@@ -326,9 +378,13 @@ pub fn CocPage() -> impl IntoView {
             <div class="review-grid">
                 <div class="draft">
                     <label for="draft-text">"Draft text (everyone in the workspace can edit; select a passage to comment on it)"</label>
+                    {move || pasting.get().map(|(done, total)| view! {
+                        <p class="notice" role="status" data-testid="paste-progress">{format!("Adding the pasted text… {}%", done * 100 / total.max(1))}</p>
+                    })}
                     <div class="draft-box">
                         <div class="draft-mirror draft-text" aria-hidden="true" data-testid="draft-mirror">{mirror}</div>
                         <textarea id="draft-text" node_ref=draft class="draft-text" data-testid="draft-text" spellcheck="true"
+                            prop:readOnly=move || pasting.get().is_some()
                             on:select=move |_| read_selection() on:mouseup=move |_| read_selection() on:keyup=move |_| read_selection()
                             on:input=save_text on:change=save_text></textarea>
                     </div>

@@ -57,6 +57,13 @@ fn wait_for_listener(addr: SocketAddr, what: &str) {
     }
 }
 
+/// Where `cargo xtask test` built the app: `MOOT_DIST`, else target/dist.
+fn built_app() -> PathBuf {
+    std::env::var_os("MOOT_DIST")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/dist"))
+}
+
 pub struct Harness {
     pub base_url: String,
     relay_addr: SocketAddr,
@@ -71,15 +78,33 @@ pub struct Harness {
 impl Harness {
     /// Starts the relay on the built app (`MOOT_DIST`, else target/dist) and chromedriver.
     pub async fn start() -> Self {
-        let dist = std::env::var_os("MOOT_DIST")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root().join("target/dist"));
+        Self::start_serving(built_app(), scratch("harness")).await
+    }
+
+    /// Like [`Self::start`] on a copy of the built app that the test may change (redeploy):
+    /// [`Self::dist`].
+    pub async fn start_on_a_copy_of_the_app() -> Self {
+        let scratch = scratch("harness");
+        let dist = scratch.join("dist");
+        std::fs::create_dir_all(&dist).unwrap();
+        for entry in std::fs::read_dir(built_app()).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dist.join(entry.file_name())).unwrap();
+        }
+        Self::start_serving(dist, scratch).await
+    }
+
+    /// The folder of app files the relay serves.
+    pub fn dist(&self) -> &std::path::Path {
+        &self.dist
+    }
+
+    async fn start_serving(dist: PathBuf, scratch: PathBuf) -> Self {
         assert!(
             dist.join("index.html").exists(),
             "no built app in {} — run the browser tests through `cargo xtask test`",
             dist.display()
         );
-        let scratch = scratch("harness");
         let config = moot_relay::Config::local(dist.clone(), scratch.join("relay-data"));
         let relay = moot_relay::Relay::start(config)
             .await

@@ -44,6 +44,6 @@ pub use demo::{ANDREW, ANNA, CODE_OF_CONDUCT, DEMO_SESSION_START, demo_workspace
 pub use error::ModelError;
 pub use exchange::ImportReport;
 pub use membership::{Membership, ProposalView, Status, derive as derive_membership};
-pub use review::{Placement, ThreadView};
+pub use review::{Placement, TextEdit, ThreadView};
 pub use sessions::Move;
 pub use workspace::{Ctx, SCHEMA_VERSION, Workspace};

@@ -130,32 +130,6 @@ impl Workspace {
         Ok(self.doc().text(&obj)?)
     }
 
-    /// Deletes `delete` chars at `pos` and inserts `insert` there: one keystroke or paste.
-    pub fn splice_text(
-        &mut self,
-        ctx: Ctx<'_>,
-        document: &str,
-        pos: usize,
-        delete: usize,
-        insert: &str,
-    ) -> Result<(), ModelError> {
-        let obj = self.text_obj(document)?;
-        let len = self.doc().length(&obj);
-        if pos + delete > len {
-            return Err(ModelError::RangeOutsideText {
-                start: pos,
-                end: pos + delete,
-                len,
-            });
-        }
-        check_document_len(len - delete + insert.chars().count())?;
-        self.change(ctx, "edit text", |ws| {
-            ws.doc_mut()
-                .splice_text(&obj, pos, delete as isize, insert)?;
-            Ok(())
-        })
-    }
-
     /// Replaces the whole text, writing only what differs (so anchors in unchanged parts hold).
     ///
     /// A pure insertion or deletion (typing, a paste) is found in linear time from the common
@@ -169,34 +143,47 @@ impl Workspace {
     ) -> Result<(), ModelError> {
         let obj = self.text_obj(document)?;
         check_document_len(text.chars().count())?;
-        let old = self.doc().text(&obj)?;
-        let prefix = old
-            .chars()
-            .zip(text.chars())
-            .take_while(|(a, b)| a == b)
-            .count();
-        let (old_rest, new_rest): (Vec<char>, Vec<char>) = (
-            old.chars().skip(prefix).collect(),
-            text.chars().skip(prefix).collect(),
-        );
-        let suffix = old_rest
-            .iter()
-            .rev()
-            .zip(new_rest.iter().rev())
-            .take_while(|(a, b)| a == b)
-            .count();
-        let (removed, inserted) = (old_rest.len() - suffix, new_rest.len() - suffix);
-        if removed == 0 && inserted == 0 {
+        let edit = TextEdit::between(&self.doc().text(&obj)?, text);
+        if edit.is_empty() {
             return Ok(());
         }
         self.change(ctx, "edit text", |ws| {
-            if removed == 0 || inserted == 0 {
-                let insert: String = new_rest[..inserted].iter().collect();
+            if edit.removed == 0 || edit.inserted.is_empty() {
                 ws.doc_mut()
-                    .splice_text(&obj, prefix, removed as isize, &insert)?;
+                    .splice_text(&obj, edit.at, edit.removed as isize, &edit.inserted)?;
             } else {
                 ws.doc_mut().update_text(&obj, text)?;
             }
+            Ok(())
+        })
+    }
+
+    /// Removes `removed` chars at `at` and inserts `insert` there, as one change: one
+    /// keystroke, or one piece of a long paste.
+    pub fn splice_text(
+        &mut self,
+        ctx: Ctx<'_>,
+        document: &str,
+        at: usize,
+        removed: usize,
+        insert: &str,
+    ) -> Result<(), ModelError> {
+        let obj = self.text_obj(document)?;
+        let len = self.doc().length(&obj);
+        if at.checked_add(removed).is_none_or(|end| end > len) {
+            return Err(ModelError::RangeOutsideText {
+                start: at,
+                end: at.saturating_add(removed),
+                len,
+            });
+        }
+        check_document_len(len - removed + insert.chars().count())?;
+        if removed == 0 && insert.is_empty() {
+            return Ok(());
+        }
+        self.change(ctx, "edit text", |ws| {
+            ws.doc_mut()
+                .splice_text(&obj, at, removed as isize, insert)?;
             Ok(())
         })
     }
@@ -416,6 +403,44 @@ impl Workspace {
             })
             .collect::<Result<_, _>>()?;
         Ok(self.doc().text_at(&obj, &heads)?)
+    }
+}
+
+/// The smallest single edit that turns one text into another: `removed` chars at `at` (a char
+/// offset) replaced by `inserted`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextEdit {
+    pub at: usize,
+    pub removed: usize,
+    pub inserted: String,
+}
+
+impl TextEdit {
+    pub fn between(old: &str, new: &str) -> Self {
+        let at = old
+            .chars()
+            .zip(new.chars())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let (old_rest, new_rest): (Vec<char>, Vec<char>) = (
+            old.chars().skip(at).collect(),
+            new.chars().skip(at).collect(),
+        );
+        let suffix = old_rest
+            .iter()
+            .rev()
+            .zip(new_rest.iter().rev())
+            .take_while(|(a, b)| a == b)
+            .count();
+        TextEdit {
+            at,
+            removed: old_rest.len() - suffix,
+            inserted: new_rest[..new_rest.len() - suffix].iter().collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.removed == 0 && self.inserted.is_empty()
     }
 }
 

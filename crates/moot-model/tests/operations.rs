@@ -932,3 +932,32 @@ fn import_merges_a_copy_of_the_same_workspace_and_refuses_others() {
         |e| matches!(e, ModelError::NotAllowed(m) if m.contains("another workspace")),
     );
 }
+
+#[test]
+fn splice_text_edits_at_a_place_and_refuses_ranges_outside_the_text() {
+    let ctx = Ctx::new("p1", "2026-01-01T00:00:00Z");
+    let mut ws = moot_model::demo_workspace(ctx, "Ada", 1).unwrap();
+    let doc = ws.documents().unwrap()[0].id.clone();
+    let text = ws.document_text(&doc).unwrap();
+    let edit = moot_model::TextEdit::between(&text, &format!("Preface. {text}"));
+    assert_eq!(
+        (edit.at, edit.removed, edit.inserted.as_str()),
+        (0, 0, "Preface. ")
+    );
+    ws.splice_text(ctx, &doc, edit.at, edit.removed, &edit.inserted)
+        .unwrap();
+    assert_eq!(ws.document_text(&doc).unwrap(), format!("Preface. {text}"));
+    let heads = ws.heads();
+    let len = text.chars().count() + 9;
+    assert!(matches!(
+        ws.splice_text(ctx, &doc, len, 1, ""),
+        Err(ModelError::RangeOutsideText { .. })
+    ));
+    assert!(matches!(
+        ws.splice_text(ctx, &doc, usize::MAX, 2, "x"),
+        Err(ModelError::RangeOutsideText { .. })
+    ));
+    assert_eq!(ws.heads(), heads, "nothing changed on error");
+    ws.splice_text(ctx, &doc, 0, 9, "").unwrap();
+    assert_eq!(ws.document_text(&doc).unwrap(), text);
+}

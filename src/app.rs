@@ -232,7 +232,7 @@ pub fn App() -> impl IntoView {
 
     let workspace_name = move || {
         session
-            .read_ok(|ws| ws.state().map(|s| s.name))
+            .read_ok(|ws| ws.name())
             .unwrap_or_else(|| "moot".to_owned())
     };
     let current_page = move || match route.get() {

@@ -1,4 +1,4 @@
-//! Small browser helpers: local time, downloads, clipboard.
+//! Small browser helpers: local time, downloads, clipboard, performance marks.
 
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -67,5 +67,29 @@ pub fn download(filename: &str, mime: &str, contents: &[u8]) -> Result<(), Strin
 pub fn copy(text: &str) {
     if let Some(window) = web_sys::window() {
         let _ = window.navigator().clipboard().write_text(text);
+    }
+}
+
+/// Marks the first time the workspace is on screen and editable (`moot:editable` in the
+/// page's performance timeline, read by `cargo xtask bench`), once per page load.
+pub fn mark_editable_once() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static MARKED: AtomicBool = AtomicBool::new(false);
+    if MARKED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    // After the frame that shows it.
+    leptos::prelude::request_animation_frame(|| {
+        let performance = web_sys::window().and_then(|w| w.performance());
+        if let Some(p) = performance {
+            let _ = p.mark("moot:editable");
+        }
+    });
+}
+
+/// A named point in the page's performance timeline (for `cargo xtask bench`'s profile).
+pub fn mark(name: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.mark(name);
     }
 }

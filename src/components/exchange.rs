@@ -48,7 +48,7 @@ pub fn Exchange() -> impl IntoView {
     let session = expect_context::<Session>();
     let export = move |_| {
         let name = session
-            .read_ok(|ws| ws.state().map(|s| s.name))
+            .read_ok(|ws| ws.name())
             .unwrap_or_else(|| "workspace".into());
         let Some(bytes) = session.with_doc_mut(|d| d.save()) else {
             return;

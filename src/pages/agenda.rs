@@ -49,7 +49,16 @@ fn flatten(items: &[AgendaItem], prefix: &str, depth: usize, out: &mut Vec<Row>)
 #[component]
 pub fn AgendaPage() -> impl IntoView {
     let session = expect_context::<Session>();
-    let sessions = move || session.read_ok(|ws| ws.sessions()).unwrap_or_default();
+    // The sessions are hydrated once per change, here; every session view reads its own from
+    // this memo (hydrating per view made opening a workspace quadratic in its sessions).
+    let all = Memo::new(move |_| session.read_ok(|ws| ws.sessions()));
+    provide_context(Sessions(all));
+    let sessions = move || all.get().unwrap_or_default();
+    Effect::new(move |_| {
+        if all.with(Option::is_some) {
+            crate::browser::mark_editable_once();
+        }
+    });
     view! {
         <section aria-labelledby="agenda-title" data-testid="agenda-page">
             <h2 id="agenda-title">"Agenda & minutes"</h2>
@@ -100,16 +109,27 @@ fn NewSession() -> impl IntoView {
     }
 }
 
+/// All work sessions of the workspace, hydrated once per change (see [`AgendaPage`]).
+#[derive(Clone, Copy)]
+struct Sessions(Memo<Option<Vec<WorkSession>>>);
+
+impl Sessions {
+    /// One session by id (tracked).
+    fn find(&self, id: &str) -> Option<WorkSession> {
+        self.0.with(|all| {
+            all.as_ref()
+                .and_then(|all| all.iter().find(|s| s.id == id).cloned())
+        })
+    }
+}
+
 #[component]
 fn SessionView(session_id: String) -> impl IntoView {
     let session = expect_context::<Session>();
     let sid = StoredValue::new(session_id);
-    // Hydrated once per change; the fields below read the memo.
-    let data = Memo::new(move |_| {
-        session
-            .read_ok(|ws| ws.sessions())
-            .and_then(|all| all.into_iter().find(|s| s.id == sid.get_value()))
-    });
+    // Read once per change; the fields below read this memo.
+    let sessions = expect_context::<Sessions>();
+    let data = Memo::new(move |_| sessions.find(&sid.get_value()));
     let data = move || data.get();
     let title = move || data().map(|s| s.title).unwrap_or_default();
     let start = move || data().map(|s| s.start).unwrap_or_default();
@@ -287,13 +307,13 @@ fn AgendaRow(session_id: String, row: Row) -> impl IntoView {
 fn ActionPoints(session_id: String) -> impl IntoView {
     let session = expect_context::<Session>();
     let sid = StoredValue::new(session_id);
+    let sessions = expect_context::<Sessions>();
     let mine = RwSignal::new(false);
     let points = move || {
         let me = session.me.get().map(|m| m.id).unwrap_or_default();
         let only_mine = mine.get();
-        session
-            .read_ok(|ws| ws.sessions())
-            .and_then(|all| all.into_iter().find(|s| s.id == sid.get_value()))
+        sessions
+            .find(&sid.get_value())
             .map(|s| {
                 s.action_points
                     .into_iter()

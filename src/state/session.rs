@@ -170,6 +170,7 @@ impl Session {
 
     /// Opens the workspace `doc_id` from this device's storage. `Ok(false)` if it is not here.
     pub async fn open(&self, doc_id: &str) -> Result<bool, String> {
+        crate::browser::mark("moot:open");
         let store = ChunkStore::open_default()
             .await
             .map_err(|e| e.to_string())?;
@@ -181,8 +182,10 @@ impl Session {
         else {
             return Ok(false);
         };
-        let ws =
-            Workspace::from_doc(loaded.doc, identity::random_u64()).map_err(|e| e.to_string())?;
+        crate::browser::mark("moot:loaded");
+        let ws = Workspace::from_stored(loaded.doc, identity::random_u64())
+            .map_err(|e| e.to_string())?;
+        crate::browser::mark("moot:checked");
         if loaded.unreadable > 0 {
             self.error.set(Some(format!(
                 "{} stored chunk(s) could not be read and were skipped; nothing was deleted",
@@ -191,6 +194,7 @@ impl Session {
         }
         self.install(doc_id, ws, storage);
         self.save_state.set(SaveState::Saved);
+        crate::browser::mark("moot:installed");
         Ok(true)
     }
 
@@ -207,7 +211,7 @@ impl Session {
     }
 
     fn install(&self, doc_id: &str, ws: Workspace, storage: DocStorage) {
-        let name = ws.state().map(|s| s.name).unwrap_or_default();
+        let name = ws.name().unwrap_or_default();
         super::workspaces::remember(doc_id, &name);
         self.model.set_value(Some(ws));
         self.storage.set_value(Some(storage));

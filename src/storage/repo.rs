@@ -40,6 +40,10 @@ struct Inner {
     /// Keys whose contents are in the document this tab holds.
     covered: BTreeSet<Vec<String>>,
     incrementals: usize,
+    /// The heads already written: the next incremental chunk holds what came after them.
+    /// (Tracked here, not by automerge's own save cursor, which a load leaves at nothing —
+    /// so its first incremental save would re-encode the whole document.)
+    saved: Vec<automerge::ChangeHash>,
 }
 
 /// 64-bit FNV-1a in hex: a stable name for a chunk's contents.
@@ -105,7 +109,7 @@ impl DocStorage {
             }
         }
         // Later incremental saves continue from what was loaded.
-        let _ = doc.save_incremental();
+        inner.saved = doc.get_heads();
         Ok(Some(Loaded { doc, unreadable }))
     }
 
@@ -114,13 +118,13 @@ impl DocStorage {
     /// of them a snapshot of the whole document. `None` when nothing changed.
     pub fn next_chunk(&self, doc: &mut AutoCommit) -> Option<Chunk> {
         let compact = self.inner.borrow().incrementals + 1 >= COMPACT_AFTER;
+        let saved = std::mem::take(&mut self.inner.borrow_mut().saved);
         let (kind, bytes) = if compact {
-            let bytes = doc.save();
-            let _ = doc.save_incremental();
-            ("snapshot", bytes)
+            ("snapshot", doc.save())
         } else {
-            ("incremental", doc.save_incremental())
+            ("incremental", doc.save_after(&saved))
         };
+        self.inner.borrow_mut().saved = doc.get_heads();
         if bytes.is_empty() {
             return None;
         }
@@ -147,7 +151,7 @@ impl DocStorage {
     /// A snapshot of the whole document (first save of a new or received workspace).
     pub fn snapshot(&self, doc: &mut AutoCommit) -> Chunk {
         let bytes = doc.save();
-        let _ = doc.save_incremental();
+        self.inner.borrow_mut().saved = doc.get_heads();
         let key = vec![
             self.doc_id.clone(),
             "snapshot".to_owned(),

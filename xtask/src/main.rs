@@ -23,8 +23,9 @@ fn main() -> std::process::ExitCode {
         Some("test") => test(),
         Some("build") => build_dist().map(drop),
         Some("setup") => tools::ensure_all(),
+        Some("bench") => bench(),
         _ => {
-            eprintln!("usage: cargo xtask <run [-- relay flags] | test | build | setup>");
+            eprintln!("usage: cargo xtask <run [-- relay flags] | test | bench | build | setup>");
             return std::process::ExitCode::from(2);
         }
     };
@@ -105,6 +106,48 @@ fn exec(mut cmd: Command) -> Result<()> {
 #[cfg(not(unix))]
 fn exec(mut cmd: Command) -> Result<()> {
     status(&mut cmd)
+}
+
+/// The benchmark figures beside their anchors (not part of `test`): prints the table, writes
+/// target/bench/report.md and report.json, and puts the table into README.md.
+fn bench() -> Result<()> {
+    tools::ensure_all()?;
+    let interop = tools::ensure_interop()?;
+    let dist = build_dist()?;
+    status(cargo().args([
+        "build",
+        "--quiet",
+        "--release",
+        "-p",
+        "moot-relay",
+        "-p",
+        "moot-bench",
+    ]))?;
+    let out = target_dir().join("bench");
+    let trace = root().join("../shared/bench/automerge-paper-edits.json.gz");
+    status(
+        Command::new(target_dir().join("release").join("moot-bench"))
+            .current_dir(root())
+            .env("MOOT_DIST", &dist)
+            .env("MOOT_INTEROP_DIR", &interop)
+            .env(
+                "MOOT_RELAY_BIN",
+                target_dir().join("release").join("moot-relay"),
+            )
+            .env("CHROMEDRIVER", tools::CHROMEDRIVER)
+            .env("MOOT_TRACE", &trace)
+            .env("MOOT_BENCH_OUT", &out),
+    )?;
+    let table = std::fs::read_to_string(out.join("report.md"))?;
+    let readme_path = root().join("README.md");
+    let readme = std::fs::read_to_string(&readme_path)?;
+    let (start, end) = ("<!-- bench:start -->", "<!-- bench:end -->");
+    if let (Some(a), Some(b)) = (readme.find(start), readme.find(end)) {
+        let updated = format!("{}{start}\n{table}{}", &readme[..a], &readme[b..]);
+        std::fs::write(&readme_path, updated)?;
+        println!("xtask: README.md's benchmark table updated");
+    }
+    Ok(())
 }
 
 fn test() -> Result<()> {

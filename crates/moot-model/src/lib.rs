@@ -30,6 +30,7 @@ mod demo;
 mod error;
 mod exchange;
 mod export;
+pub mod fixtures;
 mod membership;
 mod migrate;
 mod review;

@@ -31,6 +31,13 @@ pub(crate) fn schema_version(ws: &Workspace) -> Result<Option<u64>, ModelError> 
 }
 
 pub(crate) fn upgrade(ws: &mut Workspace) -> Result<(), ModelError> {
+    upgrade_version(ws)?;
+    // Hydrating proves the shape is readable before the app shows anything.
+    ws.state().map(drop)
+}
+
+/// Brings the schema to this version (or refuses a newer one), without reading the rest.
+pub(crate) fn upgrade_version(ws: &mut Workspace) -> Result<(), ModelError> {
     match schema_version(ws)? {
         None if ws.doc().get(ROOT, "name")?.is_none() => Err(ModelError::NotAWorkspace(
             "the document has no schema_version and no name".into(),
@@ -46,7 +53,5 @@ pub(crate) fn upgrade(ws: &mut Workspace) -> Result<(), ModelError> {
             supported: SCHEMA_VERSION,
         }),
         Some(_) => Ok(()),
-    }?;
-    // Hydrating proves the shape is readable before the app shows anything.
-    ws.state().map(drop)
+    }
 }

@@ -151,6 +151,19 @@ impl Workspace {
         Ok(ws)
     }
 
+    /// Opens a document from this device's own storage: upgraded like [`Self::from_doc`], but
+    /// not hydrated whole first. What is stored here was checked when it arrived (creation,
+    /// import, fetch) and has since changed only by operations and sync, like the open
+    /// document; skipping the full read keeps opening a large workspace fast.
+    pub fn from_stored(doc: AutoCommit, id_seed: u64) -> Result<Self, ModelError> {
+        let mut ws = Self {
+            doc,
+            ids: IdGen { state: id_seed },
+        };
+        crate::migrate::upgrade_version(&mut ws)?;
+        Ok(ws)
+    }
+
     /// The automerge document (for sync, storage and export).
     pub fn doc(&self) -> &AutoCommit {
         &self.doc
@@ -370,6 +383,11 @@ impl Workspace {
                 Ok(())
             },
         )
+    }
+
+    /// The workspace's name (read alone, without hydrating the rest).
+    pub fn name(&self) -> Result<String, ModelError> {
+        self.read("name")
     }
 
     pub fn rename(&mut self, ctx: Ctx<'_>, name: &str) -> Result<(), ModelError> {

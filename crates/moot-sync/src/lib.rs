@@ -16,6 +16,7 @@
 
 mod connection;
 mod document_id;
+pub mod loopback;
 mod message;
 mod presence;
 

@@ -6,7 +6,10 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, transaction::Transactable};
-use moot_sync::{Connection, DocumentId, Event, PeerMetadata};
+use moot_sync::{
+    Connection, DocumentId, Event, PeerMetadata,
+    loopback::{Exchange, exchange},
+};
 
 /// A small deterministic PRNG (xorshift64*) so failures replay from the printed seed.
 struct Rng(u64);
@@ -280,40 +283,6 @@ fn peers_converge_despite_drops_duplicates_reorders_and_disconnects() {
     }
 }
 
-/// Syncs two connections to quiet; returns the bytes each side sent.
-fn run(
-    a: &mut Connection,
-    b: &mut Connection,
-    docs_a: &mut BTreeMap<DocumentId, AutoCommit>,
-    docs_b: &mut BTreeMap<DocumentId, AutoCommit>,
-    first: Vec<Vec<u8>>,
-) -> (usize, usize, usize) {
-    let (mut sent_a, mut sent_b, mut round_trips) = (0, 0, 0);
-    let mut to_b: VecDeque<Vec<u8>> = first.into();
-    let mut to_a: VecDeque<Vec<u8>> = VecDeque::new();
-    while !to_a.is_empty() || !to_b.is_empty() {
-        round_trips += 1;
-        while let Some(f) = to_b.pop_front() {
-            sent_a += f.len();
-            if std::env::var("MOOT_SYNC_TRACE").is_ok() {
-                let m = moot_sync::Message::decode(&f).unwrap();
-                eprintln!("a→b {} {} bytes", m.kind(), f.len());
-            }
-            // The acceptor answers; the dialer opens each document's exchange.
-            to_a.extend(b.receive(&f, docs_b).unwrap().0);
-        }
-        while let Some(f) = to_a.pop_front() {
-            sent_b += f.len();
-            if std::env::var("MOOT_SYNC_TRACE").is_ok() {
-                let m = moot_sync::Message::decode(&f).unwrap();
-                eprintln!("b→a {} {} bytes", m.kind(), f.len());
-            }
-            to_b.extend(a.receive(&f, docs_a).unwrap().0);
-        }
-    }
-    (sent_a, sent_b, round_trips)
-}
-
 #[test]
 fn reconnect_with_persisted_sync_state_sends_only_what_changed() {
     let meta = PeerMetadata {
@@ -343,7 +312,7 @@ fn reconnect_with_persisted_sync_state_sends_only_what_changed() {
         let (mut a, join) = Connection::dial("a", meta.clone(), "1");
         let mut b = Connection::accept("b", meta.clone(), "1");
         a.sync_document(DOC, docs_a.get_mut(&DOC).unwrap());
-        run(&mut a, &mut b, &mut docs_a, &mut docs_b, vec![join]);
+        exchange(&mut a, &mut b, &mut docs_a, &mut docs_b, vec![join]).unwrap();
         let (saved_a, saved_b) = (a.sync_state(&DOC).unwrap(), b.sync_state(&DOC).unwrap());
 
         // Offline edits on A.
@@ -366,8 +335,11 @@ fn reconnect_with_persisted_sync_state_sends_only_what_changed() {
         a.restore_sync_state(DOC, &saved_a).unwrap();
         b.restore_sync_state(DOC, &saved_b).unwrap();
         a.sync_document(DOC, docs_a.get_mut(&DOC).unwrap());
-        let (sent_a, sent_b, round_trips) =
-            run(&mut a, &mut b, &mut docs_a, &mut docs_b, vec![join]);
+        let Exchange {
+            sent_a,
+            sent_b,
+            round_trips,
+        } = exchange(&mut a, &mut b, &mut docs_a, &mut docs_b, vec![join]).unwrap();
         let total = sent_a + sent_b;
         let bound = raw * 11 / 10 + 1024;
         println!(

@@ -1,0 +1,484 @@
+//! P5: the relay under load. K simulated typists (native moot-sync clients, the same sans-IO
+//! sessions the app uses), 6 characters a second each, four to a document, on 127.0.0.1, for
+//! a few seconds per K: edit → remote-receive latency p50/p99, relay CPU and RSS. The same
+//! load against the JS automerge-repo sync server (npm) and a plain echo relay.
+
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    path::Path,
+    process::Stdio,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use anyhow::{Context, Result};
+use automerge::{AutoCommit, ChangeHash, ObjType, ROOT, ReadDoc, transaction::Transactable};
+use futures::{SinkExt, StreamExt};
+use moot_sync::{Connection, DocumentId, Event, PeerMetadata, Single};
+use tokio::{
+    io::{AsyncBufReadExt, BufReader},
+    net::TcpListener,
+    process::{Child, Command},
+    sync::broadcast,
+    time::Instant,
+};
+use tokio_tungstenite::tungstenite::Message as Ws;
+
+use crate::{
+    Inputs,
+    report::{Row, ms},
+};
+
+const PER_DOC: usize = 4;
+const KEY_INTERVAL: Duration = Duration::from_micros(166_667);
+const WARM_UP: Duration = Duration::from_secs(1);
+const MEASURE: Duration = Duration::from_secs(4);
+const GRACE: Duration = Duration::from_secs(1);
+const LIMIT: Duration = Duration::from_millis(250);
+const KS: [usize; 8] = [4, 8, 16, 32, 48, 64, 96, 128];
+const REFERENCE_K: usize = 16;
+
+#[derive(Default)]
+struct Shared {
+    sent: Mutex<HashMap<ChangeHash, Instant>>,
+    echo_sent: Mutex<HashMap<(u32, u32), Instant>>,
+    latencies: Mutex<Vec<Duration>>,
+    expected: Mutex<usize>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Stats {
+    k: usize,
+    p50: Duration,
+    p99: Duration,
+    delivered: f64,
+    cpu: Option<f64>,
+    rss_kb: Option<u64>,
+}
+
+impl Stats {
+    fn ok(&self) -> bool {
+        self.p99 <= LIMIT && self.delivered >= 0.95
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::MAX;
+    }
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+/// utime + stime of a process, in seconds, and its resident set in kB.
+fn proc_usage(pid: u32) -> Option<(f64, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let rss = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some((ticks / 100.0, rss))
+}
+
+async fn typist(
+    addr: SocketAddr,
+    path: &'static str,
+    id: DocumentId,
+    mut doc: AutoCommit,
+    me: usize,
+    shared: Arc<Shared>,
+    t0: Instant,
+) -> Result<()> {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}{path}")).await?;
+    let (mut sink, mut stream) = ws.split();
+    let meta = PeerMetadata {
+        storage_id: Some(format!("typist-{me}")),
+        is_ephemeral: Some(false),
+    };
+    let (mut conn, join) = Connection::dial(
+        &format!("typist-{me}-{}", t0.elapsed().as_nanos()),
+        meta,
+        "1",
+    );
+    sink.send(Ws::Binary(join.into())).await?;
+    let text = doc.get(ROOT, "text")?.context("text")?.1;
+    let mut tick = tokio::time::interval_at(
+        t0 + KEY_INTERVAL.mul_f64((me % 7) as f64 / 7.0),
+        KEY_INTERVAL,
+    );
+    let (measure_from, stop_typing, stop) = (
+        t0 + WARM_UP,
+        t0 + WARM_UP + MEASURE,
+        t0 + WARM_UP + MEASURE + GRACE,
+    );
+    let mut connected = false;
+    loop {
+        tokio::select! {
+            now = tick.tick() => {
+                if now >= stop { break }
+                if !connected || now >= stop_typing { continue }
+                let at = doc.length(&text);
+                doc.splice_text(&text, at, 0, "a")?;
+                if let Some(hash) = doc.commit() {
+                    let now = Instant::now();
+                    shared.sent.lock().unwrap().insert(hash, now);
+                    if now >= measure_from {
+                        *shared.expected.lock().unwrap() += PER_DOC - 1;
+                    }
+                }
+                for f in conn.sync_document(id, &mut doc) {
+                    sink.send(Ws::Binary(f.into())).await?;
+                }
+            }
+            msg = stream.next() => {
+                let Some(msg) = msg else { break };
+                let Ws::Binary(frame) = msg? else { continue };
+                let before = doc.get_heads();
+                let (out, events) = conn.receive(&frame, &mut Single { id, doc: &mut doc })?;
+                let arrived = Instant::now();
+                for f in out {
+                    sink.send(Ws::Binary(f.into())).await?;
+                }
+                if events.iter().any(|e| matches!(e, Event::Connected(_))) {
+                    connected = true;
+                    for f in conn.sync_document(id, &mut doc) {
+                        sink.send(Ws::Binary(f.into())).await?;
+                    }
+                }
+                let new: Vec<ChangeHash> = doc.get_changes(&before).iter().map(|c| c.hash()).collect();
+                let sent = shared.sent.lock().unwrap();
+                let mut lat = shared.latencies.lock().unwrap();
+                for h in new {
+                    if let Some(&t) = sent.get(&h).filter(|t| **t >= measure_from) {
+                        lat.push(arrived - t);
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn echo_typist(
+    addr: SocketAddr,
+    room: usize,
+    me: u32,
+    shared: Arc<Shared>,
+    t0: Instant,
+) -> Result<()> {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/{room}")).await?;
+    let (mut sink, mut stream) = ws.split();
+    let mut tick = tokio::time::interval_at(
+        t0 + KEY_INTERVAL.mul_f64((me % 7) as f64 / 7.0),
+        KEY_INTERVAL,
+    );
+    let (measure_from, stop_typing, stop) = (
+        t0 + WARM_UP,
+        t0 + WARM_UP + MEASURE,
+        t0 + WARM_UP + MEASURE + GRACE,
+    );
+    let mut seq = 0u32;
+    loop {
+        tokio::select! {
+            now = tick.tick() => {
+                if now >= stop { break }
+                if now >= stop_typing { continue }
+                seq += 1;
+                // About the size of one keystroke's sync frame.
+                let mut frame = vec![0u8; 160];
+                frame[..4].copy_from_slice(&me.to_le_bytes());
+                frame[4..8].copy_from_slice(&seq.to_le_bytes());
+                let now = Instant::now();
+                shared.echo_sent.lock().unwrap().insert((me, seq), now);
+                if now >= measure_from {
+                    *shared.expected.lock().unwrap() += PER_DOC - 1;
+                }
+                sink.send(Ws::Binary(frame.into())).await?;
+            }
+            msg = stream.next() => {
+                let Some(msg) = msg else { break };
+                let Ws::Binary(frame) = msg? else { continue };
+                let arrived = Instant::now();
+                let key = (u32::from_le_bytes(frame[..4].try_into()?), u32::from_le_bytes(frame[4..8].try_into()?));
+                if let Some(&t) = shared.echo_sent.lock().unwrap().get(&key).filter(|t| **t >= measure_from) {
+                    shared.latencies.lock().unwrap().push(arrived - t);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A plain echo relay: every frame goes to every other socket in the same room (URL path).
+async fn echo_server() -> Result<SocketAddr> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let rooms: Arc<Mutex<HashMap<String, broadcast::Sender<(usize, Vec<u8>)>>>> = Arc::default();
+    tokio::spawn(async move {
+        let mut next = 0usize;
+        while let Ok((tcp, _)) = listener.accept().await {
+            next += 1;
+            let (me, rooms) = (next, rooms.clone());
+            tokio::spawn(async move {
+                let mut room = String::new();
+                let callback =
+                    |req: &tokio_tungstenite::tungstenite::handshake::server::Request, resp| {
+                        room = req.uri().path().to_owned();
+                        Ok(resp)
+                    };
+                let Ok(ws) = tokio_tungstenite::accept_hdr_async(tcp, callback).await else {
+                    return;
+                };
+                let tx = rooms
+                    .lock()
+                    .unwrap()
+                    .entry(room)
+                    .or_insert_with(|| broadcast::channel(4096).0)
+                    .clone();
+                let mut rx = tx.subscribe();
+                let (mut sink, mut stream) = ws.split();
+                loop {
+                    tokio::select! {
+                        m = stream.next() => match m {
+                            Some(Ok(Ws::Binary(b))) => { let _ = tx.send((me, b.to_vec())); }
+                            Some(Ok(_)) => {}
+                            _ => break,
+                        },
+                        r = rx.recv() => match r {
+                            Ok((from, b)) if from != me => { if sink.send(Ws::Binary(b.into())).await.is_err() { break } }
+                            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                            Err(_) => break,
+                        },
+                    }
+                }
+            });
+        }
+    });
+    Ok(addr)
+}
+
+#[derive(Clone, Copy)]
+enum Server {
+    Moot,
+    Js,
+    Echo,
+}
+
+/// One load run of `k` typists against a server at `addr` (`pid` for its CPU and memory).
+async fn run(server: Server, addr: SocketAddr, pid: Option<u32>, k: usize) -> Result<Stats> {
+    let shared = Arc::new(Shared::default());
+    let t0 = Instant::now() + Duration::from_millis(300);
+    let usage_before = pid.and_then(proc_usage);
+    let mut tasks = Vec::new();
+    for d in 0..k.div_ceil(PER_DOC) {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&(k as u64).to_le_bytes());
+        bytes[8..].copy_from_slice(&(d as u64 ^ (t0.elapsed().as_nanos() as u64)).to_le_bytes());
+        let id = DocumentId::from_bytes(bytes);
+        let mut base = AutoCommit::new();
+        base.put_object(ROOT, "text", ObjType::Text)?;
+        base.commit();
+        for t in 0..PER_DOC.min(k - d * PER_DOC) {
+            let me = d * PER_DOC + t;
+            let shared = shared.clone();
+            let doc = base.fork();
+            tasks.push(tokio::spawn(async move {
+                match server {
+                    Server::Moot => typist(addr, "/sync", id, doc, me, shared, t0).await,
+                    Server::Js => typist(addr, "/", id, doc, me, shared, t0).await,
+                    Server::Echo => echo_typist(addr, d, me as u32, shared, t0).await,
+                }
+            }));
+        }
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let wall = (WARM_UP + MEASURE + GRACE).as_secs_f64();
+    let usage_after = pid.and_then(proc_usage);
+    let mut lat = std::mem::take(&mut *shared.latencies.lock().unwrap());
+    lat.sort();
+    let expected = *shared.expected.lock().unwrap();
+    let (cpu, rss_kb) = match (usage_before, usage_after) {
+        (Some(b), Some(a)) => (Some((a.0 - b.0) / wall * 100.0), Some(a.1)),
+        _ => (None, None),
+    };
+    Ok(Stats {
+        k,
+        p50: percentile(&lat, 0.5),
+        p99: percentile(&lat, 0.99),
+        delivered: lat.len() as f64 / expected.max(1) as f64,
+        cpu,
+        rss_kb,
+    })
+}
+
+/// Runs K = 4, 8, 16… until p99 passes 250 ms (or deliveries fall behind); all the runs.
+async fn sweep(server: Server, addr: SocketAddr, pid: Option<u32>, name: &str) -> Vec<Stats> {
+    let mut all = Vec::new();
+    for k in KS {
+        match run(server, addr, pid, k).await {
+            Ok(s) => {
+                eprintln!(
+                    "bench: P5 {name} K={k}: p50 {:?} p99 {:?} delivered {:.0}% cpu {:?}% rss {:?} kB",
+                    s.p50,
+                    s.p99,
+                    s.delivered * 100.0,
+                    s.cpu.map(|c| c.round()),
+                    s.rss_kb
+                );
+                let ok = s.ok();
+                all.push(s);
+                if !ok {
+                    break;
+                }
+            }
+            Err(e) => {
+                eprintln!("bench: P5 {name} K={k}: failed: {e:#}");
+                break;
+            }
+        }
+    }
+    all
+}
+
+/// Starts the release relay (on `listen`, else any free port) and reads its address.
+pub(crate) async fn spawn_relay(
+    bin: &Path,
+    data: &Path,
+    dist: &Path,
+    listen: Option<SocketAddr>,
+) -> Result<(Child, SocketAddr)> {
+    let listen = listen.map_or_else(|| "127.0.0.1:0".to_owned(), |a| a.to_string());
+    let mut child = Command::new(bin)
+        .args(["--listen", &listen, "--data"])
+        .arg(data)
+        .arg("--dist")
+        .arg(dist)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| bin.display().to_string())?;
+    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await??
+        .context("relay printed nothing")?;
+    let addr = line
+        .rsplit("http://")
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/')
+        .parse()
+        .with_context(|| line.clone())?;
+    Ok((child, addr))
+}
+
+async fn spawn_js_server(interop: &Path) -> Result<(Child, SocketAddr)> {
+    let mut child = Command::new("node")
+        .arg(interop.join("sync_server.mjs"))
+        .current_dir(interop)
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .context("node")?;
+    let mut lines = BufReader::new(child.stdout.take().context("stdout")?).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await??
+        .context("JS server printed nothing")?;
+    let port: u16 = line.trim_start_matches("listening ").trim().parse()?;
+    Ok((child, SocketAddr::from(([127, 0, 0, 1], port))))
+}
+
+fn largest_ok(runs: &[Stats]) -> Option<Stats> {
+    runs.iter().take_while(|s| s.ok()).last().copied()
+}
+
+fn at(runs: &[Stats], k: usize) -> Option<Stats> {
+    runs.iter().find(|s| s.k == k).copied()
+}
+
+fn describe(s: &Stats) -> String {
+    let mut d = format!("K={}: p50 {} / p99 {}", s.k, ms(s.p50), ms(s.p99));
+    if let (Some(cpu), Some(rss)) = (s.cpu, s.rss_kb) {
+        d += &format!(", CPU {cpu:.0}%, RSS {:.0} MB", rss as f64 / 1024.0);
+    }
+    d
+}
+
+pub async fn rows(inputs: &Inputs) -> Vec<Row> {
+    match measure(inputs).await {
+        Ok(rows) => rows,
+        Err(e) => vec![crate::report::failed("P5", "Relay under load", &e)],
+    }
+}
+
+async fn measure(inputs: &Inputs) -> Result<Vec<Row>> {
+    let data = inputs.out.join("relay-data");
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data)?;
+    let (relay, relay_addr) = spawn_relay(&inputs.relay_bin, &data, &inputs.dist, None).await?;
+    let moot = sweep(Server::Moot, relay_addr, relay.id(), "moot relay").await;
+    drop(relay);
+    let (js, js_addr) = spawn_js_server(&inputs.interop).await?;
+    let jsr = sweep(Server::Js, js_addr, js.id(), "JS sync server").await;
+    drop(js);
+    let echo_addr = echo_server().await?;
+    let echo = run(Server::Echo, echo_addr, None, REFERENCE_K).await?;
+    eprintln!(
+        "bench: P5 echo K={REFERENCE_K}: p50 {:?} p99 {:?}",
+        echo.p50, echo.p99
+    );
+
+    let mut rows = Vec::new();
+    let (mk, jk) = (largest_ok(&moot), largest_ok(&jsr));
+    let k_of = |s: Option<Stats>| s.map_or(0, |s| s.k);
+    let tested_all = moot.len() == KS.len() && moot.last().is_some_and(Stats::ok);
+    let ratio = k_of(mk) as f64 / k_of(jk).max(1) as f64;
+    rows.push(
+        Row::new(
+            "P5",
+            "Relay under load: largest K typists with p99 ≤ 250 ms",
+        )
+        .moot(match mk {
+            Some(s) => format!(
+                "{}{}",
+                describe(&s),
+                if tested_all { " (largest K tried)" } else { "" }
+            ),
+            None => "none (p99 > 250 ms at K=4)".into(),
+        })
+        .anchor(match jk {
+            Some(s) => format!("JS sync server {}", describe(&s)),
+            None => "JS sync server: none".into(),
+        })
+        .ratio(ratio)
+        .target("≥ 10× the JS server's K", ratio >= 10.0),
+    );
+    if let Some(m) = at(&moot, REFERENCE_K) {
+        let r = m.p99.as_secs_f64() / echo.p99.as_secs_f64().max(1e-6);
+        rows.push(
+            Row::new(
+                "P5",
+                format!("Relay latency at K={REFERENCE_K}: edit → remote receive"),
+            )
+            .moot(describe(&m))
+            .anchor(format!(
+                "echo relay p50 {} / p99 {}",
+                ms(echo.p50),
+                ms(echo.p99)
+            ))
+            .ratio(r)
+            .target("p99 ≤ 1.5× echo", r <= 1.5),
+        );
+    }
+    Ok(rows)
+}

@@ -1,0 +1,49 @@
+//! Two connections wired back to back in memory: for tests and benchmarks that count what
+//! the protocol sends, with no sockets in the way.
+
+use std::collections::VecDeque;
+
+use crate::{Connection, Documents, SyncError};
+
+/// What one exchange to quiet cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Exchange {
+    /// Bytes of the frames the dialer (`a`) sent.
+    pub sent_a: usize,
+    /// Bytes of the frames the acceptor (`b`) sent.
+    pub sent_b: usize,
+    /// Times the frames went a → b and back.
+    pub round_trips: usize,
+}
+
+impl Exchange {
+    pub fn total(&self) -> usize {
+        self.sent_a + self.sent_b
+    }
+}
+
+/// Delivers `first` (frames from `a`, such as its `join`) to `b`, and every answer back and
+/// forth, until neither side has anything to send.
+pub fn exchange(
+    a: &mut Connection,
+    b: &mut Connection,
+    docs_a: &mut impl Documents,
+    docs_b: &mut impl Documents,
+    first: Vec<Vec<u8>>,
+) -> Result<Exchange, SyncError> {
+    let mut cost = Exchange::default();
+    let mut to_b: VecDeque<Vec<u8>> = first.into();
+    let mut to_a: VecDeque<Vec<u8>> = VecDeque::new();
+    while !to_a.is_empty() || !to_b.is_empty() {
+        cost.round_trips += 1;
+        while let Some(frame) = to_b.pop_front() {
+            cost.sent_a += frame.len();
+            to_a.extend(b.receive(&frame, docs_b)?.0);
+        }
+        while let Some(frame) = to_a.pop_front() {
+            cost.sent_b += frame.len();
+            to_b.extend(a.receive(&frame, docs_a)?.0);
+        }
+    }
+    Ok(cost)
+}

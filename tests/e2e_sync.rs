@@ -78,9 +78,27 @@ async fn a_session_link_joins_and_comments_appear_in_the_other_browser() {
     })
     .await;
 
-    // Bea comments on the draft; Ada sees it live.
+    // Bea comments on the draft; Ada sees it live, within a second (timed in the pages: the
+    // submit in Bea's, the comment on screen in Ada's; one machine, one clock).
     bea_shell.go("nav-coc", "coc-page").await;
     ada_shell.go("nav-coc", "coc-page").await;
+    bea.execute(
+        "document.addEventListener('submit', () => { window.__sent = performance.timeOrigin + performance.now(); }, true);",
+        vec![],
+    )
+    .await
+    .unwrap();
+    ada.execute(
+        r#"const body = arguments[0];
+           const seen = () => [...document.querySelectorAll('[data-testid="comment-body"]')].some(e => e.textContent === body);
+           const watch = new MutationObserver(() => {
+             if (!window.__seen && seen()) { window.__seen = performance.timeOrigin + performance.now(); watch.disconnect(); }
+           });
+           watch.observe(document.body, { childList: true, subtree: true, characterData: true });"#,
+        vec!["Bea was here: who keeps the written record?".into()],
+    )
+    .await
+    .unwrap();
     Review { client: &bea }
         .comment(
             "Be open.",
@@ -96,6 +114,10 @@ async fn a_session_link_joins_and_comments_appear_in_the_other_browser() {
             .contains(&"Bea was here: who keeps the written record?".to_owned())
     })
     .await;
+    let sent = bea.execute("return window.__sent", vec![]).await.unwrap().as_f64().unwrap();
+    let seen = ada.execute("return window.__seen", vec![]).await.unwrap().as_f64().unwrap();
+    println!("Bea's comment on Ada's screen {:.0} ms after Bea sent it", seen - sent);
+    assert!(seen - sent < 1000.0, "the comment took {:.0} ms to appear", seen - sent);
     // And back: Ada replies, Bea sees the reply.
     let thread = ada
         .find(Locator::XPath(

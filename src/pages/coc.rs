@@ -62,18 +62,20 @@ struct Run {
 
 /// Cuts `text` at every passage boundary (passages may overlap or nest).
 fn runs(text: &str, passages: &[(String, usize, usize)]) -> Vec<Run> {
-    let chars: Vec<char> = text.chars().collect();
+    let len = text.chars().count();
     let mut cuts: Vec<usize> = passages
         .iter()
         .flat_map(|(_, s, e)| [*s, *e])
-        .chain([0, chars.len()])
-        .map(|c| c.min(chars.len()))
+        .chain([0, len])
+        .map(|c| c.min(len))
         .collect();
     cuts.sort_unstable();
     cuts.dedup();
+    let bytes = byte_offsets(text, &cuts);
     cuts.windows(2)
-        .map(|w| Run {
-            text: chars[w[0]..w[1]].iter().collect(),
+        .zip(bytes.windows(2))
+        .map(|(w, b)| Run {
+            text: text[b[0]..b[1]].to_owned(),
             marked: passages.iter().any(|(_, s, e)| *s <= w[0] && w[1] <= *e),
             pins: passages
                 .iter()
@@ -82,6 +84,23 @@ fn runs(text: &str, passages: &[(String, usize, usize)]) -> Vec<Run> {
                 .collect(),
         })
         .collect()
+}
+
+/// The byte offsets of the char offsets `sorted` (ascending, each at most the text's length),
+/// in one pass and without copying the text.
+fn byte_offsets(text: &str, sorted: &[usize]) -> Vec<usize> {
+    let mut out = Vec::with_capacity(sorted.len());
+    let mut next = sorted.iter().peekable();
+    for (i, (byte, _)) in text.char_indices().chain([(text.len(), ' ')]).enumerate() {
+        while next.peek().is_some_and(|&&c| c == i) {
+            out.push(byte);
+            next.next();
+        }
+        if next.peek().is_none() {
+            break;
+        }
+    }
+    out
 }
 
 /// Chars per change when a long paste goes in: a few tens of milliseconds of work each.
@@ -101,6 +120,55 @@ async fn next_task() {
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// One line of the draft in the mirror.
+struct Line {
+    number: usize,
+    /// A hash of the line's runs: same fingerprint, same rendering.
+    fingerprint: u64,
+    runs: Vec<Run>,
+    empty: bool,
+}
+
+/// Splits runs at newlines into lines (a text ending in a newline ends with an empty line,
+/// as in the textarea).
+fn lines(runs: Vec<Run>) -> Vec<Line> {
+    use std::hash::{Hash, Hasher};
+    let mut out = Vec::new();
+    let mut current: Vec<Run> = Vec::new();
+    let finish = |current: &mut Vec<Run>, out: &mut Vec<Line>| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for r in current.iter() {
+            (&r.text, r.marked, &r.pins).hash(&mut h);
+        }
+        let runs = std::mem::take(current);
+        let empty = runs.iter().all(|r| r.text.is_empty());
+        out.push(Line {
+            number: out.len(),
+            fingerprint: h.finish(),
+            runs,
+            empty,
+        });
+    };
+    for run in runs {
+        let mut parts = run.text.split('\n').peekable();
+        let mut pins = run.pins;
+        while let Some(part) = parts.next() {
+            if !part.is_empty() || !pins.is_empty() {
+                current.push(Run {
+                    text: part.to_owned(),
+                    marked: run.marked,
+                    pins: std::mem::take(&mut pins),
+                });
+            }
+            if parts.peek().is_some() {
+                finish(&mut current, &mut out);
+            }
+        }
+    }
+    finish(&mut current, &mut out);
+    out
 }
 
 const NARROW: f64 = 760.0;
@@ -188,23 +256,34 @@ pub fn CocPage() -> impl IntoView {
     // The draft's id, title and text are read once per change (memos), not per use.
     let draft_doc = Memo::new(move |_| {
         session
-            .read_ok(|ws| ws.documents())
-            .and_then(|d| d.first().map(|d| (d.id.clone(), d.title.clone())))
+            .read_ok(|ws| ws.document_titles())
+            .and_then(|d| d.into_iter().next())
     });
     let doc_id = move || draft_doc.with(|d| d.as_ref().map(|d| d.0.clone()).unwrap_or_default());
     let title = move || draft_doc.with(|d| d.as_ref().map(|d| d.1.clone()).unwrap_or_default());
     // A long paste goes in as pieces, one change per task, so the page keeps answering; the
-    // textarea is read-only and the text is not re-read until the last piece is in.
+    // textarea is read-only meanwhile.
     let pasting = RwSignal::new(None::<(usize, usize)>);
-    let text_memo = Memo::new(
-        move |previous: Option<&String>| match (pasting.get(), previous) {
-            (Some(_), Some(previous)) => previous.clone(),
-            _ => session
-                .read_ok(|ws| ws.document_text(&doc_id()))
-                .unwrap_or_default(),
-        },
-    );
-    let text = move || text_memo.get();
+    // The draft as shown. This page's own typing updates it directly (reading a long text
+    // back from the document on every keystroke was most of a keystroke's time); it is read
+    // from the document when the document changed otherwise: opened, a peer, an import.
+    let text_memo = RwSignal::new(String::new());
+    let reread = move || {
+        let doc = draft_doc.with_untracked(|d| d.as_ref().map(|d| d.0.clone()).unwrap_or_default());
+        let text = untrack(|| session.read_ok(|ws| ws.document_text(&doc))).unwrap_or_default();
+        if text_memo.with_untracked(|t| *t != text) {
+            text_memo.set(text);
+        }
+    };
+    Effect::new(move |_| {
+        session.outside.track();
+        draft_doc.track();
+        if pasting.get_untracked().is_none() {
+            reread();
+        }
+    });
+    // Set when the textarea itself produced the new text: nothing to write back to it.
+    let echo = StoredValue::new(false);
     let draft: NodeRef<html::Textarea> = NodeRef::new();
     let selection = RwSignal::new(None::<(usize, usize, String)>);
     let comment = RwSignal::new(String::new());
@@ -231,10 +310,28 @@ pub fn CocPage() -> impl IntoView {
         }
         let value = event_target_value(&ev);
         let doc = doc_id();
-        let edit = TextEdit::between(&text_memo.get_untracked(), &value);
+        let edit = text_memo.with_untracked(|old| TextEdit::between(old, &value));
+        if edit.is_empty() {
+            return;
+        }
         let pieces = pieces(&edit.inserted, PASTE_PIECE);
         if pieces.len() <= 1 {
-            let _ = session.act(|ws, ctx| ws.replace_text(ctx, &doc, &value));
+            // Typing and deleting are one splice; anything else (several places at once) goes
+            // through the model's diff so passages between the edits keep their comments.
+            let result = if edit.removed == 0 || edit.inserted.is_empty() {
+                session
+                    .act(|ws, ctx| ws.splice_text(ctx, &doc, edit.at, edit.removed, &edit.inserted))
+            } else {
+                session.act(|ws, ctx| ws.replace_text(ctx, &doc, &value))
+            };
+            match result {
+                Ok(()) => {
+                    echo.set_value(true);
+                    text_memo.set(value);
+                }
+                // Refused (too long…): show what the document holds again.
+                Err(_) => reread(),
+            }
             return;
         }
         pasting.set(Some((0, pieces.len())));
@@ -252,11 +349,12 @@ pub fn CocPage() -> impl IntoView {
                 next_task().await;
             }
             pasting.set(None);
+            reread();
         });
     };
     Effect::new(move |_| {
         let text = text_memo.get();
-        if pasting.get().is_some() {
+        if std::mem::take(&mut *echo.write_value()) {
             return;
         }
         let Some(area) = draft.get() else { return };
@@ -304,21 +402,35 @@ pub fn CocPage() -> impl IntoView {
     let threads = move || {
         let me = session.me.get().map(|m| m.id).unwrap_or_default();
         let f = filter.get();
-        let chars: Vec<char> = text().chars().collect();
-        session
+        let threads = session
             .read_ok(|ws| ws.threads(&doc_id()))
-            .unwrap_or_default()
-            .into_iter()
-            .map(|t| {
-                let passage = match t.placement {
-                    Placement::Anchored { start, end } => chars
-                        [start.min(chars.len())..end.min(chars.len())]
-                        .iter()
-                        .collect(),
-                    Placement::Orphaned => String::new(),
-                };
-                (t, passage)
+            .unwrap_or_default();
+        // Each anchored thread's passage, cut from the text in one pass.
+        let mut ends: Vec<usize> = threads
+            .iter()
+            .flat_map(|t| match t.placement {
+                Placement::Anchored { start, end } => vec![start, end],
+                Placement::Orphaned => vec![],
             })
+            .collect();
+        ends.sort_unstable();
+        ends.dedup();
+        let passages: Vec<String> = text_memo.with(|text| {
+            let len = text.chars().count();
+            let ends: Vec<usize> = ends.iter().map(|&c| c.min(len)).collect();
+            let bytes = byte_offsets(text, &ends);
+            let at = |c: usize| bytes[ends.binary_search(&c.min(len)).unwrap_or(0)];
+            threads
+                .iter()
+                .map(|t| match t.placement {
+                    Placement::Anchored { start, end } => text[at(start)..at(end)].to_owned(),
+                    Placement::Orphaned => String::new(),
+                })
+                .collect()
+        });
+        threads
+            .into_iter()
+            .zip(passages)
             .filter(|(t, _)| match f {
                 Filter::All => true,
                 Filter::Open => !t.thread.resolved,
@@ -339,25 +451,24 @@ pub fn CocPage() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     };
-    let mirror = move || {
-        let mut runs = runs(&text(), &passages());
-        // A trailing newline needs a character after it to take up its line.
-        runs.push(Run {
-            text: " ".into(),
-            marked: false,
-            pins: Vec::new(),
-        });
-        runs.into_iter()
-            .map(|r| {
-                let pin = (!r.pins.is_empty())
-                    .then(|| view! { <span class="pin" data-pin=r.pins.join(" ")></span> });
-                if r.marked {
-                    view! { {pin}<mark data-testid="passage-mark">{r.text}</mark> }.into_any()
-                } else {
-                    view! { {pin}{r.text} }.into_any()
-                }
-            })
-            .collect_view()
+    // One block per line of the draft, keyed by its contents: a keystroke re-renders (and the
+    // browser re-lays out) one line, not the whole text.
+    let lines = move || text_memo.with(|text| lines(runs(text, &passages())));
+    let mirror = view! {
+        <For each=lines key=|l: &Line| (l.number, l.fingerprint) let:line>
+            <div class="mline">
+                {line.runs.into_iter().map(|r| {
+                    let pin = (!r.pins.is_empty()).then(|| view! { <span class="pin" data-pin=r.pins.join(" ")></span> });
+                    if r.marked {
+                        view! { {pin}<mark data-testid="passage-mark">{r.text}</mark> }.into_any()
+                    } else {
+                        view! { {pin}{r.text} }.into_any()
+                    }
+                }).collect_view()}
+                // An empty line still takes up its height.
+                {line.empty.then(|| view! { <br /> })}
+            </div>
+        </For>
     };
     Effect::new(move |_| {
         text_memo.track();
@@ -537,5 +648,50 @@ mod tests {
             "0123456789"
         );
         assert_eq!(utf16_to_chars("añb", 2), 2);
+        let wide = runs("añb€c", &[("x".to_owned(), 1, 3)]);
+        assert_eq!(
+            wide.iter().map(|r| r.text.as_str()).collect::<Vec<_>>(),
+            ["a", "ñb", "€c"]
+        );
+        assert_eq!(byte_offsets("añb€c", &[0, 2, 5]), [0, 3, 8]);
+    }
+
+    #[test]
+    fn lines_split_runs_at_newlines_and_keep_empty_lines() {
+        let passages = vec![("a".to_owned(), 2, 7)];
+        let text = "ab\ncd\n\nef\n";
+        let lines = lines(runs(text, &passages));
+        let shown: Vec<String> = lines
+            .iter()
+            .map(|l| {
+                l.runs
+                    .iter()
+                    .map(|r| {
+                        if r.marked {
+                            format!("[{}]", r.text)
+                        } else {
+                            r.text.clone()
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(shown, ["ab[]", "[cd]", "", "ef", ""]);
+        assert_eq!(
+            lines.iter().map(|l| l.empty).collect::<Vec<_>>(),
+            [false, false, true, false, true]
+        );
+        assert_eq!(
+            lines[0].runs[1].pins,
+            ["a"],
+            "the pin stays where the passage starts"
+        );
+        assert!(lines[0].runs[1].text.is_empty() && lines[0].runs[1].marked);
+        // Same contents, same fingerprint; a change shows in it.
+        let again = super::lines(runs(text, &passages));
+        assert_eq!(lines[3].fingerprint, again[3].fingerprint);
+        let changed = super::lines(runs("ab\ncd\n\nex\n", &passages));
+        assert_ne!(lines[3].fingerprint, changed[3].fingerprint);
+        assert_eq!(lines[0].fingerprint, changed[0].fingerprint);
     }
 }

@@ -24,6 +24,9 @@ pub struct Session {
     storage: StoredValue<Option<DocStorage>, LocalStorage>,
     pub doc_id: RwSignal<Option<String>>,
     pub version: RwSignal<u64>,
+    /// Bumped when the document changes other than by this tab's own acts: opened, changed
+    /// by a peer, or an import. A view that mirrors its own edits (the draft) re-reads then.
+    pub outside: RwSignal<u64>,
     pub save_state: RwSignal<SaveState>,
     pub me: RwSignal<Option<Identity>>,
     /// The last error an act produced, shown near the page title.
@@ -42,6 +45,7 @@ impl Session {
             storage: StoredValue::new_local(None),
             doc_id: RwSignal::new(None),
             version: RwSignal::new(0),
+            outside: RwSignal::new(0),
             save_state: RwSignal::new(SaveState::Idle),
             me: RwSignal::new(Identity::load()),
             error: RwSignal::new(None),
@@ -105,6 +109,7 @@ impl Session {
             .ok_or_else(|| "open a workspace first".to_owned())?
             .map_err(|e| e.to_string())?;
         if result.new_changes > 0 {
+            self.outside.update(|v| *v += 1);
             self.changed();
             if let Some(notify) = self.on_local_change.get_value() {
                 notify();
@@ -123,6 +128,7 @@ impl Session {
 
     /// Changes arrived from a peer: re-render and save them (not pushed back out).
     pub fn remote_changed(&self) {
+        self.outside.update(|v| *v += 1);
         self.changed();
     }
 
@@ -216,6 +222,7 @@ impl Session {
         self.model.set_value(Some(ws));
         self.storage.set_value(Some(storage));
         self.doc_id.set(Some(doc_id.to_owned()));
+        self.outside.update(|v| *v += 1);
         self.version.update(|v| *v += 1);
     }
 
@@ -224,6 +231,7 @@ impl Session {
         self.storage.set_value(None);
         self.doc_id.set(None);
         self.save_state.set(SaveState::Idle);
+        self.outside.update(|v| *v += 1);
         self.version.update(|v| *v += 1);
     }
 }

@@ -111,7 +111,11 @@ pub fn paper_trace(json: &str) -> Result<Vec<TraceEdit>, serde_json::Error> {
         .into_iter()
         .map(|e| {
             let n = |i: usize| e.get(i).and_then(serde_json::Value::as_u64).unwrap_or(0) as usize;
-            (n(0), n(1), e.get(2).and_then(|t| t.as_str()).unwrap_or("").to_owned())
+            (
+                n(0),
+                n(1),
+                e.get(2).and_then(|t| t.as_str()).unwrap_or("").to_owned(),
+            )
         })
         .collect())
 }

@@ -124,6 +124,23 @@ impl Workspace {
         self.read("documents")
     }
 
+    /// Each document's id and title, without reading its text and threads (what a view needs
+    /// on every change, cheaply, however long the text).
+    pub fn document_titles(&self) -> Result<Vec<(String, String)>, ModelError> {
+        let Some((_, list)) = self.doc().get(automerge::ROOT, "documents")? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for i in 0..self.doc().length(&list) {
+            if let Some((_, item)) = self.doc().get(&list, i)? {
+                let id: String = autosurgeon::hydrate_prop(self.doc(), &item, "id")?;
+                let title: String = autosurgeon::hydrate_prop(self.doc(), &item, "title")?;
+                out.push((id, title));
+            }
+        }
+        Ok(out)
+    }
+
     /// The current text of a document.
     pub fn document_text(&self, document: &str) -> Result<String, ModelError> {
         let obj = self.text_obj(document)?;

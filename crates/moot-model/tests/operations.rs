@@ -961,3 +961,17 @@ fn splice_text_edits_at_a_place_and_refuses_ranges_outside_the_text() {
     ws.splice_text(ctx, &doc, 0, 9, "").unwrap();
     assert_eq!(ws.document_text(&doc).unwrap(), text);
 }
+
+#[test]
+fn document_titles_match_the_documents() {
+    let ctx = Ctx::new("p1", "2026-01-01T00:00:00Z");
+    let ws = moot_model::demo_workspace(ctx, "Ada", 1).unwrap();
+    let full: Vec<(String, String)> = ws
+        .documents()
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.id, d.title))
+        .collect();
+    assert!(!full.is_empty());
+    assert_eq!(ws.document_titles().unwrap(), full);
+}

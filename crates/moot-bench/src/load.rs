@@ -96,7 +96,7 @@ async fn typist(
     shared: Arc<Shared>,
     t0: Instant,
 ) -> Result<()> {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}{path}")).await?;
+    let (ws, _) = connect(&format!("ws://{addr}{path}")).await?;
     let (mut sink, mut stream) = ws.split();
     let meta = PeerMetadata {
         storage_id: Some(format!("typist-{me}")),
@@ -166,6 +166,16 @@ async fn typist(
     Ok(())
 }
 
+/// A client socket as a browser opens one: TCP_NODELAY set.
+async fn connect(
+    url: &str,
+) -> Result<(
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    tokio_tungstenite::tungstenite::handshake::client::Response,
+)> {
+    Ok(tokio_tungstenite::connect_async_with_config(url, None, true).await?)
+}
+
 async fn echo_typist(
     addr: SocketAddr,
     room: usize,
@@ -173,7 +183,7 @@ async fn echo_typist(
     shared: Arc<Shared>,
     t0: Instant,
 ) -> Result<()> {
-    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/{room}")).await?;
+    let (ws, _) = connect(&format!("ws://{addr}/{room}")).await?;
     let (mut sink, mut stream) = ws.split();
     let mut tick = tokio::time::interval_at(
         t0 + KEY_INTERVAL.mul_f64((me % 7) as f64 / 7.0),
@@ -224,6 +234,7 @@ async fn echo_server() -> Result<SocketAddr> {
     tokio::spawn(async move {
         let mut next = 0usize;
         while let Ok((tcp, _)) = listener.accept().await {
+            let _ = tcp.set_nodelay(true);
             next += 1;
             let (me, rooms) = (next, rooms.clone());
             tokio::spawn(async move {

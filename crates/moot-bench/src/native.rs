@@ -53,6 +53,35 @@ fn join_cost(doc: &AutoCommit) -> Result<Exchange> {
     let request = newcomer.request_document(DOC, &mut empty);
     want.insert(DOC, empty);
     let cost = exchange(&mut newcomer, &mut host, &mut want, &mut have, request)?;
+    if std::env::var_os("MOOT_BENCH_TRACE").is_some() {
+        // What the host's first answer is made of (for the closing note's profile).
+        let mut probe = Connection::accept("probe", meta("probe"), "9");
+        let (mut n2, join) = Connection::dial("n2", meta("n2"), "9");
+        let mut have2 = BTreeMap::from([(DOC, doc.clone())]);
+        let mut want2: BTreeMap<DocumentId, AutoCommit> = BTreeMap::new();
+        exchange(&mut n2, &mut probe, &mut want2, &mut have2, vec![join])?;
+        let mut empty = AutoCommit::new();
+        for frame in n2.request_document(DOC, &mut empty) {
+            let (out, _) = probe.receive(&frame, &mut have2)?;
+            for f in out {
+                if let Ok(moot_sync::Message::Sync { data, .. }) = moot_sync::Message::decode(&f) {
+                    let m = automerge::sync::Message::decode(&data)?;
+                    let chunks: usize = m.changes.iter().map(<[u8]>::len).sum();
+                    let bloom: usize = m.have.iter().map(|h| h.bloom.to_bytes().len()).sum();
+                    eprintln!(
+                        "bench: join frame {} B: {:?} message, changes {} B in {} chunk(s), have-bloom {} B, heads {}, need {}",
+                        f.len(),
+                        m.version,
+                        chunks,
+                        m.changes.len(),
+                        bloom,
+                        m.heads.len(),
+                        m.need.len()
+                    );
+                }
+            }
+        }
+    }
     anyhow::ensure!(
         want[&DOC].clone().get_heads() == doc.clone().get_heads(),
         "the newcomer got the whole workspace"
@@ -71,9 +100,11 @@ pub fn sync_bytes(large: &Workspace) -> Vec<Row> {
             rows.push(
                 Row::new("P4", "Sync bytes: new peer joins the large workspace")
                     .moot(format!(
-                        "{} in {} round trips",
+                        "{} in {} round trips (newcomer → host {}, host → newcomer {})",
                         bytes(cost.total()),
-                        cost.round_trips
+                        cost.round_trips,
+                        bytes(cost.sent_a),
+                        bytes(cost.sent_b)
                     ))
                     .anchor(format!("save() {}", bytes(saved)))
                     .ratio(r)

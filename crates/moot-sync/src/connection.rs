@@ -113,6 +113,10 @@ struct DocSync {
     requested: bool,
     /// This side opens the exchange for it once connected (a restored state alone does not).
     open_on_connect: bool,
+    /// The remote asked for it holding nothing: the whole document goes to it without our
+    /// "have" summary (a Bloom filter of every change, ~12% of the document, and of no use to
+    /// a peer with nothing to offer back).
+    remote_is_empty: bool,
 }
 
 /// One connection's protocol state.
@@ -188,7 +192,14 @@ impl Connection {
     fn generate(&mut self, id: DocumentId, doc: &mut AutoCommit) -> Option<Vec<u8>> {
         let target_id = self.remote.as_ref()?.peer_id.clone();
         let entry = self.docs.entry(id).or_default();
-        let message = doc.sync().generate_sync_message(&mut entry.state)?;
+        let mut message = doc.sync().generate_sync_message(&mut entry.state)?;
+        if entry.remote_is_empty
+            && matches!(message.version, sync::MessageVersion::V2)
+            && !message.changes.is_empty()
+        {
+            message.have.clear();
+            entry.remote_is_empty = false;
+        }
         let data = message.encode();
         let sender_id = self.our_id.clone();
         Some(
@@ -323,6 +334,7 @@ impl Connection {
                     None => return Ok((out, events)),
                 };
                 let entry = self.docs.entry(document_id).or_default();
+                entry.remote_is_empty = is_request && sync_message.heads.is_empty();
                 let before = doc.get_heads();
                 doc.sync()
                     .receive_sync_message(&mut entry.state, sync_message)

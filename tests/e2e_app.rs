@@ -613,6 +613,15 @@ async fn an_app_update_never_leaves_a_mix_of_old_and_new_files() {
             .any(|f| f.starts_with("style-") && *f != new_css),
         "no old stylesheet: {files:?}"
     );
+    // Browsers look for a new service worker on navigation, in the background; ask now so
+    // the test does not wait on the browser's own timing.
+    browser
+        .execute_async(
+            "const done = arguments[0]; navigator.serviceWorker.getRegistration().then(r => r && r.update()).then(() => done(true), () => done(false));",
+            vec![],
+        )
+        .await
+        .unwrap();
     eventually("the new version replaced the old in the cache", || async {
         let names = cache_names(&browser).await;
         names.len() == 1 && names != first_cache

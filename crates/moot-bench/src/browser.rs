@@ -379,41 +379,51 @@ async fn keystrokes(client: &Client, count: usize) -> Result<Vec<[f64; 4]>> {
     Ok(v.as_array().context("times")?.iter().map(parts).collect())
 }
 
-/// Adds an agenda item in `from` and returns (epoch ms at the click, epoch ms when `to`
-/// painted it).
+/// Watches for an agenda item titled `arguments[0]`; `window.__painted` gets the epoch ms of
+/// the frame that shows it.
+const WATCH_JS: &str = r#"const title = arguments[0];
+   window.__painted = null;
+   const seen = () => [...document.querySelectorAll('[data-testid="agenda-title"]')].some(e => e.value === title);
+   const obs = new MutationObserver(() => {
+     if (window.__painted === null && seen()) {
+       obs.disconnect();
+       requestAnimationFrame(() => { const c = new MessageChannel(); c.port1.onmessage = () => { window.__painted = performance.timeOrigin + performance.now(); }; c.port2.postMessage(0); });
+     }
+   });
+   obs.observe(document.body, { childList: true, subtree: true });"#;
+
+/// Adds an agenda item titled `arguments[0]`; returns the epoch ms of the click.
+const ADD_ITEM_JS: &str = r#"const input = document.querySelector('[data-testid="new-agenda-item"]');
+   input.value = arguments[0];
+   input.dispatchEvent(new Event('input', { bubbles: true }));
+   const t = performance.timeOrigin + performance.now();
+   document.querySelector('[data-testid="add-agenda-item"]').click();
+   return t;"#;
+
+async fn watch(to: &Client, title: &str) -> Result<()> {
+    to.execute(WATCH_JS, vec![json!(title)]).await?;
+    Ok(())
+}
+
+async fn add_item(from: &Client, title: &str) -> Result<f64> {
+    from.execute(ADD_ITEM_JS, vec![json!(title)])
+        .await?
+        .as_f64()
+        .context("send time")
+}
+
+async fn painted(to: &Client) -> Result<f64> {
+    eventually("the remote paint", to, "return window.__painted")
+        .await?
+        .as_f64()
+        .context("paint time")
+}
+
+/// Adds an agenda item in `from`; ms until `to` painted it.
 async fn remote_paint(from: &Client, to: &Client, title: &str) -> Result<f64> {
-    to.execute(
-        r#"const title = arguments[0];
-           window.__painted = null;
-           const seen = () => [...document.querySelectorAll('[data-testid="agenda-title"]')].some(e => e.value === title);
-           const obs = new MutationObserver(() => {
-             if (window.__painted === null && seen()) {
-               obs.disconnect();
-               requestAnimationFrame(() => { const c = new MessageChannel(); c.port1.onmessage = () => { window.__painted = performance.timeOrigin + performance.now(); }; c.port2.postMessage(0); });
-             }
-           });
-           obs.observe(document.body, { childList: true, subtree: true });"#,
-        vec![json!(title)],
-    )
-    .await?;
-    let sent = from
-        .execute(
-            r#"const input = document.querySelector('[data-testid="new-agenda-item"]');
-               input.value = arguments[0];
-               input.dispatchEvent(new Event('input', { bubbles: true }));
-               const t = performance.timeOrigin + performance.now();
-               document.querySelector('[data-testid="add-agenda-item"]').click();
-               return t;"#,
-            vec![json!(title)],
-        )
-        .await?
-        .as_f64()
-        .context("send time")?;
-    let painted = eventually("the remote paint", to, "return window.__painted")
-        .await?
-        .as_f64()
-        .context("paint time")?;
-    Ok(painted - sent)
+    watch(to, title).await?;
+    let sent = add_item(from, title).await?;
+    Ok(painted(to).await? - sent)
 }
 
 async fn memory(client: &Client) -> Result<(f64, f64)> {
@@ -616,36 +626,11 @@ async fn remote_rows(lab: &mut Lab) -> Result<Vec<Row>> {
         // The page measured must be the one in front; WebDriver drives one window at a time,
         // so the watcher is set in the second tab and the edit made in the first.
         let title = format!("tab item {i}");
-        a.execute(
-            r#"const title = arguments[0];
-               window.__painted = null;
-               const seen = () => [...document.querySelectorAll('[data-testid="agenda-title"]')].some(e => e.value === title);
-               const obs = new MutationObserver(() => {
-                 if (window.__painted === null && seen()) { obs.disconnect(); requestAnimationFrame(() => { const c = new MessageChannel(); c.port1.onmessage = () => { window.__painted = performance.timeOrigin + performance.now(); }; c.port2.postMessage(0); }); }
-               });
-               obs.observe(document.body, { childList: true, subtree: true });"#,
-            vec![json!(title)],
-        )
-        .await?;
+        watch(&a, &title).await?;
         a.switch_to_window(first.clone()).await?;
-        let sent = a
-            .execute(
-                r#"const input = document.querySelector('[data-testid="new-agenda-item"]');
-                   input.value = arguments[0];
-                   input.dispatchEvent(new Event('input', { bubbles: true }));
-                   const t = performance.timeOrigin + performance.now();
-                   document.querySelector('[data-testid="add-agenda-item"]').click();
-                   return t;"#,
-                vec![json!(title)],
-            )
-            .await?
-            .as_f64()
-            .context("send")?;
+        let sent = add_item(&a, &title).await?;
         a.switch_to_window(second.clone()).await?;
-        let painted = eventually("the tab paint", &a, "return window.__painted")
-            .await?
-            .as_f64()
-            .context("paint")?;
+        let painted = painted(&a).await?;
         via_tabs.push(painted - sent);
     }
     a.close().await?;

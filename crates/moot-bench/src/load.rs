@@ -109,15 +109,12 @@ async fn typist(
     );
     sink.send(Ws::Binary(join.into())).await?;
     let text = doc.get(ROOT, "text")?.context("text")?.1;
-    let mut tick = tokio::time::interval_at(
-        t0 + KEY_INTERVAL.mul_f64((me % 7) as f64 / 7.0),
-        KEY_INTERVAL,
-    );
-    let (measure_from, stop_typing, stop) = (
-        t0 + WARM_UP,
-        t0 + WARM_UP + MEASURE,
-        t0 + WARM_UP + MEASURE + GRACE,
-    );
+    let Schedule {
+        mut tick,
+        measure_from,
+        stop_typing,
+        stop,
+    } = Schedule::new(me as usize, t0);
     let mut connected = false;
     loop {
         tokio::select! {
@@ -166,6 +163,29 @@ async fn typist(
     Ok(())
 }
 
+/// One typist's keystroke clock: 6 a second (phase-shifted by typist), measured after the
+/// warm-up, typing until `stop_typing`, receiving until `stop`.
+struct Schedule {
+    tick: tokio::time::Interval,
+    measure_from: Instant,
+    stop_typing: Instant,
+    stop: Instant,
+}
+
+impl Schedule {
+    fn new(me: usize, t0: Instant) -> Self {
+        Schedule {
+            tick: tokio::time::interval_at(
+                t0 + KEY_INTERVAL.mul_f64((me % 7) as f64 / 7.0),
+                KEY_INTERVAL,
+            ),
+            measure_from: t0 + WARM_UP,
+            stop_typing: t0 + WARM_UP + MEASURE,
+            stop: t0 + WARM_UP + MEASURE + GRACE,
+        }
+    }
+}
+
 /// A client socket as a browser opens one: TCP_NODELAY set.
 async fn connect(
     url: &str,
@@ -185,15 +205,12 @@ async fn echo_typist(
 ) -> Result<()> {
     let (ws, _) = connect(&format!("ws://{addr}/{room}")).await?;
     let (mut sink, mut stream) = ws.split();
-    let mut tick = tokio::time::interval_at(
-        t0 + KEY_INTERVAL.mul_f64((me % 7) as f64 / 7.0),
-        KEY_INTERVAL,
-    );
-    let (measure_from, stop_typing, stop) = (
-        t0 + WARM_UP,
-        t0 + WARM_UP + MEASURE,
-        t0 + WARM_UP + MEASURE + GRACE,
-    );
+    let Schedule {
+        mut tick,
+        measure_from,
+        stop_typing,
+        stop,
+    } = Schedule::new(me as usize, t0);
     let mut seq = 0u32;
     loop {
         tokio::select! {

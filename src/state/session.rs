@@ -128,6 +128,7 @@ impl Session {
 
     /// Changes arrived from a peer: re-render and save them (not pushed back out).
     pub fn remote_changed(&self) {
+        crate::browser::mark("moot:remote-change");
         self.outside.update(|v| *v += 1);
         self.changed();
     }

@@ -367,11 +367,23 @@ impl Workspace {
         let doc_obj = self.document_obj(document)?;
         let threads: Vec<Thread> = autosurgeon::hydrate_prop(self.doc(), &doc_obj, "threads")?;
         let obj = self.text_obj(document)?;
-        let text: Vec<char> = self.doc().text(&obj)?.chars().collect();
+        // The text itself is read only if a thread's cursors fail and its quote must be
+        // searched for: placing threads costs the same for a 100k-character draft as for a
+        // short one (this runs on every change, every keystroke included).
+        let len = self.doc().length(&obj);
+        let text = std::cell::OnceCell::new();
+        let text = || -> &[char] {
+            text.get_or_init(|| {
+                self.doc()
+                    .text(&obj)
+                    .map(|t| t.chars().collect::<Vec<char>>())
+                    .unwrap_or_default()
+            })
+        };
         let mut views: Vec<ThreadView> = threads
             .into_iter()
             .map(|thread| {
-                let placement = self.place(&obj, &text, &thread.anchor);
+                let placement = self.place(&obj, len, &text, &thread.anchor);
                 ThreadView { thread, placement }
             })
             .collect();
@@ -382,10 +394,16 @@ impl Workspace {
         Ok(views)
     }
 
-    fn place(&self, obj: &ObjId, text: &[char], anchor: &Anchor) -> Placement {
+    fn place<'t>(
+        &self,
+        obj: &ObjId,
+        len: usize,
+        text: &dyn Fn() -> &'t [char],
+        anchor: &Anchor,
+    ) -> Placement {
         let position = |cursor: &str| -> Option<usize> {
             if cursor == END {
-                return Some(text.len());
+                return Some(len);
             }
             let cursor = automerge::Cursor::try_from(cursor).ok()?;
             self.doc().get_cursor_position(obj, &cursor, None).ok()
@@ -398,11 +416,9 @@ impl Workspace {
             Some((start, end))
         });
         match resolved.flatten() {
-            Some((start, end)) if start < end && end <= text.len() => {
-                Placement::Anchored { start, end }
-            }
+            Some((start, end)) if start < end && end <= len => Placement::Anchored { start, end },
             Some(_) => Placement::Orphaned,
-            None => match find_quote(text, anchor) {
+            None => match find_quote(text(), anchor) {
                 Some((start, end)) => Placement::Anchored { start, end },
                 None => Placement::Orphaned,
             },

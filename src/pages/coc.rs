@@ -267,12 +267,12 @@ pub fn CocPage() -> impl IntoView {
     // The draft as shown. This page's own typing updates it directly (reading a long text
     // back from the document on every keystroke was most of a keystroke's time); it is read
     // from the document when the document changed otherwise: opened, a peer, an import.
-    let text_memo = RwSignal::new(String::new());
+    let shown = RwSignal::new(String::new());
     let reread = move || {
         let doc = draft_doc.with_untracked(|d| d.as_ref().map(|d| d.0.clone()).unwrap_or_default());
         let text = untrack(|| session.read_ok(|ws| ws.document_text(&doc))).unwrap_or_default();
-        if text_memo.with_untracked(|t| *t != text) {
-            text_memo.set(text);
+        if shown.with_untracked(|t| *t != text) {
+            shown.set(text);
         }
     };
     Effect::new(move |_| {
@@ -310,7 +310,7 @@ pub fn CocPage() -> impl IntoView {
         }
         let value = event_target_value(&ev);
         let doc = doc_id();
-        let edit = text_memo.with_untracked(|old| TextEdit::between(old, &value));
+        let edit = shown.with_untracked(|old| TextEdit::between(old, &value));
         if edit.is_empty() {
             return;
         }
@@ -327,7 +327,7 @@ pub fn CocPage() -> impl IntoView {
             match result {
                 Ok(()) => {
                     echo.set_value(true);
-                    text_memo.set(value);
+                    shown.set(value);
                 }
                 // Refused (too long…): show what the document holds again.
                 Err(_) => reread(),
@@ -353,7 +353,7 @@ pub fn CocPage() -> impl IntoView {
         });
     };
     Effect::new(move |_| {
-        let text = text_memo.get();
+        let text = shown.get();
         if std::mem::take(&mut *echo.write_value()) {
             return;
         }
@@ -415,7 +415,7 @@ pub fn CocPage() -> impl IntoView {
             .collect();
         ends.sort_unstable();
         ends.dedup();
-        let passages: Vec<String> = text_memo.with(|text| {
+        let passages: Vec<String> = shown.with(|text| {
             let len = text.chars().count();
             let ends: Vec<usize> = ends.iter().map(|&c| c.min(len)).collect();
             let bytes = byte_offsets(text, &ends);
@@ -453,7 +453,7 @@ pub fn CocPage() -> impl IntoView {
     };
     // One block per line of the draft, keyed by its contents: a keystroke re-renders (and the
     // browser re-lays out) one line, not the whole text.
-    let lines = move || text_memo.with(|text| lines(runs(text, &passages())));
+    let lines = move || shown.with(|text| lines(runs(text, &passages())));
     let mirror = view! {
         <For each=lines key=|l: &Line| (l.number, l.fingerprint) let:line>
             <div class="mline">
@@ -471,7 +471,7 @@ pub fn CocPage() -> impl IntoView {
         </For>
     };
     Effect::new(move |_| {
-        text_memo.track();
+        shown.track();
         threads.track();
         request_animation_frame(align_threads);
     });

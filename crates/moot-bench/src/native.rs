@@ -44,46 +44,9 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
 
 /// A new peer (empty) fetches the workspace from a peer that has it: the bytes both sent.
 fn join_cost(doc: &AutoCommit) -> Result<Exchange> {
-    let mut have = BTreeMap::from([(DOC, doc.clone())]);
-    let mut want: BTreeMap<DocumentId, AutoCommit> = BTreeMap::new();
-    let (mut newcomer, join) = Connection::dial("newcomer", meta("newcomer"), "1");
-    let mut host = Connection::accept("host", meta("host"), "1");
-    exchange(&mut newcomer, &mut host, &mut want, &mut have, vec![join])?;
-    let mut empty = AutoCommit::new();
-    let request = newcomer.request_document(DOC, &mut empty);
-    want.insert(DOC, empty);
-    let cost = exchange(&mut newcomer, &mut host, &mut want, &mut have, request)?;
-    if std::env::var_os("MOOT_BENCH_TRACE").is_some() {
-        // What the host's first answer is made of (for the closing note's profile).
-        let mut probe = Connection::accept("probe", meta("probe"), "9");
-        let (mut n2, join) = Connection::dial("n2", meta("n2"), "9");
-        let mut have2 = BTreeMap::from([(DOC, doc.clone())]);
-        let mut want2: BTreeMap<DocumentId, AutoCommit> = BTreeMap::new();
-        exchange(&mut n2, &mut probe, &mut want2, &mut have2, vec![join])?;
-        let mut empty = AutoCommit::new();
-        for frame in n2.request_document(DOC, &mut empty) {
-            let (out, _) = probe.receive(&frame, &mut have2)?;
-            for f in out {
-                if let Ok(moot_sync::Message::Sync { data, .. }) = moot_sync::Message::decode(&f) {
-                    let m = automerge::sync::Message::decode(&data)?;
-                    let chunks: usize = m.changes.iter().map(<[u8]>::len).sum();
-                    let bloom: usize = m.have.iter().map(|h| h.bloom.to_bytes().len()).sum();
-                    eprintln!(
-                        "bench: join frame {} B: {:?} message, changes {} B in {} chunk(s), have-bloom {} B, heads {}, need {}",
-                        f.len(),
-                        m.version,
-                        chunks,
-                        m.changes.len(),
-                        bloom,
-                        m.heads.len(),
-                        m.need.len()
-                    );
-                }
-            }
-        }
-    }
+    let (cost, mut got) = moot_sync::loopback::fetch(DOC, doc)?;
     anyhow::ensure!(
-        want[&DOC].clone().get_heads() == doc.clone().get_heads(),
+        got.get_heads() == doc.clone().get_heads(),
         "the newcomer got the whole workspace"
     );
     Ok(cost)

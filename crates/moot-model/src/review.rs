@@ -230,12 +230,7 @@ impl Workspace {
         let doc_obj = self.document_obj(document)?;
         self.change(ctx, "comment", |ws| {
             let id = ws.next_id();
-            let comment = Comment {
-                id: ws.next_id(),
-                author: ctx.person.to_owned(),
-                created_at: ctx.at.to_owned(),
-                body,
-            };
+            let comment = ws.new_comment(ctx, body);
             let thread = Thread {
                 id: id.clone(),
                 anchor,
@@ -299,20 +294,7 @@ impl Workspace {
     ) -> Result<String, ModelError> {
         let body = nonempty("reply", body, MAX_BODY)?;
         let obj = self.thread_obj(document, thread_id)?;
-        self.change(ctx, "reply", |ws| {
-            let id = ws.next_id();
-            ws.append(
-                &obj,
-                "comments",
-                &Comment {
-                    id: id.clone(),
-                    author: ctx.person.to_owned(),
-                    created_at: ctx.at.to_owned(),
-                    body,
-                },
-            )?;
-            Ok(id)
-        })
+        self.change(ctx, "reply", |ws| ws.append_comment(&obj, ctx, body))
     }
 
     pub fn set_resolved(

@@ -266,6 +266,30 @@ impl Workspace {
         })
     }
 
+    /// A new comment by `ctx.person`, now, with a fresh id.
+    pub(crate) fn new_comment(&mut self, ctx: Ctx<'_>, body: String) -> Comment {
+        Comment {
+            id: self.next_id(),
+            author: ctx.person.to_owned(),
+            created_at: ctx.at.to_owned(),
+            body,
+        }
+    }
+
+    /// Appends a new comment to the `comments` list of `obj` (a thread, a workstream item);
+    /// returns its id. Call inside [`Self::change`].
+    pub(crate) fn append_comment(
+        &mut self,
+        obj: &ObjId,
+        ctx: Ctx<'_>,
+        body: String,
+    ) -> Result<String, ModelError> {
+        let comment = self.new_comment(ctx, body);
+        let id = comment.id.clone();
+        self.append(obj, "comments", &comment)?;
+        Ok(id)
+    }
+
     /// A fresh id, inside or outside an edit.
     pub(crate) fn next_id(&mut self) -> String {
         let actor = self.doc.get_actor().to_bytes().to_vec();

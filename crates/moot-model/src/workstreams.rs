@@ -77,18 +77,7 @@ impl Workspace {
             .list_item(&stream, "items", item)?
             .ok_or_else(|| unknown_id("workstream item", item))?;
         self.change(ctx, "comment on workstream item", |ws| {
-            let id = ws.next_id();
-            ws.append(
-                &obj,
-                "comments",
-                &Comment {
-                    id: id.clone(),
-                    author: ctx.person.to_owned(),
-                    created_at: ctx.at.to_owned(),
-                    body,
-                },
-            )?;
-            Ok(id)
+            ws.append_comment(&obj, ctx, body)
         })
     }
 }

@@ -47,3 +47,27 @@ pub fn exchange(
     }
     Ok(cost)
 }
+
+/// A peer holding nothing fetches document `id` from a host that has `doc`: the cost of the
+/// request and answers (not the handshake before them), and what the newcomer ended with.
+pub fn fetch(
+    id: crate::DocumentId,
+    doc: &automerge::AutoCommit,
+) -> Result<(Exchange, automerge::AutoCommit), SyncError> {
+    use std::collections::BTreeMap;
+    let meta = |name: &str| crate::PeerMetadata {
+        storage_id: Some(format!("storage-{name}")),
+        is_ephemeral: Some(false),
+    };
+    let mut have = BTreeMap::from([(id, doc.clone())]);
+    let mut want = BTreeMap::new();
+    let (mut newcomer, join) = Connection::dial("newcomer", meta("newcomer"), "1");
+    let mut host = Connection::accept("host", meta("host"), "1");
+    exchange(&mut newcomer, &mut host, &mut want, &mut have, vec![join])?;
+    let mut empty = automerge::AutoCommit::new();
+    let request = newcomer.request_document(id, &mut empty);
+    want.insert(id, empty);
+    let cost = exchange(&mut newcomer, &mut host, &mut want, &mut have, request)?;
+    let got = want.remove(&id).unwrap_or_default();
+    Ok((cost, got))
+}

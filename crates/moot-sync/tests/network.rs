@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, VecDeque};
 use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, transaction::Transactable};
 use moot_sync::{
     Connection, DocumentId, Event, PeerMetadata,
-    loopback::{Exchange, exchange},
+    loopback::{Exchange, exchange, fetch},
 };
 
 /// A small deterministic PRNG (xorshift64*) so failures replay from the printed seed.
@@ -370,10 +370,6 @@ impl SortedHeads for AutoCommit {
 
 #[test]
 fn a_newcomer_gets_the_whole_document_for_about_its_saved_size() {
-    let meta = PeerMetadata {
-        storage_id: Some("s".into()),
-        is_ephemeral: Some(false),
-    };
     let mut doc = AutoCommit::new();
     let text = doc.put_object(ROOT, "text", ObjType::Text).unwrap();
     let mut rng = Rng(7);
@@ -384,21 +380,13 @@ fn a_newcomer_gets_the_whole_document_for_about_its_saved_size() {
         doc.commit();
     }
     let saved = doc.save().len();
-    let mut have = BTreeMap::from([(DOC, doc.clone())]);
-    let mut want: BTreeMap<DocumentId, AutoCommit> = BTreeMap::new();
-    let (mut newcomer, join) = Connection::dial("new", meta.clone(), "1");
-    let mut host = Connection::accept("host", meta, "1");
-    exchange(&mut newcomer, &mut host, &mut want, &mut have, vec![join]).unwrap();
-    let mut empty = AutoCommit::new();
-    let request = newcomer.request_document(DOC, &mut empty);
-    want.insert(DOC, empty);
-    let cost = exchange(&mut newcomer, &mut host, &mut want, &mut have, request).unwrap();
+    let (cost, got) = fetch(DOC, &doc).unwrap();
     println!(
         "newcomer: {} B for a {saved} B document in {} round trips",
         cost.total(),
         cost.round_trips
     );
-    assert_eq!(want[&DOC].get_heads_sorted(), have[&DOC].get_heads_sorted());
+    assert_eq!(got.get_heads_sorted(), doc.get_heads_sorted());
     // The document once, plus the protocol's framing (ids, heads): not a summary of every change.
     assert!(
         cost.total() * 100 <= saved * 105 + 51_200,

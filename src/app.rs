@@ -6,10 +6,10 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::{SaveStatus, ShareBox, SyncStatus},
+    components::{DirectBox, SaveStatus, ShareBox, SyncStatus},
     pages,
     state::{Session, identity, workspaces},
-    sync::{ANNOUNCE_MS, Here, SyncHub, Tabs, relay::default_relay},
+    sync::{ANNOUNCE_MS, Direct, Here, SyncHub, Tabs, relay::default_relay},
 };
 
 /// A page of a workspace.
@@ -118,6 +118,8 @@ pub fn App() -> impl IntoView {
     provide_context(hub);
     let tabs = Tabs::new(session, here);
     provide_context(tabs);
+    let direct = Direct::new(session, here, hub, tabs);
+    provide_context(direct);
     // Presence: say who I am every few seconds while a workspace is open; forget the silent.
     let announce = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
         here.sweep();
@@ -132,6 +134,8 @@ pub fn App() -> impl IntoView {
             .encode();
             hub.ephemeral(&data);
             tabs.ephemeral(&data);
+            direct.ephemeral(&data);
+            direct.hello();
         }
     });
     {
@@ -145,6 +149,7 @@ pub fn App() -> impl IntoView {
     announce.forget();
     session.on_local_change(move || {
         tabs.push();
+        direct.push();
         hub.push();
     });
     let (route, set_route) = signal(Route::from_hash(&current_hash()));
@@ -212,6 +217,7 @@ pub fn App() -> impl IntoView {
     // Whichever workspace is open syncs through its relay (a link's, else this app's own).
     let tabs_on = StoredValue::new(None::<String>);
     Effect::new(move |_| {
+        direct.open(session.doc_id.get().as_deref());
         let Some(id) = session.doc_id.get() else {
             here.clear();
             tabs.close();
@@ -259,6 +265,7 @@ pub fn App() -> impl IntoView {
                 <h1 class="workspace-name" data-testid="workspace-name">{workspace_name}</h1>
                 <SaveStatus />
                 <SyncStatus />
+                <DirectBox />
             </header>
             <Show when=move || current_page().is_some() && session.is_open()>
                 <ShareBox />

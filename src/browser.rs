@@ -93,3 +93,18 @@ pub fn mark(name: &str) {
         let _ = p.mark(name);
     }
 }
+
+/// A value kept in this browser's localStorage for the app's origin.
+pub fn local_get(key: &str) -> Option<String> {
+    web_sys::window()?
+        .local_storage()
+        .ok()??
+        .get_item(key)
+        .ok()?
+}
+
+pub fn local_set(key: &str, value: &str) {
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item(key, value);
+    }
+}

@@ -1,10 +1,12 @@
 //! Pieces shared by several pages.
 
+mod direct;
 pub mod exchange;
 mod save_status;
 mod share;
 mod sync_status;
 
+pub use direct::DirectBox;
 pub use save_status::SaveStatus;
 pub use share::ShareBox;
 pub use sync_status::SyncStatus;

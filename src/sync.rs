@@ -1,14 +1,25 @@
 //! Syncing the open workspace with other peers. `relay` is the WebSocket transport to an
 //! automerge-repo relay; the protocol itself is `moot-sync` (sans-IO), shared with the relay's
-//! tests and the load generator; `tabs` syncs tabs of one browser over a BroadcastChannel.
+//! tests and the load generator; `tabs` syncs tabs of one browser over a BroadcastChannel;
+//! `direct` links browsers by WebRTC data channels, set up through the relay or by codes.
 
+pub mod direct;
 mod presence;
 pub mod relay;
 mod tabs;
 
+pub use direct::Direct;
 pub use presence::{ANNOUNCE_MS, Here};
 pub use relay::{SyncHub, SyncStatus};
 pub use tabs::Tabs;
+
+/// This page's id among the tabs and direct links: random, made once per page load.
+pub fn page_id() -> String {
+    thread_local! {
+        static ID: String = crate::state::identity::random_hex()[..16].to_owned();
+    }
+    ID.with(Clone::clone)
+}
 
 /// What every transport does with the events of a received frame: note presence, and show
 /// (and save) changes that arrived.

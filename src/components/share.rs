@@ -18,10 +18,10 @@ pub fn session_link(doc_id: &str, relay: Option<&str>) -> String {
     format!("{base}#/w/automerge:{doc_id}{relay}")
 }
 
-/// The link as a QR code: one SVG path of dark modules (drawn as elements, never as markup).
-fn qr_code(text: &str) -> impl IntoView + use<> {
-    let Ok(qr) = qrcodegen::QrCode::encode_text(text, qrcodegen::QrCodeEcc::Medium) else {
-        return view! { <p class="muted">"The link is too long for a QR code."</p> }.into_any();
+/// `text` as a QR code: one SVG path of dark modules (drawn as elements, never as markup).
+pub fn qr_code(text: &str, what: &'static str, testid: &'static str) -> AnyView {
+    let Ok(qr) = qrcodegen::QrCode::encode_text(text, qrcodegen::QrCodeEcc::Low) else {
+        return view! { <p class="muted">"The " {what} " is too long for a QR code: copy it instead."</p> }.into_any();
     };
     let size = qr.size();
     let border = 4;
@@ -35,7 +35,7 @@ fn qr_code(text: &str) -> impl IntoView + use<> {
     }
     let view_box = format!("0 0 {0} {0}", size + 2 * border);
     view! {
-        <svg class="qr" viewBox=view_box role="img" aria-label="QR code of the session link" data-testid="share-qr">
+        <svg class="qr" viewBox=view_box role="img" aria-label=format!("QR code of the {what}") data-testid=testid>
             <rect width="100%" height="100%" fill="#ffffff"></rect>
             <path d=d fill="#1f2a28"></path>
         </svg>
@@ -68,7 +68,7 @@ pub fn ShareBox() -> impl IntoView {
                             {move || if copied.get() { "Copied" } else { "Copy" }}
                         </button>
                     </div>
-                    {move || qr_code(&link())}
+                    {move || qr_code(&link(), "session link", "share-qr")}
                     <super::exchange::Exchange />
                     <p class="muted">{move || match hub.relay.get() {
                         Some(r) => format!("Changes travel through the relay at {r}."),

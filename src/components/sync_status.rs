@@ -2,13 +2,28 @@
 
 use leptos::prelude::*;
 
-use crate::sync::{Here, SyncHub, SyncStatus, Tabs};
+use crate::sync::{Direct, Here, SyncHub, SyncStatus, Tabs, direct::LinkState};
 
 #[component]
 pub fn SyncStatus() -> impl IntoView {
     let hub = expect_context::<SyncHub>();
     let tabs = expect_context::<Tabs>();
     let here = expect_context::<Here>();
+    let direct = expect_context::<Direct>();
+    let linked = move || {
+        direct.links.with(|l| {
+            l.iter()
+                .filter(|l| l.state == LinkState::Open)
+                .map(|l| {
+                    if l.name.is_empty() {
+                        "someone".to_owned()
+                    } else {
+                        l.name.clone()
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+    };
     let class = move || match hub.status.get() {
         SyncStatus::Offline => "dot offline",
         SyncStatus::Connecting | SyncStatus::Syncing => "dot syncing",
@@ -26,6 +41,9 @@ pub fn SyncStatus() -> impl IntoView {
             <span data-testid="sync-state">{move || hub.status.get().label()}</span>
             <Show when=move || { tabs.count.get() > 0 }>
                 <span class="muted" data-testid="tab-count">{move || match tabs.count.get() { 1 => " · 1 other tab".to_owned(), n => format!(" · {n} other tabs") }}</span>
+            </Show>
+            <Show when=move || !linked().is_empty()>
+                <span data-testid="direct-status">{move || format!(" · linked directly to {}", linked().join(", "))}</span>
             </Show>
             <Show when=move || !here.names().is_empty()>
                 <span data-testid="here-now">{move || {

@@ -1,10 +1,11 @@
 //! Who else is in the workspace now, from presence messages on every transport. Keyed by
-//! person, so someone seen through the relay and through another tab counts once.
+//! person, so someone seen through the relay, through another tab and directly counts once.
+//! Direct-link signals travel in the same ephemeral messages and are handed on from here.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, rc::Rc};
 
 use leptos::prelude::*;
-use moot_sync::Presence;
+use moot_sync::{Presence, direct::Signal};
 
 /// Presence is announced this often, and forgotten after `EXPIRY_MS` without news.
 pub const ANNOUNCE_MS: i32 = 4_000;
@@ -13,6 +14,7 @@ const EXPIRY_MS: f64 = 20_000.0;
 #[derive(Clone, Copy)]
 pub struct Here {
     people: RwSignal<BTreeMap<String, (String, f64)>>,
+    signals: StoredValue<Option<Rc<dyn Fn(Signal)>>, LocalStorage>,
 }
 
 impl Default for Here {
@@ -25,12 +27,21 @@ impl Here {
     pub fn new() -> Self {
         Self {
             people: RwSignal::new(BTreeMap::new()),
+            signals: StoredValue::new_local(None),
         }
+    }
+
+    /// Who gets the direct-link signals that arrive.
+    pub fn on_signal(&self, f: impl Fn(Signal) + 'static) {
+        self.signals.set_value(Some(Rc::new(f)));
     }
 
     /// Records an ephemeral payload if it is presence from someone else.
     pub fn note(&self, me: Option<&str>, data: &[u8]) {
         let Some(p) = Presence::decode(data) else {
+            if let (Some(s), Some(f)) = (Signal::decode(data), self.signals.get_value()) {
+                f(s);
+            }
             return;
         };
         if Some(p.person.as_str()) == me {

@@ -11,7 +11,7 @@ use moot_sync::{Connection, DocumentId, Event, Message, PeerMetadata, Single};
 use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{BroadcastChannel, MessageEvent};
 
-use crate::state::{Session, identity};
+use crate::state::Session;
 
 struct Inner {
     me: String,
@@ -56,7 +56,7 @@ impl Tabs {
         let Ok(channel) = BroadcastChannel::new(&format!("moot:{doc_id}")) else {
             return;
         };
-        let me = format!("tab-{}", &identity::random_hex()[..12]);
+        let me = format!("tab-{}", super::page_id());
         let tabs = *self;
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             let Ok(array) = ev.data().dyn_into::<js_sys::Uint8Array>() else {
@@ -159,6 +159,17 @@ impl Tabs {
             }
             None => {}
         }
+    }
+
+    /// Whether the page with this id (`super::page_id`) is another tab linked here.
+    pub fn reaches(&self, page: &str) -> bool {
+        self.inner.get_value().is_some_and(|inner| {
+            inner
+                .borrow()
+                .peers
+                .get(&format!("tab-{page}"))
+                .is_some_and(Connection::is_connected)
+        })
     }
 
     /// Sends an ephemeral payload (presence) to every other tab.

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // each test file uses a different part of the harness
 
+pub mod netns;
 pub mod pages;
 
 use std::{
@@ -195,13 +196,20 @@ impl Harness {
         std::fs::create_dir_all(downloads).unwrap();
         let profile = self.scratch.join(format!("profile-{}", free_port()));
         std::fs::create_dir_all(&profile).unwrap();
+        // WebRTC: literal host candidates inside a test's own network namespace; outside one,
+        // no UDP at all, so no test ever links over the machine's real interfaces.
+        let webrtc = if netns::inside() {
+            "--disable-features=WebRtcHideLocalIpsWithMdns"
+        } else {
+            "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"
+        };
         let caps = serde_json::json!({
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=1280,900",
+                    "--disable-dev-shm-usage", "--window-size=1280,900", webrtc,
                     format!("--user-data-dir={}", profile.display()),
                 ],
                 "prefs": { "download.default_directory": downloads.display().to_string(), "download.prompt_for_download": false }

@@ -15,6 +15,7 @@
 //! ```
 
 mod connection;
+pub mod direct;
 mod document_id;
 pub mod loopback;
 mod message;

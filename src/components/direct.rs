@@ -1,0 +1,195 @@
+//! "Connect directly": link two browsers with no server, by an invitation code and an answer
+//! code (copied, pasted, or shown as QR codes), and the list of direct links.
+
+use leptos::prelude::*;
+use moot_sync::direct::Invitation;
+
+use super::share::qr_code;
+use crate::{
+    app::{Page, Route, go},
+    browser,
+    state::{Session, identity},
+    sync::{
+        Direct,
+        direct::{self, LinkState, Via},
+    },
+};
+
+/// A code to hand over: the text to copy, and the same as a QR code.
+fn code_view(code: String, what: &'static str, testid: &'static str) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let text = code.clone();
+    view! {
+        <div class="direct-code">
+            <textarea readonly rows="4" data-testid=testid prop:value=code.clone()></textarea>
+            <button type="button" on:click=move |_| { browser::copy(&text); copied.set(true); }>
+                {move || if copied.get() { "Copied" } else { "Copy" }}
+            </button>
+            {qr_code(&code, what, "direct-qr")}
+        </div>
+    }
+}
+
+/// Opens the invitation's workspace here, or fetches it over the link being made; then answers.
+async fn answer_invitation(
+    session: Session,
+    direct: Direct,
+    invitation: Invitation,
+) -> Result<String, String> {
+    let id = invitation.workspace.to_string();
+    if session.doc_id.get_untracked().as_deref() != Some(id.as_str()) {
+        if session.open(&id).await? {
+            direct.open(Some(&id));
+            go(&Route::workspace(&id, Page::Agenda));
+        } else {
+            // Not on this device: it arrives over the link.
+            let fetched = id.clone();
+            direct.join(invitation.workspace, move |doc| {
+                let id = fetched;
+                match moot_model::Workspace::from_doc(doc, identity::random_u64()) {
+                    Ok(ws) => leptos::task::spawn_local(async move {
+                        match session.adopt(&id, ws).await {
+                            Ok(()) => {
+                                direct.adopted();
+                                go(&Route::workspace(&id, Page::Agenda));
+                            }
+                            Err(e) => session.error.set(Some(e)),
+                        }
+                    }),
+                    Err(e) => session.error.set(Some(format!(
+                        "what arrived over the direct link is not a readable workspace: {e}"
+                    ))),
+                }
+            });
+        }
+    }
+    direct.answer(invitation).await
+}
+
+#[component]
+pub fn DirectBox() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let direct = expect_context::<Direct>();
+    let open = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let my_invitation = RwSignal::new(None::<String>);
+    let my_answer = RwSignal::new(None::<String>);
+    let their_answer = RwSignal::new(String::new());
+    let their_invitation = RwSignal::new(String::new());
+    let ice = RwSignal::new(direct::ice_servers_text());
+    let ice_saved = RwSignal::new(false);
+
+    let run =
+        move |work: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>>| {
+            error.set(None);
+            busy.set(true);
+            leptos::task::spawn_local(async move {
+                if let Err(e) = work.await {
+                    error.set(Some(e));
+                }
+                busy.set(false);
+            });
+        };
+    let invite = move |_| {
+        my_answer.set(None);
+        run(Box::pin(async move {
+            my_invitation.set(Some(direct.invite().await?));
+            Ok(())
+        }))
+    };
+    let complete = move |_| {
+        let text = their_answer.get_untracked();
+        run(Box::pin(async move {
+            let answer = Invitation::parse_answer(&text).map_err(|e| e.to_string())?;
+            direct.complete(answer).await?;
+            my_invitation.set(None);
+            their_answer.set(String::new());
+            Ok(())
+        }))
+    };
+    let answer = move |_| {
+        let text = their_invitation.get_untracked();
+        my_invitation.set(None);
+        run(Box::pin(async move {
+            let invitation = Invitation::parse_offer(&text).map_err(|e| e.to_string())?;
+            my_answer.set(Some(answer_invitation(session, direct, invitation).await?));
+            their_invitation.set(String::new());
+            Ok(())
+        }))
+    };
+    let save_ice = move |_| match direct::set_ice_servers(&ice.get_untracked()) {
+        Ok(()) => {
+            error.set(None);
+            ice_saved.set(true);
+        }
+        Err(e) => error.set(Some(e)),
+    };
+
+    view! {
+        <div class="direct">
+            <button type="button" data-testid="direct-toggle" aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>
+                "Connect directly"
+            </button>
+            <Show when=move || open.get()>
+                <div class="card direct-panel" data-testid="direct-panel">
+                    <p class="muted">"Sync with someone on the same network without any server: one of you creates an invitation, the other answers it, and each hands the code to the other (copy and paste, or scan the QR code)."</p>
+                    <Show when=move || session.is_open()>
+                        <h3>"Invite someone to this workspace"</h3>
+                        <button type="button" data-testid="direct-invite" disabled=move || busy.get() on:click=invite>"Create an invitation"</button>
+                        {move || my_invitation.get().map(|code| view! {
+                            <p>"Give this invitation to the other person, then paste their answer below."</p>
+                            {code_view(code, "invitation", "direct-invitation")}
+                            <label for="direct-their-answer">"Their answer"</label>
+                            <textarea id="direct-their-answer" rows="3" data-testid="direct-their-answer" placeholder="moot-answer:…"
+                                prop:value=move || their_answer.get()
+                                on:input=move |ev| their_answer.set(event_target_value(&ev))></textarea>
+                            <button type="button" data-testid="direct-complete" disabled=move || busy.get() on:click=complete>"Connect"</button>
+                        })}
+                    </Show>
+                    <h3>"Answer an invitation"</h3>
+                    <label for="direct-their-invitation">"The invitation you were given"</label>
+                    <textarea id="direct-their-invitation" rows="3" data-testid="direct-their-invitation" placeholder="moot-offer:…"
+                        prop:value=move || their_invitation.get()
+                        on:input=move |ev| their_invitation.set(event_target_value(&ev))></textarea>
+                    <button type="button" data-testid="direct-answer" disabled=move || busy.get() on:click=answer>"Answer"</button>
+                    {move || my_answer.get().map(|code| view! {
+                        <p>"Give this answer back to the person who invited you. The link opens when they paste it."</p>
+                        {code_view(code, "answer", "direct-answer-code")}
+                    })}
+                    <Show when=move || busy.get()>
+                        <p class="muted" data-testid="direct-busy">"Looking for ways to reach each other…"</p>
+                    </Show>
+                    <Show when=move || error.get().is_some()>
+                        <p class="error" role="alert" data-testid="direct-error">{move || error.get()}</p>
+                    </Show>
+                    <ul class="direct-links" data-testid="direct-links">
+                        <For each=move || direct.links.get() key=|l| (l.id, l.state, l.name.clone()) let:link>
+                            <li data-testid="direct-link" data-state=match link.state { LinkState::Open => "open", LinkState::Connecting => "connecting", LinkState::Invited => "invited" }>
+                                {match (link.state, link.name.is_empty()) {
+                                    (LinkState::Invited, _) => "Invitation out, waiting for an answer".to_owned(),
+                                    (state, _) => format!(
+                                        "{} {}{}",
+                                        if state == LinkState::Open { "Linked directly to" } else { "Connecting directly to" },
+                                        if link.name.is_empty() { "someone" } else { &link.name },
+                                        if link.via == Via::Relay { " (introduced by the relay)" } else { "" },
+                                    ),
+                                }}
+                                " "
+                                <button type="button" data-testid="direct-disconnect" on:click=move |_| direct.disconnect(link.id)>"Disconnect"</button>
+                            </li>
+                        </For>
+                    </ul>
+                    <details>
+                        <summary>"STUN and TURN servers (optional)"</summary>
+                        <p class="muted">"Not needed on one network. To link across networks, give one server per line: its address, and for TURN a username and a credential after it."</p>
+                        <textarea rows="2" data-testid="direct-ice" placeholder="stun:stun.example.org:3478"
+                            prop:value=move || ice.get()
+                            on:input=move |ev| { ice_saved.set(false); ice.set(event_target_value(&ev)) }></textarea>
+                        <button type="button" data-testid="direct-ice-save" on:click=save_ice>{move || if ice_saved.get() { "Saved" } else { "Save" }}</button>
+                    </details>
+                </div>
+            </Show>
+        </div>
+    }
+}

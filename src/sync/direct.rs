@@ -1,0 +1,860 @@
+//! Direct links: WebRTC data channels to other browsers, carrying the same automerge-repo
+//! messages as the relay and the tab channel (one `moot-sync` connection per link), so a
+//! workspace syncs with no server at all.
+//!
+//! A link is set up in one of two ways:
+//! - **Through the relay**: every page says `hello` in ephemeral messages; of two pages that
+//!   hear each other, the one with the smaller endpoint id sends an offer, the other an answer,
+//!   both as ephemeral messages. Once open, the link needs the relay no more.
+//! - **By codes** ("Connect directly"): an invitation (offer) and an answer, copied, pasted or
+//!   scanned by the two people. The invitation names its workspace, so someone who does not have
+//!   it yet gets it over the link.
+//!
+//! Candidates are gathered before a description is sent (no trickle): host candidates only
+//! unless ICE servers are configured. Frames are cut into pieces for the data channel
+//! (`moot_sync::direct::split`). A link that fails or closes is dropped; nothing is lost, since
+//! every change is saved on its device first and the next link syncs what is missing.
+
+use std::{any::Any, cell::RefCell, collections::HashMap, rc::Rc};
+
+use automerge::AutoCommit;
+use leptos::prelude::*;
+use moot_sync::{
+    Connection, DocumentId, Event, PeerMetadata, Single,
+    direct::{Invitation, Joiner, Signal, SignalKind, split},
+};
+use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelEvent, RtcDataChannelState,
+    RtcDataChannelType, RtcIceGatheringState, RtcIceServer, RtcPeerConnection,
+    RtcPeerConnectionState, RtcSdpType, RtcSessionDescriptionInit,
+};
+
+use super::{Here, SyncHub, Tabs};
+use crate::state::Session;
+
+/// Where the ICE servers (STUN/TURN) are kept: one per line, `url [username credential]`.
+const ICE_KEY: &str = "moot.ice-servers";
+/// How long candidate gathering may take before a description is sent with what it has.
+const GATHER_MS: i32 = 3_000;
+/// A link not open by then is given up.
+const OPEN_DEADLINE_MS: i32 = 20_000;
+/// A peer whose link failed is not offered another from its hellos for this long.
+const RETRY_AFTER_MS: f64 = 30_000.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Relay,
+    Code,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinkState {
+    /// An invitation is out; no answer yet.
+    Invited,
+    Connecting,
+    Open,
+}
+
+/// One link, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkView {
+    pub id: u32,
+    pub name: String,
+    pub via: Via,
+    pub state: LinkState,
+}
+
+struct Peer {
+    endpoint: Option<String>,
+    name: String,
+    via: Via,
+    /// This side created the data channel and says `join` first.
+    dialer: bool,
+    pc: RtcPeerConnection,
+    channel: Option<RtcDataChannel>,
+    conn: Option<Connection>,
+    joiner: Joiner,
+    /// Kept alive as long as the link is.
+    callbacks: Vec<Box<dyn Any>>,
+}
+
+impl Peer {
+    fn state(&self) -> LinkState {
+        let open = self
+            .channel
+            .as_ref()
+            .is_some_and(|c| c.ready_state() == RtcDataChannelState::Open);
+        match (open, &self.endpoint) {
+            (true, _) => LinkState::Open,
+            (false, None) => LinkState::Invited,
+            (false, Some(_)) => LinkState::Connecting,
+        }
+    }
+
+    fn close(&self) {
+        if let Some(c) = &self.channel {
+            c.set_onclose(None);
+            c.close();
+        }
+        self.pc.set_onconnectionstatechange(None);
+        self.pc.close();
+    }
+
+    fn send(&self, frame: &[u8]) {
+        let Some(channel) = &self.channel else { return };
+        for piece in split(frame) {
+            if let Err(e) = channel.send_with_u8_array(&piece) {
+                leptos::logging::warn!("moot: a direct link could not send: {e:?}");
+                return;
+            }
+        }
+    }
+}
+
+struct Inner {
+    me: String,
+    doc_id: Option<DocumentId>,
+    /// A workspace being fetched over a link (not yet on this device).
+    fetching: Option<AutoCommit>,
+    on_fetched: Option<Box<dyn FnOnce(AutoCommit)>>,
+    peers: HashMap<u32, Peer>,
+    next: u32,
+    failed: HashMap<String, f64>,
+}
+
+/// Direct links of the open workspace, provided as context.
+#[derive(Clone, Copy)]
+pub struct Direct {
+    session: Session,
+    here: Here,
+    hub: SyncHub,
+    tabs: Tabs,
+    inner: StoredValue<Rc<RefCell<Inner>>, LocalStorage>,
+    pub links: RwSignal<Vec<LinkView>>,
+}
+
+fn metadata() -> PeerMetadata {
+    PeerMetadata {
+        storage_id: None,
+        is_ephemeral: Some(true),
+    }
+}
+
+fn js_err(e: JsValue) -> String {
+    e.as_string()
+        .or_else(|| {
+            e.dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+        })
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// The configured ICE servers as typed (one per line).
+pub fn ice_servers_text() -> String {
+    crate::browser::local_get(ICE_KEY).unwrap_or_default()
+}
+
+/// Checks and keeps the ICE servers: each line `stun:…`, `turn:…` or `turns:…`, optionally
+/// followed by a username and a credential.
+pub fn set_ice_servers(text: &str) -> Result<(), String> {
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        let url = line.split_whitespace().next().unwrap_or_default();
+        if !["stun:", "turn:", "turns:"]
+            .iter()
+            .any(|p| url.starts_with(p))
+        {
+            return Err(format!(
+                "“{url}” is not a STUN or TURN address (they start with stun:, turn: or turns:)"
+            ));
+        }
+    }
+    crate::browser::local_set(ICE_KEY, text.trim());
+    Ok(())
+}
+
+fn new_connection() -> Result<RtcPeerConnection, String> {
+    let config = RtcConfiguration::new();
+    let servers = js_sys::Array::new();
+    for line in ice_servers_text().lines() {
+        let mut parts = line.split_whitespace();
+        let Some(url) = parts.next() else { continue };
+        let server = RtcIceServer::new();
+        server.set_urls_str(url);
+        if let (Some(user), Some(credential)) = (parts.next(), parts.next()) {
+            server.set_username(user);
+            server.set_credential(credential);
+        }
+        servers.push(&server);
+    }
+    config.set_ice_servers(&servers);
+    RtcPeerConnection::new_with_configuration(&config).map_err(js_err)
+}
+
+/// Waits until candidate gathering is complete, or `GATHER_MS`.
+async fn gathered(pc: &RtcPeerConnection) {
+    if pc.ice_gathering_state() == RtcIceGatheringState::Complete {
+        return;
+    }
+    let mut hold = None;
+    let promise = js_sys::Promise::new(&mut |resolve: js_sys::Function, _| {
+        let watched = pc.clone();
+        let done = resolve.clone();
+        let on_change = Closure::<dyn FnMut()>::new(move || {
+            if watched.ice_gathering_state() == RtcIceGatheringState::Complete {
+                let _ = done.call0(&JsValue::NULL);
+            }
+        });
+        pc.set_onicegatheringstatechange(Some(on_change.as_ref().unchecked_ref()));
+        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, GATHER_MS);
+        hold = Some(on_change);
+    });
+    let _ = JsFuture::from(promise).await;
+    pc.set_onicegatheringstatechange(None);
+    drop(hold);
+}
+
+fn description(kind: RtcSdpType, sdp: &str) -> RtcSessionDescriptionInit {
+    let init = RtcSessionDescriptionInit::new(kind);
+    init.set_sdp(sdp);
+    init
+}
+
+fn sdp_of(value: &JsValue) -> Result<String, String> {
+    js_sys::Reflect::get(value, &"sdp".into())
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| "the browser made no session description".to_owned())
+}
+
+/// The local description, once its candidates are gathered.
+async fn finished_description(pc: &RtcPeerConnection) -> Result<String, String> {
+    gathered(pc).await;
+    pc.local_description()
+        .map(|d| d.sdp())
+        .ok_or_else(|| "the browser made no session description".to_owned())
+}
+
+async fn make_offer(pc: &RtcPeerConnection) -> Result<String, String> {
+    let offer = JsFuture::from(pc.create_offer()).await.map_err(js_err)?;
+    let sdp = sdp_of(&offer)?;
+    JsFuture::from(pc.set_local_description(&description(RtcSdpType::Offer, &sdp)))
+        .await
+        .map_err(js_err)?;
+    finished_description(pc).await
+}
+
+async fn make_answer(pc: &RtcPeerConnection, offer: &str) -> Result<String, String> {
+    JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Offer, offer)))
+        .await
+        .map_err(|e| format!("the invitation could not be used: {}", js_err(e)))?;
+    let answer = JsFuture::from(pc.create_answer()).await.map_err(js_err)?;
+    let sdp = sdp_of(&answer)?;
+    JsFuture::from(pc.set_local_description(&description(RtcSdpType::Answer, &sdp)))
+        .await
+        .map_err(js_err)?;
+    finished_description(pc).await
+}
+
+impl Direct {
+    pub fn new(session: Session, here: Here, hub: SyncHub, tabs: Tabs) -> Self {
+        let inner = Inner {
+            me: super::page_id(),
+            doc_id: None,
+            fetching: None,
+            on_fetched: None,
+            peers: HashMap::new(),
+            next: 0,
+            failed: HashMap::new(),
+        };
+        let direct = Self {
+            session,
+            here,
+            hub,
+            tabs,
+            inner: StoredValue::new_local(Rc::new(RefCell::new(inner))),
+            links: RwSignal::new(Vec::new()),
+        };
+        here.on_signal(move |s| direct.signal(s));
+        direct
+    }
+
+    fn inner(&self) -> Rc<RefCell<Inner>> {
+        self.inner.get_value()
+    }
+
+    fn my_name(&self) -> String {
+        self.session
+            .me
+            .get_untracked()
+            .map(|m| m.name)
+            .unwrap_or_default()
+    }
+
+    /// Shows the links as they are now.
+    fn publish(&self) {
+        let mut views: Vec<LinkView> = self
+            .inner()
+            .borrow()
+            .peers
+            .iter()
+            .map(|(&id, p)| LinkView {
+                id,
+                name: p.name.clone(),
+                via: p.via,
+                state: p.state(),
+            })
+            .collect();
+        views.sort_by_key(|v| v.id);
+        if self.links.with_untracked(|l| *l != views) {
+            self.links.set(views);
+        }
+    }
+
+    /// Links stay with the workspace they were made for: opening another closes them.
+    pub fn open(&self, doc_id: Option<&str>) {
+        let id = doc_id.and_then(|d| DocumentId::parse(d).ok());
+        let inner = self.inner();
+        let mut i = inner.borrow_mut();
+        if i.doc_id == id && id.is_some() {
+            return;
+        }
+        for (_, p) in i.peers.drain() {
+            p.close();
+        }
+        i.doc_id = id;
+        i.fetching = None;
+        i.on_fetched = None;
+        drop(i);
+        self.publish();
+    }
+
+    /// Fetches `workspace` (not on this device) over the next link; `done` gets it.
+    pub fn join(&self, workspace: DocumentId, done: impl FnOnce(AutoCommit) + 'static) {
+        self.open(None);
+        let inner = self.inner();
+        let mut i = inner.borrow_mut();
+        i.doc_id = Some(workspace);
+        i.fetching = Some(AutoCommit::new());
+        i.on_fetched = Some(Box::new(done));
+    }
+
+    /// The fetched workspace is open in the session now: sync it on the links as usual.
+    pub fn adopted(&self) {
+        let inner = self.inner();
+        let mut i = inner.borrow_mut();
+        i.fetching = None;
+        let Some(id) = i.doc_id else { return };
+        for p in i.peers.values_mut() {
+            if let Some(conn) = p.conn.as_mut().filter(|c| c.is_connected()) {
+                if let Some(frames) = self.session.with_doc_mut(|doc| conn.sync_document(id, doc)) {
+                    for f in frames {
+                        p.send(&f);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A new link, not yet offered or answered.
+    fn add_peer(
+        &self,
+        endpoint: Option<String>,
+        name: String,
+        via: Via,
+        dialer: bool,
+    ) -> Result<(u32, RtcPeerConnection), String> {
+        let pc = new_connection()?;
+        let inner = self.inner();
+        let id = {
+            let mut i = inner.borrow_mut();
+            i.next += 1;
+            i.next
+        };
+        let direct = *self;
+        let on_state = {
+            let pc = pc.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                if matches!(
+                    pc.connection_state(),
+                    RtcPeerConnectionState::Failed | RtcPeerConnectionState::Closed
+                ) {
+                    direct.drop_link(id, true);
+                } else {
+                    direct.publish();
+                }
+            })
+        };
+        pc.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
+        let on_channel =
+            Closure::<dyn FnMut(RtcDataChannelEvent)>::new(move |ev: RtcDataChannelEvent| {
+                direct.attach_channel(id, ev.channel())
+            });
+        pc.set_ondatachannel(Some(on_channel.as_ref().unchecked_ref()));
+        inner.borrow_mut().peers.insert(
+            id,
+            Peer {
+                endpoint,
+                name,
+                via,
+                dialer,
+                pc: pc.clone(),
+                channel: None,
+                conn: None,
+                joiner: Joiner::default(),
+                callbacks: vec![Box::new(on_state), Box::new(on_channel)],
+            },
+        );
+        self.publish();
+        Ok((id, pc))
+    }
+
+    /// Gives up a link that is not open in time (no candidates in common, the other side gone).
+    fn deadline(&self, id: u32, ms: i32) {
+        let direct = *self;
+        let give_up = Closure::once_into_js(move || {
+            let stuck = direct
+                .inner()
+                .borrow()
+                .peers
+                .get(&id)
+                .is_some_and(|p| p.state() != LinkState::Open);
+            if stuck {
+                direct.drop_link(id, true);
+            }
+        });
+        let _ = window()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(give_up.unchecked_ref(), ms);
+    }
+
+    fn attach_channel(&self, id: u32, channel: RtcDataChannel) {
+        channel.set_binary_type(RtcDataChannelType::Arraybuffer);
+        let direct = *self;
+        let on_open = Closure::<dyn FnMut()>::new(move || direct.opened(id));
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            if let Ok(buf) = ev.data().dyn_into::<js_sys::ArrayBuffer>() {
+                direct.receive(id, &js_sys::Uint8Array::new(&buf).to_vec());
+            }
+        });
+        let on_close = Closure::<dyn FnMut()>::new(move || direct.drop_link(id, false));
+        channel.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        channel.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        let already_open = channel.ready_state() == RtcDataChannelState::Open;
+        {
+            let inner = self.inner();
+            let mut i = inner.borrow_mut();
+            let Some(p) = i.peers.get_mut(&id) else {
+                channel.close();
+                return;
+            };
+            p.channel = Some(channel);
+            p.callbacks.extend([
+                Box::new(on_open) as Box<dyn Any>,
+                Box::new(on_message),
+                Box::new(on_close),
+            ]);
+        }
+        if already_open {
+            self.opened(id);
+        }
+    }
+
+    /// The data channel is open: the dialing side says `join`.
+    fn opened(&self, id: u32) {
+        {
+            let inner = self.inner();
+            let mut i = inner.borrow_mut();
+            let me = i.me.clone();
+            if let Some(p) = i
+                .peers
+                .get_mut(&id)
+                .filter(|p| p.dialer && p.conn.is_none())
+            {
+                let (conn, join) = Connection::dial(&me, metadata(), &me);
+                p.conn = Some(conn);
+                p.send(&join);
+            }
+        }
+        self.publish();
+    }
+
+    fn drop_link(&self, id: u32, failed: bool) {
+        let removed = self.inner().borrow_mut().peers.remove(&id);
+        if let Some(p) = removed {
+            p.close();
+            if let (true, Some(endpoint)) = (failed, &p.endpoint) {
+                self.inner()
+                    .borrow_mut()
+                    .failed
+                    .insert(endpoint.clone(), js_sys::Date::now());
+            }
+            // The link's callbacks may be running now: release them after this task.
+            let callbacks = p.callbacks;
+            leptos::task::spawn_local(async move { drop(callbacks) });
+        }
+        self.publish();
+    }
+
+    /// Closes a link at the person's request.
+    pub fn disconnect(&self, id: u32) {
+        self.drop_link(id, false);
+    }
+
+    fn receive(&self, id: u32, piece: &[u8]) {
+        let inner = self.inner();
+        let mut guard = inner.borrow_mut();
+        let Inner {
+            me,
+            doc_id,
+            fetching,
+            on_fetched,
+            peers,
+            ..
+        } = &mut *guard;
+        let Some(p) = peers.get_mut(&id) else { return };
+        let frame = match p.joiner.push(piece) {
+            Ok(Some(frame)) => frame,
+            Ok(None) => return,
+            Err(e) => {
+                leptos::logging::warn!("moot: dropping a direct link: {e}");
+                drop(guard);
+                self.drop_link(id, false);
+                return;
+            }
+        };
+        let Some(doc_id) = *doc_id else { return };
+        let conn = p
+            .conn
+            .get_or_insert_with(|| Connection::accept(me, metadata(), me));
+        let result = match fetching.as_mut() {
+            Some(doc) => Some(conn.receive(&frame, &mut Single { id: doc_id, doc }).map(
+                |(mut out, events)| {
+                    if events.iter().any(|e| matches!(e, Event::Connected(_))) {
+                        out.extend(conn.request_document(doc_id, doc));
+                    }
+                    (out, events)
+                },
+            )),
+            None => self.session.with_doc_mut(|doc| {
+                let (mut out, events) = conn.receive(&frame, &mut Single { id: doc_id, doc })?;
+                if events.iter().any(|e| matches!(e, Event::Connected(_))) {
+                    out.extend(conn.sync_document(doc_id, doc));
+                }
+                Ok((out, events))
+            }),
+        };
+        match result {
+            Some(Ok((out, events))) => {
+                for f in out {
+                    p.send(&f);
+                }
+                let arrived = events
+                    .iter()
+                    .any(|e| matches!(e, Event::DocumentChanged(_)));
+                if fetching.is_some() {
+                    if arrived {
+                        let doc = fetching.take().unwrap_or_default();
+                        let done = on_fetched.take();
+                        drop(guard);
+                        if let Some(done) = done {
+                            done(doc);
+                        }
+                    }
+                    return;
+                }
+                drop(guard);
+                super::apply_events(self.session, self.here, &events);
+            }
+            Some(Err(e)) => {
+                // A bad frame drops this link only; the workspace is untouched.
+                leptos::logging::warn!("moot: dropping a direct link: {e}");
+                drop(guard);
+                self.drop_link(id, false);
+            }
+            None => {}
+        }
+    }
+
+    /// After a local change: offer it on every open link.
+    pub fn push(&self) {
+        let inner = self.inner();
+        let mut i = inner.borrow_mut();
+        if i.fetching.is_some() {
+            return;
+        }
+        let Some(id) = i.doc_id else { return };
+        for p in i.peers.values_mut() {
+            if let Some(conn) = p.conn.as_mut().filter(|c| c.is_connected()) {
+                if let Some(frames) = self.session.with_doc_mut(|doc| conn.sync_document(id, doc)) {
+                    for f in frames {
+                        p.send(&f);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sends an ephemeral payload (presence) on every open link.
+    pub fn ephemeral(&self, data: &[u8]) {
+        let inner = self.inner();
+        let mut i = inner.borrow_mut();
+        let Some(id) = i.doc_id else { return };
+        for p in i.peers.values_mut() {
+            if let Some(conn) = p.conn.as_mut().filter(|c| c.is_connected()) {
+                if let Some(frame) = conn.ephemeral(id, data.to_vec()) {
+                    p.send(&frame);
+                }
+            }
+        }
+    }
+
+    /// Says, through the relay, that this page can link directly.
+    pub fn hello(&self) {
+        let (me, open) = {
+            let inner = self.inner();
+            let i = inner.borrow();
+            (i.me.clone(), i.doc_id.is_some() && i.fetching.is_none())
+        };
+        if !open {
+            return;
+        }
+        let hello = Signal {
+            kind: SignalKind::Hello,
+            from: me,
+            to: None,
+            name: self.my_name(),
+            sdp: None,
+        };
+        self.hub.ephemeral(&hello.encode());
+    }
+
+    fn has_link_to(&self, endpoint: &str) -> bool {
+        self.inner()
+            .borrow()
+            .peers
+            .values()
+            .any(|p| p.endpoint.as_deref() == Some(endpoint))
+    }
+
+    /// A signal that came through the relay.
+    fn signal(&self, s: Signal) {
+        let (me, open, recently_failed) = {
+            let inner = self.inner();
+            let i = inner.borrow();
+            let recent = i
+                .failed
+                .get(&s.from)
+                .is_some_and(|t| js_sys::Date::now() - t < RETRY_AFTER_MS);
+            (
+                i.me.clone(),
+                i.doc_id.is_some() && i.fetching.is_none(),
+                recent,
+            )
+        };
+        if s.from == me || s.to.as_ref().is_some_and(|t| *t != me) || !open {
+            return;
+        }
+        let direct = *self;
+        match s.kind {
+            SignalKind::Hello => {
+                // The page with the smaller id offers; a tab of this browser is reached already.
+                if me < s.from
+                    && !recently_failed
+                    && !self.has_link_to(&s.from)
+                    && !self.tabs.reaches(&s.from)
+                {
+                    leptos::task::spawn_local(async move {
+                        if let Err(e) = direct.offer_through_relay(s.from, s.name).await {
+                            leptos::logging::warn!("moot: no direct link: {e}");
+                        }
+                    });
+                }
+            }
+            SignalKind::Offer => {
+                if self.has_link_to(&s.from) {
+                    return;
+                }
+                leptos::task::spawn_local(async move {
+                    if let Err(e) = direct.answer_through_relay(s).await {
+                        leptos::logging::warn!("moot: no direct link: {e}");
+                    }
+                });
+            }
+            SignalKind::Answer => {
+                let pc = {
+                    let inner = self.inner();
+                    let i = inner.borrow();
+                    i.peers
+                        .values()
+                        .find(|p| {
+                            p.endpoint.as_deref() == Some(s.from.as_str())
+                                && p.via == Via::Relay
+                                && p.dialer
+                        })
+                        .map(|p| p.pc.clone())
+                };
+                if let (Some(pc), Some(sdp)) = (pc, s.sdp) {
+                    leptos::task::spawn_local(async move {
+                        let answer = description(RtcSdpType::Answer, &sdp);
+                        if let Err(e) = JsFuture::from(pc.set_remote_description(&answer)).await {
+                            leptos::logging::warn!("moot: no direct link: {}", js_err(e));
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    async fn offer_through_relay(self, endpoint: String, name: String) -> Result<(), String> {
+        let (id, pc) = self.add_peer(Some(endpoint.clone()), name, Via::Relay, true)?;
+        self.deadline(id, OPEN_DEADLINE_MS);
+        self.attach_channel(id, pc.create_data_channel("moot"));
+        let sdp = make_offer(&pc).await?;
+        let offer = Signal {
+            kind: SignalKind::Offer,
+            from: self.inner().borrow().me.clone(),
+            to: Some(endpoint),
+            name: self.my_name(),
+            sdp: Some(sdp),
+        };
+        self.hub.ephemeral(&offer.encode());
+        Ok(())
+    }
+
+    async fn answer_through_relay(self, offer: Signal) -> Result<(), String> {
+        let sdp = offer.sdp.clone().unwrap_or_default();
+        let (id, pc) = self.add_peer(Some(offer.from.clone()), offer.name, Via::Relay, false)?;
+        self.deadline(id, OPEN_DEADLINE_MS);
+        let sdp = make_answer(&pc, &sdp).await?;
+        let answer = Signal {
+            kind: SignalKind::Answer,
+            from: self.inner().borrow().me.clone(),
+            to: Some(offer.from),
+            name: self.my_name(),
+            sdp: Some(sdp),
+        };
+        self.hub.ephemeral(&answer.encode());
+        Ok(())
+    }
+
+    /// "Connect directly": an invitation to the open workspace, as a code. A newer invitation
+    /// replaces one not yet answered.
+    pub async fn invite(self) -> Result<String, String> {
+        let workspace = self
+            .inner()
+            .borrow()
+            .doc_id
+            .ok_or("open a workspace to invite someone to it")?;
+        let unanswered: Vec<u32> = self
+            .inner()
+            .borrow()
+            .peers
+            .iter()
+            .filter(|(_, p)| p.endpoint.is_none())
+            .map(|(&id, _)| id)
+            .collect();
+        for id in unanswered {
+            self.drop_link(id, false);
+        }
+        let (id, pc) = self.add_peer(None, String::new(), Via::Code, true)?;
+        self.attach_channel(id, pc.create_data_channel("moot"));
+        let sdp = make_offer(&pc).await?;
+        let invitation = Invitation {
+            workspace,
+            signal: Signal {
+                kind: SignalKind::Offer,
+                from: self.inner().borrow().me.clone(),
+                to: None,
+                name: self.my_name(),
+                sdp: Some(sdp),
+            },
+        };
+        Ok(invitation.to_text())
+    }
+
+    /// Answers an invitation to the workspace that is open (or being joined): the answer code.
+    pub async fn answer(self, invitation: Invitation) -> Result<String, String> {
+        if self.inner().borrow().doc_id != Some(invitation.workspace) {
+            return Err("open the workspace this invitation is for first".into());
+        }
+        let Signal {
+            from, name, sdp, ..
+        } = invitation.signal;
+        let existing: Vec<u32> = self
+            .inner()
+            .borrow()
+            .peers
+            .iter()
+            .filter(|(_, p)| p.endpoint.as_deref() == Some(from.as_str()))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in existing {
+            self.drop_link(id, false);
+        }
+        let (id, pc) = self.add_peer(Some(from.clone()), name, Via::Code, false)?;
+        let sdp = match make_answer(&pc, &sdp.unwrap_or_default()).await {
+            Ok(sdp) => sdp,
+            Err(e) => {
+                self.drop_link(id, false);
+                return Err(e);
+            }
+        };
+        // The other person still has to paste the answer: give them time.
+        self.deadline(id, 10 * 60 * 1000);
+        let answer = Invitation {
+            workspace: invitation.workspace,
+            signal: Signal {
+                kind: SignalKind::Answer,
+                from: self.inner().borrow().me.clone(),
+                to: Some(from),
+                name: self.my_name(),
+                sdp: Some(sdp),
+            },
+        };
+        Ok(answer.to_text())
+    }
+
+    /// Completes an invitation with the answer pasted back.
+    pub async fn complete(self, answer: Invitation) -> Result<(), String> {
+        let (me, workspace) = {
+            let inner = self.inner();
+            let i = inner.borrow();
+            (i.me.clone(), i.doc_id)
+        };
+        if Some(answer.workspace) != workspace {
+            return Err("this answer is for another workspace".into());
+        }
+        if answer.signal.to.as_deref() != Some(me.as_str()) {
+            return Err(
+                "this answer is for an invitation made elsewhere (another tab or device)".into(),
+            );
+        }
+        let pending = {
+            let inner = self.inner();
+            let mut i = inner.borrow_mut();
+            i.peers
+                .iter_mut()
+                .find(|(_, p)| p.endpoint.is_none() && p.via == Via::Code)
+                .map(|(&id, p)| {
+                    p.endpoint = Some(answer.signal.from.clone());
+                    p.name = answer.signal.name.clone();
+                    (id, p.pc.clone())
+                })
+        };
+        let Some((id, pc)) = pending else {
+            return Err(
+                "this answer is for an older invitation: create a new invitation and send that"
+                    .into(),
+            );
+        };
+        self.publish();
+        self.deadline(id, OPEN_DEADLINE_MS);
+        let sdp = answer.signal.sdp.unwrap_or_default();
+        JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Answer, &sdp)))
+            .await
+            .map_err(|e| format!("the answer could not be used: {}", js_err(e)))?;
+        Ok(())
+    }
+}

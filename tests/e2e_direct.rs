@@ -1,0 +1,211 @@
+//! Direct links (WebRTC) end to end, in two real Chromium sessions with separate profiles,
+//! each test inside a network namespace it makes for itself (see `support::netns`).
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use fantoccini::Client;
+use support::{
+    Harness,
+    pages::{Agenda, Review, Shell, Start, all_texts, click, eventually, fill, text},
+    screenshot, testid, wait_for,
+};
+
+async fn value(client: &Client, id: &str) -> String {
+    wait_for(client, &testid(id))
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// The code in textarea `id` once it is there.
+async fn code(client: &Client, id: &str, prefix: &str) -> String {
+    eventually(&format!("a {prefix} code in {id}"), || async {
+        value(client, id).await.starts_with(prefix)
+    })
+    .await;
+    value(client, id).await
+}
+
+async fn direct_status(client: &Client) -> String {
+    all_texts(client, &testid("direct-status")).await.concat()
+}
+
+/// Ada invites (her panel open, a workspace open), Bea answers, Ada completes.
+async fn link_by_codes(ada: &Client, bea: &Client) {
+    click(ada, "direct-invite").await;
+    let invitation = code(ada, "direct-invitation", "moot-offer:").await;
+    wait_for(ada, "[data-testid=\"direct-qr\"] path").await;
+    fill(bea, "direct-their-invitation", &invitation).await;
+    click(bea, "direct-answer").await;
+    let answer = code(bea, "direct-answer-code", "moot-answer:").await;
+    fill(ada, "direct-their-answer", &answer).await;
+    click(ada, "direct-complete").await;
+    eventually("Ada is linked directly to Bea", || async {
+        direct_status(ada).await.contains("Bea")
+    })
+    .await;
+    eventually("Bea is linked directly to Ada", || async {
+        direct_status(bea).await.contains("Ada")
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codes_link_two_browsers_with_no_relay_and_they_converge_after_offline_edits() {
+    if !support::netns::run_inside(
+        "codes_link_two_browsers_with_no_relay_and_they_converge_after_offline_edits",
+    ) {
+        return;
+    }
+    let mut harness = Harness::start().await;
+    let ada = harness.browser().await;
+    let bea = harness.browser().await;
+    // Both have the app (it was served once); then there is no server at all.
+    let ada_start = Start::open(&ada, &harness.base_url).await;
+    ada_start.set_name("Ada").await;
+    let bea_start = Start::open(&bea, &harness.base_url).await;
+    bea_start.set_name("Bea").await;
+    harness.stop_relay().await;
+
+    ada_start.open_demo().await;
+    let ada_shell = Shell { client: &ada };
+    click(&ada, "direct-toggle").await;
+    click(&bea, "direct-toggle").await;
+
+    // Bad codes are refused with their reason, and nothing happens.
+    fill(&bea, "direct-their-invitation", "hello there").await;
+    click(&bea, "direct-answer").await;
+    eventually("a pasted non-code is refused", || async {
+        text(&bea, &testid("direct-error"))
+            .await
+            .contains("not a moot connection code")
+    })
+    .await;
+
+    // Bea has never had the workspace: it arrives over the link.
+    link_by_codes(&ada, &bea).await;
+    wait_for(&bea, &testid("session")).await;
+    let bea_shell = Shell { client: &bea };
+    assert_eq!(bea_shell.workspace_name().await, "IOPA Governance");
+    assert_eq!(ada_shell.sync_state().await, "Offline");
+    screenshot(&ada, "direct-linked").await;
+
+    // A comment each way.
+    ada_shell.go("nav-coc", "coc-page").await;
+    bea_shell.go("nav-coc", "coc-page").await;
+    let (ada_review, bea_review) = (Review { client: &ada }, Review { client: &bea });
+    ada_review
+        .comment("Be open.", "Ada, directly: open to whom?", false)
+        .await;
+    eventually("Ada's comment reaches Bea directly", || async {
+        bea_review
+            .comment_bodies()
+            .await
+            .contains(&"Ada, directly: open to whom?".to_owned())
+    })
+    .await;
+    bea_review
+        .comment("Be open.", "Bea, directly: to every member.", false)
+        .await;
+    eventually("Bea's comment reaches Ada directly", || async {
+        ada_review
+            .comment_bodies()
+            .await
+            .contains(&"Bea, directly: to every member.".to_owned())
+    })
+    .await;
+
+    // Bea goes offline (the link closes); both edit; a new invitation links them again.
+    click(&bea, "direct-disconnect").await;
+    eventually("neither is linked", || async {
+        direct_status(&ada).await.is_empty() && direct_status(&bea).await.is_empty()
+    })
+    .await;
+    ada_shell.go("nav-agenda", "agenda-page").await;
+    bea_shell.go("nav-agenda", "agenda-page").await;
+    let (ada_agenda, bea_agenda) = (Agenda { client: &ada }, Agenda { client: &bea });
+    bea_agenda.add_item("Written while offline by Bea").await;
+    ada_agenda.add_item("Written meanwhile by Ada").await;
+    assert!(
+        !ada_agenda
+            .agenda_titles()
+            .await
+            .contains(&"Written while offline by Bea".to_owned()),
+        "nothing travels while they are not linked"
+    );
+    link_by_codes(&ada, &bea).await;
+    for (who, agenda) in [("Ada", &ada_agenda), ("Bea", &bea_agenda)] {
+        eventually(&format!("{who} has both offline edits"), || async {
+            let titles = agenda.agenda_titles().await;
+            titles.contains(&"Written while offline by Bea".to_owned())
+                && titles.contains(&"Written meanwhile by Ada".to_owned())
+        })
+        .await;
+    }
+    assert_eq!(
+        ada_agenda.agenda_titles().await,
+        bea_agenda.agenda_titles().await,
+        "both converge on the same agenda"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn peers_on_a_relay_link_directly_and_keep_syncing_when_it_stops() {
+    if !support::netns::run_inside("peers_on_a_relay_link_directly_and_keep_syncing_when_it_stops")
+    {
+        return;
+    }
+    let mut harness = Harness::start().await;
+    let ada = harness.browser().await;
+    let bea = harness.browser().await;
+    let ada_shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
+    click(&ada, "share-toggle").await;
+    let link = value(&ada, "share-link").await;
+    click(&ada, "share-toggle").await;
+    let bea_shell = Start::join_as(&bea, &harness.base_url, "Bea", &link).await;
+
+    // The relay introduces them; they link directly.
+    eventually("Ada is linked directly to Bea", || async {
+        direct_status(&ada).await.contains("Bea")
+    })
+    .await;
+    eventually("Bea is linked directly to Ada", || async {
+        direct_status(&bea).await.contains("Ada")
+    })
+    .await;
+    // Seen through the relay and directly, Bea is one person here.
+    eventually("Ada sees Bea here once", || async {
+        text(&ada, &testid("here-now"))
+            .await
+            .ends_with("1 other person here now: Bea")
+    })
+    .await;
+
+    harness.stop_relay().await;
+    eventually("Ada sees the relay gone", || async {
+        ada_shell.sync_state().await != "Up to date"
+    })
+    .await;
+    let (ada_agenda, bea_agenda) = (Agenda { client: &ada }, Agenda { client: &bea });
+    ada_agenda.add_item("After the relay stopped: Ada").await;
+    eventually("Ada's item reaches Bea directly", || async {
+        bea_agenda
+            .agenda_titles()
+            .await
+            .contains(&"After the relay stopped: Ada".to_owned())
+    })
+    .await;
+    bea_agenda.add_item("After the relay stopped: Bea").await;
+    eventually("Bea's item reaches Ada directly", || async {
+        ada_agenda
+            .agenda_titles()
+            .await
+            .contains(&"After the relay stopped: Bea".to_owned())
+    })
+    .await;
+    assert!(direct_status(&bea).await.contains("Ada"));
+    let _ = bea_shell;
+}

@@ -197,11 +197,12 @@ impl Harness {
         let profile = self.scratch.join(format!("profile-{}", free_port()));
         std::fs::create_dir_all(&profile).unwrap();
         // WebRTC: literal host candidates inside a test's own network namespace; outside one,
-        // no UDP at all, so no test ever links over the machine's real interfaces.
-        let webrtc = if netns::inside() {
-            "--disable-features=WebRtcHideLocalIpsWithMdns"
+        // no UDP at all (the profile's IP handling policy), so no test ever links over the
+        // machine's real interfaces.
+        let udp = if netns::inside() {
+            "default"
         } else {
-            "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"
+            "disable_non_proxied_udp"
         };
         let caps = serde_json::json!({
             "goog:chromeOptions": {
@@ -209,10 +210,12 @@ impl Harness {
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=1280,900", webrtc,
+                    "--disable-dev-shm-usage", "--window-size=1280,900",
+                    "--disable-features=WebRtcHideLocalIpsWithMdns",
                     format!("--user-data-dir={}", profile.display()),
                 ],
-                "prefs": { "download.default_directory": downloads.display().to_string(), "download.prompt_for_download": false }
+                "prefs": { "download.default_directory": downloads.display().to_string(), "download.prompt_for_download": false,
+                    "webrtc.ip_handling_policy": udp }
             }
         });
         let caps = caps.as_object().unwrap().clone().into_iter().collect();

@@ -149,6 +149,11 @@ pub fn ensure_interop() -> Result<PathBuf> {
 }
 
 fn ensure_browser() -> Result<()> {
+    // The WebRTC tests make their own network namespace with iproute2's `ip`.
+    if Command::new("ip").arg("-V").output().is_err() {
+        println!("xtask: installing iproute2 (network namespaces for the WebRTC tests)");
+        apt_install(&["iproute2"])?;
+    }
     if std::path::Path::new(CHROMIUM).exists() && std::path::Path::new(CHROMEDRIVER).exists() {
         return Ok(());
     }

@@ -123,6 +123,9 @@ impl Lab {
                     "--disable-dev-shm-usage", "--window-size=1280,900", "--enable-precise-memory-info",
                     format!("--user-data-dir={}", profile.display()),
                 ],
+                // No UDP: pages never link directly over this machine's interfaces, and the
+                // relay and tab figures measure the relay and the tabs.
+                "prefs": { "webrtc.ip_handling_policy": "disable_non_proxied_udp" },
             }
         });
         let caps = caps

@@ -11,10 +11,12 @@ use moot_sync::{Presence, direct::Signal};
 pub const ANNOUNCE_MS: i32 = 4_000;
 const EXPIRY_MS: f64 = 20_000.0;
 
+type SignalHandler = Rc<dyn Fn(Signal)>;
+
 #[derive(Clone, Copy)]
 pub struct Here {
     people: RwSignal<BTreeMap<String, (String, f64)>>,
-    signals: StoredValue<Option<Rc<dyn Fn(Signal)>>, LocalStorage>,
+    signals: StoredValue<Option<SignalHandler>, LocalStorage>,
 }
 
 impl Default for Here {

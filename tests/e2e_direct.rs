@@ -85,6 +85,25 @@ async fn codes_link_two_browsers_with_no_relay_and_they_converge_after_offline_e
     })
     .await;
 
+    // ICE servers are checked before they are kept.
+    click(&bea, "direct-ice-toggle").await;
+    fill(&bea, "direct-ice", "http://example.org").await;
+    click(&bea, "direct-ice-save").await;
+    eventually("a non-STUN address is refused", || async {
+        text(&bea, &testid("direct-error"))
+            .await
+            .contains("is not a STUN or TURN address")
+    })
+    .await;
+    // A STUN server in the namespace that does not answer: the host candidates still link.
+    fill(&bea, "direct-ice", "stun:10.203.0.2:3478").await;
+    click(&bea, "direct-ice-save").await;
+    eventually("a STUN address is kept", || async {
+        all_texts(&bea, &testid("direct-error")).await.is_empty()
+            && text(&bea, &testid("direct-ice-save")).await == "Saved"
+    })
+    .await;
+
     // Bea has never had the workspace: it arrives over the link.
     link_by_codes(&ada, &bea).await;
     wait_for(&bea, &testid("session")).await;

@@ -181,7 +181,7 @@ pub fn DirectBox() -> impl IntoView {
                         </For>
                     </ul>
                     <details>
-                        <summary>"STUN and TURN servers (optional)"</summary>
+                        <summary data-testid="direct-ice-toggle">"STUN and TURN servers (optional)"</summary>
                         <p class="muted">"Not needed on one network. To link across networks, give one server per line: its address, and for TURN a username and a credential after it."</p>
                         <textarea rows="2" data-testid="direct-ice" placeholder="stun:stun.example.org:3478"
                             prop:value=move || ice.get()

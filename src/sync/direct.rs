@@ -42,6 +42,8 @@ const GATHER_MS: i32 = 3_000;
 const OPEN_DEADLINE_MS: i32 = 20_000;
 /// A peer whose link failed is not offered another from its hellos for this long.
 const RETRY_AFTER_MS: f64 = 30_000.0;
+/// At most this many links at once (a flood of offers through the relay makes no more).
+const MAX_LINKS: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
@@ -365,8 +367,13 @@ impl Direct {
         via: Via,
         dialer: bool,
     ) -> Result<(u32, RtcPeerConnection), String> {
-        let pc = new_connection()?;
         let inner = self.inner();
+        if inner.borrow().peers.len() >= MAX_LINKS {
+            return Err(format!(
+                "at most {MAX_LINKS} direct links at once: disconnect one first"
+            ));
+        }
+        let pc = new_connection()?;
         let id = {
             let mut i = inner.borrow_mut();
             i.next += 1;
@@ -711,7 +718,9 @@ impl Direct {
         let (id, pc) = self.add_peer(Some(endpoint.clone()), name, Via::Relay, true)?;
         self.deadline(id, OPEN_DEADLINE_MS);
         self.attach_channel(id, pc.create_data_channel("moot"));
-        let sdp = make_offer(&pc).await?;
+        let sdp = make_offer(&pc)
+            .await
+            .inspect_err(|_| self.drop_link(id, true))?;
         let offer = Signal {
             kind: SignalKind::Offer,
             from: self.inner().borrow().me.clone(),
@@ -727,7 +736,9 @@ impl Direct {
         let sdp = offer.sdp.clone().unwrap_or_default();
         let (id, pc) = self.add_peer(Some(offer.from.clone()), offer.name, Via::Relay, false)?;
         self.deadline(id, OPEN_DEADLINE_MS);
-        let sdp = make_answer(&pc, &sdp).await?;
+        let sdp = make_answer(&pc, &sdp)
+            .await
+            .inspect_err(|_| self.drop_link(id, true))?;
         let answer = Signal {
             kind: SignalKind::Answer,
             from: self.inner().borrow().me.clone(),
@@ -760,7 +771,9 @@ impl Direct {
         }
         let (id, pc) = self.add_peer(None, String::new(), Via::Code, true)?;
         self.attach_channel(id, pc.create_data_channel("moot"));
-        let sdp = make_offer(&pc).await?;
+        let sdp = make_offer(&pc)
+            .await
+            .inspect_err(|_| self.drop_link(id, false))?;
         let invitation = Invitation {
             workspace,
             signal: Signal {

@@ -51,6 +51,8 @@ impl Page {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Start,
+    /// `#/connect/<code>`: a direct-link invitation or answer (what the QR codes carry).
+    Connect(String),
     /// `relay` comes from a session link (`?relay=ws://…/sync`).
     Workspace {
         id: String,
@@ -71,6 +73,9 @@ impl Route {
             .and_then(|v| js_sys::decode_uri_component(v).ok())
             .map(String::from)
             .filter(|r| r.starts_with("ws://") || r.starts_with("wss://"));
+        if let Some(code) = path.strip_prefix("connect/") {
+            return Route::Connect(code.to_owned());
+        }
         let mut parts = path.split('/');
         match (parts.next(), parts.next(), parts.next()) {
             (Some("w"), Some(id), page) if !id.is_empty() => {
@@ -160,6 +165,15 @@ pub fn App() -> impl IntoView {
 
     let opening = RwSignal::new(Opening::Done);
     Effect::new(move |_| {
+        if let Route::Connect(code) = route.get() {
+            // Handled by "Connect directly"; the address goes back to where this tab was.
+            direct.incoming.set(Some(code));
+            match session.doc_id.get_untracked() {
+                Some(id) => go(&Route::workspace(&id, Page::Agenda)),
+                None => go("#/"),
+            }
+            return;
+        }
         let Route::Workspace { id, relay, .. } = route.get() else {
             hub.disconnect();
             return;
@@ -243,7 +257,7 @@ pub fn App() -> impl IntoView {
     };
     let current_page = move || match route.get() {
         Route::Workspace { page, .. } => Some(page),
-        Route::Start => None,
+        Route::Start | Route::Connect(_) => None,
     };
 
     view! {
@@ -297,7 +311,11 @@ pub fn App() -> impl IntoView {
             </Show>
             <main class="page" data-testid="page">
                 {move || match (route.get(), opening.get()) {
-                    (Route::Start, _) => pages::start::StartPage().into_any(),
+                    // A code in the address leaves an open workspace open.
+                    (Route::Connect(_), _) if session.doc_id.get_untracked().is_some() => {
+                        view! { <p class="muted">"Connecting directly…"</p> }.into_any()
+                    }
+                    (Route::Start | Route::Connect(_), _) => pages::start::StartPage().into_any(),
                     (Route::Workspace { .. }, Opening::Loading) => {
                         view! { <p class="muted" data-testid="loading">"Opening the workspace…"</p> }.into_any()
                     }

@@ -7,7 +7,7 @@ mod support;
 use fantoccini::Client;
 use support::{
     Harness,
-    pages::{Agenda, Review, Shell, Start, all_texts, click, eventually, fill, text},
+    pages::{Agenda, Review, Shell, Start, all_texts, click, eventually, fill, scan_qr, text},
     screenshot, testid, wait_for,
 };
 
@@ -63,11 +63,24 @@ async fn codes_link_two_browsers_with_no_relay_and_they_converge_after_offline_e
     let mut harness = Harness::start().await;
     let ada = harness.browser().await;
     let bea = harness.browser().await;
-    // Both have the app (it was served once); then there is no server at all.
+    // Both have the app (it was served once, and is cached); then there is no server at all.
     let ada_start = Start::open(&ada, &harness.base_url).await;
     ada_start.set_name("Ada").await;
     let bea_start = Start::open(&bea, &harness.base_url).await;
     bea_start.set_name("Bea").await;
+    for browser in [&ada, &bea] {
+        eventually("the service worker controls the page", || async {
+            browser
+                .execute(
+                    "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)",
+                    vec![],
+                )
+                .await
+                .unwrap()
+                == serde_json::json!(true)
+        })
+        .await;
+    }
     harness.stop_relay().await;
 
     ada_start.open_demo().await;
@@ -104,8 +117,41 @@ async fn codes_link_two_browsers_with_no_relay_and_they_converge_after_offline_e
     })
     .await;
 
-    // Bea has never had the workspace: it arrives over the link.
-    link_by_codes(&ada, &bea).await;
+    // Bea has never had the workspace: it arrives over the link. The codes go by QR code this
+    // time: Bea's camera opens the link in Ada's invitation; Ada scans Bea's answer with her
+    // phone, whose new tab hands it to the tab that made the invitation.
+    click(&ada, "direct-invite").await;
+    code(&ada, "direct-invitation", "moot-offer:").await;
+    let invitation_link = scan_qr(&ada, &testid("direct-qr")).await;
+    assert!(
+        invitation_link.starts_with(&harness.base_url)
+            && invitation_link.contains("#/connect/moot-offer:"),
+        "{invitation_link}"
+    );
+    bea.goto(&invitation_link).await.unwrap();
+    code(&bea, "direct-answer-code", "moot-answer:").await;
+    let answer_link = scan_qr(&bea, &testid("direct-qr")).await;
+    assert!(
+        answer_link.contains("#/connect/moot-answer:"),
+        "{answer_link}"
+    );
+    let ada_tab = ada.window().await.unwrap();
+    let phone_tab = ada.new_window(true).await.unwrap();
+    ada.switch_to_window(phone_tab.handle).await.unwrap();
+    ada.goto(&answer_link).await.unwrap();
+    eventually("the new tab passes the answer on", || async {
+        all_texts(&ada, &testid("notice"))
+            .await
+            .concat()
+            .contains("went to the tab with your invitation")
+    })
+    .await;
+    ada.close_window().await.unwrap();
+    ada.switch_to_window(ada_tab).await.unwrap();
+    eventually("Ada is linked directly to Bea", || async {
+        direct_status(&ada).await.contains("Bea")
+    })
+    .await;
     wait_for(&bea, &testid("session")).await;
     let bea_shell = Shell { client: &bea };
     assert_eq!(bea_shell.workspace_name().await, "IOPA Governance");

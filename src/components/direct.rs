@@ -15,17 +15,28 @@ use crate::{
     },
 };
 
-/// A code to hand over: the text to copy, and the same as a QR code.
+/// This app's address with a code in it: scanning the QR code opens moot with the code.
+fn connect_link(code: &str) -> String {
+    let location = window().location();
+    format!(
+        "{}{}#/connect/{code}",
+        location.origin().unwrap_or_default(),
+        location.pathname().unwrap_or_default()
+    )
+}
+
+/// A code to hand over: the text to copy, and as a QR code the app's link carrying it.
 fn code_view(code: String, what: &'static str, testid: &'static str) -> impl IntoView {
     let copied = RwSignal::new(false);
     let text = code.clone();
+    let link = connect_link(&code);
     view! {
         <div class="direct-code">
             <textarea readonly rows="4" data-testid=testid prop:value=code.clone()></textarea>
             <button type="button" on:click=move |_| { browser::copy(&text); copied.set(true); }>
                 {move || if copied.get() { "Copied" } else { "Copy" }}
             </button>
-            {qr_code(&code, what, "direct-qr")}
+            <div data-testid="direct-qr-link" data-link=link.clone()>{qr_code(&link, what, "direct-qr")}</div>
         </div>
     }
 }
@@ -93,12 +104,13 @@ pub fn DirectBox() -> impl IntoView {
         };
     let invite = move |_| {
         my_answer.set(None);
+        my_invitation.set(None);
         run(Box::pin(async move {
             my_invitation.set(Some(direct.invite().await?));
             Ok(())
         }))
     };
-    let complete = move |_| {
+    let complete = move |_: ()| {
         let text = their_answer.get_untracked();
         run(Box::pin(async move {
             let answer = Invitation::parse_answer(&text).map_err(|e| e.to_string())?;
@@ -108,9 +120,10 @@ pub fn DirectBox() -> impl IntoView {
             Ok(())
         }))
     };
-    let answer = move |_| {
+    let answer = move || {
         let text = their_invitation.get_untracked();
         my_invitation.set(None);
+        my_answer.set(None);
         run(Box::pin(async move {
             let invitation = Invitation::parse_offer(&text).map_err(|e| e.to_string())?;
             my_answer.set(Some(answer_invitation(session, direct, invitation).await?));
@@ -125,6 +138,35 @@ pub fn DirectBox() -> impl IntoView {
         }
         Err(e) => error.set(Some(e)),
     };
+
+    // A code that came in the address (a scanned QR code): an invitation is answered here; an
+    // answer goes to the tab that made its invitation (this one or another).
+    Effect::new(move |_| {
+        let Some(code) = direct.incoming.get() else {
+            return;
+        };
+        direct.incoming.set(None);
+        open.set(true);
+        match Invitation::parse(&code) {
+            Ok(i) if i.signal.kind == moot_sync::direct::SignalKind::Answer => {
+                if direct.is_mine(&i) {
+                    their_answer.set(code);
+                    complete(());
+                } else {
+                    direct.forward(&code);
+                    session.notice.set(Some(
+                        "The answer went to the tab with your invitation: you can close this one."
+                            .into(),
+                    ));
+                }
+            }
+            Ok(_) => {
+                their_invitation.set(code);
+                answer();
+            }
+            Err(e) => error.set(Some(e.to_string())),
+        }
+    });
 
     view! {
         <div class="direct">
@@ -144,7 +186,7 @@ pub fn DirectBox() -> impl IntoView {
                             <textarea id="direct-their-answer" rows="3" data-testid="direct-their-answer" placeholder="moot-answer:…"
                                 prop:value=move || their_answer.get()
                                 on:input=move |ev| their_answer.set(event_target_value(&ev))></textarea>
-                            <button type="button" data-testid="direct-complete" disabled=move || busy.get() on:click=complete>"Connect"</button>
+                            <button type="button" data-testid="direct-complete" disabled=move || busy.get() on:click=move |_| complete(())>"Connect"</button>
                         })}
                     </Show>
                     <h3>"Answer an invitation"</h3>
@@ -152,7 +194,7 @@ pub fn DirectBox() -> impl IntoView {
                     <textarea id="direct-their-invitation" rows="3" data-testid="direct-their-invitation" placeholder="moot-offer:…"
                         prop:value=move || their_invitation.get()
                         on:input=move |ev| their_invitation.set(event_target_value(&ev))></textarea>
-                    <button type="button" data-testid="direct-answer" disabled=move || busy.get() on:click=answer>"Answer"</button>
+                    <button type="button" data-testid="direct-answer" disabled=move || busy.get() on:click=move |_| answer()>"Answer"</button>
                     {move || my_answer.get().map(|code| view! {
                         <p>"Give this answer back to the person who invited you. The link opens when they paste it."</p>
                         {code_view(code, "answer", "direct-answer-code")}

@@ -135,6 +135,10 @@ pub struct Direct {
     tabs: Tabs,
     inner: StoredValue<Rc<RefCell<Inner>>, LocalStorage>,
     pub links: RwSignal<Vec<LinkView>>,
+    /// A code that arrived in the address (`#/connect/<code>`, a scanned QR code).
+    pub incoming: RwSignal<Option<String>>,
+    /// Answers scanned into another tab reach the tab that made the invitation through this.
+    answers: StoredValue<Option<web_sys::BroadcastChannel>, LocalStorage>,
 }
 
 fn metadata() -> PeerMetadata {
@@ -277,9 +281,44 @@ impl Direct {
             tabs,
             inner: StoredValue::new_local(Rc::new(RefCell::new(inner))),
             links: RwSignal::new(Vec::new()),
+            incoming: RwSignal::new(None),
+            answers: StoredValue::new_local(None),
         };
         here.on_signal(move |s| direct.signal(s));
+        if let Ok(channel) = web_sys::BroadcastChannel::new("moot:direct-answers") {
+            let on_answer = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+                let Some(text) = ev.data().as_string() else {
+                    return;
+                };
+                let Ok(answer) = Invitation::parse_answer(&text) else {
+                    return;
+                };
+                if answer.signal.to.as_deref() == Some(direct.inner().borrow().me.as_str()) {
+                    leptos::task::spawn_local(async move {
+                        if let Err(e) = direct.complete(answer).await {
+                            direct.session.error.set(Some(e));
+                        }
+                    });
+                }
+            });
+            channel.set_onmessage(Some(on_answer.as_ref().unchecked_ref()));
+            // The app lives as long as the page: so does this channel.
+            on_answer.forget();
+            direct.answers.set_value(Some(channel));
+        }
         direct
+    }
+
+    /// Whether this page made the invitation an answer is for.
+    pub fn is_mine(&self, answer: &Invitation) -> bool {
+        answer.signal.to.as_deref() == Some(self.inner().borrow().me.as_str())
+    }
+
+    /// Hands an answer to the tab of this browser that made its invitation.
+    pub fn forward(&self, code: &str) {
+        if let Some(channel) = self.answers.get_value() {
+            let _ = channel.post_message(&JsValue::from_str(code));
+        }
     }
 
     fn inner(&self) -> Rc<RefCell<Inner>> {
@@ -318,10 +357,18 @@ impl Direct {
     pub fn open(&self, doc_id: Option<&str>) {
         let id = doc_id.and_then(|d| DocumentId::parse(d).ok());
         let inner = self.inner();
-        let mut i = inner.borrow_mut();
-        if i.doc_id == id && id.is_some() {
+        let i = inner.borrow();
+        // Same workspace; or none open while one is being joined (it opens when it arrives).
+        if (i.doc_id == id && id.is_some()) || (id.is_none() && i.fetching.is_some()) {
             return;
         }
+        drop(i);
+        self.close_all(id);
+    }
+
+    fn close_all(&self, id: Option<DocumentId>) {
+        let inner = self.inner();
+        let mut i = inner.borrow_mut();
         for (_, p) in i.peers.drain() {
             p.close();
         }
@@ -334,7 +381,7 @@ impl Direct {
 
     /// Fetches `workspace` (not on this device) over the next link; `done` gets it.
     pub fn join(&self, workspace: DocumentId, done: impl FnOnce(AutoCommit) + 'static) {
-        self.open(None);
+        self.close_all(None);
         let inner = self.inner();
         let mut i = inner.borrow_mut();
         i.doc_id = Some(workspace);

@@ -314,3 +314,41 @@ impl Review<'_> {
             .unwrap();
     }
 }
+
+/// Reads the QR code drawn in the SVG `css` the way a camera would: the modules, as pixels,
+/// through a QR decoder (rqrr). What it says, or a failure if it is not a readable QR code.
+pub async fn scan_qr(client: &Client, css: &str) -> String {
+    let svg = wait_for(client, css).await;
+    let view_box = svg
+        .attr("viewBox")
+        .await
+        .unwrap()
+        .expect("the QR code's viewBox");
+    let side: usize = view_box
+        .split_whitespace()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .expect("a square viewBox");
+    let d = svg
+        .find(Locator::Css("path"))
+        .await
+        .unwrap()
+        .attr("d")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    let mut dark = vec![false; side * side];
+    for module in d.split('M').filter(|m| !m.is_empty()) {
+        let (x, rest) = module.split_once(',').expect("M<x>,<y>");
+        let y = rest.split('h').next().unwrap();
+        let (x, y): (usize, usize) = (x.parse().unwrap(), y.parse().unwrap());
+        dark[y * side + x] = true;
+    }
+    const PX: usize = 4;
+    let mut image = rqrr::PreparedImage::prepare_from_bitmap(side * PX, side * PX, |x, y| {
+        dark[(y / PX) * side + x / PX]
+    });
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code in {css}");
+    grids[0].decode().expect("a readable QR code").1
+}

@@ -153,9 +153,16 @@ impl Invitation {
         )
     }
 
-    /// Reads a pasted code (surrounding white space and line breaks are ignored).
+    /// Reads a pasted code, or a link that carries one (`…#/connect/moot-offer:…`, as the QR
+    /// codes do); white space and line breaks are ignored.
     pub fn parse(text: &str) -> Result<Self, InvitationError> {
         let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let start = ["moot-offer:", "moot-answer:"]
+            .iter()
+            .filter_map(|p| text.find(p))
+            .min()
+            .unwrap_or(0);
+        let text = &text[start..];
         let (body, answer) = if let Some(b) = text.strip_prefix("moot-offer:") {
             (b, false)
         } else if let Some(b) = text.strip_prefix("moot-answer:") {
@@ -338,6 +345,8 @@ mod tests {
             &text[text.len() / 2..]
         );
         assert_eq!(Invitation::parse_offer(&wrapped), Ok(invitation.clone()));
+        let link = format!("http://10.0.0.1:8080/#/connect/{text}");
+        assert_eq!(Invitation::parse_offer(&link), Ok(invitation.clone()));
         assert_eq!(
             Invitation::parse_answer(&text),
             Err(InvitationError::NotAnAnswer)

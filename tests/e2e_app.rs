@@ -7,7 +7,10 @@ mod support;
 use fantoccini::Locator;
 use support::{
     Harness,
-    pages::{Agenda, Review, Shell, Start, all_texts, click, eventually, fill, text},
+    pages::{
+        Agenda, Review, Shell, Start, all_texts, click, eventually, fill, text,
+        wait_for_service_worker,
+    },
     screenshot, testid, wait_for,
 };
 
@@ -465,17 +468,7 @@ async fn reload_with_the_network_off_opens_the_app_and_the_workspace() {
     let shell = Start::demo_as(&browser, &harness.base_url, "Ada").await;
     shell.wait_saved().await;
     // The service worker has cached this build and controls the page.
-    eventually("the service worker controls the page", || async {
-        browser
-            .execute(
-                "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)",
-                vec![],
-            )
-            .await
-            .unwrap()
-            == serde_json::json!(true)
-    })
-    .await;
+    wait_for_service_worker(&browser).await;
 
     harness.stop_relay().await;
     browser.refresh().await.unwrap();

@@ -7,7 +7,10 @@ mod support;
 use fantoccini::Client;
 use support::{
     Harness,
-    pages::{Agenda, Review, Shell, Start, all_texts, click, eventually, fill, scan_qr, text},
+    pages::{
+        Agenda, Review, Shell, Start, all_texts, click, eventually, fill, scan_qr, text,
+        wait_for_service_worker,
+    },
     screenshot, testid, wait_for,
 };
 
@@ -69,17 +72,7 @@ async fn codes_link_two_browsers_with_no_relay_and_they_converge_after_offline_e
     let bea_start = Start::open(&bea, &harness.base_url).await;
     bea_start.set_name("Bea").await;
     for browser in [&ada, &bea] {
-        eventually("the service worker controls the page", || async {
-            browser
-                .execute(
-                    "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)",
-                    vec![],
-                )
-                .await
-                .unwrap()
-                == serde_json::json!(true)
-        })
-        .await;
+        wait_for_service_worker(browser).await;
     }
     harness.stop_relay().await;
 

@@ -7,7 +7,7 @@ mod support;
 use fantoccini::Locator;
 use support::{
     Harness,
-    pages::{Review, Start, all_texts, click, eventually, text},
+    pages::{Review, Start, all_texts, click, eventually, text, wait_for_service_worker},
     screenshot, testid, wait_for,
 };
 
@@ -221,20 +221,6 @@ async fn a_bad_or_unknown_link_gets_a_clear_message() {
         "{missing}"
     );
     browser.close().await.unwrap();
-}
-
-async fn wait_for_service_worker(client: &fantoccini::Client) {
-    eventually("the service worker controls the page", || async {
-        client
-            .execute(
-                "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)",
-                vec![],
-            )
-            .await
-            .unwrap()
-            == serde_json::json!(true)
-    })
-    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

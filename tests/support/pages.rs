@@ -352,3 +352,18 @@ pub async fn scan_qr(client: &Client, css: &str) -> String {
     assert_eq!(grids.len(), 1, "one QR code in {css}");
     grids[0].decode().expect("a readable QR code").1
 }
+
+/// Waits until the service worker controls the page: the app then opens with no server.
+pub async fn wait_for_service_worker(client: &Client) {
+    eventually("the service worker controls the page", || async {
+        client
+            .execute(
+                "return !!(navigator.serviceWorker && navigator.serviceWorker.controller)",
+                vec![],
+            )
+            .await
+            .unwrap()
+            == serde_json::json!(true)
+    })
+    .await;
+}

@@ -2,59 +2,63 @@
 //! candidate, so a test that needs a direct link runs again inside a network namespace made for
 //! it (loopback, and a veth pair with private addresses and a default route; nothing leaves it),
 //! with the relay, chromedriver and both browsers inside, and the namespace is removed after.
+//!
+//! As root the namespace is `ip netns add`ed and deleted; otherwise `unshare` makes it inside a
+//! user namespace of the test's own, and it ends with the test's process.
 
 use std::process::Command;
 
 /// Set in the copy of the test that runs inside the namespace.
 const INSIDE: &str = "MOOT_NETNS";
+/// Makes the namespace with `unshare` even as root (to test that path).
+const FORCE_UNSHARE: &str = "MOOT_NETNS_UNSHARE";
+
+/// The namespace's network, made from inside it.
+const SETUP: &str = "ip link set lo up \
+    && ip link add v0 type veth peer name v1 \
+    && ip addr add 10.203.0.1/24 dev v0 && ip addr add 10.203.0.2/24 dev v1 \
+    && ip link set v0 up && ip link set v1 up \
+    && ip route add default via 10.203.0.2 dev v0";
 
 /// Whether this process is the one inside a namespace.
 pub fn inside() -> bool {
     std::env::var_os(INSIDE).is_some()
 }
 
-struct Namespace(String);
-
-fn ip(args: &[&str]) {
-    let out = Command::new("ip")
-        .args(args)
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
         .output()
-        .unwrap_or_else(|e| panic!("cannot run `ip` (iproute2): {e}"));
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+fn run(command: &mut Command, what: &str) {
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot {what}: {e} (the WebRTC tests need iproute2)"));
     assert!(
         out.status.success(),
-        "`ip {}` failed: {} (the WebRTC tests create a network namespace, which needs root)",
-        args.join(" "),
+        "cannot {what}: {}",
         String::from_utf8_lossy(&out.stderr).trim()
     );
 }
+
+struct Namespace(String);
 
 impl Namespace {
     fn create() -> Self {
         static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let name = format!("moot-{}-{n}", std::process::id());
-        ip(&["netns", "add", &name]);
+        run(
+            Command::new("ip").args(["netns", "add", &name]),
+            "create a network namespace",
+        );
         let ns = Namespace(name);
-        let name = ns.0.as_str();
-        ip(&["-n", name, "link", "set", "lo", "up"]);
-        ip(&[
-            "-n", name, "link", "add", "v0", "type", "veth", "peer", "name", "v1",
-        ]);
-        ip(&["-n", name, "addr", "add", "10.203.0.1/24", "dev", "v0"]);
-        ip(&["-n", name, "addr", "add", "10.203.0.2/24", "dev", "v1"]);
-        ip(&["-n", name, "link", "set", "v0", "up"]);
-        ip(&["-n", name, "link", "set", "v1", "up"]);
-        ip(&[
-            "-n",
-            name,
-            "route",
-            "add",
-            "default",
-            "via",
-            "10.203.0.2",
-            "dev",
-            "v0",
-        ]);
+        run(
+            Command::new("ip").args(["netns", "exec", &ns.0, "sh", "-c", SETUP]),
+            "set up the namespace's network",
+        );
         ns
     }
 }
@@ -71,21 +75,31 @@ pub fn run_inside(name: &str) -> bool {
     if inside() {
         return true;
     }
-    let ns = Namespace::create();
     let exe = std::env::current_exe().expect("the test binary's path");
-    let status = Command::new("ip")
-        .args(["netns", "exec", &ns.0])
-        .arg(exe)
-        .args([name, "--exact", "--nocapture"])
-        .env(INSIDE, &ns.0)
-        .status()
-        .expect("run the test inside the namespace");
+    let args = [name, "--exact", "--nocapture"];
+    let status = if is_root() && std::env::var_os(FORCE_UNSHARE).is_none() {
+        let ns = Namespace::create();
+        let status = Command::new("ip")
+            .args(["netns", "exec", &ns.0])
+            .arg(&exe)
+            .args(args)
+            .env(INSIDE, &ns.0)
+            .status();
+        drop(ns);
+        status
+    } else {
+        Command::new("unshare")
+            .args(["--user", "--map-root-user", "--net", "sh", "-c"])
+            .arg(format!("{SETUP} && exec \"$0\" \"$@\""))
+            .arg(&exe)
+            .args(args)
+            .env(INSIDE, "unshare")
+            .status()
+    };
+    let status = status.expect("run the test inside a network namespace");
     assert!(
         status.success(),
-        "{name} failed inside network namespace {}",
-        ns.0
+        "{name} failed inside its network namespace"
     );
-    // The namespace must be gone afterwards.
-    drop(ns);
     false
 }

@@ -21,6 +21,41 @@ pub fn page_id() -> String {
     ID.with(Clone::clone)
 }
 
+/// A frame from a peer, applied to the open workspace through `conn`; when it completes the
+/// handshake, the workspace is offered. What to send back and what happened, or `None` when no
+/// workspace is open.
+fn take_frame(
+    session: crate::state::Session,
+    conn: &mut moot_sync::Connection,
+    id: moot_sync::DocumentId,
+    frame: &[u8],
+) -> Option<Result<(Vec<Vec<u8>>, Vec<moot_sync::Event>), moot_sync::SyncError>> {
+    session.with_doc_mut(|doc| {
+        let (mut out, events) = conn.receive(frame, &mut moot_sync::Single { id, doc })?;
+        if events
+            .iter()
+            .any(|e| matches!(e, moot_sync::Event::Connected(_)))
+        {
+            out.extend(conn.sync_document(id, doc));
+        }
+        Ok((out, events))
+    })
+}
+
+/// After a local change: what `conn` sends (nothing before its handshake).
+fn offer(
+    session: crate::state::Session,
+    conn: &mut moot_sync::Connection,
+    id: moot_sync::DocumentId,
+) -> Vec<Vec<u8>> {
+    if !conn.is_connected() {
+        return Vec::new();
+    }
+    session
+        .with_doc_mut(|doc| conn.sync_document(id, doc))
+        .unwrap_or_default()
+}
+
 /// What every transport does with the events of a received frame: note presence, and show
 /// (and save) changes that arrived.
 fn apply_events(session: crate::state::Session, here: Here, events: &[moot_sync::Event]) {

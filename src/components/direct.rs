@@ -41,6 +41,26 @@ fn code_view(code: String, what: &'static str, testid: &'static str) -> impl Int
     }
 }
 
+/// One step at a time: while it runs the buttons wait, and its error is shown after.
+#[derive(Clone, Copy)]
+struct Busy {
+    busy: RwSignal<bool>,
+    error: RwSignal<Option<String>>,
+}
+
+impl Busy {
+    fn start(self, work: impl std::future::Future<Output = Result<(), String>> + 'static) {
+        self.error.set(None);
+        self.busy.set(true);
+        leptos::task::spawn_local(async move {
+            if let Err(e) = work.await {
+                self.error.set(Some(e));
+            }
+            self.busy.set(false);
+        });
+    }
+}
+
 /// Opens the invitation's workspace here, or fetches it over the link being made; then answers.
 async fn answer_invitation(
     session: Session,
@@ -91,45 +111,35 @@ pub fn DirectBox() -> impl IntoView {
     let ice = RwSignal::new(direct::ice_servers_text());
     let ice_saved = RwSignal::new(false);
 
-    let run =
-        move |work: std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>>>>| {
-            error.set(None);
-            busy.set(true);
-            leptos::task::spawn_local(async move {
-                if let Err(e) = work.await {
-                    error.set(Some(e));
-                }
-                busy.set(false);
-            });
-        };
+    let run = Busy { busy, error };
     let invite = move |_| {
         my_answer.set(None);
         my_invitation.set(None);
-        run(Box::pin(async move {
+        run.start(async move {
             my_invitation.set(Some(direct.invite().await?));
             Ok(())
-        }))
+        })
     };
     let complete = move |_: ()| {
         let text = their_answer.get_untracked();
-        run(Box::pin(async move {
+        run.start(async move {
             let answer = Invitation::parse_answer(&text).map_err(|e| e.to_string())?;
             direct.complete(answer).await?;
             my_invitation.set(None);
             their_answer.set(String::new());
             Ok(())
-        }))
+        })
     };
     let answer = move || {
         let text = their_invitation.get_untracked();
         my_invitation.set(None);
         my_answer.set(None);
-        run(Box::pin(async move {
+        run.start(async move {
             let invitation = Invitation::parse_offer(&text).map_err(|e| e.to_string())?;
             my_answer.set(Some(answer_invitation(session, direct, invitation).await?));
             their_invitation.set(String::new());
             Ok(())
-        }))
+        })
     };
     let save_ice = move |_| match direct::set_ice_servers(&ice.get_untracked()) {
         Ok(()) => {

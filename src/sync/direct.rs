@@ -391,19 +391,8 @@ impl Direct {
 
     /// The fetched workspace is open in the session now: sync it on the links as usual.
     pub fn adopted(&self) {
-        let inner = self.inner();
-        let mut i = inner.borrow_mut();
-        i.fetching = None;
-        let Some(id) = i.doc_id else { return };
-        for p in i.peers.values_mut() {
-            if let Some(conn) = p.conn.as_mut().filter(|c| c.is_connected()) {
-                if let Some(frames) = self.session.with_doc_mut(|doc| conn.sync_document(id, doc)) {
-                    for f in frames {
-                        p.send(&f);
-                    }
-                }
-            }
-        }
+        self.inner().borrow_mut().fetching = None;
+        self.push();
     }
 
     /// A new link, not yet offered or answered.
@@ -551,6 +540,21 @@ impl Direct {
         self.publish();
     }
 
+    /// Drops every link that `which` picks (not as failed).
+    fn drop_links(&self, which: impl Fn(&Peer) -> bool) {
+        let ids: Vec<u32> = self
+            .inner()
+            .borrow()
+            .peers
+            .iter()
+            .filter(|(_, p)| which(p))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in ids {
+            self.drop_link(id, false);
+        }
+    }
+
     /// Closes a link at the person's request.
     pub fn disconnect(&self, id: u32) {
         self.drop_link(id, false);
@@ -583,6 +587,7 @@ impl Direct {
             .conn
             .get_or_insert_with(|| Connection::accept(me, metadata(), me));
         let result = match fetching.as_mut() {
+            // Joining: the workspace is asked for once the handshake is done.
             Some(doc) => Some(conn.receive(&frame, &mut Single { id: doc_id, doc }).map(
                 |(mut out, events)| {
                     if events.iter().any(|e| matches!(e, Event::Connected(_))) {
@@ -591,13 +596,7 @@ impl Direct {
                     (out, events)
                 },
             )),
-            None => self.session.with_doc_mut(|doc| {
-                let (mut out, events) = conn.receive(&frame, &mut Single { id: doc_id, doc })?;
-                if events.iter().any(|e| matches!(e, Event::Connected(_))) {
-                    out.extend(conn.sync_document(doc_id, doc));
-                }
-                Ok((out, events))
-            }),
+            None => super::take_frame(self.session, conn, doc_id, &frame),
         };
         match result {
             Some(Ok((out, events))) => {
@@ -640,11 +639,9 @@ impl Direct {
         }
         let Some(id) = i.doc_id else { return };
         for p in i.peers.values_mut() {
-            if let Some(conn) = p.conn.as_mut().filter(|c| c.is_connected()) {
-                if let Some(frames) = self.session.with_doc_mut(|doc| conn.sync_document(id, doc)) {
-                    for f in frames {
-                        p.send(&f);
-                    }
+            if let Some(conn) = p.conn.as_mut() {
+                for f in super::offer(self.session, conn, id) {
+                    p.send(&f);
                 }
             }
         }
@@ -805,17 +802,7 @@ impl Direct {
             .borrow()
             .doc_id
             .ok_or("open a workspace to invite someone to it")?;
-        let unanswered: Vec<u32> = self
-            .inner()
-            .borrow()
-            .peers
-            .iter()
-            .filter(|(_, p)| p.endpoint.is_none())
-            .map(|(&id, _)| id)
-            .collect();
-        for id in unanswered {
-            self.drop_link(id, false);
-        }
+        self.drop_links(|p| p.endpoint.is_none());
         let (id, pc) = self.add_peer(None, String::new(), Via::Code, true)?;
         self.attach_channel(id, pc.create_data_channel("moot"));
         let sdp = make_offer(&pc)
@@ -842,17 +829,7 @@ impl Direct {
         let Signal {
             from, name, sdp, ..
         } = invitation.signal;
-        let existing: Vec<u32> = self
-            .inner()
-            .borrow()
-            .peers
-            .iter()
-            .filter(|(_, p)| p.endpoint.as_deref() == Some(from.as_str()))
-            .map(|(&id, _)| id)
-            .collect();
-        for id in existing {
-            self.drop_link(id, false);
-        }
+        self.drop_links(|p| p.endpoint.as_deref() == Some(from.as_str()));
         let (id, pc) = self.add_peer(Some(from.clone()), name, Via::Code, false)?;
         let sdp = match make_answer(&pc, &sdp.unwrap_or_default()).await {
             Ok(sdp) => sdp,

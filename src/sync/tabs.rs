@@ -7,7 +7,7 @@
 use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
 use leptos::prelude::*;
-use moot_sync::{Connection, DocumentId, Event, Message, PeerMetadata, Single};
+use moot_sync::{Connection, DocumentId, Message, PeerMetadata};
 use wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{BroadcastChannel, MessageEvent};
 
@@ -134,16 +134,7 @@ impl Tabs {
                 // Our hello was answered: this connection dialed.
                 _ => Connection::dial(me, metadata(), me).0,
             });
-        let id = *doc_id;
-        let result = self.session.with_doc_mut(|doc| {
-            let mut docs = Single { id, doc };
-            let (mut out, events) = conn.receive(frame, &mut docs)?;
-            if events.iter().any(|e| matches!(e, Event::Connected(_))) {
-                out.extend(conn.sync_document(id, docs.doc));
-            }
-            Ok::<_, moot_sync::SyncError>((out, events))
-        });
-        match result {
+        match super::take_frame(self.session, conn, *doc_id, frame) {
             Some(Ok((out, events))) => {
                 for f in out {
                     post(channel, &f);
@@ -204,12 +195,9 @@ impl Tabs {
             peers,
             ..
         } = &mut *guard;
-        let id = *doc_id;
-        for conn in peers.values_mut().filter(|c| c.is_connected()) {
-            if let Some(frames) = self.session.with_doc_mut(|doc| conn.sync_document(id, doc)) {
-                for f in frames {
-                    post(channel, &f);
-                }
+        for conn in peers.values_mut() {
+            for f in super::offer(self.session, conn, *doc_id) {
+                post(channel, &f);
             }
         }
     }

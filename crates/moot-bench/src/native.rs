@@ -1,29 +1,19 @@
 //! Rows measured without a browser: sync bytes (P4) and model scaling (P8).
 
-use std::{
-    collections::BTreeMap,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use automerge::{AutoCommit, ReadDoc};
 use moot_model::{Ctx, Workspace, fixtures};
 use moot_sync::{
-    Connection, DocumentId, PeerMetadata,
-    loopback::{Exchange, exchange},
+    DocumentId,
+    loopback::{Exchange, reconnect},
 };
 
 use crate::report::{Row, bytes, ms};
 
 const DOC: DocumentId = DocumentId::from_bytes_const([7; 16]);
 const AT: &str = "2026-01-01T00:00:00Z";
-
-fn meta(name: &str) -> PeerMetadata {
-    PeerMetadata {
-        storage_id: Some(format!("storage-{name}")),
-        is_ephemeral: Some(false),
-    }
-}
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -116,59 +106,25 @@ pub fn sync_bytes(large: &Workspace) -> Vec<Row> {
 
 fn reconnect_cost(base: &AutoCommit, n: usize) -> Result<(Exchange, usize)> {
     let mut base = base.clone();
-    let mut docs_a = BTreeMap::from([(
-        DOC,
+    let mut fork = |actor: u8| {
         base.fork()
-            .with_actor(automerge::ActorId::from(vec![1; 16])),
-    )]);
-    let mut docs_b = BTreeMap::from([(
-        DOC,
-        base.fork()
-            .with_actor(automerge::ActorId::from(vec![2; 16])),
-    )]);
-    let (mut a, join) = Connection::dial("a", meta("a"), "1");
-    let mut b = Connection::accept("b", meta("b"), "1");
-    let first = a.sync_document(DOC, docs_a.get_mut(&DOC).context("doc")?);
-    exchange(
-        &mut a,
-        &mut b,
-        &mut docs_a,
-        &mut docs_b,
-        [vec![join], first].concat(),
-    )?;
-    let (saved_a, saved_b) = (
-        a.sync_state(&DOC).context("state a")?,
-        b.sync_state(&DOC).context("state b")?,
-    );
-
+            .with_actor(automerge::ActorId::from(vec![actor; 16]))
+    };
     // Offline on A: n keystrokes in the draft, one change each, through the model.
-    let mut ws = Workspace::from_doc(docs_a.remove(&DOC).context("doc")?, 11)?;
-    let draft = ws.documents()?[0].id.clone();
-    let before = ws.heads();
-    for i in 0..n {
-        ws.splice_text(Ctx::new("p1", AT), &draft, 100 + i, 0, "y")?;
-    }
-    let raw: usize = ws
-        .doc_mut()
-        .get_changes(&before)
-        .iter()
-        .map(|c| c.raw_bytes().len())
-        .sum();
-    docs_a.insert(DOC, ws.doc().clone());
-
-    let (mut a, join) = Connection::dial("a", meta("a"), "2");
-    let mut b = Connection::accept("b", meta("b"), "2");
-    a.restore_sync_state(DOC, &saved_a)?;
-    b.restore_sync_state(DOC, &saved_b)?;
-    // The handshake is not part of the sync cost; the app opens it once per connection.
-    exchange(&mut a, &mut b, &mut docs_a, &mut docs_b, vec![join])?;
-    let first = a.sync_document(DOC, docs_a.get_mut(&DOC).context("doc")?);
-    let cost = exchange(&mut a, &mut b, &mut docs_a, &mut docs_b, first)?;
+    let r = reconnect(DOC, fork(1), fork(2), |doc| {
+        let mut ws = Workspace::from_doc(std::mem::take(doc), 11)?;
+        let draft = ws.documents()?[0].id.clone();
+        for i in 0..n {
+            ws.splice_text(Ctx::new("p1", AT), &draft, 100 + i, 0, "y")?;
+        }
+        *doc = ws.doc().clone();
+        Ok::<_, anyhow::Error>(())
+    })?;
     anyhow::ensure!(
-        docs_a[&DOC].clone().get_heads() == docs_b[&DOC].clone().get_heads(),
+        r.a.clone().get_heads() == r.b.clone().get_heads(),
         "converged"
     );
-    Ok((cost, raw))
+    Ok((r.cost, r.offline_bytes))
 }
 
 /// What P8 measures at one size.

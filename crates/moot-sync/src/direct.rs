@@ -9,7 +9,7 @@
 //! - [`split`] and [`Joiner`]: a data channel message is at most 256 KiB in Chromium, a sync
 //!   message can be many megabytes; frames travel as pieces with a one-byte header.
 
-use minicbor::{Decoder, Encoder, data::Type};
+use minicbor::{Decoder, Encoder};
 
 use crate::DocumentId;
 
@@ -78,24 +78,22 @@ impl Signal {
 
     /// `None` for anything that is not a well-formed signal (presence, another app's data).
     pub fn decode(bytes: &[u8]) -> Option<Self> {
-        let mut d = Decoder::new(bytes);
-        let n = d.map().ok()??;
         let (mut kind, mut from, mut to, mut name, mut sdp) = (None, None, None, None, None);
-        for _ in 0..n {
-            if d.datatype().ok()? != Type::String {
-                d.skip().ok()?;
-                d.skip().ok()?;
-                continue;
-            }
-            match d.str().ok()? {
-                "moot-rtc" => kind = Some(SignalKind::parse(d.str().ok()?)?),
-                "from" => from = Some(d.str().ok()?.to_owned()),
-                "to" => to = Some(d.str().ok()?.to_owned()),
-                "name" => name = Some(d.str().ok()?.to_owned()),
-                "sdp" => sdp = Some(d.str().ok()?.to_owned()),
-                _ => d.skip().ok()?,
-            }
-        }
+        crate::presence::read_fields(bytes, |key, d| {
+            let slot = match key {
+                "moot-rtc" => {
+                    kind = Some(SignalKind::parse(d.str().ok()?)?);
+                    return Some(true);
+                }
+                "from" => &mut from,
+                "to" => &mut to,
+                "name" => &mut name,
+                "sdp" => &mut sdp,
+                _ => return Some(false),
+            };
+            *slot = Some(d.str().ok()?.to_owned());
+            Some(true)
+        })?;
         let signal = Signal {
             kind: kind?,
             from: from?,

@@ -1,9 +1,18 @@
 //! Two connections wired back to back in memory: for tests and benchmarks that count what
 //! the protocol sends, with no sockets in the way.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
-use crate::{Connection, Documents, SyncError};
+use automerge::AutoCommit;
+
+use crate::{Connection, DocumentId, Documents, SyncError};
+
+fn meta(name: &str) -> crate::PeerMetadata {
+    crate::PeerMetadata {
+        storage_id: Some(format!("storage-{name}")),
+        is_ephemeral: Some(false),
+    }
+}
 
 /// What one exchange to quiet cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -54,11 +63,6 @@ pub fn fetch(
     id: crate::DocumentId,
     doc: &automerge::AutoCommit,
 ) -> Result<(Exchange, automerge::AutoCommit), SyncError> {
-    use std::collections::BTreeMap;
-    let meta = |name: &str| crate::PeerMetadata {
-        storage_id: Some(format!("storage-{name}")),
-        is_ephemeral: Some(false),
-    };
     let mut have = BTreeMap::from([(id, doc.clone())]);
     let mut want = BTreeMap::new();
     let (mut newcomer, join) = Connection::dial("newcomer", meta("newcomer"), "1");
@@ -70,4 +74,73 @@ pub fn fetch(
     let cost = exchange(&mut newcomer, &mut host, &mut want, &mut have, request)?;
     let got = want.remove(&id).unwrap_or_default();
     Ok((cost, got))
+}
+
+/// What [`reconnect`] found.
+#[derive(Debug)]
+pub struct Reconnect {
+    /// The sync after the second handshake (the handshake is not sync cost: the app opens one
+    /// per connection).
+    pub cost: Exchange,
+    /// Bytes of the changes made offline, as automerge stores them.
+    pub offline_bytes: usize,
+    pub a: AutoCommit,
+    pub b: AutoCommit,
+}
+
+/// Two peers holding `a` and `b` of document `id` sync to quiet and keep what each knows of the
+/// other (as the app keeps its relay's); `offline` changes `a` meanwhile; then they reconnect,
+/// each restoring what it kept.
+pub fn reconnect<E: From<SyncError>>(
+    id: DocumentId,
+    a: AutoCommit,
+    b: AutoCommit,
+    offline: impl FnOnce(&mut AutoCommit) -> Result<(), E>,
+) -> Result<Reconnect, E> {
+    let mut docs_a = BTreeMap::from([(id, a)]);
+    let mut docs_b = BTreeMap::from([(id, b)]);
+    let saved = {
+        let (mut a, join) = Connection::dial("a", meta("a"), "1");
+        let mut b = Connection::accept("b", meta("b"), "1");
+        let first = docs_a
+            .get_mut(&id)
+            .map(|doc| a.sync_document(id, doc))
+            .unwrap_or_default();
+        exchange(
+            &mut a,
+            &mut b,
+            &mut docs_a,
+            &mut docs_b,
+            [vec![join], first].concat(),
+        )?;
+        (a.sync_state(&id), b.sync_state(&id))
+    };
+
+    let doc = docs_a.get_mut(&id).expect("a's document");
+    let before = doc.get_heads();
+    offline(doc)?;
+    let offline_bytes = doc
+        .get_changes(&before)
+        .iter()
+        .map(|c| c.raw_bytes().len())
+        .sum();
+
+    let (mut a, join) = Connection::dial("a", meta("a"), "2");
+    let mut b = Connection::accept("b", meta("b"), "2");
+    if let (Some(sa), Some(sb)) = &saved {
+        a.restore_sync_state(id, sa)?;
+        b.restore_sync_state(id, sb)?;
+    }
+    exchange(&mut a, &mut b, &mut docs_a, &mut docs_b, vec![join])?;
+    let first = docs_a
+        .get_mut(&id)
+        .map(|doc| a.sync_document(id, doc))
+        .unwrap_or_default();
+    let cost = exchange(&mut a, &mut b, &mut docs_a, &mut docs_b, first)?;
+    Ok(Reconnect {
+        cost,
+        offline_bytes,
+        a: docs_a.remove(&id).unwrap_or_default(),
+        b: docs_b.remove(&id).unwrap_or_default(),
+    })
 }

@@ -3,6 +3,29 @@
 
 use minicbor::{Decoder, Encoder, data::Type};
 
+/// Reads a CBOR map with string keys, as ephemeral payloads are: `field` gets each key with the
+/// decoder at its value and says whether it read it; the other entries are skipped. `None` if
+/// the bytes are not such a map, or `field` failed.
+pub(crate) fn read_fields<'b>(
+    bytes: &'b [u8],
+    mut field: impl FnMut(&'b str, &mut Decoder<'b>) -> Option<bool>,
+) -> Option<()> {
+    let mut d = Decoder::new(bytes);
+    let n = d.map().ok()??;
+    for _ in 0..n {
+        if d.datatype().ok()? != Type::String {
+            d.skip().ok()?;
+            d.skip().ok()?;
+            continue;
+        }
+        let key = d.str().ok()?;
+        if !field(key, &mut d)? {
+            d.skip().ok()?;
+        }
+    }
+    Some(())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Presence {
     pub person: String,
@@ -23,21 +46,16 @@ impl Presence {
 
     /// `None` for anything that is not a presence payload.
     pub fn decode(bytes: &[u8]) -> Option<Self> {
-        let mut d = Decoder::new(bytes);
-        let n = d.map().ok()??;
         let (mut person, mut name) = (None, None);
-        for _ in 0..n {
-            if d.datatype().ok()? != Type::String {
-                d.skip().ok()?;
-                d.skip().ok()?;
-                continue;
-            }
-            match d.str().ok()? {
-                "person" => person = Some(d.str().ok()?.to_owned()),
-                "name" => name = Some(d.str().ok()?.to_owned()),
-                _ => d.skip().ok()?,
-            }
-        }
+        read_fields(bytes, |key, d| {
+            let slot = match key {
+                "person" => &mut person,
+                "name" => &mut name,
+                _ => return Some(false),
+            };
+            *slot = Some(d.str().ok()?.to_owned());
+            Some(true)
+        })?;
         let (person, name) = (person?, name?);
         (!person.is_empty() && person.len() <= 200 && name.len() <= 200)
             .then_some(Self { person, name })

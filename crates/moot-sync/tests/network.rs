@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, VecDeque};
 
 use automerge::{AutoCommit, ObjType, ROOT, ReadDoc, transaction::Transactable};
 use moot_sync::{
-    Connection, DocumentId, Event, PeerMetadata,
-    loopback::{Exchange, exchange, fetch},
+    Connection, DocumentId, Event, PeerMetadata, SyncError,
+    loopback::{Exchange, Reconnect, fetch, reconnect},
 };
 
 /// A small deterministic PRNG (xorshift64*) so failures replay from the printed seed.
@@ -285,10 +285,6 @@ fn peers_converge_despite_drops_duplicates_reorders_and_disconnects() {
 
 #[test]
 fn reconnect_with_persisted_sync_state_sends_only_what_changed() {
-    let meta = PeerMetadata {
-        storage_id: Some("s".into()),
-        is_ephemeral: Some(false),
-    };
     let mut base = AutoCommit::new();
     let text = base.put_object(ROOT, "text", ObjType::Text).unwrap();
     // A workspace with some history: 2000 edits in 200 changes.
@@ -299,56 +295,36 @@ fn reconnect_with_persisted_sync_state_sends_only_what_changed() {
         base.commit();
     }
     for n in [1usize, 10, 1000] {
-        let mut docs_a = BTreeMap::from([(
-            DOC,
+        let mut fork = |actor: u8| {
             base.fork()
-                .with_actor(automerge::ActorId::from(vec![1; 16])),
-        )]);
-        let mut docs_b = BTreeMap::from([(
-            DOC,
-            base.fork()
-                .with_actor(automerge::ActorId::from(vec![2; 16])),
-        )]);
-        let (mut a, join) = Connection::dial("a", meta.clone(), "1");
-        let mut b = Connection::accept("b", meta.clone(), "1");
-        a.sync_document(DOC, docs_a.get_mut(&DOC).unwrap());
-        exchange(&mut a, &mut b, &mut docs_a, &mut docs_b, vec![join]).unwrap();
-        let (saved_a, saved_b) = (a.sync_state(&DOC).unwrap(), b.sync_state(&DOC).unwrap());
-
-        // Offline edits on A.
-        let doc = docs_a.get_mut(&DOC).unwrap();
-        let before = doc.get_heads();
-        let text = doc.get(ROOT, "text").unwrap().unwrap().1;
-        for i in 0..n {
-            doc.splice_text(&text, i % 100, 0, "y").unwrap();
-            doc.commit();
-        }
-        let raw: usize = doc
-            .get_changes(&before)
-            .iter()
-            .map(|c| c.raw_bytes().len())
-            .sum();
-
-        // Reconnect, both sides restoring the state they saved for each other.
-        let (mut a, join) = Connection::dial("a", meta.clone(), "2");
-        let mut b = Connection::accept("b", meta.clone(), "2");
-        a.restore_sync_state(DOC, &saved_a).unwrap();
-        b.restore_sync_state(DOC, &saved_b).unwrap();
-        a.sync_document(DOC, docs_a.get_mut(&DOC).unwrap());
-        let Exchange {
-            sent_a,
-            sent_b,
-            round_trips,
-        } = exchange(&mut a, &mut b, &mut docs_a, &mut docs_b, vec![join]).unwrap();
+                .with_actor(automerge::ActorId::from(vec![actor; 16]))
+        };
+        // Offline edits on A, then a reconnect restoring the saved sync states.
+        let Reconnect {
+            cost:
+                Exchange {
+                    sent_a,
+                    sent_b,
+                    round_trips,
+                },
+            offline_bytes: raw,
+            a,
+            b,
+        } = reconnect(DOC, fork(1), fork(2), |doc| {
+            let text = doc.get(ROOT, "text").unwrap().unwrap().1;
+            for i in 0..n {
+                doc.splice_text(&text, i % 100, 0, "y").unwrap();
+                doc.commit();
+            }
+            Ok::<_, SyncError>(())
+        })
+        .unwrap();
         let total = sent_a + sent_b;
         let bound = raw * 11 / 10 + 1024;
         println!(
             "reconnect after {n:>4} offline edits: raw change bytes {raw:>7}, sent {total:>7} (a→b {sent_a}, b→a {sent_b}), bound 1.1×raw+1kB = {bound}, {round_trips} exchanges"
         );
-        assert_eq!(
-            docs_a[&DOC].get_heads_sorted(),
-            docs_b[&DOC].get_heads_sorted()
-        );
+        assert_eq!(a.get_heads_sorted(), b.get_heads_sorted());
         assert!(
             total <= bound,
             "sent {total} bytes for {raw} raw bytes of changes"

@@ -135,45 +135,16 @@ async fn review_comment_reply_resolve_filter_and_anchors_follow_edits() {
         .comment("Assume good intent", "Could we give an example?", false)
         .await;
     // Free tags too, with "operational question" always first.
-    let thread = browser
-        .find(Locator::XPath(
-            "//li[@data-testid='thread'][.//p[contains(., 'Assume good intent')]]",
-        ))
-        .await
-        .unwrap();
-    thread
-        .find(Locator::Css(&testid("tag-input")))
-        .await
-        .unwrap()
-        .send_keys("Wording, operational question")
-        .await
-        .unwrap();
-    thread
-        .find(Locator::Css(&testid("tag-submit")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    review
+        .in_thread(
+            "Assume good intent",
+            "tag-input",
+            "Wording, operational question",
+            "tag-submit",
+        )
+        .await;
     eventually("the tags show, operational question first", || async {
-        let thread = browser
-            .find(Locator::XPath(
-                "//li[@data-testid='thread'][.//p[contains(., 'Assume good intent')]]",
-            ))
-            .await
-            .unwrap();
-        let tags: Vec<String> = {
-            let mut v = Vec::new();
-            for t in thread
-                .find_all(Locator::Css(&testid("thread-tag")))
-                .await
-                .unwrap()
-            {
-                v.push(t.text().await.unwrap());
-            }
-            v
-        };
-        tags == ["operational question", "wording"]
+        review.tags("Assume good intent").await == ["operational question", "wording"]
     })
     .await;
     assert!(
@@ -199,26 +170,14 @@ async fn review_comment_reply_resolve_filter_and_anchors_follow_edits() {
     );
 
     // Reply and resolve the thread on "Assume good intent".
-    let thread = browser
-        .find(Locator::XPath(
-            "//li[@data-testid='thread'][.//p[contains(., 'Assume good intent')]]",
-        ))
-        .await
-        .unwrap();
-    thread
-        .find(Locator::Css(&testid("reply-input")))
-        .await
-        .unwrap()
-        .send_keys("Yes: paraphrase before disagreeing.")
-        .await
-        .unwrap();
-    thread
-        .find(Locator::Css(&testid("reply-submit")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    review
+        .in_thread(
+            "Assume good intent",
+            "reply-input",
+            "Yes: paraphrase before disagreeing.",
+            "reply-submit",
+        )
+        .await;
     eventually("the reply appears", || async {
         review
             .comment_bodies()
@@ -226,19 +185,9 @@ async fn review_comment_reply_resolve_filter_and_anchors_follow_edits() {
             .contains(&"Yes: paraphrase before disagreeing.".to_owned())
     })
     .await;
-    let thread = browser
-        .find(Locator::XPath(
-            "//li[@data-testid='thread'][.//p[contains(., 'Assume good intent')]]",
-        ))
-        .await
-        .unwrap();
-    thread
-        .find(Locator::Css(&testid("resolve-toggle")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    review
+        .click_in_thread("Assume good intent", "resolve-toggle")
+        .await;
     eventually("the thread is resolved", || async {
         !browser.find_all(Locator::XPath("//li[@data-testid='thread' and contains(@class,'resolved')][.//p[contains(., 'Assume good intent')]]")).await.unwrap().is_empty()
     })

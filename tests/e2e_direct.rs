@@ -8,29 +8,11 @@ use fantoccini::Client;
 use support::{
     Harness,
     pages::{
-        Agenda, Review, Shell, Start, all_texts, click, eventually, fill, scan_qr, text,
+        Agenda, Review, Shell, Start, all_texts, click, code, eventually, fill, scan_qr, text,
         wait_for_service_worker,
     },
     screenshot, testid, wait_for,
 };
-
-async fn value(client: &Client, id: &str) -> String {
-    wait_for(client, &testid(id))
-        .await
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default()
-}
-
-/// The code in textarea `id` once it is there.
-async fn code(client: &Client, id: &str, prefix: &str) -> String {
-    eventually(&format!("a {prefix} code in {id}"), || async {
-        value(client, id).await.starts_with(prefix)
-    })
-    .await;
-    value(client, id).await
-}
 
 async fn direct_status(client: &Client) -> String {
     all_texts(client, &testid("direct-status")).await.concat()
@@ -220,8 +202,7 @@ async fn peers_on_a_relay_link_directly_and_keep_syncing_when_it_stops() {
     let ada = harness.browser().await;
     let bea = harness.browser().await;
     let ada_shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
-    click(&ada, "share-toggle").await;
-    let link = value(&ada, "share-link").await;
+    let link = ada_shell.share_link().await;
     click(&ada, "share-toggle").await;
     let bea_shell = Start::join_as(&bea, &harness.base_url, "Bea", &link).await;
 

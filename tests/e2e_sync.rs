@@ -4,10 +4,9 @@
 
 mod support;
 
-use fantoccini::Locator;
 use support::{
     Harness,
-    pages::{Review, Start, all_texts, click, eventually, text, wait_for_service_worker},
+    pages::{Review, Start, all_texts, click, code, eventually, text, wait_for_service_worker},
     screenshot, testid, wait_for,
 };
 
@@ -136,26 +135,14 @@ async fn a_session_link_joins_and_comments_appear_in_the_other_browser() {
         seen - sent
     );
     // And back: Ada replies, Bea sees the reply.
-    let thread = ada
-        .find(Locator::XPath(
-            "//li[@data-testid='thread'][.//span[contains(., 'Bea was here')]]",
-        ))
-        .await
-        .unwrap();
-    thread
-        .find(Locator::Css(&testid("reply-input")))
-        .await
-        .unwrap()
-        .send_keys("Ada: the facilitator, for now.")
-        .await
-        .unwrap();
-    thread
-        .find(Locator::Css(&testid("reply-submit")))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    ada_review
+        .in_thread(
+            "Bea was here",
+            "reply-input",
+            "Ada: the facilitator, for now.",
+            "reply-submit",
+        )
+        .await;
     let bea_review = Review { client: &bea };
     eventually("Ada's reply appears for Bea", || async {
         bea_review
@@ -170,16 +157,8 @@ async fn a_session_link_joins_and_comments_appear_in_the_other_browser() {
     // invitation offers no candidate, so nothing links over this machine's interfaces.
     click(&ada, "direct-toggle").await;
     click(&ada, "direct-invite").await;
-    let mut code = String::new();
-    while !code.starts_with("moot-offer:") {
-        code = wait_for(&ada, &testid("direct-invitation"))
-            .await
-            .prop("value")
-            .await
-            .unwrap()
-            .unwrap_or_default();
-    }
-    let sdp = moot_sync::direct::Invitation::parse_offer(&code)
+    let invitation = code(&ada, "direct-invitation", "moot-offer:").await;
+    let sdp = moot_sync::direct::Invitation::parse_offer(&invitation)
         .unwrap()
         .signal
         .sdp

@@ -259,6 +259,56 @@ impl Review<'_> {
         .await;
     }
 
+    /// The thread on the passage `quote`, or with a comment saying `words`.
+    pub async fn thread(&self, words: &str) -> Element {
+        self.client
+            .find(Locator::XPath(&format!(
+                "//li[@data-testid='thread'][.//*[self::p or self::span][contains(., '{words}')]]"
+            )))
+            .await
+            .unwrap_or_else(|e| panic!("no thread with “{words}”: {e}"))
+    }
+
+    /// Types `text` into the field `input` of that thread and presses its button `submit`.
+    pub async fn in_thread(&self, words: &str, input: &str, text: &str, submit: &str) {
+        let thread = self.thread(words).await;
+        thread
+            .find(Locator::Css(&testid(input)))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+        self.click_in_thread(words, submit).await;
+    }
+
+    /// Presses the button `id` of that thread.
+    pub async fn click_in_thread(&self, words: &str, id: &str) {
+        self.thread(words)
+            .await
+            .find(Locator::Css(&testid(id)))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// The tags of that thread, in order.
+    pub async fn tags(&self, words: &str) -> Vec<String> {
+        let mut tags = Vec::new();
+        for t in self
+            .thread(words)
+            .await
+            .find_all(Locator::Css(&testid("thread-tag")))
+            .await
+            .unwrap()
+        {
+            tags.push(t.text().await.unwrap());
+        }
+        tags
+    }
+
     pub async fn threads(&self) -> usize {
         all_texts(self.client, &testid("thread")).await.len()
     }
@@ -366,4 +416,22 @@ pub async fn wait_for_service_worker(client: &Client) {
             == serde_json::json!(true)
     })
     .await;
+}
+
+/// The value of the field `id` once it holds a code starting with `prefix` (and after a click
+/// that makes a new one, the new one: the old is cleared first).
+pub async fn code(client: &Client, id: &str, prefix: &str) -> String {
+    let read = || async {
+        wait_for(client, &testid(id))
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    };
+    eventually(&format!("a {prefix} code in {id}"), || async {
+        read().await.starts_with(prefix)
+    })
+    .await;
+    read().await
 }

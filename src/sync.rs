@@ -29,7 +29,7 @@ fn take_frame(
     conn: &mut moot_sync::Connection,
     id: moot_sync::DocumentId,
     frame: &[u8],
-) -> Option<Result<(Vec<Vec<u8>>, Vec<moot_sync::Event>), moot_sync::SyncError>> {
+) -> Option<Result<moot_sync::Output, moot_sync::SyncError>> {
     session.with_doc_mut(|doc| {
         let (mut out, events) = conn.receive(frame, &mut moot_sync::Single { id, doc })?;
         if events

@@ -528,10 +528,12 @@ impl Direct {
         if let Some(p) = removed {
             p.close();
             if let (true, Some(endpoint)) = (failed, &p.endpoint) {
-                self.inner()
-                    .borrow_mut()
-                    .failed
-                    .insert(endpoint.clone(), js_sys::Date::now());
+                let now = js_sys::Date::now();
+                let inner = self.inner();
+                let mut i = inner.borrow_mut();
+                // Only the pause matters: older failures are forgotten.
+                i.failed.retain(|_, t| now - *t < RETRY_AFTER_MS);
+                i.failed.insert(endpoint.clone(), now);
             }
             // The link's callbacks may be running now: release them after this task.
             let callbacks = p.callbacks;

@@ -19,22 +19,48 @@ fn agenda_markdown(out: &mut String, items: &[AgendaItem], prefix: &str, depth: 
     for (i, item) in items.iter().enumerate() {
         let n = number(prefix, i);
         let heading = "#".repeat((depth + 3).min(6));
-        let _ = writeln!(out, "{heading} {n} {}\n", item.title.trim());
+        let _ = writeln!(out, "{heading} {n} {}\n", md_line(&item.title));
         let minutes = item.minutes.as_str().trim();
         if !minutes.is_empty() {
-            let _ = writeln!(out, "{minutes}\n");
+            let _ = writeln!(out, "{}\n", md_text(minutes));
         }
         agenda_markdown(out, &item.children, &n, depth + 1);
     }
 }
 
-/// RFC 5545 TEXT escaping.
+/// RFC 5545 TEXT escaping. Line breaks of every kind become `\n`; other control characters
+/// (which RFC 5545 does not allow in TEXT) are dropped, so no peer text can start a line.
 fn ics_text(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace(';', "\\;")
-        .replace(',', "\\,")
-        .replace("\r\n", "\\n")
-        .replace('\n', "\\n")
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\r' => {
+                chars.next_if_eq(&'\n');
+                out.push_str("\\n");
+            }
+            '\n' | '\u{2028}' | '\u{2029}' | '\u{85}' => out.push_str("\\n"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Markdown from peer text, for a wiki or a site that may render HTML: `<` and `&` are
+/// written as entities, so no peer's text becomes a tag.
+fn md_text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A heading's text: one line (a line break would end the heading and start a block).
+fn md_line(s: &str) -> String {
+    md_text(&s.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// Folds a content line at 75 octets, never inside a UTF-8 character.
@@ -64,7 +90,7 @@ impl Workspace {
     /// A session's minutes as Markdown: title, time, numbered agenda with minutes, action points.
     pub fn minutes_markdown(&self, session_id: &str) -> Result<String, ModelError> {
         let s = self.session(session_id)?;
-        let mut out = format!("# {}\n\n", s.title.trim());
+        let mut out = format!("# {}\n\n", md_line(&s.title));
         let start = time::parse_instant("start", &s.start)?;
         let _ = writeln!(
             out,
@@ -72,10 +98,10 @@ impl Workspace {
             time::format_instant(start)
                 .replace('T', " ")
                 .trim_end_matches('Z'),
-            s.duration_minutes
+            s.duration_minutes.min(24 * 60)
         );
         if !s.invitation.as_str().trim().is_empty() {
-            let _ = writeln!(out, "{}\n", s.invitation.as_str().trim());
+            let _ = writeln!(out, "{}\n", md_text(s.invitation.as_str().trim()));
         }
         out.push_str("## Agenda and minutes\n\n");
         agenda_markdown(&mut out, &s.agenda, "", 0);
@@ -102,8 +128,8 @@ impl Workspace {
                     out,
                     "- [{}] **{}**: {}{due}",
                     if a.done { "x" } else { " " },
-                    owners.join(", "),
-                    a.text.trim()
+                    md_line(&owners.join(", ")),
+                    md_line(&a.text)
                 );
             }
         }
@@ -116,7 +142,8 @@ impl Workspace {
         let s = self.session(session_id)?;
         let start = time::parse_instant("start", &s.start)?;
         let stamp = time::parse_instant("export time", dtstamp)?;
-        let end = start + 60 * s.duration_minutes as i64;
+        // A peer may write any duration: at most a day, as the operations allow.
+        let end = start + 60 * s.duration_minutes.min(24 * 60) as i64;
         let name = self.state()?.name;
         let lines = [
             "BEGIN:VCALENDAR".to_owned(),
@@ -125,7 +152,7 @@ impl Workspace {
             "CALSCALE:GREGORIAN".to_owned(),
             "METHOD:PUBLISH".to_owned(),
             "BEGIN:VEVENT".to_owned(),
-            format!("UID:{}@moot", s.id),
+            format!("UID:{}@moot", ics_text(&s.id)),
             format!("DTSTAMP:{}", time::format_ics(stamp)),
             format!("DTSTART:{}", time::format_ics(start)),
             format!("DTEND:{}", time::format_ics(end)),
@@ -139,16 +166,28 @@ impl Workspace {
 
     /// The whole document as JSON, including fields this version does not know.
     pub fn to_json(&self) -> Result<String, ModelError> {
-        let value = json_of(self.doc(), &ROOT, ObjType::Map)?;
+        let value = json_of(self.doc(), &ROOT, ObjType::Map, 0)?;
         Ok(serde_json::to_string_pretty(&value).expect("JSON values always serialize"))
     }
 }
 
-fn json_of(doc: &impl ReadDoc, obj: &ObjId, typ: ObjType) -> Result<serde_json::Value, ModelError> {
+/// Objects nested deeper than this are written as `null` (a peer can nest without limit; the
+/// schema nests four levels).
+const MAX_JSON_DEPTH: usize = 48;
+
+fn json_of(
+    doc: &impl ReadDoc,
+    obj: &ObjId,
+    typ: ObjType,
+    depth: usize,
+) -> Result<serde_json::Value, ModelError> {
     use serde_json::Value as J;
+    if depth >= MAX_JSON_DEPTH {
+        return Ok(J::Null);
+    }
     let value_of = |v: Value<'_>, id: ObjId| -> Result<J, ModelError> {
         Ok(match v {
-            Value::Object(t) => json_of(doc, &id, t)?,
+            Value::Object(t) => json_of(doc, &id, t, depth + 1)?,
             Value::Scalar(s) => match s.as_ref() {
                 ScalarValue::Str(s) => J::String(s.to_string()),
                 ScalarValue::Int(i) => J::from(*i),
@@ -192,6 +231,15 @@ mod tests {
     #[test]
     fn ics_lines_are_escaped_and_folded() {
         assert_eq!(ics_text("a,b;c\\d\ne"), "a\\,b\\;c\\\\d\\ne");
+        // No peer text can start a line of its own: every break is escaped, controls dropped.
+        assert_eq!(ics_text("x\r\nATTACH:y"), "x\\nATTACH:y");
+        assert_eq!(ics_text("x\rATTACH:y"), "x\\nATTACH:y");
+        assert_eq!(ics_text("x\u{2028}y\u{0}\u{1b}z"), "x\\nyz");
+        assert_eq!(md_line("a\n# b <script>"), "a # b &lt;script&gt;");
+        assert_eq!(
+            md_text("<img src=x onerror=alert(1)> & co"),
+            "&lt;img src=x onerror=alert(1)&gt; &amp; co"
+        );
         let long = format!("DESCRIPTION:{}", "é".repeat(60));
         let folded = fold(&long);
         assert!(folded.split("\r\n").all(|l| l.len() <= 75), "{folded:?}");

@@ -25,6 +25,7 @@
 //! assert_eq!(reopened.state().unwrap(), ws.state().unwrap());
 //! ```
 
+mod agenda;
 mod defaults;
 mod demo;
 mod error;
@@ -37,6 +38,7 @@ mod review;
 pub mod schema;
 mod sessions;
 pub mod time;
+mod tolerant;
 mod workspace;
 mod workstreams;
 

@@ -108,7 +108,9 @@ fn derive_from(roster: &[String], tiers: &[Tier], mut proposals: Vec<Proposal>) 
                 endorsements: n,
                 objections,
             }) => {
-                let n_usize = n as usize;
+                // Saturating, never truncating: 2^32 must not become 0 on wasm32 (every peer
+                // computes the same status whatever its word size).
+                let n_usize = usize::try_from(n).unwrap_or(usize::MAX);
                 let status = match objections {
                     ObjectionRule::Veto if o > 0 => Status::Rejected,
                     ObjectionRule::Subtract if n > 0 && o >= n_usize && o > e => Status::Rejected,

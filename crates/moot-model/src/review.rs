@@ -65,18 +65,72 @@ fn char_slice(chars: &[char], start: usize, end: usize) -> String {
         .collect()
 }
 
+/// The op a cursor string names, if it is one in automerge's form (`<counter>@<actor hex>`,
+/// `-` first for a cursor that moves backward). Anything else is refused here, unread by
+/// automerge (whose parser slices the string by bytes).
+fn op_cursor(s: &str) -> Option<(u64, automerge::ActorId)> {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (ctr, actor) = body.split_once('@')?;
+    let hex = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
+    if ctr.is_empty()
+        || ctr.len() > 10
+        || !ctr.bytes().all(|b| b.is_ascii_digit())
+        || actor.is_empty()
+        || actor.len() > 64
+        || actor.len() % 2 != 0
+        || !hex(actor)
+    {
+        return None;
+    }
+    // automerge keeps counters as u32 in its columns: a larger one would name another op.
+    let ctr: u64 = ctr
+        .parse()
+        .ok()
+        .filter(|&c| c > 0 && c <= u64::from(u32::MAX))?;
+    Some((ctr, automerge::ActorId::try_from(actor).ok()?))
+}
+
+/// Every start of `pattern` in `text`, in linear time (Knuth–Morris–Pratt): the quote is a
+/// peer's, and a naive search of a crafted one (`a…ab` in `a…a`) costs text × quote.
+fn occurrences<'a>(text: &'a [char], pattern: &'a [char]) -> impl Iterator<Item = usize> + 'a {
+    let mut fail = vec![0usize; pattern.len()];
+    let mut k = 0;
+    for i in 1..pattern.len() {
+        while k > 0 && pattern[i] != pattern[k] {
+            k = fail[k - 1];
+        }
+        if pattern[i] == pattern[k] {
+            k += 1;
+        }
+        fail[i] = k;
+    }
+    let mut k = 0;
+    text.iter().enumerate().filter_map(move |(i, c)| {
+        while k > 0 && *c != pattern[k] {
+            k = fail[k - 1];
+        }
+        if *c == pattern[k] {
+            k += 1;
+        }
+        (k == pattern.len()).then(|| {
+            k = fail[k - 1];
+            i + 1 - pattern.len()
+        })
+    })
+}
+
 /// Finds `quote` in `text`, preferring the occurrence whose surroundings match best.
 fn find_quote(text: &[char], anchor: &Anchor) -> Option<(usize, usize)> {
     let quote: Vec<char> = anchor.quote.chars().collect();
     if quote.is_empty() || quote.len() > text.len() {
         return None;
     }
-    let prefix: Vec<char> = anchor.prefix.chars().collect();
-    let suffix: Vec<char> = anchor.suffix.chars().collect();
+    // Only the context an anchor is made with counts (a peer may write more).
+    let prefix: Vec<char> = anchor.prefix.chars().rev().take(CONTEXT_CHARS).collect();
+    let suffix: Vec<char> = anchor.suffix.chars().take(CONTEXT_CHARS).collect();
     let score = |at: usize| {
         let before = prefix
             .iter()
-            .rev()
             .zip(text[..at].iter().rev())
             .take_while(|(a, b)| a == b)
             .count();
@@ -87,8 +141,7 @@ fn find_quote(text: &[char], anchor: &Anchor) -> Option<(usize, usize)> {
             .count();
         before + after
     };
-    (0..=text.len() - quote.len())
-        .filter(|&i| text[i..i + quote.len()] == quote[..])
+    occurrences(text, &quote)
         .max_by_key(|&i| (score(i), std::cmp::Reverse(i)))
         .map(|i| (i, i + quote.len()))
 }
@@ -120,8 +173,9 @@ impl Workspace {
         )
     }
 
+    /// Every readable document under review (one with wrong types is skipped, not fatal).
     pub fn documents(&self) -> Result<Vec<ReviewDocument>, ModelError> {
-        self.read("documents")
+        Ok(crate::tolerant::list(self.doc(), &automerge::ROOT, "documents")?.0)
     }
 
     /// Each document's id and title, without reading its text and threads (what a view needs
@@ -347,7 +401,9 @@ impl Workspace {
     /// Every thread of a document with where its passage is now, in text order (orphans last).
     pub fn threads(&self, document: &str) -> Result<Vec<ThreadView>, ModelError> {
         let doc_obj = self.document_obj(document)?;
-        let threads: Vec<Thread> = autosurgeon::hydrate_prop(self.doc(), &doc_obj, "threads")?;
+        // A thread a peer wrote with wrong types is skipped; the others are shown.
+        let (threads, _unreadable): (Vec<Thread>, _) =
+            crate::tolerant::list(self.doc(), &doc_obj, "threads")?;
         let obj = self.text_obj(document)?;
         // The text itself is read only if a thread's cursors fail and its quote must be
         // searched for: placing threads costs the same for a 100k-character draft as for a
@@ -387,6 +443,12 @@ impl Workspace {
             if cursor == END {
                 return Some(len);
             }
+            // A peer wrote this string: automerge 0.12 panics on some malformed cursors and
+            // asserts on an op outside the object, so both are checked before it resolves one.
+            let (ctr, actor) = op_cursor(cursor)?;
+            if !self.cursor_in(obj, ctr, &actor) {
+                return None;
+            }
             let cursor = automerge::Cursor::try_from(cursor).ok()?;
             self.doc().get_cursor_position(obj, &cursor, None).ok()
         };
@@ -405,6 +467,39 @@ impl Workspace {
                 None => Placement::Orphaned,
             },
         }
+    }
+
+    /// Whether the op `ctr@actor` is a character of the text `obj` (so a cursor on it can be
+    /// resolved without automerge's assertion firing). Read from the change that made the op;
+    /// remembered, since an op never changes object.
+    fn cursor_in(&self, obj: &ObjId, ctr: u64, actor: &automerge::ActorId) -> bool {
+        use automerge::{ObjId as ExId, legacy};
+        let ExId::Id(obj_ctr, obj_actor, _) = obj else {
+            return false;
+        };
+        let key = (obj.to_string(), ctr, actor.clone());
+        if let Some(&known) = self.checked_cursors().borrow().get(&key) {
+            return known;
+        }
+        let op = ExId::Id(ctr, actor.clone(), usize::MAX);
+        let Some(change) = self
+            .doc()
+            .hash_for_opid(&op)
+            .and_then(|hash| self.doc().get_change_by_hash(&hash))
+        else {
+            return false; // not (yet) in this document: not remembered, it may arrive
+        };
+        let change = change.decode();
+        let found = ctr
+            .checked_sub(change.start_op.get())
+            .and_then(|i| change.operations.get(usize::try_from(i).ok()?))
+            .is_some_and(|op| {
+                op.insert
+                    && matches!(&op.obj, legacy::ObjectId::Id(legacy::OpId(c, a))
+                        if c == obj_ctr && a == obj_actor)
+            });
+        self.checked_cursors().borrow_mut().insert(key, found);
+        found
     }
 
     /// The document's text as it was when a thread was made (to show an orphan in context).
@@ -505,5 +600,45 @@ mod tests {
             ..anchor
         };
         assert_eq!(find_quote(&text, &missing), None);
+    }
+
+    #[test]
+    fn quote_search_is_linear_and_finds_every_occurrence() {
+        let naive = |t: &[char], p: &[char]| -> Vec<usize> {
+            (0..=t.len().saturating_sub(p.len()))
+                .filter(|&i| t.len() >= p.len() && t[i..i + p.len()] == *p)
+                .collect()
+        };
+        for (t, p) in [
+            ("aaaa", "aa"),
+            ("abababa", "aba"),
+            ("abcabcabd", "abd"),
+            ("éé é", "é"),
+            ("ab", "abc"),
+            ("x", "x"),
+        ] {
+            let (t, p): (Vec<char>, Vec<char>) = (t.chars().collect(), p.chars().collect());
+            assert_eq!(occurrences(&t, &p).collect::<Vec<_>>(), naive(&t, &p));
+        }
+        // A crafted quote against a long text: a naive search costs 10¹⁰ comparisons (every
+        // keystroke on the review page would freeze for seconds), this one 10⁶.
+        let text: Vec<char> = std::iter::repeat_n('a', 500_000).collect();
+        let anchor = Anchor {
+            text: String::new(),
+            start: String::new(),
+            end: String::new(),
+            last: String::new(),
+            quote: "a".repeat(19_999) + "b",
+            prefix: "a".repeat(1_000_000),
+            suffix: String::new(),
+            heads: vec![],
+        };
+        assert_eq!(find_quote(&text, &anchor), None);
+        let anchor = Anchor {
+            quote: "a".repeat(20_000),
+            ..anchor
+        };
+        // Context counts up to its 32 characters: the first occurrence with a full prefix wins.
+        assert_eq!(find_quote(&text, &anchor), Some((32, 20_032)));
     }
 }

@@ -12,7 +12,9 @@ use autosurgeon::{Hydrate, Reconcile, Text};
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate, Default)]
 pub struct WorkspaceDoc {
     pub schema_version: u64,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub name: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub description: String,
     pub people: BTreeMap<String, Person>,
     /// Person ids of the group's standing members (those who may ratify from the start).
@@ -27,7 +29,9 @@ pub struct WorkspaceDoc {
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct Person {
     pub id: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub name: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub created_at: String,
 }
 
@@ -36,6 +40,7 @@ pub struct Person {
 pub struct Tier {
     #[key]
     pub id: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub name: String,
     pub approval: Approval,
 }
@@ -65,20 +70,27 @@ pub enum ObjectionRule {
 pub struct WorkSession {
     #[key]
     pub id: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub title: String,
     /// RFC 3339, UTC (`2025-12-20T14:00:00Z`).
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub start: String,
     pub duration_minutes: u64,
     pub invitation: Text,
+    /// The agenda as a tree, derived on read from where each item says it sits (see
+    /// `agenda.rs`: a move never rewrites an item).
+    #[autosurgeon(with = "crate::agenda::field")]
     pub agenda: Vec<AgendaItem>,
     pub action_points: Vec<ActionPoint>,
 }
 
-/// A numbered agenda item; `children` are its sub-points (numbering is derived from order).
+/// A numbered agenda item as read; `children` are its sub-points (numbering is derived from
+/// order). Stored flat, each item with its `parent` and `order` (see `agenda.rs`).
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct AgendaItem {
     #[key]
     pub id: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub title: String,
     pub minutes: Text,
     pub children: Vec<AgendaItem>,
@@ -88,14 +100,19 @@ pub struct AgendaItem {
 pub struct ActionPoint {
     #[key]
     pub id: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub text: String,
     /// Person ids, or the word `all` for the whole group.
     pub owners: Vec<String>,
     /// `YYYY-MM-DD`, if set.
+    #[autosurgeon(hydrate = "crate::tolerant::opt_string")]
     pub due: Option<String>,
     pub done: bool,
+    #[autosurgeon(hydrate = "crate::tolerant::opt_string")]
     pub agenda_item: Option<String>,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub created_by: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub created_at: String,
 }
 
@@ -103,7 +120,9 @@ pub struct ActionPoint {
 pub struct Workstream {
     #[key]
     pub id: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub name: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub scope: String,
     pub items: Vec<WorkstreamItem>,
 }
@@ -120,8 +139,11 @@ pub struct WorkstreamItem {
     #[key]
     pub id: String,
     pub kind: ItemKind,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub text: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub author: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub created_at: String,
     pub comments: Vec<Comment>,
 }
@@ -131,6 +153,7 @@ pub struct WorkstreamItem {
 pub struct ReviewDocument {
     #[key]
     pub id: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub title: String,
     pub text: Text,
     pub threads: Vec<Thread>,
@@ -145,7 +168,9 @@ pub struct Thread {
     pub comments: Vec<Comment>,
     pub tags: Vec<String>,
     pub resolved: bool,
+    #[autosurgeon(hydrate = "crate::tolerant::opt_string")]
     pub resolved_by: Option<String>,
+    #[autosurgeon(hydrate = "crate::tolerant::opt_string")]
     pub resolved_at: Option<String>,
 }
 
@@ -154,15 +179,22 @@ pub struct Thread {
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate)]
 pub struct Anchor {
     /// The automerge object id of the text the cursors point into.
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub text: String,
     /// Cursor on the passage's first character (moves forward if it is deleted).
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub start: String,
     /// Cursor on the character after the passage, or `end` when the passage ends the text.
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub end: String,
     /// Cursor on the passage's last character (moves backward if it is deleted).
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub last: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub quote: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub prefix: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub suffix: String,
     /// Hex change hashes of the document when the thread was made.
     pub heads: Vec<String>,
@@ -172,8 +204,11 @@ pub struct Anchor {
 pub struct Comment {
     #[key]
     pub id: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub author: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub created_at: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub body: String,
 }
 
@@ -186,10 +221,12 @@ pub enum CandidateKind {
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub struct Candidate {
     pub kind: CandidateKind,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub name: String,
     /// Number of people in the organisation (organisations only).
     pub size: Option<u64>,
     /// The candidate's person id, when they are a person in this workspace.
+    #[autosurgeon(hydrate = "crate::tolerant::opt_string")]
     pub person: Option<String>,
 }
 
@@ -208,8 +245,11 @@ pub struct Act {
     #[key]
     pub id: String,
     pub kind: ActKind,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub by: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub at: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub comment: String,
 }
 
@@ -218,9 +258,13 @@ pub struct Proposal {
     #[key]
     pub id: String,
     pub candidate: Candidate,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub tier: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub proposer: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub statement: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
     pub created_at: String,
     pub acts: Vec<Act>,
 }

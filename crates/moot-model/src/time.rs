@@ -72,6 +72,11 @@ pub fn parse_instant(field: &'static str, s: &str) -> Result<UnixSeconds, ModelE
         value: s.to_owned(),
         expected: "date and time (RFC 3339, e.g. 2025-12-20T14:00:00Z)",
     };
+    // Every valid form is ASCII; checking first keeps the byte offsets below on char
+    // boundaries whatever a peer wrote.
+    if !s.is_ascii() || s.len() > 64 {
+        return Err(bad());
+    }
     let (date, rest) = s.split_once(['T', 't']).ok_or_else(bad)?;
     let (y, mo, d) = parse_ymd(date).ok_or_else(bad)?;
     if rest.len() < 9 {
@@ -176,6 +181,13 @@ mod tests {
             "2025-12-20T14:00Z",
             "2025-12-20T14:00:00+1:00",
             "2025-12-20T14:00:00.Z",
+            // Written by a peer: multibyte characters where byte offsets are taken.
+            "2025-12-20T12:00:0é0Z",
+            "2025-12-20T12:00:00é",
+            "2025-12-20T12:00:00+é:00",
+            "2025-12-20T12:00:00.1é",
+            "2025-12-20Téééééééééé",
+            "é025-12-20T12:00:00Z",
         ] {
             assert!(parse_instant("start", bad).is_err(), "{bad}");
         }

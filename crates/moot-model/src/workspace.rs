@@ -61,7 +61,13 @@ impl IdGen {
 pub struct Workspace {
     doc: AutoCommit,
     ids: IdGen,
+    /// Cursor ops already checked to lie in (or outside) a text object: (object, counter,
+    /// actor) → inside. See `review.rs`.
+    checked_cursors: CursorChecks,
 }
+
+pub(crate) type CursorChecks =
+    std::cell::RefCell<std::collections::HashMap<(String, u64, automerge::ActorId), bool>>;
 
 pub(crate) fn nonempty(field: &'static str, value: &str, max: usize) -> Result<String, ModelError> {
     let trimmed = value.trim();
@@ -103,6 +109,7 @@ impl Workspace {
         let mut ws = Self {
             doc: AutoCommit::new(),
             ids: IdGen { state: id_seed },
+            checked_cursors: CursorChecks::default(),
         };
         let state = WorkspaceDoc {
             schema_version: SCHEMA_VERSION,
@@ -146,6 +153,7 @@ impl Workspace {
         let mut ws = Self {
             doc,
             ids: IdGen { state: id_seed },
+            checked_cursors: CursorChecks::default(),
         };
         crate::migrate::upgrade(&mut ws)?;
         Ok(ws)
@@ -159,9 +167,14 @@ impl Workspace {
         let mut ws = Self {
             doc,
             ids: IdGen { state: id_seed },
+            checked_cursors: CursorChecks::default(),
         };
         crate::migrate::upgrade_version(&mut ws)?;
         Ok(ws)
+    }
+
+    pub(crate) fn checked_cursors(&self) -> &CursorChecks {
+        &self.checked_cursors
     }
 
     /// The automerge document (for sync, storage and export).

@@ -119,6 +119,9 @@ struct DocSync {
     remote_is_empty: bool,
 }
 
+/// At most this many (sender, session) pairs are remembered for ephemeral de-duplication.
+pub const MAX_EPHEMERAL_SENDERS: usize = 1024;
+
 /// One connection's protocol state.
 pub struct Connection {
     side: Side,
@@ -168,6 +171,11 @@ impl Connection {
 
     pub fn remote(&self) -> Option<&Remote> {
         self.remote.as_ref()
+    }
+
+    /// How many (sender, session) pairs ephemeral de-duplication remembers now.
+    pub fn ephemeral_senders(&self) -> usize {
+        self.ephemeral_seen.len()
     }
 
     pub fn is_connected(&self) -> bool {
@@ -364,6 +372,19 @@ impl Connection {
                 data,
                 ..
             } => {
+                // Ephemeral messages belong to a connection that has said who it is.
+                if self.remote.is_none() {
+                    return Err(SyncError::Protocol("ephemeral message before join".into()));
+                }
+                // The table is keyed by what peers choose: bounded, forgotten whole when full
+                // (a duplicate let through after that is harmless: presence is idempotent).
+                if self.ephemeral_seen.len() >= MAX_EPHEMERAL_SENDERS
+                    && !self
+                        .ephemeral_seen
+                        .contains_key(&(sender_id.clone(), session_id.clone()))
+                {
+                    self.ephemeral_seen.clear();
+                }
                 let last = self
                     .ephemeral_seen
                     .entry((sender_id.clone(), session_id))

@@ -17,6 +17,9 @@ use crate::DocumentId;
 const MAX_ID: usize = 64;
 const MAX_NAME: usize = 200;
 const MAX_SDP: usize = 32 * 1024;
+/// The longest code [`Invitation::parse`] decodes (base58 decoding is quadratic in length). A
+/// description with a dozen candidates makes a code of 2–4 K characters.
+pub const MAX_CODE_CHARS: usize = 16 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignalKind {
@@ -120,6 +123,8 @@ pub enum InvitationError {
     NotACode,
     #[error("this code is damaged or cut short: copy all of it again")]
     Damaged,
+    #[error("this is far longer than any moot connection code")]
+    TooLong,
     #[error("this is an invitation, not an answer: give it to the other person to answer")]
     NotAnAnswer,
     #[error("this is an answer, not an invitation: paste it where you created the invitation")]
@@ -154,6 +159,10 @@ impl Invitation {
     /// Reads a pasted code, or a link that carries one (`…#/connect/moot-offer:…`, as the QR
     /// codes do); white space and line breaks are ignored.
     pub fn parse(text: &str) -> Result<Self, InvitationError> {
+        // A code is decoded in time quadratic in its length: refuse a long one unread.
+        if text.len() > MAX_CODE_CHARS * 2 {
+            return Err(InvitationError::TooLong);
+        }
         let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
         let start = ["moot-offer:", "moot-answer:"]
             .iter()
@@ -168,6 +177,9 @@ impl Invitation {
         } else {
             return Err(InvitationError::NotACode);
         };
+        if body.len() > MAX_CODE_CHARS {
+            return Err(InvitationError::TooLong);
+        }
         let bytes = bs58::decode(body)
             .with_check(None)
             .into_vec()
@@ -223,7 +235,7 @@ impl Invitation {
 /// Largest piece sent on a data channel (Chromium's limit is 256 KiB).
 pub const PIECE: usize = 64 * 1024;
 /// Largest frame a [`Joiner`] puts back together.
-pub const MAX_FRAME: usize = 256 * 1024 * 1024;
+pub const MAX_FRAME: usize = 64 * 1024 * 1024;
 
 const MORE: u8 = 0;
 const LAST: u8 = 1;
@@ -258,6 +270,11 @@ pub struct Joiner {
 }
 
 impl Joiner {
+    /// Bytes of a frame still being put together.
+    pub fn buffered(&self) -> usize {
+        self.partial.len()
+    }
+
     /// The whole frame when `piece` was its last.
     pub fn push(&mut self, piece: &[u8]) -> Result<Option<Vec<u8>>, PieceError> {
         let (&flag, body) = piece.split_first().ok_or(PieceError::Malformed)?;

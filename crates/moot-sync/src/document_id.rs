@@ -15,7 +15,13 @@ pub enum DocumentIdError {
     BadEncoding(String),
     #[error("a document id has 16 bytes, this one has {0}")]
     WrongLength(usize),
+    #[error("not a document id: {0} characters, at most {MAX_ID_CHARS}")]
+    TooLong(usize),
 }
+
+/// The longest text [`DocumentId::parse`] decodes: the bs58check of 16 bytes plus a 4-byte
+/// checksum is at most 28 characters; a little slack, nothing near a frame's size.
+pub const MAX_ID_CHARS: usize = 40;
 
 impl DocumentId {
     /// The caller supplies the 16 random bytes (this crate reads no randomness).
@@ -32,9 +38,15 @@ impl DocumentId {
         &self.0
     }
 
-    /// Parses the bs58check form, e.g. `4NMNnkMhL8jXrdJ9jamS58PAVdXu`.
+    /// Parses the bs58check form, e.g. `4NMNnkMhL8jXrdJ9jamS58PAVdXu`. Anything longer than
+    /// [`MAX_ID_CHARS`] is refused before decoding: base58 decoding is quadratic in the length,
+    /// and a peer or a link chooses it.
     pub fn parse(s: &str) -> Result<Self, DocumentIdError> {
-        let bytes = bs58::decode(s.trim())
+        let s = s.trim();
+        if s.len() > MAX_ID_CHARS {
+            return Err(DocumentIdError::TooLong(s.len()));
+        }
+        let bytes = bs58::decode(s)
             .with_check(None)
             .into_vec()
             .map_err(|_| DocumentIdError::BadEncoding(s.to_owned()))?;

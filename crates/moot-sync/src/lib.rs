@@ -21,7 +21,11 @@ pub mod loopback;
 mod message;
 mod presence;
 
-pub use connection::{Connection, Documents, Event, Output, Remote, Single, SyncError};
-pub use document_id::{DocumentId, DocumentIdError};
-pub use message::{DecodeError, Message, PROTOCOL_VERSION, PeerMetadata};
+pub use connection::{
+    Connection, Documents, Event, MAX_EPHEMERAL_SENDERS, Output, Remote, Single, SyncError,
+};
+pub use document_id::{DocumentId, DocumentIdError, MAX_ID_CHARS};
+pub use message::{
+    DecodeError, MAX_ERROR_LEN, MAX_ID_LEN, MAX_VERSIONS, Message, PROTOCOL_VERSION, PeerMetadata,
+};
 pub use presence::Presence;

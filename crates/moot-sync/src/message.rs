@@ -87,6 +87,30 @@ pub enum DecodeError {
     DocumentId(#[from] crate::DocumentIdError),
     #[error("{0} bytes after the message")]
     TrailingBytes(usize),
+    #[error("{field} is longer than {max}")]
+    TooLong { field: &'static str, max: usize },
+}
+
+/// The longest peer id, session id or protocol version a message may carry (automerge-repo's
+/// are a few dozen characters). Bounded so that a peer cannot make every table keyed by them
+/// (ephemeral de-duplication, presence) as large as a frame.
+pub const MAX_ID_LEN: usize = 256;
+/// The longest `error` message text kept.
+pub const MAX_ERROR_LEN: usize = 4096;
+/// At most this many `supportedProtocolVersions` (an empty string is one byte of CBOR and a
+/// dozen of memory: an unbounded list lets a small frame take gigabytes).
+pub const MAX_VERSIONS: u64 = 16;
+
+fn bounded<'b>(
+    d: &mut Decoder<'b>,
+    field: &'static str,
+    max: usize,
+) -> Result<String, DecodeError> {
+    let s = d.str()?;
+    if s.len() > max {
+        return Err(DecodeError::TooLong { field, max });
+    }
+    Ok(s.to_owned())
 }
 
 impl From<minicbor::decode::Error> for DecodeError {
@@ -283,20 +307,36 @@ impl Message {
             }
             match d.str()? {
                 "type" => f.kind = Some(d.str()?.to_owned()),
-                "senderId" => f.sender_id = Some(d.str()?.to_owned()),
-                "targetId" => f.target_id = Some(d.str()?.to_owned()),
-                "documentId" => f.document_id = Some(d.str()?.to_owned()),
-                "sessionId" => f.session_id = Some(d.str()?.to_owned()),
-                "message" => f.message = Some(d.str()?.to_owned()),
-                "selectedProtocolVersion" => f.selected = Some(d.str()?.to_owned()),
+                "senderId" => f.sender_id = Some(bounded(d, "senderId", MAX_ID_LEN)?),
+                "targetId" => f.target_id = Some(bounded(d, "targetId", MAX_ID_LEN)?),
+                "documentId" => {
+                    f.document_id = Some(bounded(d, "documentId", crate::MAX_ID_CHARS)?)
+                }
+                "sessionId" => f.session_id = Some(bounded(d, "sessionId", MAX_ID_LEN)?),
+                "message" => f.message = Some(bounded(d, "message", MAX_ERROR_LEN)?),
+                "selectedProtocolVersion" => {
+                    f.selected = Some(bounded(d, "selectedProtocolVersion", MAX_ID_LEN)?)
+                }
                 "count" => f.count = Some(d.u64()?),
                 "data" => f.data = Some(d.bytes()?.to_vec()),
                 "peerMetadata" => f.metadata = Some(decode_metadata(d)?),
                 "supportedProtocolVersions" => {
                     let mut versions = Vec::new();
                     let n = d.array()?;
+                    if n.is_some_and(|n| n > MAX_VERSIONS) {
+                        return Err(DecodeError::TooLong {
+                            field: "supportedProtocolVersions",
+                            max: MAX_VERSIONS as usize,
+                        });
+                    }
                     each(d, n, |d| {
-                        versions.push(d.str()?.to_owned());
+                        if versions.len() as u64 >= MAX_VERSIONS {
+                            return Err(DecodeError::TooLong {
+                                field: "supportedProtocolVersions",
+                                max: MAX_VERSIONS as usize,
+                            });
+                        }
+                        versions.push(bounded(d, "supportedProtocolVersions", MAX_ID_LEN)?);
                         Ok(())
                     })?;
                     f.versions = Some(versions);
@@ -349,7 +389,7 @@ fn decode_metadata(d: &mut Decoder<'_>) -> Result<PeerMetadata, DecodeError> {
         }
         match d.str()? {
             "storageId" if d.datatype()? == Type::String => {
-                m.storage_id = Some(d.str()?.to_owned())
+                m.storage_id = Some(bounded(d, "storageId", MAX_ID_LEN)?)
             }
             "isEphemeral" if d.datatype()? == Type::Bool => m.is_ephemeral = Some(d.bool()?),
             _ => d.skip()?,

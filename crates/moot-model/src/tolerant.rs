@@ -1,0 +1,49 @@
+//! Reading what other clients wrote: a string written as automerge Text (JS automerge 3 does
+//! this by default) reads as the string, and one unreadable element of a list is skipped
+//! rather than hiding the whole list.
+
+use automerge::{ObjId, ObjType, Value};
+use autosurgeon::{Hydrate, HydrateError, Prop, ReadDoc};
+
+/// A string field: a string scalar or a Text object.
+pub(crate) fn string<D: ReadDoc>(
+    doc: &D,
+    obj: &ObjId,
+    prop: Prop<'_>,
+) -> Result<String, HydrateError> {
+    match doc.get(obj, &prop)? {
+        Some((Value::Object(ObjType::Text), text)) => Ok(doc.text(&text)?),
+        _ => String::hydrate(doc, obj, prop),
+    }
+}
+
+/// An optional string field, the same way.
+pub(crate) fn opt_string<D: ReadDoc>(
+    doc: &D,
+    obj: &ObjId,
+    prop: Prop<'_>,
+) -> Result<Option<String>, HydrateError> {
+    match doc.get(obj, &prop)? {
+        Some((Value::Object(ObjType::Text), text)) => Ok(Some(doc.text(&text)?)),
+        _ => Option::<String>::hydrate(doc, obj, prop),
+    }
+}
+
+/// The readable elements of the list at `obj[prop]` (missing: empty), and how many were not.
+pub(crate) fn list<T: Hydrate, D: ReadDoc>(
+    doc: &D,
+    obj: &ObjId,
+    prop: &str,
+) -> Result<(Vec<T>, usize), HydrateError> {
+    let Some((Value::Object(ObjType::List), list)) = doc.get(obj, prop)? else {
+        return Ok((Vec::new(), 0));
+    };
+    let (mut out, mut bad) = (Vec::new(), 0);
+    for i in 0..doc.length(&list) {
+        match T::hydrate(doc, &list, i.into()) {
+            Ok(item) => out.push(item),
+            Err(_) => bad += 1,
+        }
+    }
+    Ok((out, bad))
+}

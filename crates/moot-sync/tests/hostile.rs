@@ -1,0 +1,224 @@
+//! What a hostile peer or link can send: every field it chooses is bounded before it costs
+//! time or memory (audit C1–C4).
+#![cfg(not(target_arch = "wasm32"))]
+
+use automerge::AutoCommit;
+use minicbor::Encoder;
+use moot_sync::direct::{Invitation, InvitationError, Joiner, MAX_FRAME, PIECE, PieceError};
+use moot_sync::{
+    Connection, DecodeError, DocumentId, DocumentIdError, Event, MAX_ID_CHARS, MAX_ID_LEN, Message,
+    PeerMetadata, Single, SyncError,
+};
+
+fn doc() -> DocumentId {
+    DocumentId::from_bytes(*b"0123456789abcdef")
+}
+
+#[test]
+fn long_ids_and_codes_are_refused_before_decoding() {
+    // bs58 decoding is quadratic: 2 MB of '2' would take hours. Refused unread, so at once.
+    let huge = "2".repeat(2_000_000);
+    assert_eq!(
+        DocumentId::parse(&huge),
+        Err(DocumentIdError::TooLong(2_000_000))
+    );
+    assert!(DocumentId::from_url(&format!("automerge:{huge}")).is_err());
+    assert!(DocumentId::parse(&"2".repeat(MAX_ID_CHARS + 1)).is_err());
+    // The longest real id still parses.
+    let id = DocumentId::from_bytes([255; 16]).to_string();
+    assert!(id.len() <= MAX_ID_CHARS);
+    assert_eq!(DocumentId::parse(&id).unwrap().to_string(), id);
+
+    for code in [
+        format!("moot-offer:{huge}"),
+        format!("moot-answer:{huge}"),
+        format!("http://x/#/connect/moot-offer:{}", "2".repeat(20_000)),
+        format!("moot-offer:{}", " ".repeat(3_000_000)),
+    ] {
+        assert_eq!(Invitation::parse(&code), Err(InvitationError::TooLong));
+    }
+}
+
+fn frame(build: impl FnOnce(&mut Encoder<Vec<u8>>)) -> Vec<u8> {
+    let mut e = Encoder::new(Vec::new());
+    build(&mut e);
+    e.into_writer()
+}
+
+#[test]
+fn a_small_frame_cannot_ask_for_much_memory() {
+    // 50 000 empty version strings in 50 KB of frame: refused, not a 600 KB Vec (or, from a
+    // 256 MiB direct-link frame, gigabytes).
+    let versions = frame(|e| {
+        e.map(3).unwrap();
+        e.str("type").unwrap().str("join").unwrap();
+        e.str("senderId").unwrap().str("a").unwrap();
+        e.str("supportedProtocolVersions").unwrap();
+        e.array(50_000).unwrap();
+        for _ in 0..50_000 {
+            e.str("").unwrap();
+        }
+    });
+    assert!(matches!(
+        Message::decode(&versions),
+        Err(DecodeError::TooLong {
+            field: "supportedProtocolVersions",
+            ..
+        })
+    ));
+    // The same as an indefinite array.
+    let indefinite = frame(|e| {
+        e.map(3).unwrap();
+        e.str("type").unwrap().str("join").unwrap();
+        e.str("senderId").unwrap().str("a").unwrap();
+        e.str("supportedProtocolVersions").unwrap();
+        e.begin_array().unwrap();
+        for _ in 0..50_000 {
+            e.str("").unwrap();
+        }
+        e.end().unwrap();
+    });
+    assert!(matches!(
+        Message::decode(&indefinite),
+        Err(DecodeError::TooLong { .. })
+    ));
+
+    // Ids a peer picks are bounded: they key tables (de-duplication, presence).
+    let long = "s".repeat(MAX_ID_LEN + 1);
+    for field in ["senderId", "targetId", "sessionId"] {
+        let f = frame(|e| {
+            e.map(7).unwrap();
+            e.str("type").unwrap().str("ephemeral").unwrap();
+            for key in ["senderId", "targetId", "sessionId"] {
+                e.str(key).unwrap();
+                e.str(if key == field { &long } else { "x" }).unwrap();
+            }
+            e.str("documentId")
+                .unwrap()
+                .str(&doc().to_string())
+                .unwrap();
+            e.str("count").unwrap().u64(1).unwrap();
+            e.str("data").unwrap().bytes(&[1]).unwrap();
+        });
+        assert!(
+            matches!(Message::decode(&f), Err(DecodeError::TooLong { field: f, .. }) if f == field),
+            "{field}"
+        );
+    }
+    let long_doc = frame(|e| {
+        e.map(5).unwrap();
+        e.str("type").unwrap().str("sync").unwrap();
+        e.str("senderId").unwrap().str("a").unwrap();
+        e.str("targetId").unwrap().str("b").unwrap();
+        e.str("documentId")
+            .unwrap()
+            .str(&"2".repeat(1_000_000))
+            .unwrap();
+        e.str("data").unwrap().bytes(&[1]).unwrap();
+    });
+    assert!(matches!(
+        Message::decode(&long_doc),
+        Err(DecodeError::TooLong {
+            field: "documentId",
+            ..
+        })
+    ));
+}
+
+fn joined() -> Connection {
+    let mut conn = Connection::accept("relay", PeerMetadata::default(), "s0");
+    let join = Message::Join {
+        sender_id: "peer".into(),
+        peer_metadata: PeerMetadata::default(),
+        supported_protocol_versions: vec!["1".into()],
+    };
+    let mut d = AutoCommit::new();
+    conn.receive(
+        &join.encode(),
+        &mut Single {
+            id: doc(),
+            doc: &mut d,
+        },
+    )
+    .unwrap();
+    conn
+}
+
+fn ephemeral(sender: &str, session: &str, count: u64) -> Vec<u8> {
+    Message::Ephemeral {
+        sender_id: sender.into(),
+        target_id: "relay".into(),
+        document_id: doc(),
+        session_id: session.into(),
+        count,
+        data: vec![1],
+    }
+    .encode()
+}
+
+#[test]
+fn ephemeral_messages_need_a_handshake_and_their_table_stays_bounded() {
+    let mut d = AutoCommit::new();
+    let mut docs = Single {
+        id: doc(),
+        doc: &mut d,
+    };
+    let mut fresh = Connection::accept("relay", PeerMetadata::default(), "s0");
+    assert!(matches!(
+        fresh.receive(&ephemeral("peer", "a", 1), &mut docs),
+        Err(SyncError::Protocol(_))
+    ));
+
+    let mut conn = joined();
+    let delivered = |out: moot_sync::Output| {
+        out.1
+            .iter()
+            .filter(|e| matches!(e, Event::Ephemeral { .. }))
+            .count()
+    };
+    // A flood of fresh session ids: each is delivered once, and memory stays bounded (the
+    // table is cleared when full, so an old sender's repeat gets through once more at most).
+    for i in 0..10 * moot_sync::MAX_EPHEMERAL_SENDERS {
+        let out = conn
+            .receive(&ephemeral("peer", &format!("s{i}"), 1), &mut docs)
+            .unwrap();
+        assert_eq!(delivered(out), 1);
+    }
+    assert!(conn.ephemeral_senders() <= moot_sync::MAX_EPHEMERAL_SENDERS);
+    // De-duplication still works for a live sender.
+    assert_eq!(
+        delivered(
+            conn.receive(&ephemeral("peer", "live", 5), &mut docs)
+                .unwrap()
+        ),
+        1
+    );
+    assert_eq!(
+        delivered(
+            conn.receive(&ephemeral("peer", "live", 5), &mut docs)
+                .unwrap()
+        ),
+        0
+    );
+}
+
+#[test]
+fn a_direct_link_cannot_buffer_more_than_one_frame_limit() {
+    let mut joiner = Joiner::default();
+    let piece: Vec<u8> = std::iter::once(0u8) // MORE
+        .chain(std::iter::repeat_n(7u8, PIECE - 1))
+        .collect();
+    let mut refused = None;
+    for i in 0..(MAX_FRAME / (PIECE - 1) + 2) {
+        if let Err(e) = joiner.push(&piece) {
+            refused = Some((i, e));
+            break;
+        }
+    }
+    let (at, error) = refused.expect("the joiner refuses a frame over the limit");
+    assert_eq!(error, PieceError::TooLarge);
+    assert_eq!(at, MAX_FRAME / (PIECE - 1));
+    assert!(joiner.buffered() == 0, "the partial frame is dropped");
+    // The link still works after the refusal.
+    assert_eq!(joiner.push(&[1, 5]), Ok(Some(vec![5])));
+}

@@ -15,12 +15,27 @@ const handle = await within(repo.find(docUrl), "find the workspace");
 const doc = handle.doc();
 const text = (v) => (typeof v === "string" ? v : String(v));
 const session = doc.sessions[0];
+// The agenda's items sit where their `parent` and `order` say (see ARCHITECTURE.md); items of
+// older documents without them keep their nesting.
+const items = [];
+const walk = (list, parent) =>
+  list.forEach((item) => {
+    items.push({ item, parent: item.parent ?? parent, order: item.order ?? "" });
+    walk(item.children ?? [], text(item.id));
+  });
+walk(session.agenda, "");
+const childrenOf = (id) =>
+  items
+    .filter((i) => !i.item.removed && text(i.parent) === id)
+    .sort((a, b) => (text(a.order) < text(b.order) ? -1 : text(a.order) > text(b.order) ? 1 : 0))
+    .map((i) => i.item);
+const top = childrenOf("");
 console.log(
   JSON.stringify({
     name: text(doc.name),
     start: text(session.start),
-    agenda: session.agenda.map((item) => text(item.title)),
-    subpoints: session.agenda[1].children.map((item) => text(item.title)),
+    agenda: top.map((item) => text(item.title)),
+    subpoints: childrenOf(text(top[1].id)).map((item) => text(item.title)),
     actions: session.action_points.map((a) => text(a.text)),
   }),
 );

@@ -37,35 +37,131 @@ struct Idle(std::time::Duration);
 #[error("{0}")]
 struct WsError(String);
 
-/// The automerge-repo transport over an axum WebSocket, with an idle timeout on what arrives.
+/// The first binary frame (`join`) must arrive within this long of the upgrade.
+const HANDSHAKE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+/// The longest id a frame may carry (`documentId`, `senderId`, `targetId`, `sessionId`):
+/// automerge-repo's are a few dozen characters. samod base58-decodes `documentId` in time
+/// quadratic in its length while holding its repo-wide lock, so one long id would stall every
+/// connection; it is refused here before samod sees it.
+pub(crate) const MAX_ID_LEN: usize = 256;
+
+/// Checks what samod would otherwise trust: the frame is one CBOR map whose id fields are
+/// short text. Everything else (types, data) is samod's to judge.
+pub(crate) fn check_frame(frame: &[u8]) -> Result<(), String> {
+    use minicbor::{Decoder, data::Type};
+    let mut d = Decoder::new(frame);
+    let bad = |e: minicbor::decode::Error| format!("malformed frame: {e}");
+    let n = match d.datatype().map_err(bad)? {
+        Type::Map => d.map().map_err(bad)?,
+        Type::MapIndef => d.map().map_err(bad)?,
+        other => return Err(format!("a frame must be a CBOR map, not {other}")),
+    };
+    let mut read = 0u64;
+    loop {
+        match n {
+            Some(n) if read == n => break,
+            None if d.datatype().map_err(bad)? == Type::Break => break,
+            _ => {}
+        }
+        read += 1;
+        let key = match d.datatype().map_err(bad)? {
+            Type::String => d.str().map_err(bad)?.to_owned(),
+            _ => {
+                d.skip().map_err(bad)?;
+                String::new()
+            }
+        };
+        let is_id = matches!(
+            key.as_str(),
+            "documentId" | "senderId" | "targetId" | "sessionId"
+        );
+        if is_id {
+            if d.datatype().map_err(bad)? != Type::String {
+                return Err(format!("{key} is not text"));
+            }
+            let value = d.str().map_err(bad)?;
+            let max = if key == "documentId" { 64 } else { MAX_ID_LEN };
+            if value.len() > max {
+                return Err(format!("{key} of {} bytes (at most {max})", value.len()));
+            }
+        } else {
+            d.skip().map_err(bad)?;
+        }
+    }
+    Ok(())
+}
+
+/// The automerge-repo transport over an axum WebSocket. What arrives is checked
+/// ([`check_frame`]) before samod reads it; a connection closes when no binary frame arrived
+/// for `idle` (pings do not count: a socket that only pings would hold its slot forever), or
+/// when the first frame does not come within [`HANDSHAKE_DEADLINE`].
 fn transport(socket: axum::extract::ws::WebSocket, idle: std::time::Duration) -> samod::Transport {
     use axum::extract::ws::Message;
     use futures::{SinkExt, StreamExt};
+    use tokio::time::Instant;
     let (sink, stream) = socket.split();
-    let frames = futures::stream::unfold(stream, move |mut stream| async move {
-        loop {
-            match tokio::time::timeout(idle, stream.next()).await {
-                Err(_) => {
-                    tracing::info!(?idle, "closing an idle sync connection");
-                    return Some((Err(WsError(Idle(idle).to_string())), stream));
+    let first = Instant::now() + HANDSHAKE_DEADLINE.min(idle);
+    let frames =
+        futures::stream::unfold((stream, first), move |(mut stream, deadline)| async move {
+            loop {
+                match tokio::time::timeout_at(deadline, stream.next()).await {
+                    Err(_) => {
+                        tracing::info!(
+                            ?idle,
+                            "closing a sync connection that sent no message in time"
+                        );
+                        return Some((Err(WsError(Idle(idle).to_string())), (stream, deadline)));
+                    }
+                    Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return None,
+                    Ok(Some(Ok(Message::Binary(bytes)))) => {
+                        let next = Instant::now() + idle;
+                        if let Err(why) = check_frame(&bytes) {
+                            tracing::info!(%why, "closing a sync connection: bad frame");
+                            return Some((Err(WsError(why)), (stream, next)));
+                        }
+                        return Some((Ok(bytes.to_vec()), (stream, next)));
+                    }
+                    Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+                    Ok(Some(Ok(Message::Text(_)))) => {
+                        return Some((
+                            Err(WsError("text frames are not part of the protocol".into())),
+                            (stream, deadline),
+                        ));
+                    }
+                    Ok(Some(Err(e))) => {
+                        return Some((Err(WsError(e.to_string())), (stream, deadline)));
+                    }
                 }
-                Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return None,
-                Ok(Some(Ok(Message::Binary(bytes)))) => return Some((Ok(bytes.to_vec()), stream)),
-                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
-                Ok(Some(Ok(Message::Text(_)))) => {
-                    return Some((
-                        Err(WsError("text frames are not part of the protocol".into())),
-                        stream,
-                    ));
-                }
-                Ok(Some(Err(e))) => return Some((Err(WsError(e.to_string())), stream)),
             }
-        }
-    });
+        });
     let sink = sink
         .sink_map_err(|e| WsError(e.to_string()))
         .with(|bytes: Vec<u8>| async move { Ok::<_, WsError>(Message::Binary(bytes.into())) });
     samod::Transport::new(Box::pin(frames), Box::pin(sink))
+}
+
+/// Whether a browser page from `origin` may open `/sync` on this relay (`host` is the
+/// request's Host): the app's own origin, or a page on this machine (loopback). Clients that
+/// are not browsers send no Origin and are not affected. Without this, any web page a person
+/// visits could drive a relay on their machine (cross-site WebSocket).
+pub(crate) fn origin_allowed(origin: Option<&str>, host: Option<&str>) -> bool {
+    let Some(origin) = origin else {
+        return true;
+    };
+    let Some(rest) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    if host.is_some_and(|h| h.eq_ignore_ascii_case(rest)) {
+        return true;
+    }
+    let name = match rest.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => rest.split(':').next().unwrap_or(""),
+    };
+    name == "localhost" || name == "::1" || name.starts_with("127.")
 }
 
 pub(crate) async fn start(
@@ -104,8 +200,26 @@ impl Drop for Slot {
     }
 }
 
-pub(crate) async fn upgrade(State(state): State<Arc<AppState>>, ws: WebSocketUpgrade) -> Response {
+pub(crate) async fn upgrade(
+    State(state): State<Arc<AppState>>,
+    headers: axum::http::HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
     let sync = &state.sync;
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
+    };
+    let origin = header(axum::http::header::ORIGIN);
+    if !origin_allowed(origin, header(axum::http::header::HOST)) {
+        tracing::warn!(?origin, "refusing /sync connection from another origin");
+        return (
+            StatusCode::FORBIDDEN,
+            "this relay does not accept pages from that origin\n",
+        )
+            .into_response();
+    }
     if sync.open.fetch_add(1, Ordering::SeqCst) >= sync.max_connections {
         sync.open.fetch_sub(1, Ordering::SeqCst);
         tracing::warn!(

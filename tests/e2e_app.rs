@@ -88,6 +88,25 @@ async fn demo_workspace_shows_the_seed_session_and_survives_a_reload() {
     })
     .await;
 
+    // Sub-points are indented under the relay's CSP (style-src 'self' blocks style
+    // attributes, so an inline `--depth` would leave them flush left).
+    let margins: Vec<f64> = serde_json::from_value(
+        browser
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=agenda-item]')]\
+                 .map(e => parseFloat(getComputedStyle(e).marginLeft))",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let top = margins[0];
+    assert!(
+        margins.iter().any(|&m| m >= top + 16.0),
+        "sub-points are indented: {margins:?}"
+    );
+
     // Edit the session's title and invitation.
     click(&browser, "edit-session-toggle").await;
     let title_input = wait_for(&browser, &testid("edit-session-title")).await;

@@ -277,7 +277,7 @@ fn AgendaRow(session_id: String, row: Row) -> impl IntoView {
         }
     };
     view! {
-        <li class="agenda-item" style=format!("--depth: {}", row.depth) data-testid="agenda-item">
+        <li class=format!("agenda-item depth-{}", row.depth.min(moot_model::AGENDA_MAX_DEPTH)) data-testid="agenda-item">
             <div class="item-head">
                 <span class="number" data-testid="agenda-number">{row.number.clone()}</span>
                 <label class="visually-hidden" for=title_id.clone()>"Agenda item title"</label>

@@ -42,6 +42,7 @@ mod tolerant;
 mod workspace;
 mod workstreams;
 
+pub use agenda::MAX_DEPTH as AGENDA_MAX_DEPTH;
 pub use defaults::OPERATIONAL_QUESTION;
 pub use demo::{ANDREW, ANNA, CODE_OF_CONDUCT, DEMO_SESSION_START, demo_workspace};
 pub use error::ModelError;

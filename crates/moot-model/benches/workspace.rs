@@ -46,6 +46,16 @@ fn benches(c: &mut Criterion) {
         let draft = ws.documents().unwrap()[0].id.clone();
         b.iter(|| black_box(ws.threads(&draft).unwrap()))
     });
+    // The first placement after opening also checks every cursor against the change that
+    // made its op (hostile cursors must not reach automerge); later ones reuse the answers.
+    g.bench_function("threads(first after load: cursor checks)", |b| {
+        let draft = ws.documents().unwrap()[0].id.clone();
+        b.iter_batched(
+            || Workspace::load(&bytes, 4).unwrap(),
+            |w| black_box(w.threads(&draft).unwrap()),
+            criterion::BatchSize::LargeInput,
+        )
+    });
     g.bench_function("membership(derive)", |b| {
         b.iter(|| black_box(ws.membership().unwrap()))
     });

@@ -425,6 +425,8 @@ impl Workspace {
                 ThreadView { thread, placement }
             })
             .collect();
+        // Decoded changes served this call's cursor checks; the answers are kept.
+        self.checked_cursors().borrow_mut().changes.clear();
         views.sort_by_key(|v| match v.placement {
             Placement::Anchored { start, end } => (0, start, end),
             Placement::Orphaned => (1, 0, 0),
@@ -470,35 +472,49 @@ impl Workspace {
     }
 
     /// Whether the op `ctr@actor` is a character of the text `obj` (so a cursor on it can be
-    /// resolved without automerge's assertion firing). Read from the change that made the op;
-    /// remembered, since an op never changes object.
+    /// resolved without automerge's assertion firing). Read from the change that made the op
+    /// (each change decoded once per [`Self::threads`] call: one paste makes the characters of
+    /// many anchors); the answer is remembered, since an op never changes object.
     fn cursor_in(&self, obj: &ObjId, ctr: u64, actor: &automerge::ActorId) -> bool {
         use automerge::{ObjId as ExId, legacy};
         let ExId::Id(obj_ctr, obj_actor, _) = obj else {
             return false;
         };
         let key = (obj.to_string(), ctr, actor.clone());
-        if let Some(&known) = self.checked_cursors().borrow().get(&key) {
+        let mut checks = self.checked_cursors().borrow_mut();
+        if let Some(&known) = checks.known.get(&key) {
             return known;
         }
         let op = ExId::Id(ctr, actor.clone(), usize::MAX);
-        let Some(change) = self
-            .doc()
-            .hash_for_opid(&op)
-            .and_then(|hash| self.doc().get_change_by_hash(&hash))
-        else {
+        let Some(hash) = self.doc().hash_for_opid(&op) else {
             return false; // not (yet) in this document: not remembered, it may arrive
         };
-        let change = change.decode();
+        if !checks.changes.contains_key(&hash) {
+            let Some(change) = self.doc().get_change_by_hash(&hash) else {
+                return false;
+            };
+            let change = change.decode();
+            let inserts = change
+                .operations
+                .iter()
+                .map(|op| match &op.obj {
+                    legacy::ObjectId::Id(legacy::OpId(c, a)) if op.insert => Some((*c, a.clone())),
+                    _ => None,
+                })
+                .collect();
+            checks
+                .changes
+                .insert(hash, (change.start_op.get(), inserts));
+        }
+        let (start, inserts) = &checks.changes[&hash];
         let found = ctr
-            .checked_sub(change.start_op.get())
-            .and_then(|i| change.operations.get(usize::try_from(i).ok()?))
-            .is_some_and(|op| {
-                op.insert
-                    && matches!(&op.obj, legacy::ObjectId::Id(legacy::OpId(c, a))
-                        if c == obj_ctr && a == obj_actor)
+            .checked_sub(*start)
+            .and_then(|i| inserts.get(usize::try_from(i).ok()?))
+            .is_some_and(|o| {
+                o.as_ref()
+                    .is_some_and(|(c, a)| c == obj_ctr && a == obj_actor)
             });
-        self.checked_cursors().borrow_mut().insert(key, found);
+        checks.known.insert(key, found);
         found
     }
 

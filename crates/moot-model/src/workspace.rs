@@ -66,8 +66,17 @@ pub struct Workspace {
     checked_cursors: CursorChecks,
 }
 
-pub(crate) type CursorChecks =
-    std::cell::RefCell<std::collections::HashMap<(String, u64, automerge::ActorId), bool>>;
+pub(crate) type CursorChecks = std::cell::RefCell<CursorCheck>;
+
+/// What checking cursors learnt (see `review.rs`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CursorCheck {
+    /// (text object, counter, actor) → whether that op is an insert into that text.
+    pub known: std::collections::HashMap<(String, u64, automerge::ActorId), bool>,
+    /// While placing threads: change → (start op, the object each op inserts into).
+    pub changes:
+        std::collections::HashMap<ChangeHash, (u64, Vec<Option<(u64, automerge::ActorId)>>)>,
+}
 
 pub(crate) fn nonempty(field: &'static str, value: &str, max: usize) -> Result<String, ModelError> {
     let trimmed = value.trim();

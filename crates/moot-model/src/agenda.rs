@@ -17,12 +17,12 @@
 //! parent is missing, removed, in a cycle (two concurrent indents) or deeper than
 //! [`MAX_DEPTH`] is shown at the top level; the first object with an id wins over copies.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use automerge::{ObjId, ObjType, ScalarValue, Value, transaction::Transactable};
 use autosurgeon::{ReadDoc, Text};
 
-use crate::{ModelError, schema::AgendaItem, workspace::unknown_id};
+use crate::{ModelError, schema::AgendaItem, tolerant::read_str, workspace::unknown_id};
 
 /// Deepest nesting shown; deeper items are shown at the top level.
 pub const MAX_DEPTH: usize = 16;
@@ -71,13 +71,13 @@ pub(crate) fn key_between(lo: &str, hi: Option<&str>) -> Option<String> {
     Some(String::from_utf8(mid(lo.as_bytes(), hi.map(str::as_bytes))).expect("ASCII digits"))
 }
 
-/// One item object as stored, read field by field (whatever a peer wrote).
+/// Where one item object says it sits, read field by field (whatever a peer wrote). Its title
+/// and minutes are read only when the tree is built for a view: finding an item to change
+/// (every keystroke in the minutes) reads no text.
 #[derive(Debug, Clone)]
 pub(crate) struct Stored {
     pub obj: ObjId,
     pub id: String,
-    pub title: String,
-    pub minutes: String,
     /// `None`: not written (an older document): the physical parent applies.
     pub parent: Option<String>,
     pub order: Option<String>,
@@ -86,18 +86,6 @@ pub(crate) struct Stored {
     physical_parent: String,
     /// Its index in the physical traversal (the order of items without `order`).
     physical_index: usize,
-}
-
-/// A string scalar, or automerge Text (JS automerge writes strings as Text).
-pub(crate) fn read_str(doc: &impl ReadDoc, obj: &ObjId, prop: &str) -> Option<String> {
-    match doc.get(obj, prop).ok()?? {
-        (Value::Scalar(s), _) => match s.as_ref() {
-            ScalarValue::Str(s) => Some(s.to_string()),
-            _ => None,
-        },
-        (Value::Object(ObjType::Text), text) => doc.text(&text).ok(),
-        _ => None,
-    }
 }
 
 /// Every item object of a session's agenda, in physical order, iteratively.
@@ -131,8 +119,6 @@ pub(crate) fn stored_items(doc: &impl ReadDoc, session: &ObjId) -> Vec<Stored> {
                 }
             }
             out.push(Stored {
-                title: read_str(doc, &obj, "title").unwrap_or_default(),
-                minutes: read_str(doc, &obj, "minutes").unwrap_or_default(),
                 parent: read_str(doc, &obj, "parent"),
                 order: read_str(doc, &obj, "order"),
                 removed,
@@ -147,21 +133,34 @@ pub(crate) fn stored_items(doc: &impl ReadDoc, session: &ObjId) -> Vec<Stored> {
     out
 }
 
-/// Where each item sits: (effective parent id, sort key), after the rules in the module doc.
+/// Where each item sits, after the rules in the module doc.
 pub(crate) struct Layout {
+    /// The first object of each id, in physical order.
     pub items: Vec<Stored>,
+    /// Id → index into `items`.
+    index: HashMap<String, usize>,
+    /// Each item's effective parent id ("" = top); `None` for a removed item.
+    parents: Vec<Option<String>>,
     /// Parent id ("" = top) → child indices into `items`, in order.
     pub children: HashMap<String, Vec<usize>>,
+}
+
+/// An item's place: its effective parent, its siblings in order (itself included) and its
+/// position among them.
+pub(crate) struct Place {
+    pub parent: String,
+    pub siblings: Vec<usize>,
+    pub at: usize,
 }
 
 impl Layout {
     pub fn of(doc: &impl ReadDoc, session: &ObjId) -> Self {
         let mut items: Vec<Stored> = Vec::new();
-        let mut seen = HashMap::new();
+        let mut index = HashMap::new();
         for item in stored_items(doc, session) {
             // The first object with an id wins over copies (older moves made copies).
-            if !seen.contains_key(&item.id) {
-                seen.insert(item.id.clone(), items.len());
+            if !index.contains_key(&item.id) {
+                index.insert(item.id.clone(), items.len());
                 items.push(item);
             }
         }
@@ -171,6 +170,7 @@ impl Layout {
                 .clone()
                 .unwrap_or_else(|| it.physical_parent.clone())
         };
+        let mut parents = vec![None; items.len()];
         let mut children: HashMap<String, Vec<usize>> = HashMap::new();
         for i in 0..items.len() {
             if items[i].removed {
@@ -180,11 +180,8 @@ impl Layout {
             let mut parent = parent_of(i);
             let mut at = parent.clone();
             let mut depth = 0;
-            loop {
-                if at.is_empty() {
-                    break;
-                }
-                match seen.get(&at) {
+            while !at.is_empty() {
+                match index.get(&at) {
                     Some(&p) if !items[p].removed && p != i && depth < MAX_DEPTH => {
                         at = parent_of(p);
                         depth += 1;
@@ -195,39 +192,56 @@ impl Layout {
                     }
                 }
             }
-            children.entry(parent).or_default().push(i);
+            children.entry(parent.clone()).or_default().push(i);
+            parents[i] = Some(parent);
         }
         for list in children.values_mut() {
-            list.sort_by(|&a, &b| {
-                let key = |i: usize| {
-                    (
-                        items[i].order.clone().unwrap_or_default(),
-                        items[i].physical_index,
-                    )
-                };
-                key(a).cmp(&key(b))
+            list.sort_by_cached_key(|&i| {
+                (
+                    items[i].order.clone().unwrap_or_default(),
+                    items[i].physical_index,
+                )
             });
         }
-        Layout { items, children }
-    }
-
-    pub fn find(&self, id: &str) -> Option<usize> {
-        self.items.iter().position(|i| i.id == id && !i.removed)
-    }
-
-    /// The effective parent id of item `i` and its siblings (itself included), in order.
-    pub fn siblings(&self, i: usize) -> (String, &[usize]) {
-        for (parent, list) in &self.children {
-            if list.contains(&i) {
-                return (parent.clone(), list);
-            }
+        Layout {
+            items,
+            index,
+            parents,
+            children,
         }
-        (String::new(), &[])
     }
 
-    /// The tree as the views read it.
-    pub fn tree(&self) -> Vec<AgendaItem> {
-        fn build(layout: &Layout, parent: &str, depth: usize) -> Vec<AgendaItem> {
+    /// The item with this id, unless it was removed.
+    pub fn find(&self, id: &str) -> Option<usize> {
+        self.index
+            .get(id)
+            .copied()
+            .filter(|&i| self.parents[i].is_some())
+    }
+
+    /// Where item `i` (not removed) sits now.
+    pub fn place_of(&self, i: usize) -> Place {
+        let parent = self.parents[i].clone().unwrap_or_default();
+        let siblings = self.children.get(&parent).cloned().unwrap_or_default();
+        let at = siblings
+            .iter()
+            .position(|&s| s == i)
+            .expect("a laid-out item is among its parent's children");
+        Place {
+            parent,
+            siblings,
+            at,
+        }
+    }
+
+    /// The tree as the views read it (titles and minutes read here, once per item).
+    pub fn tree(&self, doc: &impl ReadDoc) -> Vec<AgendaItem> {
+        fn build(
+            layout: &Layout,
+            doc: &impl ReadDoc,
+            parent: &str,
+            depth: usize,
+        ) -> Vec<AgendaItem> {
             let Some(list) = layout.children.get(parent) else {
                 return Vec::new();
             };
@@ -236,11 +250,13 @@ impl Layout {
                     let it = &layout.items[i];
                     AgendaItem {
                         id: it.id.clone(),
-                        title: it.title.clone(),
-                        minutes: Text::with_value(it.minutes.as_str()),
-                        // Depth is bounded by the layout (MAX_DEPTH), so is this recursion.
+                        title: read_str(doc, &it.obj, "title").unwrap_or_default(),
+                        minutes: Text::with_value(
+                            read_str(doc, &it.obj, "minutes").unwrap_or_default(),
+                        ),
+                        // The layout bounds the depth (MAX_DEPTH), so this recursion too.
                         children: if depth <= MAX_DEPTH {
-                            build(layout, &it.id, depth + 1)
+                            build(layout, doc, &it.id, depth + 1)
                         } else {
                             Vec::new()
                         },
@@ -248,20 +264,17 @@ impl Layout {
                 })
                 .collect()
         }
-        build(self, "", 0)
+        build(self, doc, "", 0)
     }
 
-    /// Item `i` and every item below it.
+    /// Item `i` and every item below it (each item has one effective parent and the layout
+    /// has no cycles, so each is listed once).
     pub fn subtree(&self, i: usize) -> Vec<usize> {
         let mut out = vec![i];
         let mut k = 0;
         while k < out.len() {
             if let Some(kids) = self.children.get(&self.items[out[k]].id) {
-                for &c in kids {
-                    if !out.contains(&c) {
-                        out.push(c);
-                    }
-                }
+                out.extend_from_slice(kids);
             }
             k += 1;
         }
@@ -269,34 +282,34 @@ impl Layout {
     }
 }
 
-/// Writes a place for `moved` among `siblings` (the new sibling list in order, `moved` in it):
-/// a key between its neighbours, or fresh keys for the whole list when there is no room
-/// between them (equal keys from concurrent inserts, or items of an older document).
-pub(crate) fn place(
+/// Writes `place` for item `moved` (`place.siblings` is the new sibling list in order, with
+/// `moved` at `place.at`): a key between its neighbours, or fresh keys for the whole list when
+/// there is no room between them (equal keys from concurrent inserts, or items of an older
+/// document that have none).
+pub(crate) fn write_place(
     doc: &mut impl Transactable,
     layout: &Layout,
-    parent: &str,
-    siblings: &[usize],
+    place: &Place,
     moved: usize,
 ) -> Result<(), ModelError> {
-    let at = siblings
-        .iter()
-        .position(|&s| s == moved)
-        .expect("moved is among siblings");
+    let Place {
+        parent,
+        siblings,
+        at,
+    } = place;
     let key = |i: usize| layout.items[i].order.clone();
-    let lo = if at == 0 {
+    let lo = if *at == 0 {
         Some(String::new())
     } else {
         key(siblings[at - 1])
     };
-    let hi = siblings.get(at + 1).map(|&s| key(s));
-    let fits = match (&lo, &hi) {
-        (Some(lo), None) => key_between(lo, None),
-        (Some(lo), Some(Some(hi))) => key_between(lo, Some(hi)),
+    let fits = match (lo, siblings.get(at + 1).map(|&s| key(s))) {
+        (Some(lo), None) => key_between(&lo, None),
+        (Some(lo), Some(Some(hi))) => key_between(&lo, Some(&hi)),
         _ => None,
     };
     let item = &layout.items[moved];
-    doc.put(&item.obj, "parent", parent)?;
+    doc.put(&item.obj, "parent", parent.as_str())?;
     match fits {
         Some(k) => {
             doc.put(&item.obj, "order", k)?;
@@ -307,7 +320,7 @@ pub(crate) fn place(
                 k = key_between(&k, None).expect("valid");
                 let it = &layout.items[s];
                 doc.put(&it.obj, "order", k.as_str())?;
-                doc.put(&it.obj, "parent", parent)?;
+                doc.put(&it.obj, "parent", parent.as_str())?;
             }
         }
     }
@@ -345,7 +358,7 @@ pub(crate) mod field {
         obj: &automerge::ObjId,
         _prop: Prop<'_>,
     ) -> Result<Vec<AgendaItem>, HydrateError> {
-        Ok(super::Layout::of(doc, obj).tree())
+        Ok(super::Layout::of(doc, obj).tree(doc))
     }
 
     pub(crate) fn reconcile<R: Reconciler>(
@@ -354,18 +367,6 @@ pub(crate) mod field {
     ) -> Result<(), R::Error> {
         reconciler.seq().map(drop)
     }
-}
-
-/// Ids of the agenda as a map for tests and exports: id → (parent, depth).
-#[allow(dead_code)]
-pub(crate) fn shape(tree: &[AgendaItem]) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut stack: Vec<(&AgendaItem, String)> = tree.iter().map(|i| (i, String::new())).collect();
-    while let Some((item, parent)) = stack.pop() {
-        out.insert(item.id.clone(), parent);
-        stack.extend(item.children.iter().map(|c| (c, item.id.clone())));
-    }
-    out
 }
 
 #[cfg(test)]

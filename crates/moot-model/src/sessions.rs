@@ -165,8 +165,8 @@ impl Workspace {
         let parent = match parent {
             None => String::new(),
             Some(p) => {
-                let i = layout.find(p).ok_or_else(|| agenda::unknown(p))?;
-                layout.items[i].id.clone()
+                layout.find(p).ok_or_else(|| agenda::unknown(p))?;
+                p.to_owned()
             }
         };
         let order = agenda::key_after_last(&layout, &parent);
@@ -233,37 +233,46 @@ impl Workspace {
         let i = layout
             .find(item_id)
             .ok_or_else(|| agenda::unknown(item_id))?;
-        let (parent, siblings) = layout.siblings(i);
-        let mut siblings = siblings.to_vec();
-        let at = siblings
-            .iter()
-            .position(|&s| s == i)
-            .expect("among its siblings");
-        let (parent, list) = match how {
+        let agenda::Place {
+            parent,
+            mut siblings,
+            at,
+        } = layout.place_of(i);
+        let place = match how {
             Move::Up if at > 0 => {
                 siblings.swap(at, at - 1);
-                (parent, siblings)
+                agenda::Place {
+                    parent,
+                    siblings,
+                    at: at - 1,
+                }
             }
             Move::Down if at + 1 < siblings.len() => {
                 siblings.swap(at, at + 1);
-                (parent, siblings)
+                agenda::Place {
+                    parent,
+                    siblings,
+                    at: at + 1,
+                }
             }
             Move::Indent if at > 0 => {
                 let above = layout.items[siblings[at - 1]].id.clone();
-                let mut list = layout.children.get(&above).cloned().unwrap_or_default();
-                list.push(i);
-                (above, list)
+                let mut siblings = layout.children.get(&above).cloned().unwrap_or_default();
+                siblings.push(i);
+                let at = siblings.len() - 1;
+                agenda::Place {
+                    parent: above,
+                    siblings,
+                    at,
+                }
             }
             Move::Outdent if !parent.is_empty() => {
+                // After its parent, among the parent's siblings.
                 let p = layout.find(&parent).expect("a laid-out parent exists");
-                let (grandparent, aunts) = layout.siblings(p);
-                let mut list = aunts.to_vec();
-                let after = list
-                    .iter()
-                    .position(|&s| s == p)
-                    .expect("among its siblings");
-                list.insert(after + 1, i);
-                (grandparent, list)
+                let mut outer = layout.place_of(p);
+                outer.at += 1;
+                outer.siblings.insert(outer.at, i);
+                outer
             }
             Move::Up => return Err(not_possible("up: it is first")),
             Move::Down => return Err(not_possible("down: it is last")),
@@ -271,7 +280,7 @@ impl Workspace {
             Move::Outdent => return Err(not_possible("out: it is not a sub-point")),
         };
         self.change(ctx, "reorder agenda", |ws| {
-            agenda::place(ws.doc_mut(), &layout, &parent, &list, i)
+            agenda::write_place(ws.doc_mut(), &layout, &place, i)
         })
     }
 

@@ -2,8 +2,20 @@
 //! this by default) reads as the string, and one unreadable element of a list is skipped
 //! rather than hiding the whole list.
 
-use automerge::{ObjId, ObjType, Value};
+use automerge::{ObjId, ObjType, ScalarValue, Value};
 use autosurgeon::{Hydrate, HydrateError, Prop, ReadDoc};
+
+/// `obj[prop]` as a string: a string scalar or a Text object; anything else is `None`.
+pub(crate) fn read_str(doc: &impl ReadDoc, obj: &ObjId, prop: &str) -> Option<String> {
+    match doc.get(obj, prop).ok()?? {
+        (Value::Scalar(s), _) => match s.as_ref() {
+            ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        (Value::Object(ObjType::Text), text) => doc.text(&text).ok(),
+        _ => None,
+    }
+}
 
 /// A string field: a string scalar or a Text object.
 pub(crate) fn string<D: ReadDoc>(

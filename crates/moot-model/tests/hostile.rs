@@ -14,6 +14,16 @@ fn get(ws: &Workspace, obj: &ObjId, prop: impl Into<automerge::Prop>) -> ObjId {
     ws.doc().get(obj, prop).unwrap().expect("present").1
 }
 
+/// A workspace with one session; returns (ws, session id, session object) for raw writes.
+fn with_session(invitation: &str) -> (Workspace, String, ObjId) {
+    let mut ws = Workspace::create(ada(), "Group", "Ada", 1).unwrap();
+    let s = ws
+        .add_session(ada(), "Session", "2025-12-20T12:00:00Z", 60, invitation)
+        .unwrap();
+    let session = get(&ws, &get(&ws, &ROOT, "sessions"), 0);
+    (ws, s, session)
+}
+
 /// A workspace with a draft and one thread on "kind"; returns (ws, draft id, thread anchor obj).
 fn with_thread() -> (Workspace, String, ObjId) {
     let mut ws = Workspace::create(ada(), "Group", "Ada", 1).unwrap();
@@ -89,12 +99,7 @@ fn hostile_cursors_never_reach_automerge() {
 
 #[test]
 fn a_hostile_session_start_is_an_error_on_export_not_a_crash() {
-    let mut ws = Workspace::create(ada(), "Group", "Ada", 1).unwrap();
-    let s = ws
-        .add_session(ada(), "Session", "2025-12-20T12:00:00Z", 60, "")
-        .unwrap();
-    let sessions = get(&ws, &ROOT, "sessions");
-    let session = get(&ws, &sessions, 0);
+    let (mut ws, s, session) = with_session("");
     ws.doc_mut()
         .put(&session, "start", "2025-12-20T12:00:0é0Z")
         .unwrap();
@@ -105,14 +110,9 @@ fn a_hostile_session_start_is_an_error_on_export_not_a_crash() {
 
 #[test]
 fn exports_do_not_pass_peer_text_through() {
-    let mut ws = Workspace::create(ada(), "Group", "Ada", 1).unwrap();
-    let s = ws
-        .add_session(ada(), "Session", "2025-12-20T12:00:00Z", 60, "<b>hi</b>")
-        .unwrap();
+    let (mut ws, s, session) = with_session("<b>hi</b>");
     ws.add_agenda_item(ada(), &s, None, "Item <script>alert(1)</script>")
         .unwrap();
-    let sessions = get(&ws, &ROOT, "sessions");
-    let session = get(&ws, &sessions, 0);
     // A peer's id with a line break, and a duration that overflows seconds.
     ws.doc_mut()
         .put(&session, "id", format!("{s}\r\nATTACH:https://evil"))
@@ -136,12 +136,7 @@ fn exports_do_not_pass_peer_text_through() {
 #[test]
 fn a_text_object_in_a_string_field_is_not_fatal() {
     // JS automerge 3 writes strings as Text by default.
-    let mut ws = Workspace::create(ada(), "Group", "Ada", 1).unwrap();
-    let s = ws
-        .add_session(ada(), "Session", "2025-12-20T12:00:00Z", 60, "")
-        .unwrap();
-    let sessions = get(&ws, &ROOT, "sessions");
-    let session = get(&ws, &sessions, 0);
+    let (mut ws, s, session) = with_session("");
     let title = ws
         .doc_mut()
         .put_object(&session, "title", ObjType::Text)
@@ -189,10 +184,7 @@ fn outline(ws: &Workspace) -> String {
 }
 
 fn agenda(titles: &[&str]) -> (Workspace, String, Vec<String>) {
-    let mut ws = Workspace::create(ada(), "Group", "Ada", 1).unwrap();
-    let s = ws
-        .add_session(ada(), "Session", "2025-12-20T12:00:00Z", 60, "")
-        .unwrap();
+    let (mut ws, s, _) = with_session("");
     let ids = titles
         .iter()
         .map(|t| ws.add_agenda_item(ada(), &s, None, t).unwrap())
@@ -270,9 +262,7 @@ fn a_sub_point_added_to_an_item_removed_at_the_same_time_is_kept() {
 
 /// An agenda nested `depth` deep the way schema 1 stored it (children lists), written raw.
 fn nested(depth: usize) -> (Workspace, String) {
-    let (mut ws, s, _) = agenda(&[]);
-    let sessions = get(&ws, &ROOT, "sessions");
-    let session = get(&ws, &sessions, 0);
+    let (mut ws, s, session) = with_session("");
     let mut list = get(&ws, &session, "agenda");
     let d = ws.doc_mut();
     for i in 0..depth {

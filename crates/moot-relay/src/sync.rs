@@ -39,60 +39,9 @@ struct WsError(String);
 
 /// The first binary frame (`join`) must arrive within this long of the upgrade.
 const HANDSHAKE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
-/// The longest id a frame may carry (`documentId`, `senderId`, `targetId`, `sessionId`):
-/// automerge-repo's are a few dozen characters. samod base58-decodes `documentId` in time
-/// quadratic in its length while holding its repo-wide lock, so one long id would stall every
-/// connection; it is refused here before samod sees it.
-pub(crate) const MAX_ID_LEN: usize = 256;
-
-/// Checks what samod would otherwise trust: the frame is one CBOR map whose id fields are
-/// short text. Everything else (types, data) is samod's to judge.
-pub(crate) fn check_frame(frame: &[u8]) -> Result<(), String> {
-    use minicbor::{Decoder, data::Type};
-    let mut d = Decoder::new(frame);
-    let bad = |e: minicbor::decode::Error| format!("malformed frame: {e}");
-    let n = match d.datatype().map_err(bad)? {
-        Type::Map => d.map().map_err(bad)?,
-        Type::MapIndef => d.map().map_err(bad)?,
-        other => return Err(format!("a frame must be a CBOR map, not {other}")),
-    };
-    let mut read = 0u64;
-    loop {
-        match n {
-            Some(n) if read == n => break,
-            None if d.datatype().map_err(bad)? == Type::Break => break,
-            _ => {}
-        }
-        read += 1;
-        let key = match d.datatype().map_err(bad)? {
-            Type::String => d.str().map_err(bad)?.to_owned(),
-            _ => {
-                d.skip().map_err(bad)?;
-                String::new()
-            }
-        };
-        let is_id = matches!(
-            key.as_str(),
-            "documentId" | "senderId" | "targetId" | "sessionId"
-        );
-        if is_id {
-            if d.datatype().map_err(bad)? != Type::String {
-                return Err(format!("{key} is not text"));
-            }
-            let value = d.str().map_err(bad)?;
-            let max = if key == "documentId" { 64 } else { MAX_ID_LEN };
-            if value.len() > max {
-                return Err(format!("{key} of {} bytes (at most {max})", value.len()));
-            }
-        } else {
-            d.skip().map_err(bad)?;
-        }
-    }
-    Ok(())
-}
-
 /// The automerge-repo transport over an axum WebSocket. What arrives is checked
-/// ([`check_frame`]) before samod reads it; a connection closes when no binary frame arrived
+/// ([`moot_sync::check_envelope`]: one CBOR map, ids of bounded length) before samod reads it
+/// (samod base58-decodes `documentId`, quadratically, under its repo-wide lock); a connection closes when no binary frame arrived
 /// for `idle` (pings do not count: a socket that only pings would hold its slot forever), or
 /// when the first frame does not come within [`HANDSHAKE_DEADLINE`].
 fn transport(socket: axum::extract::ws::WebSocket, idle: std::time::Duration) -> samod::Transport {
@@ -115,9 +64,9 @@ fn transport(socket: axum::extract::ws::WebSocket, idle: std::time::Duration) ->
                     Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return None,
                     Ok(Some(Ok(Message::Binary(bytes)))) => {
                         let next = Instant::now() + idle;
-                        if let Err(why) = check_frame(&bytes) {
+                        if let Err(why) = moot_sync::check_envelope(&bytes) {
                             tracing::info!(%why, "closing a sync connection: bad frame");
-                            return Some((Err(WsError(why)), (stream, next)));
+                            return Some((Err(WsError(why.to_string())), (stream, next)));
                         }
                         return Some((Ok(bytes.to_vec()), (stream, next)));
                     }

@@ -27,5 +27,6 @@ pub use connection::{
 pub use document_id::{DocumentId, DocumentIdError, MAX_ID_CHARS};
 pub use message::{
     DecodeError, MAX_ERROR_LEN, MAX_ID_LEN, MAX_VERSIONS, Message, PROTOCOL_VERSION, PeerMetadata,
+    check_envelope,
 };
 pub use presence::Presence;

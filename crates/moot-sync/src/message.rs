@@ -101,6 +101,36 @@ pub const MAX_ERROR_LEN: usize = 4096;
 /// dozen of memory: an unbounded list lets a small frame take gigabytes).
 pub const MAX_VERSIONS: u64 = 16;
 
+/// Checks a frame's envelope without reading its message: one CBOR map whose id fields are
+/// text within the limits [`Message::decode`] applies, and nothing after it. For a relay that
+/// hands frames to another implementation (samod, which base58-decodes `documentId` in time
+/// quadratic in its length under a repo-wide lock): message types it does not know pass.
+pub fn check_envelope(frame: &[u8]) -> Result<(), DecodeError> {
+    let mut d = Decoder::new(frame);
+    if d.datatype()? != Type::Map && d.datatype()? != Type::MapIndef {
+        return Err(DecodeError::NotAMap);
+    }
+    let len = d.map()?;
+    each(&mut d, len, |d| {
+        if d.datatype()? != Type::String {
+            d.skip()?;
+            d.skip()?;
+            return Ok(());
+        }
+        match d.str()? {
+            "documentId" => bounded(d, "documentId", crate::MAX_ID_CHARS).map(drop),
+            "senderId" => bounded(d, "senderId", MAX_ID_LEN).map(drop),
+            "targetId" => bounded(d, "targetId", MAX_ID_LEN).map(drop),
+            "sessionId" => bounded(d, "sessionId", MAX_ID_LEN).map(drop),
+            _ => Ok(d.skip()?),
+        }
+    })?;
+    if d.position() != frame.len() {
+        return Err(DecodeError::TrailingBytes(frame.len() - d.position()));
+    }
+    Ok(())
+}
+
 fn bounded<'b>(
     d: &mut Decoder<'b>,
     field: &'static str,

@@ -1,6 +1,9 @@
 //! The message codec: every message round-trips; malformed frames are typed errors, never panics.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
+use common::frame;
 use minicbor::Encoder;
 use moot_sync::{DecodeError, DocumentId, DocumentIdError, Message, PeerMetadata};
 use proptest::prelude::*;
@@ -121,12 +124,6 @@ fn unknown_keys_are_skipped_and_indefinite_lengths_read() {
             sender_id: "peer-9".into()
         }
     );
-}
-
-fn frame(build: impl FnOnce(&mut Encoder<Vec<u8>>)) -> Vec<u8> {
-    let mut e = Encoder::new(Vec::new());
-    build(&mut e);
-    e.into_writer()
 }
 
 #[test]

@@ -2,8 +2,10 @@
 //! time or memory (audit C1–C4).
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use automerge::AutoCommit;
-use minicbor::Encoder;
+use common::frame;
 use moot_sync::direct::{Invitation, InvitationError, Joiner, MAX_FRAME, PIECE, PieceError};
 use moot_sync::{
     Connection, DecodeError, DocumentId, DocumentIdError, Event, MAX_ID_CHARS, MAX_ID_LEN, Message,
@@ -37,12 +39,6 @@ fn long_ids_and_codes_are_refused_before_decoding() {
     ] {
         assert_eq!(Invitation::parse(&code), Err(InvitationError::TooLong));
     }
-}
-
-fn frame(build: impl FnOnce(&mut Encoder<Vec<u8>>)) -> Vec<u8> {
-    let mut e = Encoder::new(Vec::new());
-    build(&mut e);
-    e.into_writer()
 }
 
 #[test]

@@ -214,3 +214,29 @@ pub async fn publish_new(client: &mut Client, id: DocumentId, title: &str) {
     client.docs.insert(id, doc);
     client.publish(id).await;
 }
+
+/// Waits until the relay closes `ws`; fails the test after the deadline.
+pub async fn closed<S>(ws: &mut S, what: &str)
+where
+    S: futures::Stream<Item = Result<Ws, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    let ended = tokio::time::timeout(DEADLINE, async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Ws::Close(_))) => break,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "{what}: the relay closes that connection");
+}
+
+/// After some connection was refused or dropped: a new client fetches `id`, and an edit by
+/// `alice` (who published it) reaches it.
+pub async fn everyone_else_carries_on(relay: &RunningRelay, alice: &mut Client, id: DocumentId) {
+    let mut bob = Client::connect(relay.addr, "bob").await;
+    assert_eq!(bob.fetch(id).await, Event::DocumentChanged(id));
+    alice.edit(id, "after", "still syncing").await;
+    bob.wait_for_value(id, "after", "still syncing").await;
+}

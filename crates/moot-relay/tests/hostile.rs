@@ -5,7 +5,9 @@
 mod support;
 
 use futures::{SinkExt, StreamExt};
-use support::{Client, RunningRelay, closed, everyone_else_carries_on, new_doc, publish_new, temp};
+use support::{
+    Client, RunningRelay, closed, everyone_else_carries_on, new_doc, publish_new, raw_socket, temp,
+};
 use tokio_tungstenite::tungstenite::{self, Message as Ws};
 
 /// A `request` frame with a `documentId` of `n` characters.
@@ -29,9 +31,7 @@ async fn one_frame_with_a_huge_id_does_not_stall_the_relay() {
     publish_new(&mut alice, id, "minutes").await;
     // 1 MB of id: samod would base58-decode it (quadratic) under its repo-wide lock, for
     // minutes, stalling every connection. Before any handshake, as an attacker would.
-    let (mut evil, _) = tokio_tungstenite::connect_async(format!("ws://{}/sync", relay.addr))
-        .await
-        .unwrap();
+    let mut evil = raw_socket(&relay).await;
     evil.send(Ws::Binary(long_id_frame(1_000_000).into()))
         .await
         .unwrap();
@@ -46,13 +46,9 @@ async fn sockets_that_only_ping_or_never_join_are_closed() {
     let root = temp("ping-only");
     let relay = RunningRelay::start(&root, |c| c.idle_timeout_secs = 1).await;
     // Never joins, never pings.
-    let (mut silent, _) = tokio_tungstenite::connect_async(format!("ws://{}/sync", relay.addr))
-        .await
-        .unwrap();
+    let mut silent = raw_socket(&relay).await;
     // Pings every 100 ms and sends nothing else: pings must not keep a slot.
-    let (pinger, _) = tokio_tungstenite::connect_async(format!("ws://{}/sync", relay.addr))
-        .await
-        .unwrap();
+    let pinger = raw_socket(&relay).await;
     let (mut tx, mut rx) = pinger.split();
     let pinging = tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(100));

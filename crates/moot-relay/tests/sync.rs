@@ -6,7 +6,8 @@ mod support;
 use futures::{SinkExt, StreamExt};
 use moot_sync::Event;
 use support::{
-    Client, DEADLINE, RunningRelay, closed, everyone_else_carries_on, new_doc, publish_new, temp,
+    Client, DEADLINE, RunningRelay, closed, everyone_else_carries_on, new_doc, publish_new,
+    raw_socket, temp,
 };
 use tokio_tungstenite::tungstenite::Message as Ws;
 
@@ -79,9 +80,7 @@ async fn oversize_and_garbage_frames_drop_only_their_connection() {
         .ok();
     closed(&mut big.ws, "an oversize frame").await;
 
-    let (mut garbage, _) = tokio_tungstenite::connect_async(format!("ws://{}/sync", relay.addr))
-        .await
-        .unwrap();
+    let mut garbage = raw_socket(&relay).await;
     garbage
         .send(Ws::Binary(b"\xff\x00 not cbor at all".to_vec().into()))
         .await

@@ -106,6 +106,32 @@ pub const MAX_VERSIONS: u64 = 16;
 /// hands frames to another implementation (samod, which base58-decodes `documentId` in time
 /// quadratic in its length under a repo-wide lock): message types it does not know pass.
 pub fn check_envelope(frame: &[u8]) -> Result<(), DecodeError> {
+    read_map(frame, |key, d| match id_limit(key) {
+        Some((field, max)) => bounded(d, field, max).map(|_| true),
+        None => Ok(false),
+    })
+}
+
+/// The id fields a peer chooses, with their limits: they key tables (de-duplication,
+/// presence), and samod base58-decodes `documentId`.
+fn id_limit(key: &str) -> Option<(&'static str, usize)> {
+    Some(match key {
+        "documentId" => ("documentId", crate::MAX_ID_CHARS),
+        "senderId" => ("senderId", MAX_ID_LEN),
+        "targetId" => ("targetId", MAX_ID_LEN),
+        "sessionId" => ("sessionId", MAX_ID_LEN),
+        "selectedProtocolVersion" => ("selectedProtocolVersion", MAX_ID_LEN),
+        _ => return None,
+    })
+}
+
+/// Walks a frame's one CBOR map: `field` gets each string key with the decoder at its value
+/// and says whether it read the value (the rest are skipped). Not a map, malformed CBOR or
+/// bytes after the map are errors.
+fn read_map<'b>(
+    frame: &'b [u8],
+    mut field: impl FnMut(&'b str, &mut Decoder<'b>) -> Result<bool, DecodeError>,
+) -> Result<(), DecodeError> {
     let mut d = Decoder::new(frame);
     if d.datatype()? != Type::Map && d.datatype()? != Type::MapIndef {
         return Err(DecodeError::NotAMap);
@@ -117,13 +143,11 @@ pub fn check_envelope(frame: &[u8]) -> Result<(), DecodeError> {
             d.skip()?;
             return Ok(());
         }
-        match d.str()? {
-            "documentId" => bounded(d, "documentId", crate::MAX_ID_CHARS).map(drop),
-            "senderId" => bounded(d, "senderId", MAX_ID_LEN).map(drop),
-            "targetId" => bounded(d, "targetId", MAX_ID_LEN).map(drop),
-            "sessionId" => bounded(d, "sessionId", MAX_ID_LEN).map(drop),
-            _ => Ok(d.skip()?),
+        let key = d.str()?;
+        if !field(key, d)? {
+            d.skip()?;
         }
+        Ok(())
     })?;
     if d.position() != frame.len() {
         return Err(DecodeError::TrailingBytes(frame.len() - d.position()));
@@ -323,42 +347,28 @@ impl Message {
 
     /// Decodes one frame. Malformed input is an error, never a panic.
     pub fn decode(frame: &[u8]) -> Result<Self, DecodeError> {
-        let mut d = Decoder::new(frame);
-        if d.datatype()? != Type::Map && d.datatype()? != Type::MapIndef {
-            return Err(DecodeError::NotAMap);
-        }
-        let len = d.map()?;
         let mut f = Fields::default();
-        each(&mut d, len, |d| {
-            if d.datatype()? != Type::String {
-                d.skip()?;
-                d.skip()?;
-                return Ok(());
+        read_map(frame, |key, d| {
+            if let Some((field, max)) = id_limit(key) {
+                let value = Some(bounded(d, field, max)?);
+                match key {
+                    "documentId" => f.document_id = value,
+                    "senderId" => f.sender_id = value,
+                    "targetId" => f.target_id = value,
+                    "sessionId" => f.session_id = value,
+                    _ => f.selected = value,
+                }
+                return Ok(true);
             }
-            match d.str()? {
+            match key {
                 "type" => f.kind = Some(d.str()?.to_owned()),
-                "senderId" => f.sender_id = Some(bounded(d, "senderId", MAX_ID_LEN)?),
-                "targetId" => f.target_id = Some(bounded(d, "targetId", MAX_ID_LEN)?),
-                "documentId" => {
-                    f.document_id = Some(bounded(d, "documentId", crate::MAX_ID_CHARS)?)
-                }
-                "sessionId" => f.session_id = Some(bounded(d, "sessionId", MAX_ID_LEN)?),
                 "message" => f.message = Some(bounded(d, "message", MAX_ERROR_LEN)?),
-                "selectedProtocolVersion" => {
-                    f.selected = Some(bounded(d, "selectedProtocolVersion", MAX_ID_LEN)?)
-                }
                 "count" => f.count = Some(d.u64()?),
                 "data" => f.data = Some(d.bytes()?.to_vec()),
                 "peerMetadata" => f.metadata = Some(decode_metadata(d)?),
                 "supportedProtocolVersions" => {
                     let mut versions = Vec::new();
                     let n = d.array()?;
-                    if n.is_some_and(|n| n > MAX_VERSIONS) {
-                        return Err(DecodeError::TooLong {
-                            field: "supportedProtocolVersions",
-                            max: MAX_VERSIONS as usize,
-                        });
-                    }
                     each(d, n, |d| {
                         if versions.len() as u64 >= MAX_VERSIONS {
                             return Err(DecodeError::TooLong {
@@ -371,13 +381,10 @@ impl Message {
                     })?;
                     f.versions = Some(versions);
                 }
-                _ => d.skip()?,
+                _ => return Ok(false),
             }
-            Ok(())
+            Ok(true)
         })?;
-        if d.position() != frame.len() {
-            return Err(DecodeError::TrailingBytes(frame.len() - d.position()));
-        }
         f.into_message()
     }
 }

@@ -215,6 +215,14 @@ pub async fn publish_new(client: &mut Client, id: DocumentId, title: &str) {
     client.publish(id).await;
 }
 
+/// A bare WebSocket to the relay's `/sync`, that has said nothing yet.
+pub async fn raw_socket(relay: &RunningRelay) -> WebSocketStream<MaybeTlsStream<TcpStream>> {
+    tokio_tungstenite::connect_async(format!("ws://{}/sync", relay.addr))
+        .await
+        .unwrap()
+        .0
+}
+
 /// Waits until the relay closes `ws`; fails the test after the deadline.
 pub async fn closed<S>(ws: &mut S, what: &str)
 where

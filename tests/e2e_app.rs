@@ -137,7 +137,7 @@ async fn demo_workspace_shows_the_seed_session_and_survives_a_reload() {
         ["Decision making", "Membership"]
     );
     screenshot(&browser, "workstreams").await;
-    browser.close().await.unwrap();
+    harness.close(browser).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -256,7 +256,7 @@ async fn review_comment_reply_resolve_filter_and_anchors_follow_edits() {
         review.comment_bodies().await.contains(&xss.to_owned()),
         "comments survive a reload"
     );
-    browser.close().await.unwrap();
+    harness.close(browser).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -335,7 +335,7 @@ async fn threads_sit_beside_their_passages_and_stack_on_a_narrow_screen() {
         cards.windows(2).all(|w| w[1].0 > w[0].0),
         "cards stack in order: {cards:?}"
     );
-    browser.close().await.unwrap();
+    harness.close(browser).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -426,7 +426,7 @@ async fn membership_by_self_certification_and_by_endorsement() {
         "{history}"
     );
     screenshot(&browser, "members").await;
-    browser.close().await.unwrap();
+    harness.close(browser).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -455,7 +455,7 @@ async fn reload_with_the_network_off_opens_the_app_and_the_workspace() {
         Some("Written offline")
     );
     screenshot(&browser, "offline").await;
-    browser.close().await.unwrap();
+    harness.close(browser).await;
 }
 
 /// The app files a page has loaded (scripts, wasm, styles), by name.
@@ -614,7 +614,7 @@ async fn an_app_update_never_leaves_a_mix_of_old_and_new_files() {
         "the cached stylesheet applies"
     );
     assert_eq!(shell.workspace_name().await, "IOPA Governance");
-    browser.close().await.unwrap();
+    harness.close(browser).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -688,7 +688,7 @@ async fn works_at_375_pixels_and_a_one_megabyte_paste_does_not_freeze_the_page()
         review.threads().await >= 3,
         "the demo's threads are still listed"
     );
-    browser.close().await.unwrap();
+    harness.close(browser).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -718,5 +718,5 @@ async fn a_full_disk_is_shown_and_the_edit_is_kept_in_memory() {
         "the edit is kept"
     );
     screenshot(&browser, "storage-full").await;
-    browser.close().await.unwrap();
+    harness.close(browser).await;
 }

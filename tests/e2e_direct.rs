@@ -190,6 +190,8 @@ async fn codes_link_two_browsers_with_no_relay_and_they_converge_after_offline_e
         bea_agenda.agenda_titles().await,
         "both converge on the same agenda"
     );
+    harness.close(ada).await;
+    harness.close(bea).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -247,4 +249,6 @@ async fn peers_on_a_relay_link_directly_and_keep_syncing_when_it_stops() {
     .await;
     assert!(direct_status(&bea).await.contains("Ada"));
     let _ = bea_shell;
+    harness.close(ada).await;
+    harness.close(bea).await;
 }

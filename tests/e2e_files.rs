@@ -106,6 +106,6 @@ async fn export_then_import_merges_offline_edits_and_refuses_bad_files() {
         titles,
         "refused files change nothing"
     );
-    ada.close().await.unwrap();
-    bea.close().await.unwrap();
+    harness.close(ada).await;
+    harness.close(bea).await;
 }

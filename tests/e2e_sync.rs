@@ -166,8 +166,8 @@ async fn a_session_link_joins_and_comments_appear_in_the_other_browser() {
     assert!(sdp.starts_with("v=0"), "{sdp}");
     assert!(!sdp.contains("a=candidate"), "{sdp}");
     assert!(all_texts(&ada, &testid("direct-status")).await.is_empty());
-    ada.close().await.unwrap();
-    bea.close().await.unwrap();
+    harness.close(ada).await;
+    harness.close(bea).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -199,7 +199,7 @@ async fn a_bad_or_unknown_link_gets_a_clear_message() {
         missing.contains("relay does not have this workspace"),
         "{missing}"
     );
-    browser.close().await.unwrap();
+    harness.close(browser).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -236,7 +236,7 @@ async fn tabs_sync_through_a_broadcast_channel_with_the_relay_down() {
     })
     .await;
     assert_eq!(shell.sync_state().await, "Offline", "no relay was involved");
-    browser.close().await.unwrap();
+    harness.close(browser).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -285,6 +285,6 @@ async fn both_browsers_edit_while_the_relay_is_down_and_converge_when_it_returns
     })
     .await;
     screenshot(&ada, "sync-converged").await;
-    ada.close().await.unwrap();
-    bea.close().await.unwrap();
+    harness.close(ada).await;
+    harness.close(bea).await;
 }

@@ -74,6 +74,11 @@ pub struct Harness {
     driver: Child,
     driver_url: String,
     scratch: PathBuf,
+    /// Session ids of browsers whose console has not been checked by [`Self::close`] yet.
+    unchecked: std::sync::Mutex<Vec<String>>,
+    /// Whether the test stopped the relay at some point (the browsers then rightly report
+    /// failed connections to it).
+    relay_was_stopped: bool,
 }
 
 impl Harness {
@@ -142,6 +147,8 @@ impl Harness {
             driver,
             driver_url: format!("http://127.0.0.1:{port}"),
             scratch,
+            unchecked: Default::default(),
+            relay_was_stopped: false,
         }
     }
 
@@ -154,6 +161,7 @@ impl Harness {
     }
 
     pub async fn stop_relay(&mut self) {
+        self.relay_was_stopped = true;
         if let Some(stop) = self.stop_relay.take() {
             let _ = stop.send(());
         }
@@ -205,6 +213,7 @@ impl Harness {
             "disable_non_proxied_udp"
         };
         let caps = serde_json::json!({
+            "goog:loggingPrefs": { "browser": "ALL" },
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
                 "args": [
@@ -219,16 +228,105 @@ impl Harness {
             }
         });
         let caps = caps.as_object().unwrap().clone().into_iter().collect();
-        ClientBuilder::new(HttpConnector::new())
+        let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(&self.driver_url)
             .await
-            .expect("chromedriver opens a browser session")
+            .expect("chromedriver opens a browser session");
+        let id = client.session_id().await.unwrap().expect("a session id");
+        self.unchecked.lock().unwrap().push(id);
+        client
     }
+
+    /// Fails the test on anything the browser reported since the last check: a console error,
+    /// an uncaught exception or rejected promise, a CSP violation, a failed load. While the
+    /// test has stopped the relay, failed connections to the relay's address are expected.
+    pub async fn check_console(&self, client: &Client) {
+        self.check_console_allowing(client, &[]).await
+    }
+
+    /// [`Self::check_console`], also allowing errors that contain one of `expected` (what the
+    /// test itself provoked, such as a refused file import).
+    pub async fn check_console_allowing(&self, client: &Client, expected: &[&str]) {
+        let errors = self.unexpected(console_errors(client).await, expected);
+        assert!(
+            errors.is_empty(),
+            "the browser reported {} error(s):\n{}",
+            errors.len(),
+            errors.join("\n")
+        );
+    }
+
+    /// The errors among `errors` that neither `expected` nor a stopped relay explain.
+    pub fn unexpected(&self, errors: Vec<String>, expected: &[&str]) -> Vec<String> {
+        let relay = self.relay_addr.to_string();
+        errors
+            .into_iter()
+            .filter(|e| !expected.iter().any(|x| e.contains(x)))
+            .filter(|e| !(self.relay_was_stopped && e.contains(&relay) && is_connection_failure(e)))
+            .collect()
+    }
+
+    /// Checks the browser's console ([`Self::check_console`]) and closes it. Every browser of
+    /// a test ends here: the harness fails a passing test that left one unchecked.
+    pub async fn close(&self, client: Client) {
+        self.close_allowing(client, &[]).await
+    }
+
+    /// [`Self::close`] with [`Self::check_console_allowing`]'s expected errors.
+    pub async fn close_allowing(&self, client: Client, expected: &[&str]) {
+        self.check_console_allowing(&client, expected).await;
+        let id = client.session_id().await.unwrap().unwrap_or_default();
+        self.unchecked.lock().unwrap().retain(|s| *s != id);
+        client.close().await.unwrap();
+    }
+}
+
+/// Errors the browser logged since the last read (chromedriver's browser log: console
+/// messages at error level, uncaught exceptions, CSP violations, failed loads).
+pub async fn console_errors(client: &Client) -> Vec<String> {
+    #[derive(Debug)]
+    struct BrowserLog;
+    impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+        fn endpoint(
+            &self,
+            base: &url::Url,
+            session: Option<&str>,
+        ) -> Result<url::Url, url::ParseError> {
+            base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+        }
+        fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+            (http::Method::POST, Some(r#"{"type":"browser"}"#.into()))
+        }
+    }
+    let entries = client
+        .issue_cmd(BrowserLog)
+        .await
+        .expect("read the browser log");
+    entries
+        .as_array()
+        .expect("the browser log is a list")
+        .iter()
+        .filter(|e| e["level"] == "SEVERE")
+        .map(|e| {
+            format!(
+                "[{}] {}",
+                e["source"].as_str().unwrap_or("?"),
+                e["message"].as_str().unwrap_or("?")
+            )
+        })
+        .collect()
+}
+
+/// A WebSocket or fetch that could not reach its server.
+fn is_connection_failure(error: &str) -> bool {
+    error.contains("ERR_CONNECTION_REFUSED")
+        || (error.contains("WebSocket connection to") && error.contains("failed"))
 }
 
 impl Drop for Harness {
     fn drop(&mut self) {
+        let unchecked = std::mem::take(&mut *self.unchecked.lock().unwrap());
         if let Some(stop) = self.stop_relay.take() {
             let _ = stop.send(());
         }
@@ -241,6 +339,12 @@ impl Drop for Harness {
             .status();
         let _ = self.driver.wait();
         let _ = std::fs::remove_dir_all(&self.scratch);
+        if !unchecked.is_empty() && !std::thread::panicking() {
+            panic!(
+                "{} browser(s) were not closed through Harness::close, so their console was never checked",
+                unchecked.len()
+            );
+        }
     }
 }
 

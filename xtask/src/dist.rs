@@ -87,6 +87,7 @@ pub fn build() -> Result<PathBuf> {
         inputs.push(std::fs::read(public.join(&rel))?);
     }
     inputs.push(include_bytes!("dist.rs").to_vec());
+    inputs.push(CSP.as_bytes().to_vec());
     let refs: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
     let stamp = hex(fnv64(&refs));
     let stamp_file = dist.join(".inputs");
@@ -192,13 +193,27 @@ pub fn build() -> Result<PathBuf> {
     Ok(dist)
 }
 
+/// The app's Content-Security-Policy, as the relay also sends it (moot-relay's static_files.rs).
+const CSP: &str = include_str!("../../crates/moot-relay/src/csp.txt");
+
 /// The root `index.html` is trunk's template; its `data-trunk` lines give way to the hashed
-/// outputs (no inline script, so the CSP needs no 'unsafe-inline').
+/// outputs (no inline script, so the CSP needs no 'unsafe-inline'), and the policy goes in as a
+/// `<meta>` right after the charset, before anything it governs, so a static host enforces it.
 fn index_html(template: &str, css: &str, js: &str, wasm: &str, boot: &str) -> Result<String> {
     let mut out = String::new();
     let mut placed = false;
+    let mut policy = false;
     for line in template.lines() {
         if line.contains("data-trunk") {
+            continue;
+        }
+        if line.contains("<meta charset") {
+            writeln!(out, "{line}")?;
+            writeln!(
+                out,
+                "    <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">"
+            )?;
+            policy = true;
             continue;
         }
         if line.trim() == "</head>" {
@@ -218,6 +233,9 @@ fn index_html(template: &str, css: &str, js: &str, wasm: &str, boot: &str) -> Re
     }
     if !placed {
         bail!("index.html has no </head> line to put the app's tags before");
+    }
+    if !policy {
+        bail!("index.html has no <meta charset> line to put the Content-Security-Policy after");
     }
     Ok(out)
 }
@@ -283,11 +301,23 @@ mod tests {
 
     #[test]
     fn index_replaces_trunk_lines() {
-        let t =
-            "<html>\n<head>\n<link data-trunk rel=\"rust\" />\n</head>\n<body></body>\n</html>\n";
+        let t = "<html>\n<head>\n<meta charset=\"utf-8\">\n<link data-trunk rel=\"rust\" />\n</head>\n<body></body>\n</html>\n";
         let out = index_html(t, "s.css", "m.js", "m.wasm", "b.js").unwrap();
         assert!(!out.contains("data-trunk"));
+        let policy = format!(
+            "<meta charset=\"utf-8\">\n    <meta http-equiv=\"Content-Security-Policy\" content=\"{CSP}\">\n"
+        );
+        assert!(
+            out.contains(&policy),
+            "the policy comes right after the charset: {out}"
+        );
+        // A <meta> policy cannot carry these; Chromium logs an error for each.
+        for header_only in ["frame-ancestors", "report-uri", "sandbox"] {
+            assert!(!CSP.contains(header_only));
+        }
+        assert!(!CSP.contains('"') && !CSP.contains('\n'));
         assert!(out.contains("<script type=\"module\" src=\"./b.js\"></script>\n</head>"));
         assert!(index_html("<html></html>", "a", "b", "c", "d").is_err());
+        assert!(index_html("<head>\n</head>\n", "a", "b", "c", "d").is_err());
     }
 }

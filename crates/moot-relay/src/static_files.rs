@@ -18,12 +18,14 @@ use axum::{
 
 use crate::AppState;
 
-/// The app runs its own wasm and scripts only; connections may go to any relay the person
-/// chooses (a session link names it), nothing else.
-pub(crate) const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
-script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; \
-connect-src 'self' ws: wss: http: https:; worker-src 'self'; manifest-src 'self'; \
-object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// The app runs its own wasm and scripts only, with no inline script or style; it connects only
+/// to its own origin and to relays over WebSocket (a session link names the relay), so a
+/// script injection could not post the workspace to an arbitrary web address.
+///
+/// `csp.txt` is also the `<meta>` policy that `cargo xtask build` writes into index.html, so
+/// any static host enforces it; a header may also forbid framing, which a `<meta>` cannot.
+pub(crate) const CONTENT_SECURITY_POLICY: &str =
+    concat!(include_str!("csp.txt"), "; frame-ancestors 'none'");
 
 pub(crate) async fn serve(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
     let Some(relative) = safe_relative_path(uri.path()) else {
@@ -52,6 +54,11 @@ pub(crate) async fn serve(State(state): State<Arc<AppState>>, uri: Uri) -> Respo
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    // A page that opens moot in a window gets no handle on it.
+    headers.insert(
+        header::HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
     );
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -126,7 +126,15 @@ async fn serves_app_with_types_caching_and_csp() {
         "{csp}"
     );
     assert!(!csp.contains("unsafe-inline"), "{csp}");
+    // Connections only to the app's own origin and to relays, never to any web address.
+    assert!(csp.contains("connect-src 'self' ws: wss:;"), "{csp}");
+    assert!(!csp.contains("http:") && !csp.contains("https:"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(index.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(
+        index.header("cross-origin-opener-policy"),
+        Some("same-origin")
+    );
     assert_eq!(index.body, b"<!doctype html><title>moot</title>");
 
     let wasm = get(addr, "/moot-0123456789abcdef_bg.wasm").await;

@@ -692,31 +692,55 @@ async fn works_at_375_pixels_and_a_one_megabyte_paste_does_not_freeze_the_page()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_full_disk_is_shown_and_the_edit_is_kept_in_memory() {
-    let harness = Harness::start().await;
+async fn a_full_disk_is_shown_the_edits_are_kept_and_written_once_there_is_space() {
+    let mut harness = Harness::start().await;
     let browser = harness.browser().await;
     let shell = Start::demo_as(&browser, &harness.base_url, "Ada").await;
     shell.wait_saved().await;
+    // No relay keeps a copy: after the reload, only this device's storage has the edits.
+    wait_for_service_worker(&browser).await;
+    harness.stop_relay().await;
     // From now on the browser refuses every write, as when its storage quota is used up.
     browser
-        .execute("IDBObjectStore.prototype.put = function () { throw new DOMException('quota', 'QuotaExceededError'); }", vec![])
+        .execute("window.__put = IDBObjectStore.prototype.put; IDBObjectStore.prototype.put = function () { throw new DOMException('quota', 'QuotaExceededError'); }", vec![])
         .await
         .unwrap();
     let agenda = Agenda { client: &browser };
-    agenda.add_item("Written while the disk is full").await;
+    let written = [
+        "Written while the disk is full",
+        "Then another",
+        "And a third",
+    ];
+    for title in written {
+        agenda.add_item(title).await;
+    }
     eventually("the header says the change is not saved", || async {
         text(&browser, &testid("save-state"))
             .await
             .contains("storage is full")
     })
     .await;
+    let titles = agenda.agenda_titles().await;
     assert!(
-        agenda
-            .agenda_titles()
-            .await
-            .contains(&"Written while the disk is full".to_owned()),
-        "the edit is kept"
+        written.iter().all(|t| titles.contains(&(*t).to_owned())),
+        "the edits are kept: {titles:?}"
     );
     screenshot(&browser, "storage-full").await;
+
+    // Space is freed: with no further edit, the app writes what it holds.
+    browser
+        .execute("IDBObjectStore.prototype.put = window.__put", vec![])
+        .await
+        .unwrap();
+    shell.wait_saved().await;
+    browser.refresh().await.unwrap();
+    eventually(
+        "every edit made while the disk was full is there after a reload",
+        || async {
+            let titles = agenda.agenda_titles().await;
+            written.iter().all(|t| titles.contains(&(*t).to_owned()))
+        },
+    )
+    .await;
     harness.close(browser).await;
 }

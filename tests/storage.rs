@@ -138,3 +138,120 @@ async fn a_corrupt_chunk_is_skipped_and_kept() {
         "nothing is deleted"
     );
 }
+
+/// Runs a script in the test page (to make the browser's storage misbehave on purpose).
+fn script(js: &str) -> wasm_bindgen::JsValue {
+    js_sys::Function::new_no_args(js)
+        .call0(&wasm_bindgen::JsValue::NULL)
+        .unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_write_is_written_again_by_the_next_one() {
+    let store = ChunkStore::open("moot-test-failed-write").await.unwrap();
+    let storage = DocStorage::new(store.clone(), "docD");
+    let mut doc = AutoCommit::new();
+    edit(&mut doc, 0);
+    storage
+        .write(storage.next_chunk(&mut doc).unwrap())
+        .await
+        .unwrap();
+
+    // The disk is full for one write.
+    script(
+        "const put = IDBObjectStore.prototype.put;
+         IDBObjectStore.prototype.put = function () {
+           IDBObjectStore.prototype.put = put;
+           throw new DOMException('quota', 'QuotaExceededError');
+         };",
+    );
+    edit(&mut doc, 1);
+    let failed = storage.write(storage.next_chunk(&mut doc).unwrap()).await;
+    assert!(failed.is_err(), "the write failed");
+    assert!(storage.behind(), "what it held is not on disk");
+
+    // Space is back: a retry with no new change, then one more change.
+    let retry = storage
+        .next_chunk(&mut doc)
+        .expect("the failed changes are written again");
+    storage.write(retry).await.unwrap();
+    assert!(!storage.behind());
+    edit(&mut doc, 2);
+    storage
+        .write(storage.next_chunk(&mut doc).unwrap())
+        .await
+        .unwrap();
+
+    let reloaded = DocStorage::new(store, "docD")
+        .load()
+        .await
+        .unwrap()
+        .unwrap()
+        .doc;
+    for i in 0..3 {
+        assert!(
+            reloaded.get(ROOT, format!("k{i}")).unwrap().is_some(),
+            "edit {i} survives the reload"
+        );
+    }
+    assert_eq!(reloaded.clone().get_heads(), doc.get_heads());
+}
+
+#[wasm_bindgen_test]
+async fn two_failed_writes_from_different_points_are_healed_by_a_snapshot() {
+    let store = ChunkStore::open("moot-test-failed-twice").await.unwrap();
+    let storage = DocStorage::new(store.clone(), "docE");
+    let mut doc = AutoCommit::new();
+    edit(&mut doc, 0);
+    storage
+        .write(storage.next_chunk(&mut doc).unwrap())
+        .await
+        .unwrap();
+    // Two chunks taken before either write is known to fail (writes in flight together).
+    edit(&mut doc, 1);
+    let first = storage.next_chunk(&mut doc).unwrap();
+    edit(&mut doc, 2);
+    let second = storage.next_chunk(&mut doc).unwrap();
+    script(
+        "const put = IDBObjectStore.prototype.put; let left = 2;
+         IDBObjectStore.prototype.put = function (...args) {
+           if (--left === 0) IDBObjectStore.prototype.put = put;
+           throw new DOMException('quota', 'QuotaExceededError');
+         };",
+    );
+    assert!(storage.write(first).await.is_err());
+    assert!(storage.write(second).await.is_err());
+    storage
+        .write(storage.next_chunk(&mut doc).unwrap())
+        .await
+        .unwrap();
+    let reloaded = DocStorage::new(store, "docE")
+        .load()
+        .await
+        .unwrap()
+        .unwrap()
+        .doc;
+    assert_eq!(reloaded.clone().get_heads(), doc.get_heads());
+}
+
+#[wasm_bindgen_test]
+async fn writes_ask_for_strict_durability() {
+    script(
+        "window.__durability = [];
+         const tx = IDBDatabase.prototype.transaction;
+         IDBDatabase.prototype.transaction = function (names, mode, options) {
+           if (mode === 'readwrite') window.__durability.push(options?.durability ?? 'default');
+           return tx.apply(this, arguments);
+         };",
+    );
+    let store = ChunkStore::open("moot-test-durability").await.unwrap();
+    store
+        .put(&["docF", "snapshot", "x"], b"bytes")
+        .await
+        .unwrap();
+    store.delete(&["docF", "snapshot", "x"]).await.unwrap();
+    let seen = script("return window.__durability.join(',')")
+        .as_string()
+        .unwrap();
+    assert_eq!(seen, "strict,strict");
+}

@@ -18,6 +18,9 @@ pub enum SaveState {
     Failed(String),
 }
 
+const SAVE_RETRY_FIRST_MS: i32 = 1_000;
+const SAVE_RETRY_MAX_MS: i32 = 30_000;
+
 #[derive(Clone, Copy)]
 pub struct Session {
     model: StoredValue<Option<Workspace>, LocalStorage>,
@@ -34,6 +37,8 @@ pub struct Session {
     /// A short confirmation (an import's result), shown near the page title.
     pub notice: RwSignal<Option<String>>,
     pending_saves: RwSignal<u32>,
+    /// After a failed write: whether a retry is scheduled, and the pause before the next one.
+    save_retry: StoredValue<(bool, i32)>,
     /// Called after every local change (the sync hub pushes it to peers).
     on_local_change: StoredValue<Option<std::rc::Rc<dyn Fn()>>, LocalStorage>,
 }
@@ -51,6 +56,7 @@ impl Session {
             error: RwSignal::new(None),
             notice: RwSignal::new(None),
             pending_saves: RwSignal::new(0),
+            save_retry: StoredValue::new((false, SAVE_RETRY_FIRST_MS)),
             on_local_change: StoredValue::new_local(None),
         }
     }
@@ -163,16 +169,42 @@ impl Session {
             let result = storage.write(chunk).await;
             this.pending_saves.update(|n| *n -= 1);
             match result {
-                // The document stays in memory; the person sees why it is not saved.
-                Err(e) => this.save_state.set(SaveState::Failed(e.to_string())),
-                Ok(()) if this.pending_saves.get_untracked() == 0 => {
-                    if !matches!(this.save_state.get_untracked(), SaveState::Failed(_)) {
+                // The document stays in memory; the person sees why it is not saved, and the
+                // write is tried again until it succeeds (space freed, quota raised).
+                Err(e) => {
+                    this.save_state.set(SaveState::Failed(e.to_string()));
+                    this.retry_save();
+                }
+                Ok(()) => {
+                    this.save_retry.update_value(|r| r.1 = SAVE_RETRY_FIRST_MS);
+                    if this.pending_saves.get_untracked() == 0 && !storage.behind() {
                         this.save_state.set(SaveState::Saved);
                     }
                 }
-                Ok(()) => {}
             }
         });
+    }
+
+    /// Writes again what a failed write held, after a pause that grows to half a minute.
+    fn retry_save(&self) {
+        let (scheduled, delay) = self.save_retry.get_value();
+        if scheduled {
+            return;
+        }
+        self.save_retry
+            .set_value((true, (delay * 2).min(SAVE_RETRY_MAX_MS)));
+        let this = *self;
+        let again = wasm_bindgen::closure::Closure::once_into_js(move || {
+            this.save_retry.update_value(|r| r.0 = false);
+            this.save();
+        });
+        if let Some(w) = web_sys::window() {
+            use wasm_bindgen::JsCast;
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                again.unchecked_ref(),
+                delay,
+            );
+        }
     }
 
     /// Opens the workspace `doc_id` from this device's storage. `Ok(false)` if it is not here.

@@ -139,14 +139,34 @@ impl ChunkStore {
         Self::open(DATABASE).await
     }
 
+    /// A read-write transaction with `durability: "strict"`: it completes only once the data
+    /// is flushed to disk, so "Saved on this device" survives a power cut, not just a crashed
+    /// tab (browsers default to "relaxed"). Called through JS because web-sys has the options
+    /// only behind its unstable flag.
+    fn strict_transaction(&self) -> Result<IdbTransaction, StorageError> {
+        let options = Object::new();
+        Reflect::set(&options, &"durability".into(), &"strict".into())
+            .map_err(|e| StorageError::from_js(&e))?;
+        let transaction: js_sys::Function = Reflect::get(&self.db, &"transaction".into())
+            .and_then(|f| f.dyn_into().map_err(JsValue::from))
+            .map_err(|e| StorageError::from_js(&e))?;
+        transaction
+            .call3(&self.db, &STORE.into(), &"readwrite".into(), &options)
+            .and_then(|tx| tx.dyn_into().map_err(JsValue::from))
+            .map_err(|e| StorageError::from_js(&e))
+    }
+
     fn store(
         &self,
         mode: IdbTransactionMode,
     ) -> Result<(IdbTransaction, web_sys::IdbObjectStore), StorageError> {
-        let tx = self
-            .db
-            .transaction_with_str_and_mode(STORE, mode)
-            .map_err(|e| StorageError::from_js(&e))?;
+        let tx = if mode == IdbTransactionMode::Readwrite {
+            self.strict_transaction()?
+        } else {
+            self.db
+                .transaction_with_str_and_mode(STORE, mode)
+                .map_err(|e| StorageError::from_js(&e))?
+        };
         let store = tx
             .object_store(STORE)
             .map_err(|e| StorageError::from_js(&e))?;

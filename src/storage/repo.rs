@@ -14,11 +14,13 @@ use super::{ChunkStore, StorageError};
 const COMPACT_AFTER: usize = 32;
 const AUTOMERGE_MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 
-/// One write: its key, its bytes, and the keys it makes redundant.
+/// One write: its key, its bytes, the keys it makes redundant, and the heads it starts from
+/// (what was already written when it was taken; a failed write rewinds to them).
 pub struct Chunk {
     key: Vec<String>,
     bytes: Vec<u8>,
     replaces: Vec<Vec<String>>,
+    from: Vec<automerge::ChangeHash>,
 }
 
 /// What loading found.
@@ -44,6 +46,16 @@ struct Inner {
     /// (Tracked here, not by automerge's own save cursor, which a load leaves at nothing —
     /// so its first incremental save would re-encode the whole document.)
     saved: Vec<automerge::ChangeHash>,
+    /// After a failed write: what is really on disk, so the next chunk holds everything the
+    /// failed one did (and what came after). `None` when every taken chunk was written.
+    rewind: Option<Rewind>,
+}
+
+enum Rewind {
+    /// The next incremental chunk starts from these heads.
+    To(Vec<automerge::ChangeHash>),
+    /// Two writes from different heads failed: the next chunk is a snapshot of everything.
+    Snapshot,
 }
 
 /// 64-bit FNV-1a in hex: a stable name for a chunk's contents.
@@ -117,22 +129,28 @@ impl DocStorage {
     /// document can keep changing while it is written): an incremental chunk, or after enough
     /// of them a snapshot of the whole document. `None` when nothing changed.
     pub fn next_chunk(&self, doc: &mut AutoCommit) -> Option<Chunk> {
-        let compact = self.inner.borrow().incrementals + 1 >= COMPACT_AFTER;
-        let saved = std::mem::take(&mut self.inner.borrow_mut().saved);
+        let mut inner = self.inner.borrow_mut();
+        let (compact, from) = match inner.rewind.take() {
+            Some(Rewind::Snapshot) => (true, std::mem::take(&mut inner.saved)),
+            Some(Rewind::To(heads)) => (inner.incrementals + 1 >= COMPACT_AFTER, heads),
+            None => (
+                inner.incrementals + 1 >= COMPACT_AFTER,
+                std::mem::take(&mut inner.saved),
+            ),
+        };
         let (kind, bytes) = if compact {
             ("snapshot", doc.save())
         } else {
-            ("incremental", doc.save_after(&saved))
+            ("incremental", doc.save_after(&from))
         };
-        self.inner.borrow_mut().saved = doc.get_heads();
+        inner.saved = doc.get_heads();
         if bytes.is_empty() {
             return None;
         }
         let key = vec![self.doc_id.clone(), kind.to_owned(), chunk_hash(&bytes)];
         // A snapshot replaces exactly the chunks this tab knows it covers.
         let replaces = if compact {
-            self.inner
-                .borrow()
+            inner
                 .covered
                 .iter()
                 .filter(|k| **k != key)
@@ -145,13 +163,19 @@ impl DocStorage {
             key,
             bytes,
             replaces,
+            from,
         })
+    }
+
+    /// Whether a write failed and what it held is not on disk yet (the next chunk holds it).
+    pub fn behind(&self) -> bool {
+        self.inner.borrow().rewind.is_some()
     }
 
     /// A snapshot of the whole document (first save of a new or received workspace).
     pub fn snapshot(&self, doc: &mut AutoCommit) -> Chunk {
         let bytes = doc.save();
-        self.inner.borrow_mut().saved = doc.get_heads();
+        let from = std::mem::replace(&mut self.inner.borrow_mut().saved, doc.get_heads());
         let key = vec![
             self.doc_id.clone(),
             "snapshot".to_owned(),
@@ -169,18 +193,35 @@ impl DocStorage {
             key,
             bytes,
             replaces,
+            from,
         }
     }
 
     /// Writes a chunk; resolves once the browser committed it (then deletes what it replaces).
+    /// If the write fails, the next chunk starts again from where this one started, so what it
+    /// held is written by the next success (a retry, or the next change).
     pub async fn write(&self, chunk: Chunk) -> Result<(), StorageError> {
-        self.put(&chunk.key, &chunk.bytes).await?;
-        for old in &chunk.replaces {
+        if let Err(err) = self.put(&chunk.key, &chunk.bytes).await {
+            let mut inner = self.inner.borrow_mut();
+            inner.rewind = Some(match inner.rewind.take() {
+                None => Rewind::To(chunk.from),
+                Some(Rewind::To(heads)) if heads == chunk.from => Rewind::To(heads),
+                Some(_) => Rewind::Snapshot,
+            });
+            return Err(err);
+        }
+        // The chunk is written: a chunk it replaces that cannot be deleted now is redundant,
+        // not lost (the next snapshot tries again).
+        let mut deleted = Vec::new();
+        for old in chunk.replaces {
             let parts: Vec<&str> = old.iter().map(String::as_str).collect();
-            self.store.delete(&parts).await?;
+            match self.store.delete(&parts).await {
+                Ok(()) => deleted.push(old),
+                Err(err) => leptos::logging::warn!("moot: keeping a redundant chunk: {err}"),
+            }
         }
         let mut inner = self.inner.borrow_mut();
-        inner.covered.retain(|k| !chunk.replaces.contains(k));
+        inner.covered.retain(|k| !deleted.contains(k));
         if chunk.key[1] == "snapshot" {
             inner.incrementals = 0;
         } else {

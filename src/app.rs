@@ -103,6 +103,16 @@ pub fn go(href: &str) {
     let _ = window().location().set_hash(href);
 }
 
+/// A link named another relay for a workspace this device already syncs: asked, not done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct RelayOffer {
+    id: String,
+    page: Page,
+    relay: String,
+    /// The relay it syncs through now (none when this app has no relay of its own).
+    current: Option<String>,
+}
+
 /// Whether opening the routed workspace worked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Opening {
@@ -164,6 +174,7 @@ pub fn App() -> impl IntoView {
     on_cleanup(move || handle.remove());
 
     let opening = RwSignal::new(Opening::Done);
+    let relay_offer = RwSignal::new(None::<RelayOffer>);
     Effect::new(move |_| {
         if let Route::Connect(code) = route.get() {
             // Handled by "Connect directly"; the address goes back to where this tab was.
@@ -174,20 +185,40 @@ pub fn App() -> impl IntoView {
             }
             return;
         }
-        let Route::Workspace { id, relay, .. } = route.get() else {
+        let Route::Workspace {
+            id,
+            relay: link_relay,
+            page,
+        } = route.get()
+        else {
             hub.disconnect();
             return;
         };
-        if let Some(relay) = &relay {
-            workspaces::set_relay(&id, relay);
-        }
-        if session.doc_id.get_untracked().as_deref() == Some(id.as_str()) {
-            return;
-        }
         if moot_sync::DocumentId::parse(&id).is_err() {
             opening.set(Opening::Failed(format!(
                 "“{id}” is not a valid workspace id: check the link you were sent"
             )));
+            return;
+        }
+        // A link may name the relay of a workspace new to this device; it never silently
+        // moves one this device already syncs elsewhere (that relay would see everything,
+        // and Share would spread it): the person is asked.
+        let mut relay = None;
+        if let Some(link_relay) = link_relay {
+            let current = workspaces::relay_of(&id).or_else(default_relay);
+            if workspaces::is_known(&id) && current.as_deref() != Some(link_relay.as_str()) {
+                relay_offer.set(Some(RelayOffer {
+                    id: id.clone(),
+                    page,
+                    relay: link_relay,
+                    current,
+                }));
+            } else {
+                workspaces::set_relay(&id, &link_relay);
+                relay = Some(link_relay);
+            }
+        }
+        if session.doc_id.get_untracked().as_deref() == Some(id.as_str()) {
             return;
         }
         opening.set(Opening::Loading);
@@ -306,6 +337,35 @@ pub fn App() -> impl IntoView {
             <Show when=move || session.error.get().is_some()>
                 <p class="error" role="alert" data-testid="error">{move || session.error.get()}</p>
             </Show>
+            {move || relay_offer.get().map(|offer| {
+                let RelayOffer { id, page, relay, current } = offer;
+                let (switch_id, switch_relay) = (id.clone(), relay.clone());
+                let switch = move |_| {
+                    workspaces::set_relay(&switch_id, &switch_relay);
+                    if session.doc_id.get_untracked().as_deref() == Some(switch_id.as_str()) {
+                        hub.connect(&switch_relay, &switch_id);
+                    }
+                    relay_offer.set(None);
+                    go(&Route::workspace(&switch_id, page));
+                };
+                let keep = move |_| {
+                    relay_offer.set(None);
+                    go(&Route::workspace(&id, page));
+                };
+                view! {
+                    <div class="card relay-offer" role="alertdialog" aria-labelledby="relay-offer-text" data-testid="relay-offer">
+                        <p id="relay-offer-text">
+                            "This link asks to sync this workspace through another relay: " <code data-testid="relay-offer-new">{relay}</code>
+                            ". It syncs through " {match current { Some(c) => view! { <code>{c}</code> }.into_any(), None => view! { "no relay" }.into_any() }}
+                            " now. A relay receives the whole workspace: switch only if you trust whoever sent the link."
+                        </p>
+                        <div class="row">
+                            <button type="button" data-testid="relay-keep" on:click=keep>"Keep the current relay"</button>
+                            <button type="button" data-testid="relay-switch" on:click=switch>"Switch relay"</button>
+                        </div>
+                    </div>
+                }
+            })}
             <Show when=move || session.notice.get().is_some()>
                 <p class="notice" role="status" data-testid="notice">{move || session.notice.get()}</p>
             </Show>

@@ -178,13 +178,24 @@ async fn a_bad_or_unknown_link_gets_a_clear_message() {
     start.set_name("Cy").await;
     browser
         .goto(&format!(
-            "{}#/w/automerge:not-a-real-id/agenda",
+            "{}#/w/automerge:not-a-real-id/agenda?relay=ws%3A%2F%2F127.0.0.1%3A9%2Fsync",
             harness.base_url
         ))
         .await
         .unwrap();
     let failed = text(&browser, &testid("workspace-failed")).await;
     assert!(failed.contains("not a valid workspace id"), "{failed}");
+    let known = browser
+        .execute(
+            "return localStorage.getItem('moot.workspaces') ?? ''",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        !known.as_str().unwrap().contains("127.0.0.1:9"),
+        "a link with a bad id records no relay: {known}"
+    );
     let unknown = moot_sync::DocumentId::from_bytes([42; 16]);
     browser
         .goto(&format!(
@@ -287,4 +298,67 @@ async fn both_browsers_edit_while_the_relay_is_down_and_converge_when_it_returns
     screenshot(&ada, "sync-converged").await;
     harness.close(ada).await;
     harness.close(bea).await;
+}
+
+/// A link naming another relay for a workspace this device already syncs asks first (A1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_never_moves_a_known_workspace_to_another_relay_without_asking() {
+    let harness = Harness::start().await;
+    let ada = harness.browser().await;
+    let shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
+    let link = shell.share_link().await;
+    let ours = link.split("?relay=").nth(1).unwrap().to_owned();
+    let id = link
+        .split("#/w/")
+        .nth(1)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let elsewhere = "ws%3A%2F%2F127.0.0.1%3A9%2Fsync";
+    let hostile = format!("{}#/w/{id}/agenda?relay={elsewhere}", harness.base_url);
+
+    ada.goto(&hostile).await.unwrap();
+    let offer = text(&ada, &testid("relay-offer")).await;
+    assert!(offer.contains("ws://127.0.0.1:9/sync"), "{offer}");
+    assert_eq!(
+        shell.sync_state().await,
+        "Up to date",
+        "still on its own relay"
+    );
+    click(&ada, "relay-keep").await;
+    eventually(
+        "the question is gone and the address names no relay",
+        || async {
+            let url = ada.current_url().await.unwrap().to_string();
+            all_texts(&ada, &testid("relay-offer")).await.is_empty() && !url.contains("relay=")
+        },
+    )
+    .await;
+    // Kept, also after a reload: Share still names the workspace's own relay.
+    ada.refresh().await.unwrap();
+    let again = shell.share_link().await;
+    assert!(again.ends_with(&format!("?relay={ours}")), "{again}");
+    click(&ada, "share-toggle").await;
+
+    // Asked again, and this time the person agrees: the workspace moves.
+    ada.goto(&hostile).await.unwrap();
+    click(&ada, "relay-switch").await;
+    eventually("the workspace syncs through the other relay", || async {
+        shell.sync_state().await != "Up to date"
+    })
+    .await;
+    click(&ada, "share-toggle").await;
+    let moved = wait_for(&ada, &testid("share-link"))
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(moved.ends_with(&format!("?relay={elsewhere}")), "{moved}");
+    // Nothing listens on port 9: the browser reports the refused connections it was told to make.
+    harness
+        .close_allowing(ada, &["ws://127.0.0.1:9/sync"])
+        .await;
 }

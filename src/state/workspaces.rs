@@ -57,6 +57,11 @@ pub fn set_relay(id: &str, relay: &str) {
     save(&known);
 }
 
+/// Whether this device knows the workspace (opened it, or a link named its relay before).
+pub fn is_known(id: &str) -> bool {
+    list().iter().any(|k| k.id == id)
+}
+
 pub fn relay_of(id: &str) -> Option<String> {
     list()
         .into_iter()

@@ -61,7 +61,9 @@ struct Link {
     fetching: Option<AutoCommit>,
     socket: Option<WebSocket>,
     conn: Option<Connection>,
-    backoff_ms: i32,
+    /// The pause before reconnecting; it grows on protocol errors and shrinks only once the
+    /// link reached "Up to date".
+    backoff: moot_sync::backoff::Backoff,
     closed_by_us: bool,
     /// Kept alive as long as the socket is.
     _callbacks: Vec<Box<dyn std::any::Any>>,
@@ -119,7 +121,7 @@ impl SyncHub {
             fetching: None,
             socket: None,
             conn: None,
-            backoff_ms: 500,
+            backoff: Default::default(),
             closed_by_us: false,
             _callbacks: Vec::new(),
         }));
@@ -147,7 +149,7 @@ impl SyncHub {
             fetching: Some(AutoCommit::new()),
             socket: None,
             conn: None,
-            backoff_ms: 500,
+            backoff: Default::default(),
             closed_by_us: false,
             _callbacks: Vec::new(),
         }));
@@ -215,7 +217,7 @@ impl SyncHub {
                 // An open workspace starts syncing after the handshake, once the saved sync
                 // state for that relay's storage is restored (see `connected`).
                 l.conn = Some(conn);
-                l.backoff_ms = 500;
+                // The pause shrinks again only once this link has synced (`refresh_status`).
                 hub.status.set(SyncStatus::Syncing);
             })
         };
@@ -226,6 +228,15 @@ impl SyncHub {
                 let Ok(buf) = ev.data().dyn_into::<js_sys::ArrayBuffer>() else {
                     return;
                 };
+                // Checked before it is copied into the app's memory (A2).
+                if buf.byte_length() as usize > moot_sync::MAX_FRAME {
+                    leptos::logging::warn!(
+                        "moot: dropping relay connection: a frame over {} bytes",
+                        moot_sync::MAX_FRAME
+                    );
+                    let _ = socket.close();
+                    return;
+                }
                 let frame = js_sys::Uint8Array::new(&buf).to_vec();
                 hub.receive(&link, &socket, &frame);
             })
@@ -250,15 +261,10 @@ impl SyncHub {
         l._callbacks = vec![Box::new(on_open), Box::new(on_message), Box::new(on_close)];
     }
 
-    /// Tries again after a growing pause (0.5 s doubling to 5 s).
+    /// Tries again after a growing pause ([`moot_sync::backoff`]).
     fn retry(&self, link: Rc<RefCell<Link>>) {
         let hub = *self;
-        let delay = {
-            let mut l = link.borrow_mut();
-            let d = l.backoff_ms;
-            l.backoff_ms = (d * 2).min(5_000);
-            d
-        };
+        let delay = link.borrow_mut().backoff.next_delay_ms() as i32;
         let again = Closure::once_into_js(move || {
             let mine = hub.link.get_value().is_some_and(|l| Rc::ptr_eq(&l, &link));
             if mine && !link.borrow().closed_by_us {
@@ -276,7 +282,12 @@ impl SyncHub {
     fn receive(&self, link: &Rc<RefCell<Link>>, socket: &WebSocket, frame: &[u8]) {
         let mut l = link.borrow_mut();
         let id = l.doc_id;
-        let Link { conn, fetching, .. } = &mut *l;
+        let Link {
+            conn,
+            fetching,
+            backoff,
+            ..
+        } = &mut *l;
         let Some(conn) = conn.as_mut() else { return };
         let result = match fetching.as_mut() {
             Some(doc) => Some(conn.receive(frame, &mut Single { id, doc })),
@@ -320,7 +331,11 @@ impl SyncHub {
                     return;
                 }
                 // The sync state is written only when what the relay has changed, not per message.
-                if self.refresh_status(conn, id) {
+                let moved = self.refresh_status(conn, id);
+                if self.status.get_untracked() == SyncStatus::UpToDate {
+                    backoff.synced();
+                }
+                if moved {
                     if let (Some(sid), Some(state)) = (
                         conn.remote().and_then(|r| r.metadata.storage_id.clone()),
                         conn.sync_state(&id),
@@ -334,6 +349,7 @@ impl SyncHub {
             Err(e) => {
                 // A bad frame drops this connection only; the workspace is untouched.
                 leptos::logging::warn!("moot: dropping relay connection: {e}");
+                backoff.protocol_error();
                 drop(l);
                 let _ = socket.close();
             }

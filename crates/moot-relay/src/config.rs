@@ -16,7 +16,7 @@ pub struct Config {
     #[arg(long, env = "MOOT_DIST", default_value = "target/dist")]
     pub dist: PathBuf,
     /// Largest WebSocket message accepted on /sync, in bytes; larger ones close that connection.
-    #[arg(long, env = "MOOT_MAX_FRAME_BYTES", default_value_t = 64 * 1024 * 1024)]
+    #[arg(long, env = "MOOT_MAX_FRAME_BYTES", default_value_t = moot_sync::MAX_FRAME)]
     pub max_frame_bytes: usize,
     /// Most simultaneous /sync connections; more are refused with 503.
     #[arg(long, env = "MOOT_MAX_CONNECTIONS", default_value_t = 1024)]
@@ -33,7 +33,7 @@ impl Config {
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             data,
             dist,
-            max_frame_bytes: 64 * 1024 * 1024,
+            max_frame_bytes: moot_sync::MAX_FRAME,
             max_connections: 1024,
             idle_timeout_secs: 120,
         }

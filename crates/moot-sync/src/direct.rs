@@ -234,8 +234,8 @@ impl Invitation {
 
 /// Largest piece sent on a data channel (Chromium's limit is 256 KiB).
 pub const PIECE: usize = 64 * 1024;
-/// Largest frame a [`Joiner`] puts back together.
-pub const MAX_FRAME: usize = 64 * 1024 * 1024;
+/// Largest frame a [`Joiner`] puts back together (every transport's limit).
+pub use crate::message::MAX_FRAME;
 
 const MORE: u8 = 0;
 const LAST: u8 = 1;

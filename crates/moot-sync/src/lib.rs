@@ -14,6 +14,7 @@
 //! assert_eq!(Message::decode(&frame).unwrap(), msg);
 //! ```
 
+pub mod backoff;
 mod connection;
 pub mod direct;
 mod document_id;
@@ -26,7 +27,7 @@ pub use connection::{
 };
 pub use document_id::{DocumentId, DocumentIdError, MAX_ID_CHARS};
 pub use message::{
-    DecodeError, MAX_ERROR_LEN, MAX_ID_LEN, MAX_VERSIONS, Message, PROTOCOL_VERSION, PeerMetadata,
-    check_envelope,
+    DecodeError, MAX_ERROR_LEN, MAX_FRAME, MAX_ID_LEN, MAX_VERSIONS, Message, PROTOCOL_VERSION,
+    PeerMetadata, check_envelope,
 };
 pub use presence::Presence;

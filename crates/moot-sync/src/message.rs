@@ -91,6 +91,10 @@ pub enum DecodeError {
     TooLong { field: &'static str, max: usize },
 }
 
+/// The largest frame any transport accepts (relay socket, direct link, tab channel), in
+/// bytes: a peer cannot make a tab or the relay buffer and decode more than this at once.
+pub const MAX_FRAME: usize = 64 * 1024 * 1024;
+
 /// The longest peer id, session id or protocol version a message may carry (automerge-repo's
 /// are a few dozen characters). Bounded so that a peer cannot make every table keyed by them
 /// (ephemeral de-duplication, presence) as large as a frame.
@@ -132,6 +136,12 @@ fn read_map<'b>(
     frame: &'b [u8],
     mut field: impl FnMut(&'b str, &mut Decoder<'b>) -> Result<bool, DecodeError>,
 ) -> Result<(), DecodeError> {
+    if frame.len() > MAX_FRAME {
+        return Err(DecodeError::TooLong {
+            field: "frame",
+            max: MAX_FRAME,
+        });
+    }
     let mut d = Decoder::new(frame);
     if d.datatype()? != Type::Map && d.datatype()? != Type::MapIndef {
         return Err(DecodeError::NotAMap);

@@ -218,3 +218,55 @@ fn a_direct_link_cannot_buffer_more_than_one_frame_limit() {
     // The link still works after the refusal.
     assert_eq!(joiner.push(&[1, 5]), Ok(Some(vec![5])));
 }
+
+/// A valid join padded with an unknown byte-string field to exactly `len` bytes.
+fn join_of_len(len: usize) -> Vec<u8> {
+    let mut f = frame(|e| {
+        e.map(4).unwrap();
+        e.str("type").unwrap().str("join").unwrap();
+        e.str("senderId").unwrap().str("a").unwrap();
+        e.str("supportedProtocolVersions").unwrap();
+        e.array(1).unwrap().str("1").unwrap();
+        e.str("pad").unwrap();
+    });
+    let pad = len - f.len() - 5;
+    f.push(0x5a); // CBOR byte string with a 4-byte length
+    f.extend_from_slice(&u32::try_from(pad).unwrap().to_be_bytes());
+    f.resize(len, 0);
+    f
+}
+
+#[test]
+fn a_frame_over_the_limit_is_refused_by_every_transport() {
+    // Refused whole, before any field is read, by the codec, the relay's envelope check and a
+    // connection (relay socket, tab channel, direct link all go through `receive`).
+    let big = join_of_len(MAX_FRAME + 1);
+    let too_long = DecodeError::TooLong {
+        field: "frame",
+        max: MAX_FRAME,
+    };
+    assert_eq!(Message::decode(&big).unwrap_err(), too_long);
+    assert_eq!(moot_sync::check_envelope(&big).unwrap_err(), too_long);
+    let mut relay = Connection::accept("relay", PeerMetadata::default(), "s");
+    let mut workspace = AutoCommit::new();
+    let err = relay
+        .receive(
+            &big,
+            &mut Single {
+                id: doc(),
+                doc: &mut workspace,
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        SyncError::Decode(DecodeError::TooLong { field: "frame", .. })
+    ));
+    // At the limit it is an ordinary join.
+    let at_limit = join_of_len(MAX_FRAME);
+    assert!(matches!(
+        Message::decode(&at_limit),
+        Ok(Message::Join { .. })
+    ));
+    assert!(moot_sync::check_envelope(&at_limit).is_ok());
+}

@@ -108,6 +108,15 @@ impl Session {
 
     /// Merges a `.automerge` file into the open workspace (never replacing it).
     pub fn import(&self, bytes: &[u8]) -> Result<moot_model::ImportReport, String> {
+        // Before automerge inflates anything (it would with no limit): a small file must not
+        // be able to ask this tab for gigabytes.
+        use moot_sync::chunks::{InflateError, MAX_INFLATED, check};
+        check(bytes, MAX_INFLATED).map_err(|e| match e {
+            InflateError::Malformed(why) => {
+                format!("this file is not a complete moot workspace ({why})")
+            }
+            InflateError::TooLarge { .. } => format!("this file cannot be imported: {e}"),
+        })?;
         let result = self
             .model
             .try_update_value(|m| m.as_mut().map(|ws| ws.import(bytes)))

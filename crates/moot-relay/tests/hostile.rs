@@ -1,8 +1,11 @@
 //! What a hostile client can send the relay: one frame, a socket that only pings, a page on
-//! another origin. Each is refused on its own connection; everyone else carries on (audit R1,
-//! R5).
+//! another origin, a decompression bomb. Each is refused on its own connection; everyone else
+//! carries on (audit R1, R4, R5).
 
 mod support;
+#[path = "../../moot-sync/tests/common/mod.rs"]
+#[allow(dead_code)] // the relay tests use only the bomb
+mod sync_common;
 
 use futures::{SinkExt, StreamExt};
 use support::{
@@ -91,5 +94,46 @@ async fn pages_of_other_origins_are_refused() {
             .await
             .unwrap_or_else(|e| panic!("{origin}: {e}"));
     }
+    relay.stop().await;
+}
+
+/// The most memory this process has held at once (Linux `VmHWM`), in bytes.
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/self/status");
+    kb * 1024
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decompression_bomb_is_refused_before_it_is_inflated() {
+    let root = temp("bomb");
+    let relay = RunningRelay::start(&root, |_| {}).await;
+    let id = new_doc(9);
+    let mut alice = Client::connect(relay.addr, "alice").await;
+    publish_new(&mut alice, id, "minutes").await;
+    // 1 GiB of zeros in about 1 MB: automerge would inflate it whole into memory.
+    let (_, data) = sync_common::bomb(1 << 30);
+    let before = peak_rss();
+    let mut evil = Client::connect(relay.addr, "evil").await;
+    let frame = moot_sync::Message::Sync {
+        sender_id: "evil".into(),
+        target_id: evil.conn.remote().unwrap().peer_id.clone(),
+        document_id: id,
+        data,
+    }
+    .encode();
+    evil.send(vec![frame]).await;
+    closed(&mut evil.ws, "a decompression bomb").await;
+    everyone_else_carries_on(&relay, &mut alice, id).await;
+    let grew = peak_rss().saturating_sub(before);
+    assert!(
+        grew < 256 << 20,
+        "the relay's peak memory grew by {} MiB",
+        grew >> 20
+    );
     relay.stop().await;
 }

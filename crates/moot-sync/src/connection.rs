@@ -322,6 +322,13 @@ impl Connection {
                         document: document_id,
                         reason: e.to_string(),
                     })?;
+                // automerge would inflate compressed changes with no limit.
+                crate::chunks::check_message(&sync_message, crate::chunks::MAX_INFLATED).map_err(
+                    |e| SyncError::BadSyncMessage {
+                        document: document_id,
+                        reason: e.to_string(),
+                    },
+                )?;
                 let requested = self.docs.get(&document_id).is_some_and(|d| d.requested);
                 let doc = match documents.get_mut(&document_id) {
                     Some(doc) => doc,

@@ -15,6 +15,7 @@
 //! ```
 
 pub mod backoff;
+pub mod chunks;
 mod connection;
 pub mod direct;
 mod document_id;

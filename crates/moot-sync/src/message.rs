@@ -89,6 +89,8 @@ pub enum DecodeError {
     TrailingBytes(usize),
     #[error("{field} is longer than {max}")]
     TooLong { field: &'static str, max: usize },
+    #[error("bad sync data: {0}")]
+    SyncData(#[from] crate::chunks::InflateError),
 }
 
 /// The largest frame any transport accepts (relay socket, direct link, tab channel), in
@@ -109,11 +111,28 @@ pub const MAX_VERSIONS: u64 = 16;
 /// text within the limits [`Message::decode`] applies, and nothing after it. For a relay that
 /// hands frames to another implementation (samod, which base58-decodes `documentId` in time
 /// quadratic in its length under a repo-wide lock): message types it does not know pass.
+///
+/// The automerge sync message inside a `sync` or `request` frame is checked too: its changes
+/// must inflate to at most [`crate::chunks::MAX_INFLATED`] bytes (automerge inflates with no
+/// limit).
 pub fn check_envelope(frame: &[u8]) -> Result<(), DecodeError> {
-    read_map(frame, |key, d| match id_limit(key) {
-        Some((field, max)) => bounded(d, field, max).map(|_| true),
-        None => Ok(false),
-    })
+    let (mut kind, mut data) = (None, None);
+    read_map(frame, |key, d| match (key, id_limit(key)) {
+        (_, Some((field, max))) => bounded(d, field, max).map(|_| true),
+        ("type", None) if d.datatype()? == Type::String => {
+            kind = Some(d.str()?);
+            Ok(true)
+        }
+        ("data", None) if d.datatype()? == Type::Bytes => {
+            data = Some(d.bytes()?);
+            Ok(true)
+        }
+        _ => Ok(false),
+    })?;
+    if let (Some("sync" | "request"), Some(data)) = (kind, data) {
+        crate::chunks::check_sync_message(data, crate::chunks::MAX_INFLATED)?;
+    }
+    Ok(())
 }
 
 /// The id fields a peer chooses, with their limits: they key tables (de-duplication,

@@ -5,7 +5,7 @@
 mod common;
 
 use automerge::AutoCommit;
-use common::frame;
+use common::{bomb, frame};
 use moot_sync::direct::{Invitation, InvitationError, Joiner, MAX_FRAME, PIECE, PieceError};
 use moot_sync::{
     Connection, DecodeError, DocumentId, DocumentIdError, Event, MAX_ID_CHARS, MAX_ID_LEN, Message,
@@ -269,4 +269,52 @@ fn a_frame_over_the_limit_is_refused_by_every_transport() {
         Ok(Message::Join { .. })
     ));
     assert!(moot_sync::check_envelope(&at_limit).is_ok());
+}
+
+#[test]
+fn a_decompression_bomb_is_refused_before_automerge_inflates_it() {
+    let (chunk, sync_data) = bomb(256 << 20);
+    assert!(chunk.len() < 1 << 20, "{} bytes", chunk.len());
+    let too_large = moot_sync::chunks::InflateError::TooLarge {
+        max: moot_sync::chunks::MAX_INFLATED,
+    };
+    // As a file (import) and as a sync message.
+    let max = moot_sync::chunks::MAX_INFLATED;
+    assert_eq!(
+        moot_sync::chunks::check(&chunk, max),
+        Err(too_large.clone())
+    );
+    assert_eq!(
+        moot_sync::chunks::check_sync_message(&sync_data, max),
+        Err(too_large.clone())
+    );
+    let frame = Message::Sync {
+        sender_id: "peer".into(),
+        target_id: "relay".into(),
+        document_id: doc(),
+        data: sync_data,
+    }
+    .encode();
+    // The relay's check, and a connection (relay socket, tab, direct link).
+    assert_eq!(
+        moot_sync::check_envelope(&frame),
+        Err(DecodeError::SyncData(too_large))
+    );
+    let mut conn = joined();
+    let mut workspace = AutoCommit::new();
+    let before = workspace.get_heads();
+    let err = conn
+        .receive(
+            &frame,
+            &mut Single {
+                id: doc(),
+                doc: &mut workspace,
+            },
+        )
+        .unwrap_err();
+    assert!(
+        matches!(&err, SyncError::BadSyncMessage { reason, .. } if reason.contains("inflates")),
+        "{err}"
+    );
+    assert_eq!(workspace.get_heads(), before, "nothing was applied");
 }

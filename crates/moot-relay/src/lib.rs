@@ -17,6 +17,7 @@
 
 mod config;
 mod static_files;
+mod storage;
 mod sync;
 
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc};
@@ -140,6 +141,12 @@ impl Relay {
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = sync_stopped.await;
+        // A write that keeps failing gives up now rather than hold the stop forever.
+        self.state
+            .sync
+            .storage
+            .stopping
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.state.sync.repo.stop().await;
         served.map_err(Error::Serve)?;
         tracing::info!("relay stopped");
@@ -149,11 +156,29 @@ impl Relay {
 
 fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .route("/sync", get(sync::upgrade))
         .route("/metrics", get(sync::stats))
         .fallback(get(static_files::serve))
         .with_state(state)
+}
+
+/// `ok`, or 503 with the reason sync is not healthy (storage failing, samod stuck).
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match state.sync.trouble().await {
+        None => "ok".into_response(),
+        Some(why) => {
+            tracing::warn!(%why, "health check failing");
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                format!("{why}\n"),
+            )
+                .into_response()
+        }
+    }
 }
 
 async fn check_dist(path: &std::path::Path) -> Result<PathBuf, Error> {

@@ -22,6 +22,13 @@ use crate::AppState;
 pub(crate) struct SyncState {
     pub(crate) repo: samod::Repo,
     pub(crate) acceptor: samod::AcceptorHandle,
+    pub(crate) storage: Arc<crate::storage::StorageHealth>,
+    /// An empty document that only the relay holds: `/healthz` asks its actor to answer, so a
+    /// stalled or dead document runner shows.
+    probe: samod::DocHandle,
+    /// A health probe still waiting on samod's repo lock (then the next one fails at once
+    /// instead of stacking threads).
+    probing: Arc<std::sync::atomic::AtomicBool>,
     pub(crate) open: AtomicUsize,
     pub(crate) max_connections: usize,
     pub(crate) max_frame_bytes: usize,
@@ -119,9 +126,15 @@ pub(crate) async fn start(
     max_frame_bytes: usize,
     idle_timeout: std::time::Duration,
 ) -> Result<SyncState, crate::Error> {
+    let storage = Arc::new(crate::storage::StorageHealth::default());
+    let temp = data.join("tmp");
+    // Left by a crash mid-write: never renamed into place, so never part of a document.
+    let _ = tokio::fs::remove_dir_all(&temp).await;
     let repo = samod::Repo::build_tokio()
-        .with_storage(samod::storage::TokioFilesystemStorage::new(
+        .with_storage(crate::storage::DurableStorage::new(
             data.join("documents"),
+            temp,
+            storage.clone(),
         ))
         .with_share_policy(samod::ShareConfig::read_write().with_announce(false))
         .load()
@@ -130,14 +143,85 @@ pub(crate) async fn start(
     let acceptor = repo
         .make_acceptor(url)
         .map_err(|_| crate::Error::SyncStopped)?;
+    let probe = probe_document(&repo, data).await?;
     Ok(SyncState {
         repo,
         acceptor,
+        storage,
+        probe,
+        probing: Default::default(),
         open: AtomicUsize::new(0),
         max_connections,
         max_frame_bytes,
         idle_timeout,
     })
+}
+
+/// Where the id of the relay's own probe document is kept (one per data folder, not one per
+/// start).
+const PROBE_ID_FILE: &str = "probe-id";
+
+/// The empty document `/healthz` asks samod about: found again after a restart, created once.
+async fn probe_document(
+    repo: &samod::Repo,
+    data: &std::path::Path,
+) -> Result<samod::DocHandle, crate::Error> {
+    let file = data.join(PROBE_ID_FILE);
+    if let Ok(id) = tokio::fs::read_to_string(&file).await {
+        if let Ok(id) = id.trim().parse::<samod::DocumentId>() {
+            if let Ok(Some(handle)) = repo.find(id).await {
+                return Ok(handle);
+            }
+        }
+    }
+    let handle = repo
+        .create(automerge::Automerge::new())
+        .await
+        .map_err(|_| crate::Error::SyncStopped)?;
+    tokio::fs::write(&file, handle.document_id().to_string())
+        .await
+        .map_err(|source| crate::Error::DataDir { path: file, source })?;
+    Ok(handle)
+}
+
+/// The probe document's id, if this data folder has one (not counted as a document).
+pub(crate) fn probe_id(data: &std::path::Path) -> Option<String> {
+    std::fs::read_to_string(data.join(PROBE_ID_FILE))
+        .ok()
+        .map(|s| s.trim().to_owned())
+}
+
+/// How long `/healthz` waits for samod before calling sync stuck.
+const PROBE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
+
+impl SyncState {
+    /// Why sync is not healthy, if it is not: storage writes failing, samod's repo lock held
+    /// (a frame stuck in its hub), or its document runner not answering.
+    pub(crate) async fn trouble(&self) -> Option<String> {
+        let failing = self.storage.failing.load(Ordering::SeqCst);
+        if failing > 0 {
+            return Some(format!(
+                "storage failing: {failing} document write(s) waiting to be retried"
+            ));
+        }
+        if self.probing.swap(true, Ordering::SeqCst) {
+            return Some("sync stuck: samod's repo lock is still held".into());
+        }
+        let (repo, probing) = (self.repo.clone(), self.probing.clone());
+        let locked = tokio::task::spawn_blocking(move || {
+            let _ = repo.peer_id();
+            probing.store(false, Ordering::SeqCst);
+        });
+        if tokio::time::timeout(PROBE_DEADLINE, locked).await.is_err() {
+            return Some("sync stuck: samod's repo lock is held".into());
+        }
+        let answered = self.probe.with_document_async(|doc| doc.get_heads().len());
+        match tokio::time::timeout(PROBE_DEADLINE, answered).await {
+            Ok(Ok(_)) => None,
+            Ok(Err(_)) => Some("sync stopped: the document runner is gone".into()),
+            Err(_) => Some("sync stuck: documents do not answer".into()),
+        }
+    }
 }
 
 /// Decrements the open-connection count when a connection ends, however it ends.
@@ -212,32 +296,42 @@ pub(crate) async fn upgrade(
         })
 }
 
-/// Documents stored under the data folder (automerge-repo's layout: `xx/rest-of-id/...`).
-pub(crate) fn count_documents(root: &std::path::Path) -> usize {
+/// Documents stored under the data folder (automerge-repo's layout: `xx/rest-of-id/...`),
+/// not counting `except` (the relay's probe document).
+pub(crate) fn count_documents(root: &std::path::Path, except: Option<&str>) -> usize {
     let Ok(prefixes) = std::fs::read_dir(root) else {
         return 0;
     };
+    let except = except.map(|id| root.join(crate::storage::relative_path(id)));
     prefixes
         .flatten()
         .filter(|p| p.path().is_dir())
         .map(|p| {
             std::fs::read_dir(p.path())
-                .map(|d| d.flatten().filter(|e| e.path().is_dir()).count())
+                .map(|d| {
+                    d.flatten()
+                        .filter(|e| e.path().is_dir() && Some(e.path()) != except)
+                        .count()
+                })
                 .unwrap_or(0)
         })
         .sum()
 }
 
 pub(crate) async fn stats(State(state): State<Arc<AppState>>) -> Response {
-    let data = state.data.join("documents");
-    let documents = tokio::task::spawn_blocking(move || count_documents(&data))
-        .await
-        .unwrap_or(0);
+    let (documents, data) = (state.data.join("documents"), state.data.clone());
+    let documents = tokio::task::spawn_blocking(move || {
+        count_documents(&documents, probe_id(&data).as_deref())
+    })
+    .await
+    .unwrap_or(0);
     let body = format!(
-        "{{\"connections\":{},\"peers\":{},\"documents\":{}}}\n",
+        "{{\"connections\":{},\"peers\":{},\"documents\":{},\"storage_failing\":{},\"storage_failures\":{}}}\n",
         state.sync.open.load(Ordering::SeqCst),
         state.sync.acceptor.connection_count(),
-        documents
+        documents,
+        state.sync.storage.failing.load(Ordering::SeqCst),
+        state.sync.storage.failures.load(Ordering::Relaxed),
     );
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],

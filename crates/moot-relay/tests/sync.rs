@@ -65,6 +65,55 @@ async fn relay_restart_loses_nothing() {
     relay.stop().await;
 }
 
+/// A disk that refuses a document's writes (here: a file where its folder must go): the relay
+/// holds the write and retries it, `/healthz` fails meanwhile, and once the disk is back the
+/// write lands — after a restart the document is all there (audit R3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_write_fails_healthz_and_lands_once_the_disk_is_back() {
+    let root = temp("disk");
+    let relay = RunningRelay::start(&root, |_| {}).await;
+    let healthy = |r: &str| r.starts_with("HTTP/1.1 200") && r.ends_with("ok");
+    relay
+        .wait_for("/healthz", "healthy at start", healthy)
+        .await;
+    let id = new_doc(11);
+    let folder = root.join("data/documents").join(&id.to_string()[..2]);
+    std::fs::create_dir_all(folder.parent().unwrap()).unwrap();
+    std::fs::write(&folder, b"not a folder").unwrap();
+
+    let mut alice = Client::connect(relay.addr, "alice").await;
+    publish_new(&mut alice, id, "written while the disk fails").await;
+    let failing = relay
+        .wait_for("/healthz", "healthz reports the failing disk", |r| {
+            r.starts_with("HTTP/1.1 503")
+        })
+        .await;
+    assert!(failing.contains("storage failing"), "{failing}");
+    let metrics = relay.metrics().await;
+    assert!(!metrics.contains("\"storage_failures\":0"), "{metrics}");
+
+    std::fs::remove_file(&folder).unwrap();
+    relay
+        .wait_for("/healthz", "healthy once the write landed", healthy)
+        .await;
+    drop(alice);
+    relay.stop().await;
+
+    let relay = RunningRelay::start(&root, |_| {}).await;
+    let mut bob = Client::connect(relay.addr, "bob").await;
+    assert_eq!(bob.fetch(id).await, Event::DocumentChanged(id));
+    assert_eq!(
+        bob.value(id, "title").as_deref(),
+        Some("written while the disk fails")
+    );
+    relay.stop().await;
+    let temp = root.join("data/tmp");
+    let left: Vec<_> = std::fs::read_dir(&temp)
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "temporary files left behind: {left:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversize_and_garbage_frames_drop_only_their_connection() {
     let root = temp("bad");

@@ -50,11 +50,16 @@ impl RunningRelay {
     }
 
     pub async fn metrics(&self) -> String {
+        self.get("/metrics").await
+    }
+
+    /// The whole HTTP response (status line, headers, body) to `GET path`.
+    pub async fn get(&self, path: &str) -> String {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut s = TcpStream::connect(self.addr).await.unwrap();
         s.write_all(
             format!(
-                "GET /metrics HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
                 self.addr
             )
             .as_bytes(),
@@ -64,6 +69,22 @@ impl RunningRelay {
         let mut out = String::new();
         s.read_to_string(&mut out).await.unwrap();
         out
+    }
+
+    /// Polls `GET path` until `done` holds for the response, within the deadline.
+    pub async fn wait_for(&self, path: &str, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let response = self.get(path).await;
+            if done(&response) {
+                return response;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{what}: last {path} response was {response}"
+            );
+            tokio::task::yield_now().await;
+        }
     }
 }
 

@@ -390,6 +390,10 @@ pub(crate) async fn spawn_relay(
         .arg(data)
         .arg("--dist")
         .arg(dist)
+        // Every simulated client comes from 127.0.0.1: the per-address limits would count
+        // them as one attacker.
+        .args(["--max-connections-per-address", "100000"])
+        .args(["--max-new-documents-per-address", "100000"])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

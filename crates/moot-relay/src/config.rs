@@ -24,6 +24,40 @@ pub struct Config {
     /// Seconds without a message after which a /sync connection is closed.
     #[arg(long, env = "MOOT_IDLE_TIMEOUT_SECS", default_value_t = 120)]
     pub idle_timeout_secs: u64,
+    /// Seconds a client has to send a request's headers (a slow sender is dropped).
+    #[arg(long, env = "MOOT_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+    /// Seconds a /sync client may leave the relay's messages unread before it is dropped (its
+    /// queue would otherwise grow with every message for it).
+    #[arg(long, env = "MOOT_SEND_TIMEOUT_SECS", default_value_t = 30)]
+    pub send_timeout_secs: u64,
+    /// Most simultaneous connections (HTTP and /sync) from one client address; more are
+    /// closed at once. Behind a reverse proxy every client has the proxy's address: raise it.
+    #[arg(long, env = "MOOT_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 64)]
+    pub max_connections_per_address: usize,
+    /// Most documents this relay does not have yet that one /sync connection may ask for
+    /// (each is kept in memory and on disk); more close that connection.
+    #[arg(
+        long,
+        env = "MOOT_MAX_NEW_DOCUMENTS_PER_CONNECTION",
+        default_value_t = 16
+    )]
+    pub max_new_documents_per_connection: usize,
+    /// Most such new documents one client address may ask for per hour.
+    #[arg(
+        long,
+        env = "MOOT_MAX_NEW_DOCUMENTS_PER_ADDRESS",
+        default_value_t = 256
+    )]
+    pub max_new_documents_per_address: usize,
+    /// A web origin whose pages may open /sync besides the relay's own and loopback (e.g.
+    /// `https://moot.example.org`, where a static copy of the app is hosted). Repeatable.
+    #[arg(
+        long = "allow-origin",
+        env = "MOOT_ALLOW_ORIGIN",
+        value_delimiter = ','
+    )]
+    pub allow_origins: Vec<String>,
 }
 
 impl Config {
@@ -36,6 +70,12 @@ impl Config {
             max_frame_bytes: moot_sync::MAX_FRAME,
             max_connections: 1024,
             idle_timeout_secs: 120,
+            header_read_timeout_secs: 10,
+            send_timeout_secs: 30,
+            max_connections_per_address: 64,
+            max_new_documents_per_connection: 16,
+            max_new_documents_per_address: 256,
+            allow_origins: Vec::new(),
         }
     }
 }

@@ -16,6 +16,7 @@
 //! ```
 
 mod config;
+mod limits;
 mod static_files;
 mod storage;
 mod sync;
@@ -60,8 +61,11 @@ pub enum Error {
 
 /// Shared state of the HTTP handlers.
 pub(crate) struct AppState {
+    /// Open TCP connections per client address.
+    pub(crate) connections: Arc<limits::PerAddress>,
+    /// Header bytes must arrive within this long of a request's start (slowloris).
+    pub(crate) header_read_timeout: std::time::Duration,
     pub(crate) dist: PathBuf,
-    pub(crate) data: PathBuf,
     pub(crate) sync: sync::SyncState,
 }
 
@@ -89,16 +93,13 @@ impl Relay {
             addr: config.listen,
             source,
         })?;
-        let sync = sync::start(
-            &config.data,
-            config.max_connections,
-            config.max_frame_bytes,
-            std::time::Duration::from_secs(config.idle_timeout_secs.max(1)),
-        )
-        .await?;
+        let sync = sync::start(&config).await?;
         let state = Arc::new(AppState {
+            connections: limits::PerAddress::new(config.max_connections_per_address.max(1)),
+            header_read_timeout: std::time::Duration::from_secs(
+                config.header_read_timeout_secs.max(1),
+            ),
             dist,
-            data: config.data.clone(),
             sync,
         });
         tracing::info!(%local_addr, dist = %state.dist.display(), data = %config.data.display(), "relay started");
@@ -129,17 +130,7 @@ impl Relay {
             state.sync.acceptor.close();
             let _ = stop_sync.send(());
         };
-        // Sync frames are small and latency-bound: send each at once (no Nagle delay waiting
-        // for the peer's delayed ACK, which showed as a 40 ms tail on edit → remote receive).
-        let listener =
-            axum::serve::ListenerExt::tap_io(self.listener, |tcp: &mut tokio::net::TcpStream| {
-                if let Err(err) = tcp.set_nodelay(true) {
-                    tracing::debug!("cannot set TCP_NODELAY: {err}");
-                }
-            });
-        let served = axum::serve(listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = serve(self.listener, self.router, &self.state, shutdown).await;
         let _ = sync_stopped.await;
         // A write that keeps failing gives up now rather than hold the stop forever.
         self.state
@@ -148,10 +139,95 @@ impl Relay {
             .stopping
             .store(true, std::sync::atomic::Ordering::SeqCst);
         self.state.sync.repo.stop().await;
-        served.map_err(Error::Serve)?;
+        served?;
         tracing::info!("relay stopped");
         Ok(())
     }
+}
+
+/// After the stop signal, connections get this long to finish before they are dropped (a
+/// half-sent request must not hold the stop forever).
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The peer address of the TCP connection a request came on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PeerAddr(pub(crate) std::net::IpAddr);
+
+/// HTTP/1.1 with a header-read deadline, at most so many connections per address, each
+/// request tagged with its [`PeerAddr`]; stops accepting on `shutdown` and waits at most
+/// [`SHUTDOWN_GRACE`] for open connections.
+async fn serve(
+    listener: TcpListener,
+    router: Router,
+    state: &AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), Error> {
+    let (per_address, header_read_timeout) = (&state.connections, state.header_read_timeout);
+    use tower::ServiceExt;
+    let (stopping, stop_signal) = tokio::sync::watch::channel(false);
+    let mut open = tokio::task::JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        while open.try_join_next().is_some() {}
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors, say: keep serving who is connected.
+                    tracing::warn!(%err, "cannot accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Some(slot) = per_address.take(peer.ip()) else {
+            tracing::warn!(address = %peer.ip(), "refusing a connection: too many from that address");
+            continue;
+        };
+        // Sync frames are small and latency-bound: send each at once (no Nagle delay waiting
+        // for the peer's delayed ACK, which showed as a 40 ms tail on edit → remote receive).
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {err}");
+        }
+        let router = router.clone();
+        let service = hyper::service::service_fn(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(PeerAddr(peer.ip()));
+                router.clone().oneshot(request)
+            },
+        );
+        let mut stop_signal = stop_signal.clone();
+        open.spawn(async move {
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(header_read_timeout)
+                .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
+                .with_upgrades();
+            let mut connection = std::pin::pin!(connection);
+            let ended = tokio::select! {
+                ended = connection.as_mut() => ended,
+                _ = async { let _ = stop_signal.wait_for(|stop| *stop).await; } => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(err) = ended {
+                tracing::debug!(%err, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    let _ = stopping.send(true);
+    let finished = tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while open.join_next().await.is_some() {}
+    });
+    if finished.await.is_err() {
+        tracing::warn!(grace = ?SHUTDOWN_GRACE, "dropping connections that did not finish in time");
+        open.abort_all();
+    }
+    Ok(())
 }
 
 fn router(state: Arc<AppState>) -> Router {

@@ -33,7 +33,22 @@ pub(crate) struct SyncState {
     pub(crate) max_connections: usize,
     pub(crate) max_frame_bytes: usize,
     pub(crate) idle_timeout: std::time::Duration,
+    /// A send to a client that does not read for this long closes its connection.
+    pub(crate) send_timeout: std::time::Duration,
+    pub(crate) new_documents: crate::limits::NewDocuments,
+    /// Origins allowed besides the relay's own and loopback (`--allow-origin`).
+    pub(crate) allow_origins: Vec<String>,
+    /// Where documents are stored (to tell a new document from a stored one).
+    pub(crate) documents: std::path::PathBuf,
+    data: std::path::PathBuf,
+    /// The last document count and when it was taken.
+    counted: tokio::sync::Mutex<Option<(std::time::Instant, usize)>>,
 }
+
+/// The window of `--max-new-documents-per-address`.
+const NEW_DOCUMENT_WINDOW: std::time::Duration = std::time::Duration::from_secs(3600);
+/// Ephemeral session ids one connection may use (an app uses one); each is kept by samod.
+const MAX_SESSIONS_PER_CONNECTION: usize = 4;
 
 /// A connection that sends nothing for this long is closed.
 #[derive(Debug, thiserror::Error)]
@@ -46,64 +61,220 @@ struct WsError(String);
 
 /// The first binary frame (`join`) must arrive within this long of the upgrade.
 const HANDSHAKE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+/// Documents one connection may name at all (stored ones included).
+const MAX_DOCUMENTS_PER_CONNECTION: usize = 4096;
+
+/// What one connection has used of its limits.
+#[derive(Default)]
+struct Usage {
+    documents: std::collections::HashSet<String>,
+    new_documents: usize,
+    sessions: std::collections::HashSet<String>,
+}
+
+impl Usage {
+    /// Refuses a frame that takes more than this connection or its address may: documents the
+    /// relay does not have yet (each one a document actor and files), ephemeral session ids.
+    async fn admit(
+        &mut self,
+        sync: &SyncState,
+        peer: std::net::IpAddr,
+        envelope: moot_sync::Envelope<'_>,
+    ) -> Result<(), String> {
+        if let (Some("ephemeral"), Some(session)) = (envelope.kind, envelope.session_id) {
+            if !self.sessions.contains(session) {
+                if self.sessions.len() >= MAX_SESSIONS_PER_CONNECTION {
+                    return Err("too many ephemeral sessions on one connection".into());
+                }
+                self.sessions.insert(session.to_owned());
+            }
+        }
+        let Some(id) = envelope.document_id else {
+            return Ok(());
+        };
+        if self.documents.contains(id) {
+            return Ok(());
+        }
+        if self.documents.len() >= MAX_DOCUMENTS_PER_CONNECTION {
+            return Err("too many documents on one connection".into());
+        }
+        self.documents.insert(id.to_owned());
+        let stored = tokio::fs::try_exists(sync.documents.join(crate::storage::relative_path(id)))
+            .await
+            .unwrap_or(false);
+        if stored {
+            return Ok(());
+        }
+        self.new_documents += 1;
+        if self.new_documents > sync.new_documents.per_connection {
+            return Err("too many new documents on one connection".into());
+        }
+        if !sync.new_documents.allow(peer, std::time::Instant::now()) {
+            return Err("too many new documents from this address; try again later".into());
+        }
+        Ok(())
+    }
+}
+
 /// The automerge-repo transport over an axum WebSocket. What arrives is checked
-/// ([`moot_sync::check_envelope`]: one CBOR map, ids of bounded length) before samod reads it
-/// (samod base58-decodes `documentId`, quadratically, under its repo-wide lock); a connection closes when no binary frame arrived
-/// for `idle` (pings do not count: a socket that only pings would hold its slot forever), or
-/// when the first frame does not come within [`HANDSHAKE_DEADLINE`].
-fn transport(socket: axum::extract::ws::WebSocket, idle: std::time::Duration) -> samod::Transport {
+/// ([`moot_sync::read_envelope`]: one CBOR map, ids of bounded length, sync data that does not
+/// inflate past its limit) before samod reads it (samod base58-decodes `documentId`,
+/// quadratically, under its repo-wide lock), and against the connection's and its address's
+/// limits ([`Usage`]). A connection closes when no binary frame arrived for `idle` (pings do
+/// not count: a socket that only pings would hold its slot forever), when the first frame
+/// does not come within [`HANDSHAKE_DEADLINE`], or when a send to it is stuck for
+/// `--send-timeout-secs` (a client that does not read).
+fn transport(
+    socket: axum::extract::ws::WebSocket,
+    state: Arc<AppState>,
+    peer: std::net::IpAddr,
+) -> samod::Transport {
     use axum::extract::ws::Message;
     use futures::{SinkExt, StreamExt};
     use tokio::time::Instant;
+    let (idle, send_timeout) = (state.sync.idle_timeout, state.sync.send_timeout);
     let (sink, stream) = socket.split();
     let first = Instant::now() + HANDSHAKE_DEADLINE.min(idle);
-    let frames =
-        futures::stream::unfold((stream, first), move |(mut stream, deadline)| async move {
-            loop {
-                match tokio::time::timeout_at(deadline, stream.next()).await {
-                    Err(_) => {
-                        tracing::info!(
-                            ?idle,
-                            "closing a sync connection that sent no message in time"
-                        );
-                        return Some((Err(WsError(Idle(idle).to_string())), (stream, deadline)));
-                    }
-                    Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return None,
-                    Ok(Some(Ok(Message::Binary(bytes)))) => {
-                        let next = Instant::now() + idle;
-                        if let Err(why) = moot_sync::check_envelope(&bytes) {
-                            tracing::info!(%why, "closing a sync connection: bad frame");
-                            return Some((Err(WsError(why.to_string())), (stream, next)));
+    let frames = futures::stream::unfold(
+        (stream, first, Usage::default()),
+        move |(mut stream, deadline, mut usage)| {
+            let state = state.clone();
+            async move {
+                loop {
+                    let refuse = |why: String| Some(Err(WsError(why)));
+                    let item = match tokio::time::timeout_at(deadline, stream.next()).await {
+                        Err(_) => {
+                            tracing::info!(
+                                ?idle,
+                                "closing a sync connection that sent no message in time"
+                            );
+                            refuse(Idle(idle).to_string())
                         }
-                        return Some((Ok(bytes.to_vec()), (stream, next)));
-                    }
-                    Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
-                    Ok(Some(Ok(Message::Text(_)))) => {
-                        return Some((
-                            Err(WsError("text frames are not part of the protocol".into())),
-                            (stream, deadline),
-                        ));
-                    }
-                    Ok(Some(Err(e))) => {
-                        return Some((Err(WsError(e.to_string())), (stream, deadline)));
-                    }
+                        Ok(None) | Ok(Some(Ok(Message::Close(_)))) => None,
+                        Ok(Some(Ok(Message::Binary(bytes)))) => {
+                            let checked = match moot_sync::read_envelope(&bytes) {
+                                Ok(envelope) => usage.admit(&state.sync, peer, envelope).await,
+                                Err(why) => Err(format!("bad frame: {why}")),
+                            };
+                            let next = Instant::now() + idle;
+                            return Some(match checked {
+                                Ok(()) => (Ok(bytes.to_vec()), (stream, next, usage)),
+                                Err(why) => {
+                                    tracing::info!(%why, %peer, "closing a sync connection");
+                                    (Err(WsError(why)), (stream, next, usage))
+                                }
+                            });
+                        }
+                        Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+                        Ok(Some(Ok(Message::Text(_)))) => {
+                            refuse("text frames are not part of the protocol".into())
+                        }
+                        Ok(Some(Err(e))) => refuse(e.to_string()),
+                    };
+                    return item.map(|item| (item, (stream, deadline, usage)));
                 }
             }
-        });
-    let sink = sink
-        .sink_map_err(|e| WsError(e.to_string()))
+        },
+    );
+    let sink = Deadline::new(sink.sink_map_err(|e| WsError(e.to_string())), send_timeout)
         .with(|bytes: Vec<u8>| async move { Ok::<_, WsError>(Message::Binary(bytes.into())) });
     samod::Transport::new(Box::pin(frames), Box::pin(sink))
+}
+
+/// A sink whose sends fail once the peer has not taken a message for `limit`.
+struct Deadline<S> {
+    inner: S,
+    limit: std::time::Duration,
+    stuck_since: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> Deadline<S> {
+    fn new(inner: S, limit: std::time::Duration) -> Self {
+        Self {
+            inner,
+            limit,
+            stuck_since: None,
+        }
+    }
+
+    /// `Pending` from the inner sink starts (or continues) the clock; past the limit, an error.
+    fn watch<T>(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        polled: std::task::Poll<Result<T, WsError>>,
+    ) -> std::task::Poll<Result<T, WsError>> {
+        use std::{future::Future, task::Poll};
+        match polled {
+            Poll::Ready(result) => {
+                self.stuck_since = None;
+                Poll::Ready(result)
+            }
+            Poll::Pending => {
+                let limit = self.limit;
+                let timer = self
+                    .stuck_since
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+                match timer.as_mut().poll(cx) {
+                    Poll::Ready(()) => {
+                        tracing::info!(?limit, "closing a sync connection that does not read");
+                        Poll::Ready(Err(WsError(format!("the peer read nothing for {limit:?}"))))
+                    }
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+}
+
+impl<S, T> futures::Sink<T> for Deadline<S>
+where
+    S: futures::Sink<T, Error = WsError> + Unpin,
+{
+    type Error = WsError;
+
+    fn poll_ready(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), WsError>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_ready(cx);
+        self.watch(cx, polled)
+    }
+
+    fn start_send(mut self: std::pin::Pin<&mut Self>, item: T) -> Result<(), WsError> {
+        std::pin::Pin::new(&mut self.inner).start_send(item)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), WsError>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_flush(cx);
+        self.watch(cx, polled)
+    }
+
+    fn poll_close(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), WsError>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_close(cx);
+        self.watch(cx, polled)
+    }
 }
 
 /// Whether a browser page from `origin` may open `/sync` on this relay (`host` is the
 /// request's Host): the app's own origin, or a page on this machine (loopback). Clients that
 /// are not browsers send no Origin and are not affected. Without this, any web page a person
 /// visits could drive a relay on their machine (cross-site WebSocket).
-pub(crate) fn origin_allowed(origin: Option<&str>, host: Option<&str>) -> bool {
+pub(crate) fn origin_allowed(origin: Option<&str>, host: Option<&str>, also: &[String]) -> bool {
     let Some(origin) = origin else {
         return true;
     };
+    if also
+        .iter()
+        .any(|allowed| allowed.trim_end_matches('/').eq_ignore_ascii_case(origin))
+    {
+        return true;
+    }
     let Some(rest) = origin
         .strip_prefix("http://")
         .or_else(|| origin.strip_prefix("https://"))
@@ -120,12 +291,8 @@ pub(crate) fn origin_allowed(origin: Option<&str>, host: Option<&str>) -> bool {
     name == "localhost" || name == "::1" || name.starts_with("127.")
 }
 
-pub(crate) async fn start(
-    data: &std::path::Path,
-    max_connections: usize,
-    max_frame_bytes: usize,
-    idle_timeout: std::time::Duration,
-) -> Result<SyncState, crate::Error> {
+pub(crate) async fn start(config: &crate::Config) -> Result<SyncState, crate::Error> {
+    let data = config.data.as_path();
     let storage = Arc::new(crate::storage::StorageHealth::default());
     let temp = data.join("tmp");
     // Left by a crash mid-write: never renamed into place, so never part of a document.
@@ -151,9 +318,19 @@ pub(crate) async fn start(
         probe,
         probing: Default::default(),
         open: AtomicUsize::new(0),
-        max_connections,
-        max_frame_bytes,
-        idle_timeout,
+        max_connections: config.max_connections,
+        max_frame_bytes: config.max_frame_bytes,
+        idle_timeout: std::time::Duration::from_secs(config.idle_timeout_secs.max(1)),
+        send_timeout: std::time::Duration::from_secs(config.send_timeout_secs.max(1)),
+        new_documents: crate::limits::NewDocuments::new(
+            config.max_new_documents_per_connection,
+            config.max_new_documents_per_address,
+            NEW_DOCUMENT_WINDOW,
+        ),
+        allow_origins: config.allow_origins.clone(),
+        documents: data.join("documents"),
+        data: data.to_owned(),
+        counted: Default::default(),
     })
 }
 
@@ -191,10 +368,33 @@ pub(crate) fn probe_id(data: &std::path::Path) -> Option<String> {
         .map(|s| s.trim().to_owned())
 }
 
+/// `/metrics` walks the data folder at most this often (a request flood must not tie up the
+/// blocking pool that storage shares).
+const COUNT_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How long `/healthz` waits for samod before calling sync stuck.
 const PROBE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl SyncState {
+    /// The number of stored documents, counted at most every [`COUNT_EVERY`]; one count at a
+    /// time, the others get the last figure.
+    pub(crate) async fn document_count(&self) -> usize {
+        let mut counted = self.counted.lock().await;
+        if let Some((at, n)) = *counted {
+            if at.elapsed() < COUNT_EVERY {
+                return n;
+            }
+        }
+        let (documents, data) = (self.documents.clone(), self.data.clone());
+        let n = tokio::task::spawn_blocking(move || {
+            count_documents(&documents, probe_id(&data).as_deref())
+        })
+        .await
+        .unwrap_or(0);
+        *counted = Some((std::time::Instant::now(), n));
+        n
+    }
+
     /// Why sync is not healthy, if it is not: storage writes failing, samod's repo lock held
     /// (a frame stuck in its hub), or its document runner not answering.
     pub(crate) async fn trouble(&self) -> Option<String> {
@@ -235,6 +435,7 @@ impl Drop for Slot {
 
 pub(crate) async fn upgrade(
     State(state): State<Arc<AppState>>,
+    axum::Extension(crate::PeerAddr(peer)): axum::Extension<crate::PeerAddr>,
     headers: axum::http::HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
@@ -245,7 +446,11 @@ pub(crate) async fn upgrade(
             .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
     };
     let origin = header(axum::http::header::ORIGIN);
-    if !origin_allowed(origin, header(axum::http::header::HOST)) {
+    if !origin_allowed(
+        origin,
+        header(axum::http::header::HOST),
+        &sync.allow_origins,
+    ) {
         tracing::warn!(?origin, "refusing /sync connection from another origin");
         return (
             StatusCode::FORBIDDEN,
@@ -272,25 +477,38 @@ pub(crate) async fn upgrade(
         .on_failed_upgrade(|err| tracing::warn!(%err, "websocket upgrade failed"))
         .on_upgrade(move |socket| async move {
             let state = slot.0.clone();
-            let connection = match state.sync.acceptor.accept(transport(socket, state.sync.idle_timeout)) {
-                Ok(c) => c,
-                Err(_) => {
-                    tracing::warn!("sync repo stopped; dropping connection");
-                    return;
-                }
-            };
+            let connection =
+                match state
+                    .sync
+                    .acceptor
+                    .accept(transport(socket, state.clone(), peer))
+                {
+                    Ok(c) => c,
+                    Err(_) => {
+                        tracing::warn!("sync repo stopped; dropping connection");
+                        return;
+                    }
+                };
             let mut events = connection.events();
             match connection.handshake_complete().await {
                 Ok(peer) => {
-                    tracing::info!(peer = %peer.peer_id, open = state.sync.open.load(Ordering::SeqCst), "sync peer joined");
+                    // Peer ids carry the app's person id: logged only at debug level (H3), so info
+                    // logs do not follow one person across workspaces.
+                    tracing::debug!(peer = %peer.peer_id, "sync peer joined");
+                    tracing::info!(
+                        open = state.sync.open.load(Ordering::SeqCst),
+                        "sync peer joined"
+                    );
                     while let Some(event) = futures::StreamExt::next(&mut events).await {
                         if let samod::AcceptorEvent::ClientDisconnected { reason, .. } = event {
-                            tracing::info!(peer = %peer.peer_id, ?reason, "sync peer left");
+                            tracing::debug!(peer = %peer.peer_id, ?reason, "sync peer left");
                             break;
                         }
                     }
                 }
-                Err(reason) => tracing::info!(?reason, "sync connection ended before its handshake"),
+                Err(reason) => {
+                    tracing::info!(?reason, "sync connection ended before its handshake")
+                }
             }
             drop(slot);
         })
@@ -319,12 +537,7 @@ pub(crate) fn count_documents(root: &std::path::Path, except: Option<&str>) -> u
 }
 
 pub(crate) async fn stats(State(state): State<Arc<AppState>>) -> Response {
-    let (documents, data) = (state.data.join("documents"), state.data.clone());
-    let documents = tokio::task::spawn_blocking(move || {
-        count_documents(&documents, probe_id(&data).as_deref())
-    })
-    .await
-    .unwrap_or(0);
+    let documents = state.sync.document_count().await;
     let body = format!(
         "{{\"connections\":{},\"peers\":{},\"documents\":{},\"storage_failing\":{},\"storage_failures\":{}}}\n",
         state.sync.open.load(Ordering::SeqCst),

@@ -8,6 +8,7 @@ mod support;
 mod sync_common;
 
 use futures::{SinkExt, StreamExt};
+use moot_sync::Event;
 use support::{
     Client, RunningRelay, closed, everyone_else_carries_on, new_doc, publish_new, raw_socket, temp,
 };
@@ -95,6 +96,145 @@ async fn pages_of_other_origins_are_refused() {
             .unwrap_or_else(|e| panic!("{origin}: {e}"));
     }
     relay.stop().await;
+
+    // `--allow-origin` adds a site (where a static copy of the app is hosted).
+    let relay = RunningRelay::start(&root, |c| {
+        c.allow_origins = vec!["https://moot.example.org/".into()]
+    })
+    .await;
+    let url = format!("ws://{}/sync", relay.addr);
+    let with_origin = |origin: &str| {
+        let mut req = url.as_str().into_client_request().unwrap();
+        req.headers_mut().insert("Origin", origin.parse().unwrap());
+        req
+    };
+    tokio_tungstenite::connect_async(with_origin("https://moot.example.org"))
+        .await
+        .expect("an allowed origin");
+    assert!(
+        tokio_tungstenite::connect_async(with_origin("https://evil.example"))
+            .await
+            .is_err()
+    );
+    relay.stop().await;
+}
+
+/// A TCP connection that has read to its end (the relay closed it) within the deadline.
+async fn hung_up(tcp: &mut tokio::net::TcpStream, what: &str) {
+    use tokio::io::AsyncReadExt;
+    let mut sink = [0u8; 1024];
+    let ended = tokio::time::timeout(support::DEADLINE, async {
+        loop {
+            match tcp.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "{what}: the relay closes that connection");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_headers_and_too_many_connections_from_one_address_are_dropped() {
+    use tokio::io::AsyncWriteExt;
+    let root = temp("slowloris");
+    let relay = RunningRelay::start(&root, |c| {
+        c.header_read_timeout_secs = 1;
+        c.max_connections_per_address = 3;
+    })
+    .await;
+    // Half a request, then nothing: dropped after the header deadline.
+    let mut slow = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    // Two more hold this address's other places; the next one is turned away at once.
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        held.push(tokio::net::TcpStream::connect(relay.addr).await.unwrap());
+    }
+    let mut over = tokio::net::TcpStream::connect(relay.addr).await.unwrap();
+    hung_up(&mut over, "a fourth connection from one address").await;
+    hung_up(&mut slow, "a request whose headers never finish").await;
+    for mut tcp in held {
+        hung_up(&mut tcp, "a connection that never sends a request").await;
+    }
+    // Their places are free again.
+    relay
+        .wait_for("/healthz", "the relay answers again", |r| r.ends_with("ok"))
+        .await;
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_and_an_address_may_ask_for_only_so_many_new_documents() {
+    let root = temp("quota");
+    let relay = RunningRelay::start(&root, |c| {
+        c.max_new_documents_per_connection = 3;
+        c.max_new_documents_per_address = 6;
+    })
+    .await;
+    let known = new_doc(1);
+    let mut alice = Client::connect(relay.addr, "alice").await;
+    publish_new(&mut alice, known, "minutes").await;
+
+    // Random ids: each would be a document actor samod keeps forever.
+    let mut greedy = Client::connect(relay.addr, "greedy").await;
+    for seed in [100, 101] {
+        let id = new_doc(seed);
+        assert_eq!(greedy.fetch(id).await, Event::Unavailable(id));
+    }
+    // Stored documents do not count.
+    assert_eq!(greedy.fetch(known).await, Event::DocumentChanged(known));
+    let third = new_doc(102);
+    assert_eq!(greedy.fetch(third).await, Event::Unavailable(third));
+    let mut empty = automerge::AutoCommit::new();
+    let frames = greedy.conn.request_document(new_doc(103), &mut empty);
+    greedy.send(frames).await;
+    closed(&mut greedy.ws, "a fourth new document on one connection").await;
+
+    // This address (alice's first publish and greedy's three) has used 4 of its 6: two more on
+    // a new connection, then it is refused.
+    let mut again = Client::connect(relay.addr, "again").await;
+    for seed in [104, 105] {
+        let id = new_doc(seed);
+        assert_eq!(again.fetch(id).await, Event::Unavailable(id));
+    }
+    let frames = again.conn.request_document(new_doc(106), &mut empty);
+    again.send(frames).await;
+    closed(&mut again.ws, "the address's sixth new document").await;
+    everyone_else_carries_on(&relay, &mut alice, known).await;
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_connection_may_use_only_a_few_ephemeral_sessions() {
+    let root = temp("sessions");
+    let relay = RunningRelay::start(&root, |_| {}).await;
+    let id = new_doc(4);
+    let mut alice = Client::connect(relay.addr, "alice").await;
+    publish_new(&mut alice, id, "minutes").await;
+    let mut evil = Client::connect(relay.addr, "evil").await;
+    let target = evil.conn.remote().unwrap().peer_id.clone();
+    // samod keeps every session id it sees; a fresh one per message would grow it forever.
+    let frames = (0..5)
+        .map(|n| {
+            moot_sync::Message::Ephemeral {
+                sender_id: "evil".into(),
+                target_id: target.clone(),
+                count: 1,
+                session_id: format!("session-{n}"),
+                document_id: id,
+                data: vec![0xa0],
+            }
+            .encode()
+        })
+        .collect();
+    evil.send(frames).await;
+    closed(&mut evil.ws, "a fifth ephemeral session").await;
+    everyone_else_carries_on(&relay, &mut alice, id).await;
+    relay.stop().await;
 }
 
 /// The most memory this process has held at once (Linux `VmHWM`), in bytes.
@@ -135,5 +275,55 @@ async fn a_decompression_bomb_is_refused_before_it_is_inflated() {
         "the relay's peak memory grew by {} MiB",
         grew >> 20
     );
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_dropped_not_queued_for() {
+    let root = temp("slow-reader");
+    let relay = RunningRelay::start(&root, |c| c.send_timeout_secs = 1).await;
+    let id = new_doc(5);
+    let mut alice = Client::connect(relay.addr, "alice").await;
+    publish_new(&mut alice, id, "minutes").await;
+    drop(alice);
+    // The slow one opens the document, then never reads again.
+    let mut slow = Client::connect(relay.addr, "slow").await;
+    assert_eq!(slow.fetch(id).await, Event::DocumentChanged(id));
+    // Someone sends presence-sized-and-more ephemerals for the document: each is forwarded to
+    // the slow reader, whose socket fills up.
+    let mut loud = Client::connect(relay.addr, "loud").await;
+    assert_eq!(loud.fetch(id).await, Event::DocumentChanged(id));
+    let target = loud.conn.remote().unwrap().peer_id.clone();
+    let deadline = tokio::time::Instant::now() + support::DEADLINE;
+    let mut count = 0;
+    loop {
+        let frames = (0..20)
+            .map(|_| {
+                count += 1;
+                moot_sync::Message::Ephemeral {
+                    sender_id: "loud".into(),
+                    target_id: target.clone(),
+                    count,
+                    session_id: "loud-session".into(),
+                    document_id: id,
+                    data: vec![0; 60_000],
+                }
+                .encode()
+            })
+            .collect();
+        loud.send(frames).await;
+        let metrics = relay.metrics().await;
+        if metrics.contains("\"connections\":1,") {
+            break; // the slow reader was dropped; loud remains
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the slow reader is still connected after {count} messages: {metrics}"
+        );
+    }
+    drop(slow);
+    let mut carol = Client::connect(relay.addr, "carol").await;
+    assert_eq!(carol.fetch(id).await, Event::DocumentChanged(id));
+    assert_eq!(carol.value(id, "title").as_deref(), Some("minutes"));
     relay.stop().await;
 }

@@ -234,7 +234,13 @@ async fn binary_prints_its_url_and_stops_cleanly_on_sigterm() {
     let root = temp_dir("binary");
     dist_with_files(&root);
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_moot-relay"))
-        .args(["--listen", "127.0.0.1:0", "--dist"])
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--header-read-timeout-secs",
+            "600",
+            "--dist",
+        ])
         .arg(&root)
         .env("MOOT_DATA", root.join("data"))
         .stdout(std::process::Stdio::piped())
@@ -254,6 +260,11 @@ async fn binary_prints_its_url_and_stops_cleanly_on_sigterm() {
     let addr: SocketAddr = url.parse().unwrap();
     assert_eq!(get(addr, "/healthz").await.body, b"ok");
     assert!(root.join("data").is_dir(), "MOOT_DATA is honoured");
+    // Half a request that will never finish must not hold the stop (audit H4).
+    let mut half = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut half, b"GET / HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
 
     let status = std::process::Command::new("kill")
         .args(["-TERM", &child.id().unwrap().to_string()])

@@ -28,7 +28,7 @@ pub use connection::{
 };
 pub use document_id::{DocumentId, DocumentIdError, MAX_ID_CHARS};
 pub use message::{
-    DecodeError, MAX_ERROR_LEN, MAX_FRAME, MAX_ID_LEN, MAX_VERSIONS, Message, PROTOCOL_VERSION,
-    PeerMetadata, check_envelope,
+    DecodeError, Envelope, MAX_ERROR_LEN, MAX_FRAME, MAX_ID_LEN, MAX_VERSIONS, Message,
+    PROTOCOL_VERSION, PeerMetadata, check_envelope, read_envelope,
 };
 pub use presence::Presence;

@@ -116,11 +116,33 @@ pub const MAX_VERSIONS: u64 = 16;
 /// must inflate to at most [`crate::chunks::MAX_INFLATED`] bytes (automerge inflates with no
 /// limit).
 pub fn check_envelope(frame: &[u8]) -> Result<(), DecodeError> {
-    let (mut kind, mut data) = (None, None);
+    read_envelope(frame).map(drop)
+}
+
+/// What [`check_envelope`] read of a frame: its type and the ids a relay keeps tables by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Envelope<'a> {
+    pub kind: Option<&'a str>,
+    pub document_id: Option<&'a str>,
+    pub session_id: Option<&'a str>,
+}
+
+/// [`check_envelope`], returning the envelope it checked.
+pub fn read_envelope(frame: &[u8]) -> Result<Envelope<'_>, DecodeError> {
+    let mut envelope = Envelope::default();
+    let mut data = None;
     read_map(frame, |key, d| match (key, id_limit(key)) {
-        (_, Some((field, max))) => bounded(d, field, max).map(|_| true),
+        (_, Some((field, max))) => {
+            let value = bounded_str(d, field, max)?;
+            match key {
+                "documentId" => envelope.document_id = Some(value),
+                "sessionId" => envelope.session_id = Some(value),
+                _ => {}
+            }
+            Ok(true)
+        }
         ("type", None) if d.datatype()? == Type::String => {
-            kind = Some(d.str()?);
+            envelope.kind = Some(bounded_str(d, "type", MAX_ID_LEN)?);
             Ok(true)
         }
         ("data", None) if d.datatype()? == Type::Bytes => {
@@ -129,10 +151,10 @@ pub fn check_envelope(frame: &[u8]) -> Result<(), DecodeError> {
         }
         _ => Ok(false),
     })?;
-    if let (Some("sync" | "request"), Some(data)) = (kind, data) {
+    if let (Some("sync" | "request"), Some(data)) = (envelope.kind, data) {
         crate::chunks::check_sync_message(data, crate::chunks::MAX_INFLATED)?;
     }
-    Ok(())
+    Ok(envelope)
 }
 
 /// The id fields a peer chooses, with their limits: they key tables (de-duplication,
@@ -189,11 +211,19 @@ fn bounded<'b>(
     field: &'static str,
     max: usize,
 ) -> Result<String, DecodeError> {
+    bounded_str(d, field, max).map(str::to_owned)
+}
+
+fn bounded_str<'b>(
+    d: &mut Decoder<'b>,
+    field: &'static str,
+    max: usize,
+) -> Result<&'b str, DecodeError> {
     let s = d.str()?;
     if s.len() > max {
         return Err(DecodeError::TooLong { field, max });
     }
-    Ok(s.to_owned())
+    Ok(s)
 }
 
 impl From<minicbor::decode::Error> for DecodeError {

@@ -166,6 +166,17 @@ async fn a_session_link_joins_and_comments_appear_in_the_other_browser() {
     assert!(sdp.starts_with("v=0"), "{sdp}");
     assert!(!sdp.contains("a=candidate"), "{sdp}");
     assert!(all_texts(&ada, &testid("direct-status")).await.is_empty());
+
+    // Bea has the link but is no member: how people become members is not hers to change.
+    bea_shell.go("nav-members", "members-page").await;
+    let tiers = all_texts(&bea, &testid("tier")).await;
+    assert!(!tiers.is_empty());
+    assert_eq!(
+        all_texts(&bea, &testid("tier-members-only")).await.len(),
+        tiers.len(),
+        "{tiers:?}"
+    );
+    assert!(all_texts(&bea, ".tier-edit").await.is_empty());
     harness.close(ada).await;
     harness.close(bea).await;
 }

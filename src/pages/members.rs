@@ -145,19 +145,28 @@ fn TierRow(tier: Tier) -> impl IntoView {
     let set = move |a: Approval| {
         let _ = session.act(|ws, ctx| ws.set_tier_policy(ctx, &id.get_value(), a));
     };
+    // Only members change how people become members (the model refuses others too).
+    let may_edit = move || {
+        let me = session.me.get().map(|m| m.id);
+        session
+            .read_ok(|ws| ws.membership())
+            .is_some_and(|m| m.members.is_empty() || me.is_some_and(|me| m.members.contains(&me)))
+    };
+    let tier_name = tier.name.clone();
     view! {
         <li data-testid="tier">
             <strong data-testid="tier-name">{tier.name.clone()}</strong>": "
             <span data-testid="tier-policy">{policy_text(tier.approval)}</span>
+            <Show when=may_edit fallback=|| view! { <span class="muted" data-testid="tier-members-only">" (members decide this)"</span> }>
             <span class="tier-edit">
                 <button type="button" on:click=move |_| set(Approval::SelfCertification)>"Self-certification"</button>
                 <button type="button" on:click=move |_| set(Approval::Ratification { endorsements: n, objections: rule })>"Ratification"</button>
                 <label>" endorsements needed "
-                    <input type="number" min="1" max="100" value=n.to_string() aria-label=format!("Endorsements needed for {}", tier.name)
+                    <input type="number" min="1" max="100" value=n.to_string() aria-label=format!("Endorsements needed for {}", tier_name)
                         on:change=move |ev| { if let Ok(k) = event_target_value(&ev).parse() { set(Approval::Ratification { endorsements: k, objections: rule }) } } />
                 </label>
                 <label>" objections "
-                    <select aria-label=format!("What objections do for {}", tier.name)
+                    <select aria-label=format!("What objections do for {}", tier_name)
                         on:change=move |ev| {
                             let rule = match event_target_value(&ev).as_str() { "veto" => ObjectionRule::Veto, "record" => ObjectionRule::Record, _ => ObjectionRule::Subtract };
                             set(Approval::Ratification { endorsements: n, objections: rule });
@@ -168,6 +177,7 @@ fn TierRow(tier: Tier) -> impl IntoView {
                     </select>
                 </label>
             </span>
+            </Show>
         </li>
     }
 }

@@ -374,12 +374,26 @@ impl Workspace {
         self.read("tiers")
     }
 
+    /// Tiers and the roster decide who becomes a member, so only members change them (audit
+    /// M5): otherwise anyone with the link could switch a tier to self-certification and
+    /// approve themselves. A workspace with no members yet (nobody on its roster) is open to
+    /// whoever sets it up.
+    fn require_member(&self, person: &str, what: &str) -> Result<(), ModelError> {
+        let members = self.membership()?.members;
+        if members.is_empty() || members.contains(person) {
+            Ok(())
+        } else {
+            Err(ModelError::NotAllowed(format!("only members may {what}")))
+        }
+    }
+
     pub fn add_tier(
         &mut self,
         ctx: Ctx<'_>,
         name: &str,
         approval: Approval,
     ) -> Result<String, ModelError> {
+        self.require_member(ctx.person, "add a tier")?;
         let name = nonempty("tier name", name, MAX_NAME)?;
         check_approval(approval)?;
         self.edit(ctx, "add tier", "tiers", |tiers: &mut Vec<Tier>, ids| {
@@ -399,6 +413,7 @@ impl Workspace {
         tier: &str,
         approval: Approval,
     ) -> Result<(), ModelError> {
+        self.require_member(ctx.person, "change how a tier approves")?;
         check_approval(approval)?;
         self.edit(
             ctx,
@@ -412,6 +427,7 @@ impl Workspace {
     }
 
     pub fn rename_tier(&mut self, ctx: Ctx<'_>, tier: &str, name: &str) -> Result<(), ModelError> {
+        self.require_member(ctx.person, "rename a tier")?;
         let name = nonempty("tier name", name, MAX_NAME)?;
         self.edit(ctx, "rename tier", "tiers", |tiers: &mut Vec<Tier>, _| {
             require(tiers, tier, "tier", |t| &t.id)?.name = name;
@@ -421,6 +437,7 @@ impl Workspace {
 
     /// Adds a person to the standing roster (who may ratify from the start).
     pub fn add_to_roster(&mut self, ctx: Ctx<'_>, person: &str) -> Result<(), ModelError> {
+        self.require_member(ctx.person, "change the roster")?;
         let people: BTreeMap<String, Person> = self.read("people")?;
         if !people.contains_key(person) {
             return Err(unknown_id("person", person));

@@ -975,3 +975,42 @@ fn document_titles_match_the_documents() {
     assert!(!full.is_empty());
     assert_eq!(ws.document_titles().unwrap(), full);
 }
+
+/// Audit M5: a person with the link but no membership cannot rewrite how people become members
+/// (then propose and approve themselves); once a member, they can.
+#[test]
+fn only_members_change_tiers_and_the_roster() {
+    let (mut ws, self_cert, ratified) = member_setup();
+    let cy = Ctx::new(CY, T);
+    let strict = Approval::Ratification {
+        endorsements: 1,
+        objections: ObjectionRule::Veto,
+    };
+    let not_allowed =
+        |e: &ModelError| matches!(e, ModelError::NotAllowed(m) if m.contains("only members"));
+    rejects(
+        &mut ws,
+        |ws| ws.set_tier_policy(cy, &ratified, Approval::SelfCertification),
+        not_allowed,
+    );
+    rejects(
+        &mut ws,
+        |ws| ws.add_tier(cy, "Mine", Approval::SelfCertification),
+        not_allowed,
+    );
+    rejects(
+        &mut ws,
+        |ws| ws.rename_tier(cy, &ratified, "Open door"),
+        not_allowed,
+    );
+    rejects(&mut ws, |ws| ws.add_to_roster(cy, CY), not_allowed);
+
+    // Cy joins through the self-certification tier; now Cy is a member and may.
+    let p = ws
+        .propose(cy, individual("Cy", Some(CY)), &self_cert, "I agree")
+        .unwrap();
+    ws.self_certify(cy, &p, "I attest").unwrap();
+    assert!(ws.membership().unwrap().members.contains(CY));
+    ws.set_tier_policy(cy, &ratified, strict).unwrap();
+    ws.rename_tier(cy, &ratified, "Stewards (renamed)").unwrap();
+}

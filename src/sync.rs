@@ -61,8 +61,11 @@ fn offer(
 fn apply_events(session: crate::state::Session, here: Here, events: &[moot_sync::Event]) {
     let me = leptos::prelude::GetUntracked::get_untracked(&session.me).map(|m| m.id);
     for e in events {
-        if let moot_sync::Event::Ephemeral { data, .. } = e {
-            here.note(me.as_deref(), data);
+        if let moot_sync::Event::Ephemeral {
+            data, sender_id, ..
+        } = e
+        {
+            here.note(me.as_deref(), sender_id, data);
         }
     }
     if events

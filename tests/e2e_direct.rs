@@ -104,6 +104,18 @@ async fn codes_link_two_browsers_with_no_relay_and_they_converge_after_offline_e
         "{invitation_link}"
     );
     bea.goto(&invitation_link).await.unwrap();
+    // A link's invitation is shown with what answering means, and answered only when asked.
+    let incoming = text(&bea, &testid("direct-incoming")).await;
+    assert!(
+        incoming.contains("Answer only if you know who sent it"),
+        "{incoming}"
+    );
+    assert!(
+        all_texts(&bea, &testid("direct-answer-code"))
+            .await
+            .is_empty()
+    );
+    click(&bea, "direct-answer").await;
     code(&bea, "direct-answer-code", "moot-answer:").await;
     let answer_link = scan_qr(&bea, &testid("direct-qr")).await;
     assert!(
@@ -208,7 +220,18 @@ async fn peers_on_a_relay_link_directly_and_keep_syncing_when_it_stops() {
     click(&ada, "share-toggle").await;
     let bea_shell = Start::join_as(&bea, &harness.base_url, "Bea", &link).await;
 
-    // The relay introduces them; they link directly.
+    // The relay introduces them; the one who gets the offer is asked, says yes, and they link
+    // directly.
+    eventually("one of them is asked about a direct link", || async {
+        for browser in [&ada, &bea] {
+            if !all_texts(browser, &testid("direct-offer")).await.is_empty() {
+                click(browser, "direct-offer-allow").await;
+                return true;
+            }
+        }
+        false
+    })
+    .await;
     eventually("Ada is linked directly to Bea", || async {
         direct_status(&ada).await.contains("Bea")
     })

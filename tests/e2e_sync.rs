@@ -373,3 +373,133 @@ async fn a_link_never_moves_a_known_workspace_to_another_relay_without_asking() 
         .close_allowing(ada, &["ws://127.0.0.1:9/sync"])
         .await;
 }
+
+/// A peer on the relay that sends whatever frames a test gives it (a native moot-sync client).
+struct Scripted {
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    conn: moot_sync::Connection,
+    relay: String,
+}
+
+impl Scripted {
+    /// Joins the relay and opens workspace `id` on it.
+    async fn join(relay_url: &str, id: moot_sync::DocumentId) -> Self {
+        use futures::{SinkExt, StreamExt};
+        let (mut ws, _) = tokio_tungstenite::connect_async(relay_url).await.unwrap();
+        let (mut conn, join) =
+            moot_sync::Connection::dial("scripted", moot_sync::PeerMetadata::default(), "s1");
+        ws.send(join.into()).await.unwrap();
+        let mut doc = automerge::AutoCommit::new();
+        let mut asked = false;
+        let deadline = tokio::time::Instant::now() + support::DEADLINE;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, ws.next())
+                .await
+                .expect("the relay answers")
+                .unwrap()
+                .unwrap();
+            let (out, events) = conn
+                .receive(
+                    &frame.into_data(),
+                    &mut moot_sync::Single { id, doc: &mut doc },
+                )
+                .unwrap();
+            for f in out {
+                ws.send(f.into()).await.unwrap();
+            }
+            if !asked && conn.remote().is_some() {
+                asked = true;
+                for f in conn.request_document(id, &mut doc) {
+                    ws.send(f.into()).await.unwrap();
+                }
+            }
+            if events
+                .iter()
+                .any(|e| matches!(e, moot_sync::Event::DocumentChanged(_)))
+            {
+                let relay = conn.remote().unwrap().peer_id.clone();
+                return Self { ws, conn, relay };
+            }
+        }
+    }
+
+    async fn ephemeral(&mut self, id: moot_sync::DocumentId, count: u64, data: Vec<u8>) {
+        use futures::SinkExt;
+        let frame = moot_sync::Message::Ephemeral {
+            sender_id: "scripted".into(),
+            target_id: self.relay.clone(),
+            document_id: id,
+            session_id: "s1".into(),
+            count,
+            data,
+        }
+        .encode();
+        self.ws.send(frame.into()).await.unwrap();
+    }
+}
+
+/// Audit A4: anyone on the relay could get a direct link to every open tab (16 at once, with
+/// made-up page ids). Offers now wait for the person, one per sender, and take no link slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offers_through_the_relay_wait_for_the_person_one_per_sender() {
+    let harness = Harness::start().await;
+    let ada = harness.browser().await;
+    let shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
+    let link = shell.share_link().await;
+    click(&ada, "share-toggle").await;
+    let relay = link
+        .split("?relay=")
+        .nth(1)
+        .unwrap()
+        .replace("%3A", ":")
+        .replace("%2F", "/");
+    let id: moot_sync::DocumentId = link
+        .split("#/w/automerge:")
+        .nth(1)
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut evil = Scripted::join(&relay, id).await;
+    for n in 0..16u64 {
+        let offer = moot_sync::direct::Signal {
+            kind: moot_sync::direct::SignalKind::Offer,
+            from: format!("0000-forged-{n:02}"),
+            to: None,
+            name: format!("Mallory {n}"),
+            sdp: Some("v=0\r\n".into()),
+        };
+        evil.ephemeral(id, n + 1, offer.encode()).await;
+    }
+    eventually("Ada is asked about one offer", || async {
+        all_texts(&ada, &testid("direct-offer")).await.len() == 1
+    })
+    .await;
+    let offers = all_texts(&ada, &testid("direct-offer")).await;
+    assert!(offers[0].contains("Mallory"), "{offers:?}");
+    assert!(
+        all_texts(&ada, &testid("direct-link")).await.is_empty(),
+        "no link was made without her"
+    );
+    // Declined: gone, and that sender's next offers are not shown.
+    click(&ada, "direct-offer-decline").await;
+    let again = moot_sync::direct::Signal {
+        kind: moot_sync::direct::SignalKind::Offer,
+        from: "0000-forged-again".into(),
+        to: None,
+        name: "Mallory again".into(),
+        sdp: Some("v=0\r\n".into()),
+    };
+    evil.ephemeral(id, 100, again.encode()).await;
+    // Ada's own invitation still works: no slot was taken.
+    click(&ada, "direct-toggle").await;
+    click(&ada, "direct-invite").await;
+    code(&ada, "direct-invitation", "moot-offer:").await;
+    assert!(all_texts(&ada, &testid("direct-offer")).await.is_empty());
+    let _ = &evil.conn;
+    harness.close(ada).await;
+}

@@ -108,6 +108,8 @@ pub fn DirectBox() -> impl IntoView {
     let my_answer = RwSignal::new(None::<String>);
     let their_answer = RwSignal::new(String::new());
     let their_invitation = RwSignal::new(String::new());
+    // The invitation came in a link (`#/connect/`), not typed here: the person is told first.
+    let from_link = RwSignal::new(false);
     let ice = RwSignal::new(direct::ice_servers_text());
     let ice_saved = RwSignal::new(false);
 
@@ -131,6 +133,7 @@ pub fn DirectBox() -> impl IntoView {
         })
     };
     let answer = move || {
+        from_link.set(false);
         let text = their_invitation.get_untracked();
         my_invitation.set(None);
         my_answer.set(None);
@@ -170,9 +173,11 @@ pub fn DirectBox() -> impl IntoView {
                     ));
                 }
             }
+            // An invitation that came in a link is shown, never answered by itself: answering
+            // connects this browser to whoever made it (and may open another workspace).
             Ok(_) => {
                 their_invitation.set(code);
-                answer();
+                from_link.set(true);
             }
             Err(e) => error.set(Some(e.to_string())),
         }
@@ -183,6 +188,21 @@ pub fn DirectBox() -> impl IntoView {
             <button type="button" data-testid="direct-toggle" aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>
                 "Connect directly"
             </button>
+            <For each=move || direct.offers.get() key=|o| o.from.clone() let:offer>
+                {
+                    let (allow_from, decline_from) = (offer.from.clone(), offer.from.clone());
+                    let who = if offer.name.trim().is_empty() { "Someone".to_owned() } else { offer.name.clone() };
+                    view! {
+                        <div class="card direct-offer" role="alertdialog" data-testid="direct-offer">
+                            <p>{who} " (through the relay) offers a direct link: your browsers would sync without the relay, and each learns the other's network address."</p>
+                            <div class="row">
+                                <button type="button" data-testid="direct-offer-allow" on:click=move |_| direct.allow_offer(&allow_from)>"Link directly"</button>
+                                <button type="button" data-testid="direct-offer-decline" on:click=move |_| direct.decline_offer(&decline_from)>"Not now"</button>
+                            </div>
+                        </div>
+                    }
+                }
+            </For>
             <Show when=move || open.get()>
                 <div class="card direct-panel" data-testid="direct-panel">
                     <p class="muted">"Sync with someone on the same network without any server: one of you creates an invitation, the other answers it, and each hands the code to the other (copy and paste, or scan the QR code)."</p>
@@ -200,6 +220,11 @@ pub fn DirectBox() -> impl IntoView {
                         })}
                     </Show>
                     <h3>"Answer an invitation"</h3>
+                    <Show when=move || from_link.get()>
+                        <p class="notice" role="status" data-testid="direct-incoming">
+                            "A link brought the invitation below. Answering connects this browser directly to whoever made it: they learn its network address, and the workspace it names opens here. Answer only if you know who sent it."
+                        </p>
+                    </Show>
                     <label for="direct-their-invitation">"The invitation you were given"</label>
                     <textarea id="direct-their-invitation" rows="3" data-testid="direct-their-invitation" placeholder="moot-offer:…"
                         prop:value=move || their_invitation.get()

@@ -44,6 +44,8 @@ const OPEN_DEADLINE_MS: i32 = 20_000;
 const RETRY_AFTER_MS: f64 = 30_000.0;
 /// At most this many links at once (a flood of offers through the relay makes no more).
 const MAX_LINKS: usize = 16;
+/// Offers through the relay waiting for the person to allow them; one per sender.
+const MAX_PENDING_OFFERS: usize = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
@@ -59,6 +61,21 @@ pub enum LinkState {
     Open,
 }
 
+/// An offer of a direct link through the relay, waiting for the person's yes or no.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferView {
+    /// The offering page.
+    pub from: String,
+    pub name: String,
+}
+
+struct PendingOffer {
+    /// The relay-level peer that carried it (one pending offer and one link per sender).
+    sender: String,
+    signal: Signal,
+    at: f64,
+}
+
 /// One link, as the page shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkView {
@@ -70,6 +87,8 @@ pub struct LinkView {
 
 struct Peer {
     endpoint: Option<String>,
+    /// For a link offered through the relay: the relay-level peer that carried the offer.
+    sender: Option<String>,
     name: String,
     via: Via,
     /// This side created the data channel and says `join` first.
@@ -124,6 +143,12 @@ struct Inner {
     peers: HashMap<u32, Peer>,
     next: u32,
     failed: HashMap<String, f64>,
+    /// Offers through the relay that wait for the person (never answered by themselves).
+    offers: Vec<PendingOffer>,
+    /// Pages the person allowed a link with (their next offer is answered at once).
+    allowed: std::collections::HashSet<String>,
+    /// Relay-level peers whose offer the person declined (ignored from then on).
+    declined: std::collections::HashSet<String>,
 }
 
 /// Direct links of the open workspace, provided as context.
@@ -135,6 +160,8 @@ pub struct Direct {
     tabs: Tabs,
     inner: StoredValue<Rc<RefCell<Inner>>, LocalStorage>,
     pub links: RwSignal<Vec<LinkView>>,
+    /// Offers through the relay waiting for the person's yes or no.
+    pub offers: RwSignal<Vec<OfferView>>,
     /// A code that arrived in the address (`#/connect/<code>`, a scanned QR code).
     pub incoming: RwSignal<Option<String>>,
     /// Answers scanned into another tab reach the tab that made the invitation through this.
@@ -273,6 +300,9 @@ impl Direct {
             peers: HashMap::new(),
             next: 0,
             failed: HashMap::new(),
+            offers: Vec::new(),
+            allowed: Default::default(),
+            declined: Default::default(),
         };
         let direct = Self {
             session,
@@ -281,10 +311,11 @@ impl Direct {
             tabs,
             inner: StoredValue::new_local(Rc::new(RefCell::new(inner))),
             links: RwSignal::new(Vec::new()),
+            offers: RwSignal::new(Vec::new()),
             incoming: RwSignal::new(None),
             answers: StoredValue::new_local(None),
         };
-        here.on_signal(move |s| direct.signal(s));
+        here.on_signal(move |sender, s| direct.signal(sender, s));
         if let Ok(channel) = web_sys::BroadcastChannel::new("moot:direct-answers") {
             let on_answer = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
                 let Some(text) = ev.data().as_string() else {
@@ -439,6 +470,7 @@ impl Direct {
             id,
             Peer {
                 endpoint,
+                sender: None,
                 name,
                 via,
                 dialer,
@@ -692,7 +724,7 @@ impl Direct {
     }
 
     /// A signal that came through the relay.
-    fn signal(&self, s: Signal) {
+    fn signal(&self, sender: &str, s: Signal) {
         let (me, open, recently_failed) = {
             let inner = self.inner();
             let i = inner.borrow();
@@ -726,14 +758,44 @@ impl Direct {
                 }
             }
             SignalKind::Offer => {
-                if self.has_link_to(&s.from) {
+                // Only the page with the smaller id offers; a link or an offer already there
+                // for this sender (relay-level peer) is its one.
+                let from_sender = {
+                    let inner = self.inner();
+                    let i = inner.borrow();
+                    i.declined.contains(sender)
+                        || i.peers
+                            .values()
+                            .any(|p| p.sender.as_deref() == Some(sender))
+                };
+                if s.from >= me || self.has_link_to(&s.from) || from_sender {
                     return;
                 }
-                leptos::task::spawn_local(async move {
-                    if let Err(e) = direct.answer_through_relay(s).await {
-                        leptos::logging::warn!("moot: no direct link: {e}");
+                if self.inner().borrow().allowed.contains(&s.from) {
+                    let sender = sender.to_owned();
+                    leptos::task::spawn_local(async move {
+                        if let Err(e) = direct.answer_through_relay(s, sender).await {
+                            leptos::logging::warn!("moot: no direct link: {e}");
+                        }
+                    });
+                    return;
+                }
+                // Asked first: a direct link tells the other side this browser's addresses.
+                {
+                    let inner = self.inner();
+                    let mut i = inner.borrow_mut();
+                    let now = js_sys::Date::now();
+                    i.offers
+                        .retain(|o| now - o.at < f64::from(OPEN_DEADLINE_MS) && o.sender != sender);
+                    if i.offers.len() < MAX_PENDING_OFFERS {
+                        i.offers.push(PendingOffer {
+                            sender: sender.to_owned(),
+                            signal: s,
+                            at: now,
+                        });
                     }
-                });
+                }
+                self.publish_offers();
             }
             SignalKind::Answer => {
                 let pc = {
@@ -778,9 +840,62 @@ impl Direct {
         Ok(())
     }
 
-    async fn answer_through_relay(self, offer: Signal) -> Result<(), String> {
+    /// The person said yes to the offer from page `from`: answer it (and later ones from it).
+    pub fn allow_offer(&self, from: &str) {
+        let offer = {
+            let inner = self.inner();
+            let mut i = inner.borrow_mut();
+            i.allowed.insert(from.to_owned());
+            let at = i.offers.iter().position(|o| o.signal.from == from);
+            at.map(|at| i.offers.remove(at))
+        };
+        self.publish_offers();
+        if let Some(offer) = offer {
+            let direct = *self;
+            leptos::task::spawn_local(async move {
+                if let Err(e) = direct
+                    .answer_through_relay(offer.signal, offer.sender)
+                    .await
+                {
+                    leptos::logging::warn!("moot: no direct link: {e}");
+                }
+            });
+        }
+    }
+
+    /// The person said no: that sender's offers are ignored from now on.
+    pub fn decline_offer(&self, from: &str) {
+        {
+            let inner = self.inner();
+            let mut i = inner.borrow_mut();
+            if let Some(at) = i.offers.iter().position(|o| o.signal.from == from) {
+                let offer = i.offers.remove(at);
+                i.declined.insert(offer.sender);
+            }
+        }
+        self.publish_offers();
+    }
+
+    fn publish_offers(&self) {
+        let offers = self
+            .inner()
+            .borrow()
+            .offers
+            .iter()
+            .map(|o| OfferView {
+                from: o.signal.from.clone(),
+                name: o.signal.name.clone(),
+            })
+            .collect();
+        self.offers.set(offers);
+    }
+
+    async fn answer_through_relay(self, offer: Signal, sender: String) -> Result<(), String> {
         let sdp = offer.sdp.clone().unwrap_or_default();
         let (id, pc) = self.add_peer(Some(offer.from.clone()), offer.name, Via::Relay, false)?;
+        if let Some(peer) = self.inner().borrow_mut().peers.get_mut(&id) {
+            peer.sender = Some(sender);
+        }
         self.deadline(id, OPEN_DEADLINE_MS);
         let sdp = make_answer(&pc, &sdp)
             .await

@@ -11,7 +11,8 @@ use moot_sync::{Presence, direct::Signal};
 pub const ANNOUNCE_MS: i32 = 4_000;
 const EXPIRY_MS: f64 = 20_000.0;
 
-type SignalHandler = Rc<dyn Fn(Signal)>;
+/// Gets the relay-level sender (the peer that carried it) and the signal.
+type SignalHandler = Rc<dyn Fn(&str, Signal)>;
 
 #[derive(Clone, Copy)]
 pub struct Here {
@@ -34,15 +35,15 @@ impl Here {
     }
 
     /// Who gets the direct-link signals that arrive.
-    pub fn on_signal(&self, f: impl Fn(Signal) + 'static) {
+    pub fn on_signal(&self, f: impl Fn(&str, Signal) + 'static) {
         self.signals.set_value(Some(Rc::new(f)));
     }
 
     /// Records an ephemeral payload if it is presence from someone else.
-    pub fn note(&self, me: Option<&str>, data: &[u8]) {
+    pub fn note(&self, me: Option<&str>, sender: &str, data: &[u8]) {
         let Some(p) = Presence::decode(data) else {
             if let (Some(s), Some(f)) = (Signal::decode(data), self.signals.get_value()) {
-                f(s);
+                f(sender, s);
             }
             return;
         };

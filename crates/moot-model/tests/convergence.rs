@@ -55,6 +55,16 @@ enum Op {
     Endorse {
         proposal: u8,
     },
+    /// Up, down, in or out (audit M6: a move must never lose what is typed meanwhile).
+    MoveItem {
+        item: u8,
+        how: u8,
+    },
+    /// An item and a sub-point of it in one go (so moves have trees to carry).
+    SubPoint {
+        item: u8,
+        title: String,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -74,6 +84,9 @@ fn op() -> impl Strategy<Value = Op> {
             insert
         }),
         word.prop_map(|title| Op::AgendaItem { title }),
+        (any::<u8>(), 0u8..4).prop_map(|(item, how)| Op::MoveItem { item, how }),
+        (any::<u8>(), 0u8..4).prop_map(|(item, how)| Op::MoveItem { item, how }),
+        (any::<u8>(), word).prop_map(|(item, title)| Op::SubPoint { item, title }),
         (any::<u8>(), "[a-z ]{0,12}").prop_map(|(item, text)| Op::Minutes { item, text }),
         (word, any::<bool>()).prop_map(|(text, done)| Op::ActionPoint { text, done }),
         word.prop_map(|name| Op::Propose { name }),
@@ -86,6 +99,21 @@ struct Peer {
     person: String,
     /// What this peer itself created, which must survive every merge.
     made: BTreeSet<String>,
+    /// The last minutes this peer wrote on each agenda item.
+    minuted: std::collections::BTreeMap<String, String>,
+}
+
+/// Every agenda item of the first session, depth first, with its minutes.
+fn agenda_items(ws: &Workspace) -> Vec<(String, String)> {
+    fn walk(items: &[moot_model::schema::AgendaItem], out: &mut Vec<(String, String)>) {
+        for item in items {
+            out.push((item.id.clone(), item.minutes.as_str().to_owned()));
+            walk(&item.children, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&ws.sessions().unwrap()[0].agenda, &mut out);
+    out
 }
 
 fn apply(peer: &mut Peer, op: &Op, draft: &str, session: &str, tier: &str) {
@@ -139,12 +167,36 @@ fn apply(peer: &mut Peer, op: &Op, draft: &str, session: &str, tier: &str) {
         }
         Op::AgendaItem { title } => Some(ws.add_agenda_item(ctx, session, None, title).unwrap()),
         Op::Minutes { item, text } => {
-            let items = &ws.sessions().unwrap()[0].agenda;
+            let items = agenda_items(ws);
             if !items.is_empty() {
-                let id = items[*item as usize % items.len()].id.clone();
+                let id = items[*item as usize % items.len()].0.clone();
                 ws.set_minutes(ctx, session, &id, text).unwrap();
+                peer.minuted.insert(id, text.clone());
             }
             None
+        }
+        Op::MoveItem { item, how } => {
+            let items = agenda_items(ws);
+            if !items.is_empty() {
+                let id = &items[*item as usize % items.len()].0;
+                let how = [
+                    moot_model::Move::Up,
+                    moot_model::Move::Down,
+                    moot_model::Move::Indent,
+                    moot_model::Move::Outdent,
+                ][*how as usize % 4];
+                // Not every move is possible (the first item cannot go up): refused, not lost.
+                let _ = ws.move_agenda_item(ctx, session, id, how);
+            }
+            None
+        }
+        Op::SubPoint { item, title } => {
+            let items = agenda_items(ws);
+            (!items.is_empty()).then(|| {
+                let parent = items[*item as usize % items.len()].0.clone();
+                ws.add_agenda_item(ctx, session, Some(&parent), title)
+                    .unwrap()
+            })
         }
         Op::ActionPoint { text, done } => {
             let id = ws
@@ -297,6 +349,7 @@ fn peers_converge_after_random_concurrent_operations() {
                         ws,
                         person: format!("p{i}"),
                         made: BTreeSet::new(),
+                        minuted: Default::default(),
                     }
                 })
                 .collect();
@@ -326,6 +379,34 @@ fn peers_converge_after_random_concurrent_operations() {
             let membership0 = peers[0].ws.membership().unwrap();
             let ids0 = all_ids(&peers[0].ws);
             let text = peers[0].ws.document_text(&draft).unwrap();
+            // No item is lost or doubled by concurrent moves, and minutes typed on an item
+            // while others moved it are still on it.
+            let agenda = agenda_items(&peers[0].ws);
+            let unique: BTreeSet<&String> = agenda.iter().map(|(id, _)| id).collect();
+            prop_assert_eq!(unique.len(), agenda.len(), "an agenda item appears twice");
+            // Minutes only one peer wrote on an item (nobody else overwrote them) must be there,
+            // whatever moves happened meanwhile.
+            for p in &peers {
+                for (id, text) in &p.minuted {
+                    let others = peers
+                        .iter()
+                        .any(|q| q.person != p.person && q.minuted.contains_key(id));
+                    if others || text.trim().is_empty() {
+                        continue;
+                    }
+                    let minutes = agenda
+                        .iter()
+                        .find(|(i, _)| i == id)
+                        .map(|(_, m)| m.as_str());
+                    prop_assert_eq!(
+                        minutes,
+                        Some(text.as_str()),
+                        "{}'s minutes on {} were lost",
+                        &p.person,
+                        id
+                    );
+                }
+            }
             for p in &mut peers {
                 prop_assert_eq!(p.ws.heads(), heads0.clone());
                 prop_assert_eq!(p.ws.state().unwrap(), state0.clone());

@@ -3,10 +3,12 @@
 //! - `cargo xtask run [-- <relay flags>]`: build the app (release) and start the relay on it.
 //! - `cargo xtask test`: every test — native, wasm in headless Chromium, browser end to end.
 //! - `cargo xtask build`: only build the app into `target/dist` and print its size.
+//! - `cargo xtask bench`, `cargo xtask faults [--long]`: the figures (not part of `test`).
 //!
 //! Each installs what it needs when it is missing and skips work that is already done.
 
 mod dist;
+mod faults;
 mod tools;
 
 use std::{
@@ -24,8 +26,11 @@ fn main() -> std::process::ExitCode {
         Some("build") => build_dist().map(drop),
         Some("setup") => tools::ensure_all(),
         Some("bench") => bench(),
+        Some("faults") => faults::run(args.iter().any(|a| a == "--long")),
         _ => {
-            eprintln!("usage: cargo xtask <run [-- relay flags] | test | bench | build | setup>");
+            eprintln!(
+                "usage: cargo xtask <run [-- relay flags] | test | bench | faults [--long] | build | setup>"
+            );
             return std::process::ExitCode::from(2);
         }
     };

@@ -384,16 +384,38 @@ pub(crate) async fn spawn_relay(
     dist: &Path,
     listen: Option<SocketAddr>,
 ) -> Result<(Child, SocketAddr)> {
+    // Every simulated client comes from 127.0.0.1: the per-address limits would count them as
+    // one attacker.
+    spawn_relay_with(
+        bin,
+        data,
+        dist,
+        listen,
+        &[
+            "--max-connections-per-address",
+            "100000",
+            "--max-new-documents-per-address",
+            "100000",
+        ],
+    )
+    .await
+}
+
+/// The release relay with its default limits plus `flags`, on 127.0.0.1.
+pub(crate) async fn spawn_relay_with(
+    bin: &Path,
+    data: &Path,
+    dist: &Path,
+    listen: Option<SocketAddr>,
+    flags: &[&str],
+) -> Result<(Child, SocketAddr)> {
     let listen = listen.map_or_else(|| "127.0.0.1:0".to_owned(), |a| a.to_string());
     let mut child = Command::new(bin)
         .args(["--listen", &listen, "--data"])
         .arg(data)
         .arg("--dist")
         .arg(dist)
-        // Every simulated client comes from 127.0.0.1: the per-address limits would count
-        // them as one attacker.
-        .args(["--max-connections-per-address", "100000"])
-        .args(["--max-new-documents-per-address", "100000"])
+        .args(flags)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -8,6 +8,7 @@
 
 mod anchor;
 mod browser;
+mod faults;
 mod load;
 mod native;
 mod report;
@@ -110,7 +111,29 @@ pub fn only(id: &str) -> bool {
     })
 }
 
+/// `moot-bench faults`: the relay floods and crash trials of `cargo xtask faults`; writes
+/// MOOT_FAULTS_OUT/relay.md (the fuzzing rows come from xtask).
+fn faults_main() -> Result<()> {
+    let relay_bin = env_path("MOOT_RELAY_BIN")?;
+    let dist = env_path("MOOT_DIST")?;
+    let out = env_path("MOOT_FAULTS_OUT")?;
+    let mode = faults::Mode::from_env();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let mut rows = runtime.block_on(faults::floods(&relay_bin, &dist, &mode));
+    eprintln!("faults: relay kill -9 trials");
+    rows.extend(runtime.block_on(faults::crash_trials(&relay_bin, &dist, &mode)));
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(out.join("relay.md"), report::rows_markdown(&rows))?;
+    Ok(())
+}
+
 fn main() -> Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("faults") {
+        return faults_main();
+    }
     let inputs = Inputs::from_env()?;
     let started = Instant::now();
     let mut rows: Vec<Row> = Vec::new();

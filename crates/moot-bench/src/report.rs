@@ -76,6 +76,24 @@ pub fn bytes(n: usize) -> String {
     format!("{out} B")
 }
 
+/// The rows alone, as Markdown table lines (no header).
+pub fn rows_markdown(rows: &[Row]) -> String {
+    rows.iter()
+        .map(|r| {
+            format!(
+                "| {} | {} | {} | {} | {} | {} | {} |\n",
+                r.id,
+                r.figure,
+                r.moot,
+                r.anchor,
+                r.ratio,
+                r.target,
+                r.verdict()
+            )
+        })
+        .collect()
+}
+
 pub fn markdown(rows: &[Row], header: &str) -> String {
     let mut md = format!(
         "{header}\n\n| # | Figure | moot | Anchor (same run) | Ratio | Target | |\n|---|---|---|---|---|---|---|\n"

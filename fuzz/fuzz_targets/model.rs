@@ -1,0 +1,131 @@
+//! The model's reads and exports on hostile documents: the input drives raw automerge writes
+//! into a demo workspace — wrong types, cursor-like strings, deep nesting, duplicate ids, long
+//! strings — and every read must return a value or an error, never panic or overflow.
+#![no_main]
+use std::sync::OnceLock;
+
+use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, transaction::Transactable};
+use libfuzzer_sys::fuzz_target;
+use moot_model::{Ctx, Workspace};
+
+const KEYS: &[&str] = &[
+    "sessions", "agenda", "id", "title", "minutes", "children", "parent", "order", "removed",
+    "documents", "threads", "anchor", "start", "end", "text", "comments", "resolved", "tiers",
+    "approval", "proposals", "acts", "kind", "by", "roster", "people", "name", "at", "utc",
+    "duration_minutes", "action_points", "owners", "due", "done", "workstreams", "quote",
+];
+const STRINGS: &[&str] = &[
+    "", "é", "-1@zz", "0@00", "4294967296@ab", "18446744073709551615@00", "1@", "@", "x",
+    "2025-12-20T14:00:00Z", "9999-99-99T99:99:99Z", "self-certification", "ratification",
+    "endorse", "object", "withdraw", "self-certify", "all", "\r\n\u{0}\u{2028}",
+];
+
+fn demo() -> &'static [u8] {
+    static DEMO: OnceLock<Vec<u8>> = OnceLock::new();
+    DEMO.get_or_init(|| {
+        let ctx = Ctx::new("p0", "2025-12-20T14:00:00Z");
+        moot_model::demo_workspace(ctx, "P0", 1).unwrap().save()
+    })
+}
+
+/// Every object reachable from the root, up to a bound.
+fn objects(doc: &AutoCommit) -> Vec<(ObjId, ObjType)> {
+    let mut found = vec![(ROOT, ObjType::Map)];
+    let mut i = 0;
+    while i < found.len() && found.len() < 2000 {
+        let (obj, _) = found[i].clone();
+        for item in doc.map_range(&obj, ..).take(64) {
+            if let automerge::Value::Object(t) = item.value {
+                found.push((item.id.clone(), t));
+            }
+        }
+        for (_, value, id) in doc.list_range(&obj, ..).take(64).map(|i| (i.index, i.value, i.id)) {
+            if let automerge::Value::Object(t) = value {
+                found.push((id, t));
+            }
+        }
+        i += 1;
+    }
+    found
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(mut doc) = AutoCommit::load(demo()) else {
+        return;
+    };
+    let mut objs = objects(&doc);
+    for op in data.chunks(4) {
+        let [a, b, c, d] = [op[0], *op.get(1).unwrap_or(&0), *op.get(2).unwrap_or(&0), *op.get(3).unwrap_or(&0)];
+        let (obj, kind) = objs[usize::from(a) % objs.len()].clone();
+        let key = KEYS[usize::from(b) % KEYS.len()];
+        let at = |len: usize| usize::from(c) % (len + 1);
+        let value: ScalarValue = match d % 6 {
+            0 => STRINGS[usize::from(c) % STRINGS.len()].into(),
+            1 => ScalarValue::Int(i64::from(c as i8) << (d % 64)),
+            2 => ScalarValue::Uint(u64::MAX >> (c % 64)),
+            3 => ScalarValue::F64(f64::from(c) / 0.0),
+            4 => ScalarValue::Boolean(c % 2 == 0),
+            _ => ScalarValue::Null,
+        };
+        let _ = match (kind, d >> 5) {
+            // Deep nesting: a chain of lists (up to 100 000 levels in one op).
+            (ObjType::Map, 7) => {
+                let mut at = doc.put_object(&obj, key, ObjType::List);
+                for _ in 0..(usize::from(c) * 400) {
+                    at = at.and_then(|o| doc.insert_object(&o, 0, ObjType::Map));
+                }
+                at.map(drop)
+            }
+            // A copy of the first agenda item (duplicate ids) or a long string.
+            (ObjType::Map, 6) => doc.put(&obj, key, "w".repeat(usize::from(c) * 4096)),
+            (ObjType::Map, 5) => doc.put_object(&obj, key, ObjType::Text).map(drop),
+            (ObjType::Map, 4) => doc.put_object(&obj, key, ObjType::List).map(drop),
+            (ObjType::Map, 3) => doc.put_object(&obj, key, ObjType::Map).map(drop),
+            (ObjType::Map, _) => doc.put(&obj, key, value),
+            (ObjType::List, 0..=3) => {
+                let n = doc.length(&obj);
+                doc.insert(&obj, at(n), value)
+            }
+            (ObjType::List, _) => {
+                let n = doc.length(&obj);
+                doc.insert_object(&obj, at(n), ObjType::Map).map(drop)
+            }
+            (ObjType::Text, _) => {
+                let n = doc.length(&obj);
+                doc.splice_text(&obj, at(n), usize::from(d % 3), STRINGS[usize::from(b) % STRINGS.len()])
+                    .map(drop)
+            }
+            (ObjType::Table, _) => Ok(()),
+        };
+        if objs.len() < 4000 {
+            objs = objects(&doc);
+        }
+    }
+    doc.commit();
+    let bytes = doc.save();
+    for ws in [
+        Workspace::from_doc(doc.clone(), 1).ok(),
+        Workspace::from_stored(doc, 1).ok(),
+        Workspace::load(&bytes, 1).ok(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        let _ = ws.name();
+        let _ = ws.membership();
+        let _ = ws.workstreams();
+        let _ = ws.to_json();
+        if let Ok(sessions) = ws.sessions() {
+            for s in sessions.iter().take(4) {
+                let _ = ws.minutes_markdown(&s.id);
+                let _ = ws.session_ics(&s.id, "20251220T140000Z");
+            }
+        }
+        if let Ok(documents) = ws.documents() {
+            for d in documents.iter().take(4) {
+                let _ = ws.threads(&d.id);
+                let _ = ws.document_text(&d.id);
+            }
+        }
+    }
+});

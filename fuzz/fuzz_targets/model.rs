@@ -33,13 +33,18 @@ fn objects(doc: &AutoCommit) -> Vec<(ObjId, ObjType)> {
     let mut found = vec![(ROOT, ObjType::Map)];
     let mut i = 0;
     while i < found.len() && found.len() < 2000 {
-        let (obj, _) = found[i].clone();
-        for item in doc.map_range(&obj, ..).take(64) {
-            if let automerge::Value::Object(t) = item.value {
-                found.push((item.id.clone(), t));
-            }
-        }
-        for (_, value, id) in doc.list_range(&obj, ..).take(64).map(|i| (i.index, i.value, i.id)) {
+        let (obj, kind) = found[i].clone();
+        let children: Vec<_> = match kind {
+            ObjType::Map | ObjType::Table => doc
+                .keys(&obj)
+                .take(64)
+                .filter_map(|k| doc.get(&obj, k.as_str()).ok().flatten())
+                .collect(),
+            ObjType::List | ObjType::Text => (0..doc.length(&obj).min(64))
+                .filter_map(|n| doc.get(&obj, n).ok().flatten())
+                .collect(),
+        };
+        for (value, id) in children {
             if let automerge::Value::Object(t) = value {
                 found.push((id, t));
             }
@@ -92,7 +97,7 @@ fuzz_target!(|data: &[u8]| {
             }
             (ObjType::Text, _) => {
                 let n = doc.length(&obj);
-                doc.splice_text(&obj, at(n), usize::from(d % 3), STRINGS[usize::from(b) % STRINGS.len()])
+                doc.splice_text(&obj, at(n), isize::from(d % 3), STRINGS[usize::from(b) % STRINGS.len()])
                     .map(drop)
             }
             (ObjType::Table, _) => Ok(()),

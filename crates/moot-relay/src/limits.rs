@@ -97,6 +97,40 @@ impl NewDocuments {
     }
 }
 
+/// Addresses that broke the protocol or their quota: their next `/sync` connections are
+/// refused (429) before any WebSocket work, for a pause that doubles with each offence (up to
+/// [`MAX_PAUSE`]). An honest client never sends a bad frame, so it never waits here; an
+/// attacker's every retry costs the relay almost nothing.
+#[derive(Debug, Default)]
+pub(crate) struct Penalties {
+    until: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+}
+
+const FIRST_PAUSE: Duration = Duration::from_secs(2);
+const MAX_PAUSE: Duration = Duration::from_secs(300);
+
+impl Penalties {
+    /// Records an offence by `address` at `now`.
+    pub(crate) fn offend(&self, address: IpAddr, now: Instant) {
+        let mut until = self.until.lock().unwrap_or_else(|p| p.into_inner());
+        if until.len() >= MAX_ADDRESSES && !until.contains_key(&address) {
+            until.retain(|_, (t, _)| *t > now);
+        }
+        let entry = until.entry(address).or_insert((now, 0));
+        entry.1 = entry.1.saturating_add(1);
+        let pause = FIRST_PAUSE
+            .saturating_mul(1 << entry.1.min(16).saturating_sub(1))
+            .min(MAX_PAUSE);
+        entry.0 = now + pause;
+    }
+
+    /// Whether `address` must wait before connecting again.
+    pub(crate) fn waiting(&self, address: IpAddr, now: Instant) -> bool {
+        let until = self.until.lock().unwrap_or_else(|p| p.into_inner());
+        until.get(&address).is_some_and(|(t, _)| *t > now)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +146,26 @@ mod tests {
         assert!(limit.take(b).is_some(), "another address is not affected");
         drop(first);
         assert!(limit.take(a).is_some());
+    }
+
+    #[test]
+    fn offences_pause_an_address_longer_each_time() {
+        let penalties = Penalties::default();
+        let a: IpAddr = [127, 0, 0, 3].into();
+        let t0 = Instant::now();
+        assert!(!penalties.waiting(a, t0));
+        penalties.offend(a, t0);
+        assert!(penalties.waiting(a, t0 + Duration::from_secs(1)));
+        assert!(!penalties.waiting(a, t0 + Duration::from_secs(2)));
+        penalties.offend(a, t0 + Duration::from_secs(2));
+        assert!(
+            penalties.waiting(a, t0 + Duration::from_secs(5)),
+            "4 s the second time"
+        );
+        assert!(
+            !penalties.waiting([127, 0, 0, 2].into(), t0),
+            "others are not affected"
+        );
     }
 
     #[test]

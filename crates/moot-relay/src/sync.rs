@@ -36,6 +36,7 @@ pub(crate) struct SyncState {
     /// A send to a client that does not read for this long closes its connection.
     pub(crate) send_timeout: std::time::Duration,
     pub(crate) new_documents: crate::limits::NewDocuments,
+    pub(crate) penalties: crate::limits::Penalties,
     /// Origins allowed besides the relay's own and loopback (`--allow-origin`).
     pub(crate) allow_origins: Vec<String>,
     /// Where documents are stored (to tell a new document from a stored one).
@@ -64,12 +65,32 @@ const HANDSHAKE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1
 /// Documents one connection may name at all (stored ones included).
 const MAX_DOCUMENTS_PER_CONNECTION: usize = 4096;
 
+/// Ephemeral bytes a connection may send per second, on average (presence is ~100 bytes every
+/// 4 s, a direct-link offer a few KB); bursts up to [`EPHEMERAL_BURST`]. samod forwards each
+/// one to every peer of the document, so a faster sender is closed.
+const EPHEMERAL_BYTES_PER_SEC: f64 = 64.0 * 1024.0;
+const EPHEMERAL_BURST: f64 = 512.0 * 1024.0;
+
 /// What one connection has used of its limits.
-#[derive(Default)]
 struct Usage {
     documents: std::collections::HashSet<String>,
     new_documents: usize,
     sessions: std::collections::HashSet<String>,
+    /// Token bucket of ephemeral bytes, and when it was last filled.
+    ephemeral_budget: f64,
+    filled: std::time::Instant,
+}
+
+impl Default for Usage {
+    fn default() -> Self {
+        Self {
+            documents: Default::default(),
+            new_documents: 0,
+            sessions: Default::default(),
+            ephemeral_budget: EPHEMERAL_BURST,
+            filled: std::time::Instant::now(),
+        }
+    }
 }
 
 impl Usage {
@@ -80,7 +101,18 @@ impl Usage {
         sync: &SyncState,
         peer: std::net::IpAddr,
         envelope: moot_sync::Envelope<'_>,
+        frame_len: usize,
     ) -> Result<(), String> {
+        if envelope.kind == Some("ephemeral") {
+            let now = std::time::Instant::now();
+            let refill = now.duration_since(self.filled).as_secs_f64() * EPHEMERAL_BYTES_PER_SEC;
+            self.filled = now;
+            self.ephemeral_budget =
+                (self.ephemeral_budget + refill).min(EPHEMERAL_BURST) - frame_len as f64;
+            if self.ephemeral_budget < 0.0 {
+                return Err("ephemeral messages faster than the relay forwards".into());
+            }
+        }
         if let (Some("ephemeral"), Some(session)) = (envelope.kind, envelope.session_id) {
             if !self.sessions.contains(session) {
                 if self.sessions.len() >= MAX_SESSIONS_PER_CONNECTION {
@@ -135,14 +167,27 @@ fn transport(
     let (idle, send_timeout) = (state.sync.idle_timeout, state.sync.send_timeout);
     let (sink, stream) = socket.split();
     let first = Instant::now() + HANDSHAKE_DEADLINE.min(idle);
+    // Set when the writer gives up (a peer that does not read): the reading side then ends the
+    // connection at once, instead of when samod next has something to send.
+    let (writer_gone, gone) = tokio::sync::watch::channel(false);
     let frames = futures::stream::unfold(
         (stream, first, Usage::default()),
         move |(mut stream, deadline, mut usage)| {
             let state = state.clone();
+            let mut gone = gone.clone();
             async move {
                 loop {
                     let refuse = |why: String| Some(Err(WsError(why)));
-                    let item = match tokio::time::timeout_at(deadline, stream.next()).await {
+                    let next = tokio::select! {
+                        next = tokio::time::timeout_at(deadline, stream.next()) => next,
+                        _ = gone.wait_for(|gone| *gone) => {
+                            return Some((
+                                Err(WsError("the peer does not read".into())),
+                                (stream, deadline, usage),
+                            ));
+                        }
+                    };
+                    let item = match next {
                         Err(_) => {
                             tracing::info!(
                                 ?idle,
@@ -153,7 +198,15 @@ fn transport(
                         Ok(None) | Ok(Some(Ok(Message::Close(_)))) => None,
                         Ok(Some(Ok(Message::Binary(bytes)))) => {
                             let checked = match moot_sync::read_envelope(&bytes) {
-                                Ok(envelope) => usage.admit(&state.sync, peer, envelope).await,
+                                Ok(envelope) => {
+                                    match usage
+                                        .admit(&state.sync, peer, envelope, bytes.len())
+                                        .await
+                                    {
+                                        Ok(()) => check_data(&bytes, envelope).await,
+                                        refused => refused,
+                                    }
+                                }
                                 Err(why) => Err(format!("bad frame: {why}")),
                             };
                             let next = Instant::now() + idle;
@@ -161,6 +214,7 @@ fn transport(
                                 Ok(()) => (Ok(bytes.to_vec()), (stream, next, usage)),
                                 Err(why) => {
                                     tracing::info!(%why, %peer, "closing a sync connection");
+                                    state.sync.penalties.offend(peer, std::time::Instant::now());
                                     (Err(WsError(why)), (stream, next, usage))
                                 }
                             });
@@ -176,9 +230,108 @@ fn transport(
             }
         },
     );
-    let sink = Deadline::new(sink.sink_map_err(|e| WsError(e.to_string())), send_timeout)
-        .with(|bytes: Vec<u8>| async move { Ok::<_, WsError>(Message::Binary(bytes.into())) });
+    // samod's queue to a connection is unbounded and it forwards every ephemeral: frames go
+    // into this connection's own queue instead, drained by a writer task; past
+    // MAX_QUEUED_BYTES waiting (a peer that reads too slowly) the connection is dropped.
+    let queued = Arc::new(AtomicUsize::new(0));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+    let writing = queued.clone();
+    tokio::spawn(async move {
+        let mut sink = Deadline::new(sink.sink_map_err(|e| WsError(e.to_string())), send_timeout);
+        while let Some(bytes) = rx.recv().await {
+            let n = bytes.len();
+            let sent = sink.send(Message::Binary(bytes.into())).await;
+            writing.fetch_sub(n, Ordering::SeqCst);
+            if sent.is_err() {
+                break;
+            }
+        }
+        rx.close();
+        let _ = writer_gone.send(true);
+        let _ = sink.close().await;
+    });
+    let sink = Queue {
+        tx: Some(tx),
+        queued,
+    };
     samod::Transport::new(Box::pin(frames), Box::pin(sink))
+}
+
+/// The most bytes waiting to be sent to one connection.
+const MAX_QUEUED_BYTES: usize = 16 * 1024 * 1024;
+
+/// The sink samod sends a connection's frames into: never blocks, refuses past
+/// [`MAX_QUEUED_BYTES`] waiting or once the writer has stopped.
+struct Queue {
+    tx: Option<tokio::sync::mpsc::UnboundedSender<Vec<u8>>>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl futures::Sink<Vec<u8>> for Queue {
+    type Error = WsError;
+
+    fn poll_ready(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), WsError>> {
+        std::task::Poll::Ready(match &self.tx {
+            Some(tx) if !tx.is_closed() => Ok(()),
+            _ => Err(WsError("the connection's writer stopped".into())),
+        })
+    }
+
+    fn start_send(mut self: std::pin::Pin<&mut Self>, frame: Vec<u8>) -> Result<(), WsError> {
+        let waiting = self.queued.fetch_add(frame.len(), Ordering::SeqCst) + frame.len();
+        if waiting > MAX_QUEUED_BYTES {
+            tracing::info!(waiting, "closing a sync connection that reads too slowly");
+            self.tx = None;
+            return Err(WsError(format!(
+                "the peer reads too slowly: {waiting} bytes waiting"
+            )));
+        }
+        let tx = self.tx.as_ref().ok_or_else(|| WsError("closed".into()))?;
+        tx.send(frame)
+            .map_err(|_| WsError("the connection's writer stopped".into()))
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), WsError>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), WsError>> {
+        self.tx = None;
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+/// Sync data larger than this is checked for inflation on the blocking pool, so a bomb costs
+/// no async worker (inflating up to the limit takes a while).
+const CHECK_INLINE_BYTES: usize = 64 * 1024;
+
+async fn check_data(
+    frame: &axum::body::Bytes,
+    envelope: moot_sync::Envelope<'_>,
+) -> Result<(), String> {
+    let large = envelope
+        .sync_data()
+        .is_some_and(|d| d.len() > CHECK_INLINE_BYTES);
+    let checked = if large {
+        let frame = frame.clone();
+        tokio::task::spawn_blocking(move || {
+            moot_sync::read_envelope(&frame).and_then(|e| e.check_data())
+        })
+        .await
+        .unwrap_or_else(|e| Err(moot_sync::DecodeError::Cbor(e.to_string())))
+    } else {
+        envelope.check_data()
+    };
+    checked.map_err(|why| format!("bad frame: {why}"))
 }
 
 /// A sink whose sends fail once the peer has not taken a message for `limit`.
@@ -327,6 +480,7 @@ pub(crate) async fn start(config: &crate::Config) -> Result<SyncState, crate::Er
             config.max_new_documents_per_address,
             NEW_DOCUMENT_WINDOW,
         ),
+        penalties: Default::default(),
         allow_origins: config.allow_origins.clone(),
         documents: data.join("documents"),
         data: data.to_owned(),
@@ -455,6 +609,13 @@ pub(crate) async fn upgrade(
         return (
             StatusCode::FORBIDDEN,
             "this relay does not accept pages from that origin\n",
+        )
+            .into_response();
+    }
+    if sync.penalties.waiting(peer, std::time::Instant::now()) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "this address sent what the relay refused; try again later\n",
         )
             .into_response();
     }

@@ -122,7 +122,7 @@ async fn oversize_and_garbage_frames_drop_only_their_connection() {
     let mut alice = Client::connect(relay.addr, "alice").await;
     publish_new(&mut alice, id, "steady").await;
 
-    let mut big = Client::connect(relay.addr, "big").await;
+    let mut big = Client::connect_from(support::ATTACKER, relay.addr, "big").await;
     big.ws
         .send(Ws::Binary(vec![0u8; 200 * 1024].into()))
         .await

@@ -116,21 +116,42 @@ pub const MAX_VERSIONS: u64 = 16;
 /// must inflate to at most [`crate::chunks::MAX_INFLATED`] bytes (automerge inflates with no
 /// limit).
 pub fn check_envelope(frame: &[u8]) -> Result<(), DecodeError> {
-    read_envelope(frame).map(drop)
+    read_envelope(frame)?.check_data()
 }
 
-/// What [`check_envelope`] read of a frame: its type and the ids a relay keeps tables by.
+/// What [`read_envelope`] read of a frame: its type, the ids a relay keeps tables by, and its
+/// `data`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Envelope<'a> {
     pub kind: Option<&'a str>,
     pub document_id: Option<&'a str>,
     pub session_id: Option<&'a str>,
+    pub data: Option<&'a [u8]>,
 }
 
-/// [`check_envelope`], returning the envelope it checked.
+impl Envelope<'_> {
+    /// The automerge sync message of a `sync` or `request` frame, if this is one.
+    pub fn sync_data(&self) -> Option<&[u8]> {
+        matches!(self.kind, Some("sync" | "request"))
+            .then_some(self.data)
+            .flatten()
+    }
+
+    /// The rest of [`check_envelope`]: sync data must not inflate past
+    /// [`crate::chunks::MAX_INFLATED`] (costly for a large frame: a relay may run it off its
+    /// async workers).
+    pub fn check_data(&self) -> Result<(), DecodeError> {
+        if let Some(data) = self.sync_data() {
+            crate::chunks::check_sync_message(data, crate::chunks::MAX_INFLATED)?;
+        }
+        Ok(())
+    }
+}
+
+/// [`check_envelope`] without the sync data check ([`Envelope::check_data`]), returning what
+/// it read.
 pub fn read_envelope(frame: &[u8]) -> Result<Envelope<'_>, DecodeError> {
     let mut envelope = Envelope::default();
-    let mut data = None;
     read_map(frame, |key, d| match (key, id_limit(key)) {
         (_, Some((field, max))) => {
             let value = bounded_str(d, field, max)?;
@@ -146,14 +167,11 @@ pub fn read_envelope(frame: &[u8]) -> Result<Envelope<'_>, DecodeError> {
             Ok(true)
         }
         ("data", None) if d.datatype()? == Type::Bytes => {
-            data = Some(d.bytes()?);
+            envelope.data = Some(d.bytes()?);
             Ok(true)
         }
         _ => Ok(false),
     })?;
-    if let (Some("sync" | "request"), Some(data)) = (envelope.kind, data) {
-        crate::chunks::check_sync_message(data, crate::chunks::MAX_INFLATED)?;
-    }
     Ok(envelope)
 }
 

@@ -103,9 +103,13 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(addr: SocketAddr, name: &str) -> Self {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/sync"))
-            .await
-            .expect("websocket connects");
+        Self::connect_from(BYSTANDER, addr, name).await
+    }
+
+    /// [`Self::connect`] from loopback address `from` (an attacker uses [`ATTACKER`]: the
+    /// relay pauses an address that broke the protocol, as a different host it would be).
+    pub async fn connect_from(from: [u8; 4], addr: SocketAddr, name: &str) -> Self {
+        let ws = socket_from(from, addr).await.expect("websocket connects");
         let metadata = PeerMetadata {
             storage_id: Some(format!("storage-{name}")),
             is_ephemeral: Some(false),
@@ -236,12 +240,28 @@ pub async fn publish_new(client: &mut Client, id: DocumentId, title: &str) {
     client.publish(id).await;
 }
 
-/// A bare WebSocket to the relay's `/sync`, that has said nothing yet.
+/// Where honest test clients connect from.
+pub const BYSTANDER: [u8; 4] = [127, 0, 0, 1];
+/// Where hostile test clients connect from (another host, as far as the relay can tell).
+pub const ATTACKER: [u8; 4] = [127, 0, 0, 3];
+
+/// A WebSocket to `/sync` from loopback address `from`.
+pub async fn socket_from(
+    from: [u8; 4],
+    addr: SocketAddr,
+) -> Result<WebSocketStream<MaybeTlsStream<TcpStream>>, tokio_tungstenite::tungstenite::Error> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::from((from, 0)))?;
+    let tcp = socket.connect(addr).await?;
+    let (ws, _) =
+        tokio_tungstenite::client_async(format!("ws://{addr}/sync"), MaybeTlsStream::Plain(tcp))
+            .await?;
+    Ok(ws)
+}
+
+/// A bare WebSocket to the relay's `/sync` from [`ATTACKER`], that has said nothing yet.
 pub async fn raw_socket(relay: &RunningRelay) -> WebSocketStream<MaybeTlsStream<TcpStream>> {
-    tokio_tungstenite::connect_async(format!("ws://{}/sync", relay.addr))
-        .await
-        .unwrap()
-        .0
+    socket_from(ATTACKER, relay.addr).await.unwrap()
 }
 
 /// Waits until the relay closes `ws`; fails the test after the deadline.

@@ -4,27 +4,94 @@
 #![no_main]
 use std::sync::OnceLock;
 
-use automerge::{AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, transaction::Transactable};
+use automerge::{
+    AutoCommit, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, transaction::Transactable,
+};
 use libfuzzer_sys::fuzz_target;
 use moot_model::{Ctx, Workspace};
 
 const KEYS: &[&str] = &[
-    "sessions", "agenda", "id", "title", "minutes", "children", "parent", "order", "removed",
-    "documents", "threads", "anchor", "start", "end", "text", "comments", "resolved", "tiers",
-    "approval", "proposals", "acts", "kind", "by", "roster", "people", "name", "at", "utc",
-    "duration_minutes", "action_points", "owners", "due", "done", "workstreams", "quote",
+    "sessions",
+    "agenda",
+    "id",
+    "title",
+    "minutes",
+    "children",
+    "parent",
+    "order",
+    "removed",
+    "documents",
+    "threads",
+    "anchor",
+    "start",
+    "end",
+    "text",
+    "comments",
+    "resolved",
+    "tiers",
+    "approval",
+    "proposals",
+    "acts",
+    "kind",
+    "by",
+    "roster",
+    "people",
+    "name",
+    "at",
+    "utc",
+    "duration_minutes",
+    "action_points",
+    "owners",
+    "due",
+    "done",
+    "workstreams",
+    "quote",
 ];
 const STRINGS: &[&str] = &[
-    "", "é", "-1@zz", "0@00", "4294967296@ab", "18446744073709551615@00", "1@", "@", "x",
-    "2025-12-20T14:00:00Z", "9999-99-99T99:99:99Z", "self-certification", "ratification",
-    "endorse", "object", "withdraw", "self-certify", "all", "\r\n\u{0}\u{2028}",
+    "",
+    "é",
+    "-1@zz",
+    "0@00",
+    "4294967296@ab",
+    "18446744073709551615@00",
+    "1@",
+    "@",
+    "x",
+    "2025-12-20T14:00:00Z",
+    "9999-99-99T99:99:99Z",
+    "self-certification",
+    "ratification",
+    "endorse",
+    "object",
+    "withdraw",
+    "self-certify",
+    "all",
+    "\r\n\u{0}\u{2028}",
 ];
 
-fn demo() -> &'static [u8] {
-    static DEMO: OnceLock<Vec<u8>> = OnceLock::new();
+fn demo() -> &'static (AutoCommit, Vec<(ObjId, ObjType)>) {
+    static DEMO: OnceLock<(AutoCommit, Vec<(ObjId, ObjType)>)> = OnceLock::new();
     DEMO.get_or_init(|| {
+        // A small workspace with one of everything (the demo is too slow to hydrate per input
+        // under the sanitizer): a session with nested agenda items, a draft with a thread, a
+        // proposal.
         let ctx = Ctx::new("p0", "2025-12-20T14:00:00Z");
-        moot_model::demo_workspace(ctx, "P0", 1).unwrap().save()
+        let mut ws = Workspace::create(ctx, "Fuzz", "P0", 1).unwrap();
+        let session = ws
+            .add_session(ctx, "S", "2025-12-20T14:00:00Z", 60, "")
+            .unwrap();
+        let item = ws.add_agenda_item(ctx, &session, None, "one").unwrap();
+        ws.add_agenda_item(ctx, &session, Some(&item), "sub")
+            .unwrap();
+        ws.add_agenda_item(ctx, &session, None, "two").unwrap();
+        let draft = ws.documents().unwrap()[0].id.clone();
+        ws.replace_text(ctx, &draft, "The quick brown fox.")
+            .unwrap();
+        ws.add_comment(ctx, &draft, 4, 9, "quick?", &[]).unwrap();
+        let bytes = ws.save();
+        let doc = AutoCommit::load(&bytes).unwrap();
+        let objs = objects(&doc);
+        (doc, objs)
     })
 }
 
@@ -55,12 +122,17 @@ fn objects(doc: &AutoCommit) -> Vec<(ObjId, ObjType)> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(mut doc) = AutoCommit::load(demo()) else {
-        return;
-    };
-    let mut objs = objects(&doc);
-    for op in data.chunks(4) {
-        let [a, b, c, d] = [op[0], *op.get(1).unwrap_or(&0), *op.get(2).unwrap_or(&0), *op.get(3).unwrap_or(&0)];
+    let (demo, objs) = demo();
+    let (mut doc, mut objs) = (demo.clone(), objs.clone());
+    // At most 64 writes per input: enough to build any hostile shape, cheap enough to run
+    // thousands of inputs.
+    for op in data.chunks(4).take(64) {
+        let [a, b, c, d] = [
+            op[0],
+            *op.get(1).unwrap_or(&0),
+            *op.get(2).unwrap_or(&0),
+            *op.get(3).unwrap_or(&0),
+        ];
         let (obj, kind) = objs[usize::from(a) % objs.len()].clone();
         let key = KEYS[usize::from(b) % KEYS.len()];
         let at = |len: usize| usize::from(c) % (len + 1);
@@ -73,10 +145,10 @@ fuzz_target!(|data: &[u8]| {
             _ => ScalarValue::Null,
         };
         let _ = match (kind, d >> 5) {
-            // Deep nesting: a chain of lists (up to 100 000 levels in one op).
+            // Deep nesting: a chain of maps (up to 130 000 levels in one op).
             (ObjType::Map, 7) => {
                 let mut at = doc.put_object(&obj, key, ObjType::List);
-                for _ in 0..(usize::from(c) * 400) {
+                for _ in 0..(usize::from(c) * usize::from(c) * 2) {
                     at = at.and_then(|o| doc.insert_object(&o, 0, ObjType::Map));
                 }
                 at.map(drop)
@@ -97,21 +169,27 @@ fuzz_target!(|data: &[u8]| {
             }
             (ObjType::Text, _) => {
                 let n = doc.length(&obj);
-                doc.splice_text(&obj, at(n), isize::from(d % 3), STRINGS[usize::from(b) % STRINGS.len()])
-                    .map(drop)
+                doc.splice_text(
+                    &obj,
+                    at(n),
+                    isize::from(d % 3),
+                    STRINGS[usize::from(b) % STRINGS.len()],
+                )
+                .map(drop)
             }
             (ObjType::Table, _) => Ok(()),
         };
-        if objs.len() < 4000 {
+        // Newly made objects become targets too.
+        if d >> 5 >= 3 && objs.len() < 4000 {
             objs = objects(&doc);
         }
     }
     doc.commit();
     let bytes = doc.save();
+    let _ = Workspace::load(&bytes, 1);
     for ws in [
         Workspace::from_doc(doc.clone(), 1).ok(),
         Workspace::from_stored(doc, 1).ok(),
-        Workspace::load(&bytes, 1).ok(),
     ]
     .into_iter()
     .flatten()

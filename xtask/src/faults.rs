@@ -5,8 +5,8 @@
 //!   import, and the model's reads and exports on generated hostile documents. Per target:
 //!   executions, crashes, the slowest input, peak memory. 30 s per target, 10 minutes with
 //!   `--long`. A crash's input stays in `fuzz/artifacts/<target>/` to become a regression test.
-//! - Relay floods and `kill -9` trials on real sockets (`moot-bench faults`, see
-//!   crates/moot-bench/src/faults.rs).
+//! - Relay floods and `kill -9` trials on real sockets, and tab crash/close trials in
+//!   Chromium (`moot-bench faults`, see crates/moot-bench/src/faults.rs and browser.rs).
 //!
 //! Prints one table, writes target/faults/report.md and puts the table into README.md.
 

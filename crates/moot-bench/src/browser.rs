@@ -676,3 +676,79 @@ async fn remote_rows(lab: &mut Lab) -> Result<Vec<Row>> {
         .target("≤ 5 ms", t50 <= 5.0),
     ])
 }
+
+/// `cargo xtask faults` (audit F4): an agenda item is added, the header says "Saved on this
+/// device", and at once the tab's renderer process crashes (DevTools `Page.crash`) or the tab
+/// is closed; the app is opened again in a new tab with the relay down (only this device's
+/// storage can have the item).
+/// Returns (trials, items lost).
+pub async fn tab_kill_trials(inputs: &Inputs, trials: usize) -> Result<(usize, usize)> {
+    let mut lab = Lab::start(inputs, inputs.dist.clone()).await?;
+    let id = DocumentId::from_bytes([77; 16]);
+    let ctx = Ctx::new("p0", "2025-12-20T14:00:00Z");
+    let mut ws = Workspace::create(ctx, "Crash trials", "P0", 1)?;
+    ws.add_session(ctx, "Session", "2025-12-20T14:00:00Z", 60, "")?;
+    lab.publish(id, ws.doc_mut()).await?;
+    let client = open_workspace(&mut lab, id, "Ada").await?;
+    lab.stop_relay().await?;
+    let mut lost = 0;
+    for n in 0..trials {
+        let title = format!("trial {n}");
+        add_item(&client, &title).await?;
+        eventually(
+            "saved on the device",
+            &client,
+            &format!(
+                "const s = document.querySelector('{}'); return s && s.textContent === 'Saved on this device' && [...document.querySelectorAll('[data-testid=\"agenda-title\"]')].some(e => e.value === arguments[0] || e.value === '{title}')",
+                testid("save-state")
+            ),
+        )
+        .await?;
+        // The app opens again in a new tab; the old one is killed (its renderer, kill -9:
+        // "Aw, Snap!") or closed.
+        let new = client.new_window(true).await?;
+        if n % 2 == 0 {
+            // The tab's renderer process dies at once ("Aw, Snap!"), as when it is killed.
+            let _ = client.issue_cmd(CrashTab).await;
+        } else {
+            client.close_window().await?;
+        }
+        client.switch_to_window(new.handle).await?;
+        client.goto(&lab.link(id)).await?;
+        let found = eventually(
+            "the agenda after reopening",
+            &client,
+            "const t = [...document.querySelectorAll('[data-testid=\"agenda-title\"]')]; return t.length > 0 ? t.map(e => e.value) : null",
+        )
+        .await?;
+        let titles: Vec<String> = serde_json::from_value(found).unwrap_or_default();
+        if !titles.contains(&title) {
+            eprintln!("faults: tab trial {n}: \"{title}\" was lost");
+            lost += 1;
+        }
+    }
+    Ok((trials, lost))
+}
+
+/// DevTools' `Page.crash` through chromedriver: the current tab's renderer process crashes.
+#[derive(Debug)]
+struct CrashTab;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for CrashTab {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(r#"{"cmd":"Page.crash","params":{}}"#.into()),
+        )
+    }
+}

@@ -122,9 +122,36 @@ fn faults_main() -> Result<()> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let mut rows = runtime.block_on(faults::floods(&relay_bin, &dist, &mode));
-    eprintln!("faults: relay kill -9 trials");
-    rows.extend(runtime.block_on(faults::crash_trials(&relay_bin, &dist, &mode)));
+    // MOOT_FAULTS_ONLY=tabs runs only the tab trials (while working on them).
+    let tabs_only = std::env::var("MOOT_FAULTS_ONLY").is_ok_and(|v| v == "tabs");
+    let mut rows = Vec::new();
+    if !tabs_only {
+        rows.extend(runtime.block_on(faults::floods(&relay_bin, &dist, &mode)));
+        eprintln!("faults: relay kill -9 trials");
+        rows.extend(runtime.block_on(faults::crash_trials(&relay_bin, &dist, &mode)));
+    }
+    eprintln!("faults: tab kill and close trials in Chromium");
+    let inputs = Inputs {
+        dist: dist.clone(),
+        interop: PathBuf::new(),
+        relay_bin: relay_bin.clone(),
+        chromedriver: std::env::var("CHROMEDRIVER")
+            .unwrap_or_else(|_| "/usr/bin/chromedriver".into()),
+        trace: PathBuf::new(),
+        out: out.clone(),
+    };
+    let tab_trials = if mode.trials >= 100 { 50 } else { 10 };
+    rows.push(
+        match runtime.block_on(browser::tab_kill_trials(&inputs, tab_trials)) {
+            Ok((n, lost)) => report::Row::new(
+                "F4",
+                format!("tab crashed (its renderer process) or closed right after \"Saved on this device\" ({n} trials)"),
+            )
+            .moot(format!("{lost} of {n} saved edits lost"))
+            .target("0 lost", lost == 0),
+            Err(e) => report::failed("F4", "tab kill trials", &e),
+        },
+    );
     std::fs::create_dir_all(&out)?;
     std::fs::write(out.join("relay.md"), report::rows_markdown(&rows))?;
     Ok(())

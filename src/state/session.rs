@@ -216,6 +216,34 @@ impl Session {
         }
     }
 
+    /// Replays this device's changes from sequence number `seq` on under a fresh actor
+    /// (`moot_sync::rebase`: someone squatted that number), makes the result the open
+    /// workspace and stores it whole, replacing the chunks this tab knows (they hold the
+    /// squatted numbers, which would fail to load beside the forged change).
+    pub fn rebase_own_changes(&self, seq: u64) -> Result<(), String> {
+        let storage = self.storage.get_value().ok_or("no workspace is open")?;
+        let rebased = self
+            .model
+            .try_update_value(|m| {
+                m.as_mut().map(|ws| {
+                    let doc = ws.doc_mut();
+                    let actor = doc.get_actor().clone();
+                    moot_sync::rebase::rebase(doc, &actor, seq, automerge::ActorId::random())
+                })
+            })
+            .flatten()
+            .ok_or("no workspace is open")?
+            .map_err(|e| e.to_string())?;
+        let mut ws =
+            Workspace::from_stored(rebased, identity::random_u64()).map_err(|e| e.to_string())?;
+        let chunk = storage.snapshot(ws.doc_mut());
+        self.model.set_value(Some(ws));
+        self.write(storage, chunk);
+        self.outside.update(|v| *v += 1);
+        self.version.update(|v| *v += 1);
+        Ok(())
+    }
+
     /// Opens the workspace `doc_id` from this device's storage. `Ok(false)` if it is not here.
     pub async fn open(&self, doc_id: &str) -> Result<bool, String> {
         crate::browser::mark("moot:open");

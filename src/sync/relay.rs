@@ -346,6 +346,22 @@ impl SyncHub {
                 drop(l);
                 super::apply_events(self.session, self.here, &events);
             }
+            Err(moot_sync::SyncError::Squatted { seq, .. }) if fetching.is_none() => {
+                // Someone published a change as this device: its own changes from `seq` on
+                // are replayed under a fresh actor (nothing typed is lost), then it syncs
+                // again on a new connection.
+                drop(l);
+                let _ = socket.close();
+                match self.session.rebase_own_changes(seq) {
+                    Ok(()) => self.session.notice.set(Some(
+                        "Someone published a change in this device's name on the relay. Your unsynced work was re-recorded under a new device id: nothing was lost."
+                            .into(),
+                    )),
+                    Err(e) => self.session.error.set(Some(format!(
+                        "A change published in this device's name blocks syncing, and your work could not be re-recorded: {e}"
+                    ))),
+                }
+            }
             Err(e) => {
                 // A bad frame drops this connection only; the workspace is untouched.
                 leptos::logging::warn!("moot: dropping relay connection: {e}");

@@ -98,6 +98,11 @@ pub enum SyncError {
     },
     #[error("bad saved sync state: {0}")]
     BadSyncState(String),
+    /// The peer sent a change made under this document's own actor with a sequence number
+    /// this device has used too: a forgery (changes are unsigned) that blocks this device's
+    /// real changes until they are replayed under a fresh actor ([`crate::rebase::rebase`]).
+    #[error("a change in {document} claims this device's change number {seq}")]
+    Squatted { document: DocumentId, seq: u64 },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -351,11 +356,24 @@ impl Connection {
                 let entry = self.docs.entry(document_id).or_default();
                 entry.remote_is_empty = is_request && sync_message.heads.is_empty();
                 let before = doc.get_heads();
+                let ours = doc.get_actor().clone();
                 doc.sync()
                     .receive_sync_message(&mut entry.state, sync_message)
-                    .map_err(|e| SyncError::BadSyncMessage {
-                        document: document_id,
-                        reason: e.to_string(),
+                    .map_err(|e| match e {
+                        // Someone published a change as this device (audit M4): the caller
+                        // can replay its work under a fresh actor (`crate::rebase`).
+                        automerge::AutomergeError::DuplicateSeqNumber(seq, actor)
+                            if actor == ours =>
+                        {
+                            SyncError::Squatted {
+                                document: document_id,
+                                seq,
+                            }
+                        }
+                        e => SyncError::BadSyncMessage {
+                            document: document_id,
+                            reason: e.to_string(),
+                        },
                     })?;
                 if doc.get_heads() != before {
                     entry.requested = false;

@@ -22,6 +22,7 @@ mod document_id;
 pub mod loopback;
 mod message;
 mod presence;
+pub mod rebase;
 
 pub use connection::{
     Connection, Documents, Event, MAX_EPHEMERAL_SENDERS, Output, Remote, Single, SyncError,

@@ -318,3 +318,65 @@ fn a_decompression_bomb_is_refused_before_automerge_inflates_it() {
     );
     assert_eq!(workspace.get_heads(), before, "nothing was applied");
 }
+
+/// Audit M4: a change forged under this device's actor and next seq is reported as
+/// `Squatted`, and the work rebased under a fresh actor then syncs.
+#[test]
+fn a_squatted_seq_is_reported_and_rebased_work_syncs() {
+    use automerge::{ActorId, ROOT, ReadDoc, transaction::Transactable};
+    let me = ActorId::from(vec![1; 16]);
+    let mut mine = AutoCommit::new().with_actor(me.clone());
+    mine.put(ROOT, "minutes", "agreed").unwrap();
+    mine.commit();
+    let mut relay_doc = mine.fork().with_actor(ActorId::from(vec![9; 16]));
+    mine.put(ROOT, "offline", "typed on the train").unwrap();
+    mine.commit();
+    let mut evil = relay_doc.fork().with_actor(me.clone());
+    evil.put(ROOT, "forged", "by E").unwrap();
+    evil.commit();
+    relay_doc.merge(&mut evil).unwrap();
+
+    let id = doc();
+    let err = pump(id, &mut mine, &mut relay_doc).expect_err("the forged change is refused");
+    let SyncError::Squatted { seq, .. } = err else {
+        panic!("expected Squatted, got {err}");
+    };
+    assert_eq!(seq, 2);
+
+    let mut rebased =
+        moot_sync::rebase::rebase(&mut mine, &me, seq, ActorId::from(vec![2; 16])).unwrap();
+    pump(id, &mut rebased, &mut relay_doc).expect("the rebased work syncs");
+    assert_eq!(rebased.get_heads(), relay_doc.get_heads());
+    let offline = relay_doc.get(ROOT, "offline").unwrap().unwrap().0;
+    assert_eq!(
+        offline.as_str(),
+        Some("typed on the train"),
+        "nothing typed is lost"
+    );
+}
+
+/// A fresh dialer (with `mine`) and acceptor (with `theirs`) exchange frames until quiet; the
+/// acceptor drops frames it refuses, as a relay would. The dialer's first error, if any.
+fn pump(id: DocumentId, mine: &mut AutoCommit, theirs: &mut AutoCommit) -> Result<(), SyncError> {
+    let (mut dialer, join) = Connection::dial("me", PeerMetadata::default(), "s1");
+    let mut relay = Connection::accept("relay", PeerMetadata::default(), "s2");
+    let (mut to_relay, mut to_me) = (vec![join], Vec::new());
+    for _ in 0..40 {
+        for f in std::mem::take(&mut to_relay) {
+            if let Ok((out, _)) = relay.receive(&f, &mut Single { id, doc: theirs }) {
+                to_me.extend(out);
+            }
+        }
+        for f in std::mem::take(&mut to_me) {
+            let (out, events) = dialer.receive(&f, &mut Single { id, doc: mine })?;
+            to_relay.extend(out);
+            if events.iter().any(|e| matches!(e, Event::Connected(_))) {
+                to_relay.extend(dialer.sync_document(id, mine));
+            }
+        }
+        if to_relay.is_empty() && to_me.is_empty() {
+            break;
+        }
+    }
+    Ok(())
+}

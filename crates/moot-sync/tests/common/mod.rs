@@ -1,4 +1,5 @@
 //! Shared by the moot-sync integration tests.
+#![allow(dead_code)] // each test file uses a different part
 
 use minicbor::Encoder;
 

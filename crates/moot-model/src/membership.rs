@@ -154,7 +154,14 @@ impl Workspace {
     pub fn membership(&self) -> Result<Membership, ModelError> {
         let roster: Vec<String> = self.read("roster")?;
         let tiers: Vec<Tier> = self.read("tiers")?;
-        Ok(derive_from(&roster, &tiers, self.read("proposals")?))
+        // One unreadable act or proposal (a hostile peer's) must not hide the others.
+        let (proposals, _) = crate::tolerant::list::<crate::schema::ProposalRead, _>(
+            self.doc(),
+            &automerge::ROOT,
+            "proposals",
+        )?;
+        let proposals = proposals.into_iter().map(Proposal::from).collect();
+        Ok(derive_from(&roster, &tiers, proposals))
     }
 
     pub fn proposal(&self, id: &str) -> Result<ProposalView, ModelError> {

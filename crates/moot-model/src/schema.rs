@@ -268,3 +268,36 @@ pub struct Proposal {
     pub created_at: String,
     pub acts: Vec<Act>,
 }
+
+/// A [`Proposal`] as read for display and for deriving membership: an act that cannot be read
+/// (a hostile peer's `kind: "endorse"`, say) is left out rather than hiding the proposal, or
+/// every proposal. Edits hydrate [`Proposal`] strictly, so they fail rather than delete it.
+#[derive(Debug, Clone, PartialEq, Hydrate)]
+pub(crate) struct ProposalRead {
+    id: String,
+    candidate: Candidate,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
+    tier: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
+    proposer: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
+    statement: String,
+    #[autosurgeon(hydrate = "crate::tolerant::string")]
+    created_at: String,
+    #[autosurgeon(hydrate = "crate::tolerant::items")]
+    acts: Vec<Act>,
+}
+
+impl From<ProposalRead> for Proposal {
+    fn from(p: ProposalRead) -> Self {
+        Proposal {
+            id: p.id,
+            candidate: p.candidate,
+            tier: p.tier,
+            proposer: p.proposer,
+            statement: p.statement,
+            created_at: p.created_at,
+            acts: p.acts,
+        }
+    }
+}

@@ -59,3 +59,18 @@ pub(crate) fn list<T: Hydrate, D: ReadDoc>(
     }
     Ok((out, bad))
 }
+
+/// A list field whose unreadable elements are left out (for read-only views: see
+/// [`crate::schema::ProposalRead`]).
+pub(crate) fn items<T: Hydrate, D: ReadDoc>(
+    doc: &D,
+    obj: &ObjId,
+    prop: Prop<'_>,
+) -> Result<Vec<T>, HydrateError> {
+    let Some((Value::Object(ObjType::List), list)) = doc.get(obj, &prop)? else {
+        return Ok(Vec::new());
+    };
+    Ok((0..doc.length(&list))
+        .filter_map(|i| T::hydrate(doc, &list, i.into()).ok())
+        .collect())
+}

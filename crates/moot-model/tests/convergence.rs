@@ -427,3 +427,251 @@ fn peers_converge_after_random_concurrent_operations() {
         })
         .unwrap();
 }
+
+/// What a hostile peer writes with raw automerge ops, under its own actor.
+#[derive(Debug, Clone)]
+enum Evil {
+    /// A title written as automerge Text (JS automerge 3's default for strings).
+    TextTitle { item: u8 },
+    /// An endorsement "by" an honest member, written by the adversary.
+    ForgedAct { proposal: u8, as_member: u8 },
+    /// A second agenda item object with the id of an existing one.
+    DuplicateItem { item: u8 },
+    /// An item made its own parent, or a sub-point's parent.
+    Cycle { item: u8, other: u8 },
+    /// A comment thread whose anchor cursors are garbage.
+    GarbageAnchor { which: u8 },
+    /// A number where a string belongs.
+    WrongScalar { item: u8 },
+}
+
+fn evil() -> impl Strategy<Value = Evil> {
+    prop_oneof![
+        any::<u8>().prop_map(|item| Evil::TextTitle { item }),
+        (any::<u8>(), any::<u8>()).prop_map(|(proposal, as_member)| Evil::ForgedAct {
+            proposal,
+            as_member
+        }),
+        any::<u8>().prop_map(|item| Evil::DuplicateItem { item }),
+        (any::<u8>(), any::<u8>()).prop_map(|(item, other)| Evil::Cycle { item, other }),
+        any::<u8>().prop_map(|which| Evil::GarbageAnchor { which }),
+        any::<u8>().prop_map(|item| Evil::WrongScalar { item }),
+    ]
+}
+
+/// The adversary's raw writes (any that do not fit the document's current shape are skipped).
+fn apply_evil(doc: &mut automerge::AutoCommit, op: &Evil, n_people: usize) {
+    use automerge::{ObjType, ROOT, ReadDoc, transaction::Transactable};
+    let obj = |doc: &automerge::AutoCommit, at: &automerge::ObjId, prop: automerge::Prop| {
+        doc.get(at, prop).ok().flatten().map(|(_, id)| id)
+    };
+    let Some(sessions) = obj(doc, &ROOT, "sessions".into()) else {
+        return;
+    };
+    let Some(session) = obj(doc, &sessions, 0.into()) else {
+        return;
+    };
+    let agenda = obj(doc, &session, "agenda".into());
+    let item_at = |doc: &automerge::AutoCommit, k: u8| {
+        let agenda = agenda.clone()?;
+        let n = doc.length(&agenda);
+        (n > 0)
+            .then(|| obj(doc, &agenda, (k as usize % n).into()))
+            .flatten()
+    };
+    match op {
+        Evil::TextTitle { item } => {
+            if let Some(item) = item_at(doc, *item) {
+                let t = doc.put_object(&item, "title", ObjType::Text).unwrap();
+                doc.splice_text(&t, 0, 0, "retitled as Text").unwrap();
+            }
+        }
+        Evil::WrongScalar { item } => {
+            if let Some(item) = item_at(doc, *item) {
+                doc.put(&item, "title", 42).unwrap();
+                doc.put(&item, "order", 7).unwrap();
+            }
+        }
+        Evil::DuplicateItem { item } => {
+            if let (Some(source), Some(agenda)) = (item_at(doc, *item), agenda.clone()) {
+                let id = doc
+                    .get(&source, "id")
+                    .ok()
+                    .flatten()
+                    .and_then(|(v, _)| v.into_string().ok());
+                if let Some(id) = id {
+                    let n = doc.length(&agenda);
+                    let copy = doc.insert_object(&agenda, n, ObjType::Map).unwrap();
+                    doc.put(&copy, "id", id).unwrap();
+                    doc.put(&copy, "title", "impostor").unwrap();
+                    doc.put_object(&copy, "minutes", ObjType::Text).unwrap();
+                    doc.put_object(&copy, "children", ObjType::List).unwrap();
+                }
+            }
+        }
+        Evil::Cycle { item, other } => {
+            if let (Some(a), Some(b)) = (item_at(doc, *item), item_at(doc, *other)) {
+                let id_of = |doc: &automerge::AutoCommit, o: &automerge::ObjId| {
+                    doc.get(o, "id")
+                        .ok()
+                        .flatten()
+                        .and_then(|(v, _)| v.into_string().ok())
+                };
+                if let (Some(ia), Some(ib)) = (id_of(doc, &a), id_of(doc, &b)) {
+                    doc.put(&a, "parent", ib).unwrap();
+                    doc.put(&b, "parent", ia).unwrap();
+                }
+            }
+        }
+        Evil::GarbageAnchor { which } => {
+            let Some(documents) = obj(doc, &ROOT, "documents".into()) else {
+                return;
+            };
+            let Some(document) = obj(doc, &documents, 0.into()) else {
+                return;
+            };
+            let Some(threads) = obj(doc, &document, "threads".into()) else {
+                return;
+            };
+            let n = doc.length(&threads);
+            let thread = doc.insert_object(&threads, n, ObjType::Map).unwrap();
+            doc.put(&thread, "id", format!("evil-{which}")).unwrap();
+            let anchor = doc.put_object(&thread, "anchor", ObjType::Map).unwrap();
+            let garbage = ["", "é", "-1@zz", "4294967296@00", "1@"];
+            doc.put(&anchor, "text", "fox").unwrap();
+            doc.put(&anchor, "start", garbage[*which as usize % 5])
+                .unwrap();
+            doc.put(&anchor, "end", garbage[(*which as usize + 1) % 5])
+                .unwrap();
+            doc.put(&anchor, "last", "").unwrap();
+            doc.put_object(&thread, "comments", ObjType::List).unwrap();
+            doc.put_object(&thread, "tags", ObjType::List).unwrap();
+            doc.put(&thread, "resolved", false).unwrap();
+        }
+        Evil::ForgedAct {
+            proposal,
+            as_member,
+        } => {
+            let Some(proposals) = obj(doc, &ROOT, "proposals".into()) else {
+                return;
+            };
+            let n = doc.length(&proposals);
+            if n == 0 {
+                return;
+            }
+            let Some(p) = obj(doc, &proposals, (*proposal as usize % n).into()) else {
+                return;
+            };
+            let Some(acts) = obj(doc, &p, "acts".into()) else {
+                return;
+            };
+            let len = doc.length(&acts);
+            let act = doc.insert_object(&acts, len, ObjType::Map).unwrap();
+            doc.put(&act, "id", format!("forged-{len}")).unwrap();
+            doc.put(&act, "kind", "endorse").unwrap();
+            doc.put(&act, "by", format!("p{}", *as_member as usize % n_people))
+                .unwrap();
+            doc.put(&act, "at", AT).unwrap();
+            doc.put(&act, "comment", "").unwrap();
+        }
+    }
+    doc.commit();
+}
+
+/// An adversary among the peers writes wrong types, forged acts, duplicate ids, parent cycles
+/// and garbage anchors with raw automerge ops. Every honest peer still converges, reads every
+/// view without error or panic, keeps every id it created, and shows each agenda item once.
+#[test]
+fn an_adversary_cannot_make_honest_peers_lose_work_or_crash() {
+    let scenario = (
+        3usize..=4,
+        prop::collection::vec((any::<u8>(), op()), 1..16),
+        prop::collection::vec(evil(), 1..8),
+        prop::collection::vec((any::<u8>(), any::<u8>()), 1..8),
+    );
+    runner()
+        .run(&scenario, |(n, ops, evils, sync_order)| {
+            let founder = Ctx::new("p0", AT);
+            let mut base = Workspace::create(founder, "Prop", "P0", 1).unwrap();
+            let draft = base.documents().unwrap()[0].id.clone();
+            base.replace_text(founder, &draft, "The quick brown fox jumps.")
+                .unwrap();
+            let session = base.add_session(founder, "S", AT, 60, "").unwrap();
+            base.add_agenda_item(founder, &session, None, "first")
+                .unwrap();
+            let tier = base
+                .add_tier(
+                    founder,
+                    "Ratified",
+                    Approval::Ratification {
+                        endorsements: 1,
+                        objections: moot_model::schema::ObjectionRule::Record,
+                    },
+                )
+                .unwrap();
+            for i in 1..n {
+                base.set_person_name(founder, &format!("p{i}"), &format!("P{i}"))
+                    .unwrap();
+                base.add_to_roster(founder, &format!("p{i}")).unwrap();
+            }
+            let bytes = base.save();
+            let mut peers: Vec<Peer> = (0..n)
+                .map(|i| {
+                    let mut ws = Workspace::load(&bytes, 1000 + i as u64).unwrap();
+                    ws.doc_mut()
+                        .set_actor(automerge::ActorId::from(vec![i as u8 + 1; 16]));
+                    Peer {
+                        ws,
+                        person: format!("p{i}"),
+                        made: BTreeSet::new(),
+                        minuted: Default::default(),
+                    }
+                })
+                .collect();
+            let mut adversary = Workspace::load(&bytes, 666).unwrap();
+            adversary
+                .doc_mut()
+                .set_actor(automerge::ActorId::from(vec![0xee; 16]));
+
+            let mut syncs = sync_order.iter().cycle();
+            let mut evils = evils.iter().cycle();
+            for (k, (who, op)) in ops.iter().enumerate() {
+                apply(&mut peers[*who as usize % n], op, &draft, &session, &tier);
+                // The adversary learns the latest from someone, writes, and passes it on.
+                let &(a, b) = syncs.next().unwrap();
+                let (a, b) = (a as usize % n, b as usize % n);
+                sync_pair(&mut adversary, &mut peers[a].ws);
+                apply_evil(adversary.doc_mut(), evils.next().unwrap(), n);
+                sync_pair(&mut adversary, &mut peers[b].ws);
+                if k % 2 == 1 && a != b {
+                    let (x, y) = if a < b { (a, b) } else { (b, a) };
+                    let (left, right) = peers.split_at_mut(y);
+                    sync_pair(&mut left[x].ws, &mut right[0].ws);
+                }
+            }
+            sync_pair(&mut adversary, &mut peers[0].ws);
+            for i in (0..n - 1).chain((0..n - 1).rev()) {
+                let (left, right) = peers.split_at_mut(i + 1);
+                sync_pair(&mut left[i].ws, &mut right[0].ws);
+            }
+
+            let heads0 = peers[0].ws.heads();
+            let ids0 = all_ids(&peers[0].ws);
+            let agenda = agenda_items(&peers[0].ws);
+            let unique: BTreeSet<&String> = agenda.iter().map(|(id, _)| id).collect();
+            prop_assert_eq!(unique.len(), agenda.len(), "an agenda item shows twice");
+            for p in &mut peers {
+                prop_assert_eq!(p.ws.heads(), heads0.clone());
+                prop_assert!(p.ws.sessions().is_ok());
+                prop_assert!(p.ws.threads(&draft).is_ok());
+                prop_assert!(p.ws.membership().is_ok());
+                prop_assert!(p.ws.to_json().is_ok());
+                prop_assert!(p.ws.minutes_markdown(&session).is_ok());
+                for id in &p.made {
+                    prop_assert!(ids0.contains(id), "{} lost {}", p.person, id);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}

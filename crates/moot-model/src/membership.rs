@@ -152,9 +152,11 @@ fn is_applicant(proposal: &Proposal, person: &str) -> bool {
 impl Workspace {
     /// Reads only what status depends on (roster, tiers, proposals), not the whole document.
     pub fn membership(&self) -> Result<Membership, ModelError> {
-        let roster: Vec<String> = self.read("roster")?;
-        let tiers: Vec<Tier> = self.read("tiers")?;
-        // One unreadable act or proposal (a hostile peer's) must not hide the others.
+        // One unreadable roster entry, tier, proposal or act (a hostile peer's) must not hide
+        // the others.
+        let (roster, _) =
+            crate::tolerant::list::<String, _>(self.doc(), &automerge::ROOT, "roster")?;
+        let tiers = self.tiers()?;
         let (proposals, _) = crate::tolerant::list::<crate::schema::ProposalRead, _>(
             self.doc(),
             &automerge::ROOT,
@@ -194,7 +196,7 @@ impl Workspace {
             }
             _ => {}
         }
-        let tiers: Vec<Tier> = self.read("tiers")?;
+        let tiers = self.tiers()?;
         if !tiers.iter().any(|t| t.id == tier) {
             return Err(unknown_id("tier", tier));
         }
@@ -303,7 +305,7 @@ impl Workspace {
     ) -> Result<String, ModelError> {
         let attestation = nonempty("attestation", attestation, MAX_BODY)?;
         let view = self.open_proposal(proposal)?;
-        let tiers: Vec<Tier> = self.read("tiers")?;
+        let tiers = self.tiers()?;
         let tier = tiers
             .iter()
             .find(|t| t.id == view.proposal.tier)
@@ -378,7 +380,7 @@ impl Workspace {
     }
 
     pub fn tiers(&self) -> Result<Vec<Tier>, ModelError> {
-        self.read("tiers")
+        Ok(crate::tolerant::list(self.doc(), &automerge::ROOT, "tiers")?.0)
     }
 
     /// Tiers and the roster decide who becomes a member, so only members change them (audit

@@ -443,6 +443,8 @@ enum Evil {
     GarbageAnchor { which: u8 },
     /// A number where a string belongs.
     WrongScalar { item: u8 },
+    /// A tier whose approval is garbage, and a number on the roster.
+    BadTier,
 }
 
 fn evil() -> impl Strategy<Value = Evil> {
@@ -456,6 +458,7 @@ fn evil() -> impl Strategy<Value = Evil> {
         (any::<u8>(), any::<u8>()).prop_map(|(item, other)| Evil::Cycle { item, other }),
         any::<u8>().prop_map(|which| Evil::GarbageAnchor { which }),
         any::<u8>().prop_map(|item| Evil::WrongScalar { item }),
+        Just(Evil::BadTier),
     ]
 }
 
@@ -480,6 +483,20 @@ fn apply_evil(doc: &mut automerge::AutoCommit, op: &Evil, n_people: usize) {
             .flatten()
     };
     match op {
+        Evil::BadTier => {
+            if let (Some(tiers), Some(roster)) = (
+                obj(doc, &ROOT, "tiers".into()),
+                obj(doc, &ROOT, "roster".into()),
+            ) {
+                let n = doc.length(&tiers);
+                let tier = doc.insert_object(&tiers, n, ObjType::Map).unwrap();
+                doc.put(&tier, "id", "evil-tier").unwrap();
+                doc.put(&tier, "name", "Open door").unwrap();
+                doc.put(&tier, "approval", "anything goes").unwrap();
+                let n = doc.length(&roster);
+                doc.insert(&roster, n, 7).unwrap();
+            }
+        }
         Evil::TextTitle { item } => {
             if let Some(item) = item_at(doc, *item) {
                 let t = doc.put_object(&item, "title", ObjType::Text).unwrap();

@@ -29,17 +29,24 @@ pub(crate) const CONTENT_SECURITY_POLICY: &str =
 
 pub(crate) async fn serve(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
     let Some(relative) = safe_relative_path(uri.path()) else {
-        return (StatusCode::BAD_REQUEST, "bad path\n").into_response();
+        return plain(StatusCode::BAD_REQUEST, "bad path\n");
     };
     let path = state.dist.join(&relative);
+    // Only regular files: no folders, and no symlinks (they could point out of the app).
+    let regular = tokio::fs::symlink_metadata(&path)
+        .await
+        .is_ok_and(|m| m.file_type().is_file());
+    if !regular {
+        return plain(StatusCode::NOT_FOUND, "not found\n");
+    }
     let body = match tokio::fs::read(&path).await {
         Ok(body) => body,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound || is_dir(&path).await => {
-            return (StatusCode::NOT_FOUND, "not found\n").into_response();
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            return plain(StatusCode::NOT_FOUND, "not found\n");
         }
         Err(err) => {
             tracing::warn!(path = %path.display(), %err, "cannot read app file");
-            return (StatusCode::INTERNAL_SERVER_ERROR, "cannot read file\n").into_response();
+            return plain(StatusCode::INTERNAL_SERVER_ERROR, "cannot read file\n");
         }
     };
     let mut headers = HeaderMap::new();
@@ -71,11 +78,18 @@ pub(crate) async fn serve(State(state): State<Arc<AppState>>, uri: Uri) -> Respo
     (headers, body).into_response()
 }
 
-async fn is_dir(path: &Path) -> bool {
-    tokio::fs::metadata(path)
-        .await
-        .map(|m| m.is_dir())
-        .unwrap_or(false)
+/// An error answer with the same protective headers as a file.
+fn plain(status: StatusCode, text: &'static str) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        ],
+        text,
+    )
+        .into_response()
 }
 
 /// Maps a request path onto a path inside the app folder, refusing anything that could leave
@@ -89,8 +103,9 @@ pub(crate) fn safe_relative_path(request_path: &str) -> Option<PathBuf> {
         return None;
     }
     let path = PathBuf::from(trimmed);
+    // No `..`, no absolute parts, and no dotfiles (the build stamp `.inputs`, say).
     path.components()
-        .all(|c| matches!(c, Component::Normal(_)))
+        .all(|c| matches!(c, Component::Normal(name) if !name.to_string_lossy().starts_with('.')))
         .then_some(path)
 }
 
@@ -139,7 +154,15 @@ mod tests {
 
     #[test]
     fn traversal_is_refused() {
-        for bad in ["/../etc/passwd", "/a/../../b", "/..", "/a\\b", "/./x"] {
+        for bad in [
+            "/../etc/passwd",
+            "/a/../../b",
+            "/..",
+            "/a\\b",
+            "/./x",
+            "/.inputs",
+            "/public/.hidden",
+        ] {
             assert_eq!(safe_relative_path(bad), None, "{bad}");
         }
         assert_eq!(

@@ -65,6 +65,14 @@ fn dist_with_files(dir: &Path) {
     )
     .unwrap();
     std::fs::write(dir.join("sw.js"), "// worker").unwrap();
+    std::fs::write(dir.join(".inputs"), "build stamp").unwrap();
+    let outside = dir.parent().unwrap().join(format!(
+        "outside-{}.txt",
+        dir.file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::write(&outside, "not part of the app").unwrap();
+    let _ = std::fs::remove_file(dir.join("linked.txt"));
+    std::os::unix::fs::symlink(&outside, dir.join("linked.txt")).unwrap();
 }
 
 fn config(dist: &Path, data: &Path, listen: &str) -> Config {
@@ -136,6 +144,13 @@ async fn serves_app_with_types_caching_and_csp() {
         Some("same-origin")
     );
     assert_eq!(index.body, b"<!doctype html><title>moot</title>");
+
+    // A symlink in the app folder is not followed; errors carry the protective headers.
+    let missing = get(addr, "/linked.txt").await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.header("x-content-type-options"), Some("nosniff"));
+    assert!(missing.header("content-security-policy").is_some());
+    assert_eq!(get(addr, "/.inputs").await.status, 400, "no dotfiles");
 
     let wasm = get(addr, "/moot-0123456789abcdef_bg.wasm").await;
     assert_eq!(wasm.status, 200);

@@ -305,6 +305,56 @@ fn runner() -> TestRunner {
     )
 }
 
+/// The workspace every peer starts from: a draft with text, a session with an agenda item, a
+/// ratified tier, and `n` people on the roster. Its bytes, and the draft, session and tier ids.
+fn founded(n: usize) -> (Vec<u8>, String, String, String) {
+    let founder = Ctx::new("p0", AT);
+    let mut base = Workspace::create(founder, "Prop", "P0", 1).unwrap();
+    let draft = base.documents().unwrap()[0].id.clone();
+    base.replace_text(
+        founder,
+        &draft,
+        "The quick brown fox jumps over the lazy dog.",
+    )
+    .unwrap();
+    let session = base.add_session(founder, "S", AT, 60, "").unwrap();
+    base.add_agenda_item(founder, &session, None, "first")
+        .unwrap();
+    let tier = base
+        .add_tier(
+            founder,
+            "Ratified",
+            Approval::Ratification {
+                endorsements: 2,
+                objections: moot_model::schema::ObjectionRule::Subtract,
+            },
+        )
+        .unwrap();
+    for i in 1..n {
+        base.set_person_name(founder, &format!("p{i}"), &format!("P{i}"))
+            .unwrap();
+        base.add_to_roster(founder, &format!("p{i}")).unwrap();
+    }
+    (base.save(), draft, session, tier)
+}
+
+/// `n` peers loaded from `bytes`, each with its own actor and person.
+fn honest_peers(n: usize, bytes: &[u8]) -> Vec<Peer> {
+    (0..n)
+        .map(|i| {
+            let mut ws = Workspace::load(bytes, 1000 + i as u64).unwrap();
+            ws.doc_mut()
+                .set_actor(automerge::ActorId::from(vec![i as u8 + 1; 16]));
+            Peer {
+                ws,
+                person: format!("p{i}"),
+                made: BTreeSet::new(),
+                minuted: Default::default(),
+            }
+        })
+        .collect()
+}
+
 #[test]
 fn peers_converge_after_random_concurrent_operations() {
     let scenario = (
@@ -314,45 +364,8 @@ fn peers_converge_after_random_concurrent_operations() {
     );
     runner()
         .run(&scenario, |(n, ops, sync_order)| {
-            let founder = Ctx::new("p0", AT);
-            let mut base = Workspace::create(founder, "Prop", "P0", 1).unwrap();
-            let draft = base.documents().unwrap()[0].id.clone();
-            base.replace_text(
-                founder,
-                &draft,
-                "The quick brown fox jumps over the lazy dog.",
-            )
-            .unwrap();
-            let session = base.add_session(founder, "S", AT, 60, "").unwrap();
-            let tier = base
-                .add_tier(
-                    founder,
-                    "Ratified",
-                    Approval::Ratification {
-                        endorsements: 2,
-                        objections: moot_model::schema::ObjectionRule::Subtract,
-                    },
-                )
-                .unwrap();
-            for i in 1..n {
-                base.set_person_name(founder, &format!("p{i}"), &format!("P{i}"))
-                    .unwrap();
-                base.add_to_roster(founder, &format!("p{i}")).unwrap();
-            }
-            let bytes = base.save();
-            let mut peers: Vec<Peer> = (0..n)
-                .map(|i| {
-                    let mut ws = Workspace::load(&bytes, 1000 + i as u64).unwrap();
-                    ws.doc_mut()
-                        .set_actor(automerge::ActorId::from(vec![i as u8 + 1; 16]));
-                    Peer {
-                        ws,
-                        person: format!("p{i}"),
-                        made: BTreeSet::new(),
-                        minuted: Default::default(),
-                    }
-                })
-                .collect();
+            let (bytes, draft, session, tier) = founded(n);
+            let mut peers = honest_peers(n, &bytes);
 
             // Interleave: operations on random peers, with random partial syncs in between.
             let mut syncs = sync_order.iter().cycle();
@@ -608,43 +621,8 @@ fn an_adversary_cannot_make_honest_peers_lose_work_or_crash() {
     );
     runner()
         .run(&scenario, |(n, ops, evils, sync_order)| {
-            let founder = Ctx::new("p0", AT);
-            let mut base = Workspace::create(founder, "Prop", "P0", 1).unwrap();
-            let draft = base.documents().unwrap()[0].id.clone();
-            base.replace_text(founder, &draft, "The quick brown fox jumps.")
-                .unwrap();
-            let session = base.add_session(founder, "S", AT, 60, "").unwrap();
-            base.add_agenda_item(founder, &session, None, "first")
-                .unwrap();
-            let tier = base
-                .add_tier(
-                    founder,
-                    "Ratified",
-                    Approval::Ratification {
-                        endorsements: 1,
-                        objections: moot_model::schema::ObjectionRule::Record,
-                    },
-                )
-                .unwrap();
-            for i in 1..n {
-                base.set_person_name(founder, &format!("p{i}"), &format!("P{i}"))
-                    .unwrap();
-                base.add_to_roster(founder, &format!("p{i}")).unwrap();
-            }
-            let bytes = base.save();
-            let mut peers: Vec<Peer> = (0..n)
-                .map(|i| {
-                    let mut ws = Workspace::load(&bytes, 1000 + i as u64).unwrap();
-                    ws.doc_mut()
-                        .set_actor(automerge::ActorId::from(vec![i as u8 + 1; 16]));
-                    Peer {
-                        ws,
-                        person: format!("p{i}"),
-                        made: BTreeSet::new(),
-                        minuted: Default::default(),
-                    }
-                })
-                .collect();
+            let (bytes, draft, session, tier) = founded(n);
+            let mut peers = honest_peers(n, &bytes);
             let mut adversary = Workspace::load(&bytes, 666).unwrap();
             adversary
                 .doc_mut()

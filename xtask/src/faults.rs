@@ -88,15 +88,7 @@ pub fn run(long: bool) -> Result<()> {
     );
     println!("\n{table}");
     std::fs::write(out.join("report.md"), &table)?;
-    let readme_path = root().join("README.md");
-    let readme = std::fs::read_to_string(&readme_path)?;
-    let (start, end) = ("<!-- faults:start -->", "<!-- faults:end -->");
-    if let (Some(a), Some(b)) = (readme.find(start), readme.find(end)) {
-        let updated = format!("{}{start}\n{table}{}", &readme[..a], &readme[b..]);
-        std::fs::write(&readme_path, updated)?;
-        println!("xtask: README.md's fault table updated");
-    }
-    Ok(())
+    crate::put_in_readme("faults", &table)
 }
 
 fn date() -> String {

@@ -144,13 +144,21 @@ fn bench() -> Result<()> {
             .env("MOOT_BENCH_OUT", &out),
     )?;
     let table = std::fs::read_to_string(out.join("report.md"))?;
+    put_in_readme("bench", &table)
+}
+
+/// Puts `table` into README.md between `<!-- {name}:start -->` and `<!-- {name}:end -->`.
+pub fn put_in_readme(name: &str, table: &str) -> Result<()> {
     let readme_path = root().join("README.md");
     let readme = std::fs::read_to_string(&readme_path)?;
-    let (start, end) = ("<!-- bench:start -->", "<!-- bench:end -->");
-    if let (Some(a), Some(b)) = (readme.find(start), readme.find(end)) {
+    let (start, end) = (
+        format!("<!-- {name}:start -->"),
+        format!("<!-- {name}:end -->"),
+    );
+    if let (Some(a), Some(b)) = (readme.find(&start), readme.find(&end)) {
         let updated = format!("{}{start}\n{table}{}", &readme[..a], &readme[b..]);
         std::fs::write(&readme_path, updated)?;
-        println!("xtask: README.md's benchmark table updated");
+        println!("xtask: README.md's {name} table updated");
     }
     Ok(())
 }

@@ -27,6 +27,11 @@ use tokio_tungstenite::{WebSocketStream, tungstenite::Message as Ws};
 
 use crate::report::{Row, ms};
 
+// The hand-written hostile frames of moot-sync's tests (one definition of each).
+#[path = "../../moot-sync/tests/common/mod.rs"]
+#[allow(dead_code)]
+mod sync_common;
+
 const BYSTANDER: [u8; 4] = [127, 0, 0, 2];
 const ATTACKER: [u8; 4] = [127, 0, 0, 3];
 
@@ -318,49 +323,6 @@ fn frame_request(id: DocumentId, sender: &str, target: &str) -> Vec<u8> {
     .encode()
 }
 
-/// A raw frame with a documentId of `n` characters.
-fn huge_id_frame(n: usize) -> Vec<u8> {
-    let mut e = minicbor::Encoder::new(Vec::new());
-    e.map(5).unwrap();
-    e.str("type").unwrap().str("request").unwrap();
-    e.str("senderId").unwrap().str("x").unwrap();
-    e.str("targetId").unwrap().str("y").unwrap();
-    e.str("documentId").unwrap().str(&"2".repeat(n)).unwrap();
-    e.str("data").unwrap().bytes(&[0]).unwrap();
-    e.into_writer()
-}
-
-/// A compressed change chunk inflating to `inflated` zero bytes, in a sync message.
-fn bomb(inflated: usize) -> Vec<u8> {
-    use std::io::Write;
-    let mut deflater = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
-    let zeros = vec![0u8; 1 << 20];
-    for _ in 0..inflated / zeros.len() {
-        deflater.write_all(&zeros).unwrap();
-    }
-    let body = deflater.finish().unwrap();
-    let mut chunk = vec![0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 2];
-    let mut n = body.len();
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        chunk.push(if n == 0 { byte } else { byte | 0x80 });
-        if n == 0 {
-            break;
-        }
-    }
-    chunk.extend(body);
-    automerge::sync::Message {
-        heads: vec![],
-        need: vec![],
-        have: vec![],
-        changes: vec![chunk].into(),
-        flags: None,
-        version: automerge::sync::MessageVersion::V1,
-    }
-    .encode()
-}
-
 #[derive(Clone, Copy, Debug)]
 enum Flood {
     Quiet,
@@ -454,7 +416,8 @@ async fn one_attack(
         }
         Flood::HugeIds => {
             let mut ws = ws_from(ATTACKER, addr).await?;
-            ws.send(Ws::Binary(huge_id_frame(1_000_000).into())).await?;
+            ws.send(Ws::Binary(sync_common::long_id_frame(1_000_000).into()))
+                .await?;
             sent.fetch_add(1, Ordering::Relaxed);
             while ws.next().await.is_some_and(|m| m.is_ok()) {}
             Ok(())
@@ -482,7 +445,7 @@ async fn one_attack(
             }
             let relay = conn.remote().context("remote")?.peer_id.clone();
             let mut count = 0u64;
-            let bomb_data = matches!(flood, Flood::Bomb).then(|| bomb(1 << 30));
+            let bomb_data = matches!(flood, Flood::Bomb).then(|| sync_common::bomb(1 << 30).1);
             while !stop.load(Ordering::Relaxed) {
                 count += 1;
                 let frame = match flood {

@@ -95,22 +95,10 @@ pub fn rows_markdown(rows: &[Row]) -> String {
 }
 
 pub fn markdown(rows: &[Row], header: &str) -> String {
-    let mut md = format!(
-        "{header}\n\n| # | Figure | moot | Anchor (same run) | Ratio | Target | |\n|---|---|---|---|---|---|---|\n"
-    );
-    for r in rows {
-        md += &format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
-            r.id,
-            r.figure,
-            r.moot,
-            r.anchor,
-            r.ratio,
-            r.target,
-            r.verdict()
-        );
-    }
-    md
+    format!(
+        "{header}\n\n| # | Figure | moot | Anchor (same run) | Ratio | Target | |\n|---|---|---|---|---|---|---|\n{}",
+        rows_markdown(rows)
+    )
 }
 
 pub fn print(rows: &[Row]) {

@@ -4,7 +4,7 @@
 
 mod support;
 #[path = "../../moot-sync/tests/common/mod.rs"]
-#[allow(dead_code)] // the relay tests use only the bomb
+#[allow(dead_code)] // the relay tests use the bomb and the long id
 mod sync_common;
 
 use futures::{SinkExt, StreamExt};
@@ -13,18 +13,6 @@ use support::{
     Client, RunningRelay, closed, everyone_else_carries_on, new_doc, publish_new, raw_socket, temp,
 };
 use tokio_tungstenite::tungstenite::{self, Message as Ws};
-
-/// A `request` frame with a `documentId` of `n` characters.
-fn long_id_frame(n: usize) -> Vec<u8> {
-    let mut e = minicbor::Encoder::new(Vec::new());
-    e.map(5).unwrap();
-    e.str("type").unwrap().str("request").unwrap();
-    e.str("senderId").unwrap().str("x").unwrap();
-    e.str("targetId").unwrap().str("y").unwrap();
-    e.str("documentId").unwrap().str(&"2".repeat(n)).unwrap();
-    e.str("data").unwrap().bytes(&[0]).unwrap();
-    e.into_writer()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_frame_with_a_huge_id_does_not_stall_the_relay() {
@@ -36,7 +24,7 @@ async fn one_frame_with_a_huge_id_does_not_stall_the_relay() {
     // 1 MB of id: samod would base58-decode it (quadratic) under its repo-wide lock, for
     // minutes, stalling every connection. Before any handshake, as an attacker would.
     let mut evil = raw_socket(&relay).await;
-    evil.send(Ws::Binary(long_id_frame(1_000_000).into()))
+    evil.send(Ws::Binary(sync_common::long_id_frame(1_000_000).into()))
         .await
         .unwrap();
     closed(&mut evil, "a 1 MB documentId").await;

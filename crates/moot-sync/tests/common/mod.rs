@@ -41,3 +41,15 @@ pub fn bomb(inflated: usize) -> (Vec<u8>, Vec<u8>) {
     };
     (chunk, message.encode())
 }
+
+/// A `request` frame whose `documentId` is `n` characters (samod would base58-decode it).
+pub fn long_id_frame(n: usize) -> Vec<u8> {
+    frame(|e| {
+        e.map(5).unwrap();
+        e.str("type").unwrap().str("request").unwrap();
+        e.str("senderId").unwrap().str("x").unwrap();
+        e.str("targetId").unwrap().str("y").unwrap();
+        e.str("documentId").unwrap().str(&"2".repeat(n)).unwrap();
+        e.str("data").unwrap().bytes(&[0]).unwrap();
+    })
+}

@@ -267,6 +267,13 @@ impl Workspace {
                 act: verb,
             });
         }
+        // Only acts of people who were members at this proposal's place in the order count
+        // (audit M8): a later member's act would be shown and never count.
+        if !self.members_at(&membership, proposal)?.contains(ctx.person) {
+            return Err(ModelError::NotAllowed(format!(
+                "only people who were members before this proposal was made can {verb} it (yours would not count)"
+            )));
+        }
         if view.proposal.candidate.person.as_deref() == Some(ctx.person) {
             return Err(ModelError::NotAllowed(format!(
                 "a candidate cannot {verb} their own proposal"
@@ -346,6 +353,29 @@ impl Workspace {
         }
         let comment = bounded("comment", comment, MAX_BODY)?;
         self.record(ctx, proposal, ActKind::Withdraw, comment)
+    }
+
+    /// The members at `proposal`'s place in the order: the roster, and the individuals approved
+    /// by the proposals before it (statuses never depend on later proposals).
+    fn members_at(
+        &self,
+        membership: &Membership,
+        proposal: &str,
+    ) -> Result<std::collections::BTreeSet<String>, ModelError> {
+        let (mut members, _) =
+            crate::tolerant::list::<String, _>(self.doc(), &automerge::ROOT, "roster")?;
+        let mut at: std::collections::BTreeSet<String> = members.drain(..).collect();
+        for view in &membership.proposals {
+            if view.proposal.id == proposal {
+                break;
+            }
+            if view.status == Status::Approved
+                && view.proposal.candidate.kind == CandidateKind::Individual
+            {
+                at.extend(view.proposal.candidate.person.clone());
+            }
+        }
+        Ok(at)
     }
 
     fn open_proposal(&self, proposal: &str) -> Result<ProposalView, ModelError> {

@@ -1014,3 +1014,26 @@ fn only_members_change_tiers_and_the_roster() {
     ws.set_tier_policy(cy, &ratified, strict).unwrap();
     ws.rename_tier(cy, &ratified, "Stewards (renamed)").unwrap();
 }
+
+/// Audit M8: someone approved after a proposal was made cannot act on it (the act was shown
+/// and never counted); members from before can.
+#[test]
+fn a_later_member_cannot_cast_an_act_that_would_not_count() {
+    let (mut ws, self_cert, ratified) = member_setup();
+    let earlier = ws
+        .propose(ada(), individual("Dee", None), &ratified, "")
+        .unwrap();
+    let later = Ctx::new(CY, "2030-01-01T00:00:00Z");
+    let p = ws
+        .propose(later, individual("Cy", Some(CY)), &self_cert, "")
+        .unwrap();
+    ws.self_certify(later, &p, "I attest").unwrap();
+    assert!(ws.membership().unwrap().members.contains(CY));
+    rejects(
+        &mut ws,
+        |ws| ws.endorse(later, &earlier, ""),
+        |e| matches!(e, ModelError::NotAllowed(m) if m.contains("would not count")),
+    );
+    ws.endorse(Ctx::new(BEA, T), &earlier, "").unwrap();
+    assert_eq!(ws.proposal(&earlier).unwrap().endorsements, 1);
+}

@@ -4,10 +4,15 @@
 use moot::storage::ChunkStore;
 use wasm_bindgen_test::*;
 
+mod wasm_console;
+
+use wasm_console::Console;
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 async fn put_then_get_returns_the_same_bytes() {
+    let console = Console::watch();
     let store = ChunkStore::open("moot-test-put-get")
         .await
         .expect("open IndexedDB");
@@ -19,10 +24,12 @@ async fn put_then_get_returns_the_same_bytes() {
     // A second handle (as after a reload) sees the committed write.
     let reopened = ChunkStore::open("moot-test-put-get").await.expect("reopen");
     assert_eq!(reopened.get(&key).await.unwrap(), Some(bytes));
+    console.assert_clean();
 }
 
 #[wasm_bindgen_test]
 async fn missing_and_deleted_keys_read_as_none() {
+    let console = Console::watch();
     let store = ChunkStore::open("moot-test-missing").await.unwrap();
     let key = ["doc", "snapshot", "h1"];
     assert_eq!(store.get(&key).await.unwrap(), None);
@@ -32,4 +39,14 @@ async fn missing_and_deleted_keys_read_as_none() {
     // Keys are whole arrays: a prefix is a different key.
     store.put(&["doc", "snapshot"], b"y").await.unwrap();
     assert_eq!(store.get(&key).await.unwrap(), None);
+    console.assert_clean();
+}
+
+/// The console watch of these tests sees what the page reports.
+#[wasm_bindgen_test]
+#[should_panic(expected = "the page reported")]
+fn the_console_watch_sees_console_errors() {
+    let console = Console::watch();
+    web_sys::console::error_1(&"probe: a console error".into());
+    console.assert_clean();
 }

@@ -6,6 +6,10 @@ use automerge::{AutoCommit, ROOT, ReadDoc, transaction::Transactable};
 use moot::storage::{ChunkStore, DocStorage};
 use wasm_bindgen_test::*;
 
+mod wasm_console;
+
+use wasm_console::Console;
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 async fn keys(store: &ChunkStore, doc: &str) -> Vec<Vec<String>> {
@@ -25,6 +29,7 @@ fn edit(doc: &mut AutoCommit, i: usize) {
 
 #[wasm_bindgen_test]
 async fn chunks_compact_into_a_snapshot_and_reload_equal() {
+    let console = Console::watch();
     let store = ChunkStore::open("moot-test-compaction").await.unwrap();
     let storage = DocStorage::new(store.clone(), "docA");
     let mut doc = AutoCommit::new();
@@ -63,10 +68,12 @@ async fn chunks_compact_into_a_snapshot_and_reload_equal() {
         reloaded.doc.get(ROOT, "k39").unwrap().unwrap().0.to_i64(),
         Some(39)
     );
+    console.assert_clean();
 }
 
 #[wasm_bindgen_test]
 async fn compaction_keeps_chunks_another_tab_wrote() {
+    let console = Console::watch();
     let store = ChunkStore::open("moot-test-two-tabs").await.unwrap();
     let tab1 = DocStorage::new(store.clone(), "docB");
     let mut doc1 = AutoCommit::new();
@@ -102,10 +109,12 @@ async fn compaction_keeps_chunks_another_tab_wrote() {
         "keep me"
     );
     assert!(fresh.get(ROOT, "k1").unwrap().is_some());
+    console.assert_clean();
 }
 
 #[wasm_bindgen_test]
 async fn a_corrupt_chunk_is_skipped_and_kept() {
+    let console = Console::watch();
     let store = ChunkStore::open("moot-test-corrupt").await.unwrap();
     let storage = DocStorage::new(store.clone(), "docC");
     let mut doc = AutoCommit::new();
@@ -137,6 +146,7 @@ async fn a_corrupt_chunk_is_skipped_and_kept() {
         Some(&b"\x00\x01 not automerge"[..]),
         "nothing is deleted"
     );
+    console.assert_clean();
 }
 
 /// Runs a script in the test page (to make the browser's storage misbehave on purpose).
@@ -148,6 +158,7 @@ fn script(js: &str) -> wasm_bindgen::JsValue {
 
 #[wasm_bindgen_test]
 async fn a_failed_write_is_written_again_by_the_next_one() {
+    let console = Console::watch();
     let store = ChunkStore::open("moot-test-failed-write").await.unwrap();
     let storage = DocStorage::new(store.clone(), "docD");
     let mut doc = AutoCommit::new();
@@ -195,10 +206,12 @@ async fn a_failed_write_is_written_again_by_the_next_one() {
         );
     }
     assert_eq!(reloaded.clone().get_heads(), doc.get_heads());
+    console.assert_clean();
 }
 
 #[wasm_bindgen_test]
 async fn two_failed_writes_from_different_points_are_healed_by_a_snapshot() {
+    let console = Console::watch();
     let store = ChunkStore::open("moot-test-failed-twice").await.unwrap();
     let storage = DocStorage::new(store.clone(), "docE");
     let mut doc = AutoCommit::new();
@@ -232,10 +245,12 @@ async fn two_failed_writes_from_different_points_are_healed_by_a_snapshot() {
         .unwrap()
         .doc;
     assert_eq!(reloaded.clone().get_heads(), doc.get_heads());
+    console.assert_clean();
 }
 
 #[wasm_bindgen_test]
 async fn writes_ask_for_strict_durability() {
+    let console = Console::watch();
     script(
         "window.__durability = [];
          const tx = IDBDatabase.prototype.transaction;
@@ -254,4 +269,5 @@ async fn writes_ask_for_strict_durability() {
         .as_string()
         .unwrap();
     assert_eq!(seen, "strict,strict");
+    console.assert_clean();
 }

@@ -53,7 +53,9 @@ async fn chunks_compact_into_a_snapshot_and_reload_equal() {
         "compaction removed covered chunks: {stored:?}"
     );
     assert!(
-        stored.iter().all(|k| k.len() == 3 && k[0] == "docA"),
+        stored
+            .iter()
+            .all(|k| k.len() == 3 && k[0] == "docA" && k[2].len() == 64),
         "automerge-repo key layout: {stored:?}"
     );
 

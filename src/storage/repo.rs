@@ -58,14 +58,14 @@ enum Rewind {
     Snapshot,
 }
 
-/// 64-bit FNV-1a in hex: a stable name for a chunk's contents.
+/// SHA-256 in hex, as automerge-repo names chunks: a stable name for a chunk's contents that no
+/// two different chunks share (audit S3: a 64-bit FNV name could collide and overwrite).
 fn chunk_hash(bytes: &[u8]) -> String {
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 impl DocStorage {

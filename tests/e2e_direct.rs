@@ -220,18 +220,24 @@ async fn peers_on_a_relay_link_directly_and_keep_syncing_when_it_stops() {
     click(&ada, "share-toggle").await;
     let bea_shell = Start::join_as(&bea, &harness.base_url, "Bea", &link).await;
 
-    // The relay introduces them; the one who gets the offer is asked, says yes, and they link
-    // directly.
-    eventually("one of them is asked about a direct link", || async {
-        for browser in [&ada, &bea] {
-            if !all_texts(browser, &testid("direct-offer")).await.is_empty() {
-                click(browser, "direct-offer-allow").await;
-                return true;
+    // The relay introduces them. Each is asked before its browser shows its addresses (the
+    // one who would offer, then the one who would answer); both say yes, and they link.
+    let asked = std::sync::atomic::AtomicUsize::new(0);
+    eventually("both are asked, say yes, and they link directly", || {
+        let (ada, bea, asked) = (&ada, &bea, &asked);
+        async move {
+            for browser in [ada, bea] {
+                if !all_texts(browser, &testid("direct-offer")).await.is_empty() {
+                    click(browser, "direct-offer-allow").await;
+                    asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
             }
+            direct_status(ada).await.contains("Bea")
         }
-        false
     })
     .await;
+    let asked = asked.into_inner();
+    assert!(asked >= 2, "each side was asked ({asked})");
     eventually("Ada is linked directly to Bea", || async {
         direct_status(&ada).await.contains("Bea")
     })

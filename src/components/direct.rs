@@ -194,7 +194,8 @@ pub fn DirectBox() -> impl IntoView {
                     let who = if offer.name.trim().is_empty() { "Someone".to_owned() } else { offer.name.clone() };
                     view! {
                         <div class="card direct-offer" role="alertdialog" data-testid="direct-offer">
-                            <p>{who} " (through the relay) offers a direct link: your browsers would sync without the relay, and each learns the other's network address."</p>
+                            <p>{who} {if offer.hello { " is here too (through the relay). Link directly?" } else { " (through the relay) offers a direct link." }}
+                                " Your browsers would sync without the relay, and each learns the other's network address."</p>
                             <div class="row">
                                 <button type="button" data-testid="direct-offer-allow" on:click=move |_| direct.allow_offer(&allow_from)>"Link directly"</button>
                                 <button type="button" data-testid="direct-offer-decline" on:click=move |_| direct.decline_offer(&decline_from)>"Not now"</button>

@@ -64,9 +64,11 @@ pub enum LinkState {
 /// An offer of a direct link through the relay, waiting for the person's yes or no.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OfferView {
-    /// The offering page.
+    /// The page that said hello or offered.
     pub from: String,
     pub name: String,
+    /// A hello (this page would offer) rather than an offer (this page would answer).
+    pub hello: bool,
 }
 
 struct PendingOffer {
@@ -750,11 +752,17 @@ impl Direct {
                     && !self.has_link_to(&s.from)
                     && !self.tabs.reaches(&s.from)
                 {
-                    leptos::task::spawn_local(async move {
-                        if let Err(e) = direct.offer_through_relay(s.from, s.name).await {
-                            leptos::logging::warn!("moot: no direct link: {e}");
-                        }
-                    });
+                    // An offer shows this browser's addresses: only to a page the person
+                    // allowed; otherwise the person is asked first (as the other side is).
+                    if self.inner().borrow().allowed.contains(&s.from) {
+                        leptos::task::spawn_local(async move {
+                            if let Err(e) = direct.offer_through_relay(s.from, s.name).await {
+                                leptos::logging::warn!("moot: no direct link: {e}");
+                            }
+                        });
+                    } else {
+                        self.ask(sender, s);
+                    }
                 }
             }
             SignalKind::Offer => {
@@ -781,21 +789,7 @@ impl Direct {
                     return;
                 }
                 // Asked first: a direct link tells the other side this browser's addresses.
-                {
-                    let inner = self.inner();
-                    let mut i = inner.borrow_mut();
-                    let now = js_sys::Date::now();
-                    i.offers
-                        .retain(|o| now - o.at < f64::from(OPEN_DEADLINE_MS) && o.sender != sender);
-                    if i.offers.len() < MAX_PENDING_OFFERS {
-                        i.offers.push(PendingOffer {
-                            sender: sender.to_owned(),
-                            signal: s,
-                            at: now,
-                        });
-                    }
-                }
-                self.publish_offers();
+                self.ask(sender, s);
             }
             SignalKind::Answer => {
                 let pc = {
@@ -840,7 +834,30 @@ impl Direct {
         Ok(())
     }
 
-    /// The person said yes to the offer from page `from`: answer it (and later ones from it).
+    /// Puts a hello or an offer before the person (one per relay-level sender, the newest).
+    fn ask(&self, sender: &str, signal: Signal) {
+        {
+            let inner = self.inner();
+            let mut i = inner.borrow_mut();
+            if i.declined.contains(sender) {
+                return;
+            }
+            let now = js_sys::Date::now();
+            i.offers
+                .retain(|o| now - o.at < f64::from(OPEN_DEADLINE_MS) && o.sender != sender);
+            if i.offers.len() < MAX_PENDING_OFFERS {
+                i.offers.push(PendingOffer {
+                    sender: sender.to_owned(),
+                    signal,
+                    at: now,
+                });
+            }
+        }
+        self.publish_offers();
+    }
+
+    /// The person said yes to page `from`: offer to it or answer its offer (and do so from now
+    /// on without asking).
     pub fn allow_offer(&self, from: &str) {
         let offer = {
             let inner = self.inner();
@@ -853,10 +870,16 @@ impl Direct {
         if let Some(offer) = offer {
             let direct = *self;
             leptos::task::spawn_local(async move {
-                if let Err(e) = direct
-                    .answer_through_relay(offer.signal, offer.sender)
-                    .await
-                {
+                let linked = if offer.signal.kind == SignalKind::Hello {
+                    direct
+                        .offer_through_relay(offer.signal.from, offer.signal.name)
+                        .await
+                } else {
+                    direct
+                        .answer_through_relay(offer.signal, offer.sender)
+                        .await
+                };
+                if let Err(e) = linked {
                     leptos::logging::warn!("moot: no direct link: {e}");
                 }
             });
@@ -885,6 +908,7 @@ impl Direct {
             .map(|o| OfferView {
                 from: o.signal.from.clone(),
                 name: o.signal.name.clone(),
+                hello: o.signal.kind == SignalKind::Hello,
             })
             .collect();
         self.offers.set(offers);

@@ -31,12 +31,18 @@ fn policy_text(a: Approval) -> String {
 pub fn MembersPage() -> impl IntoView {
     let session = expect_context::<Session>();
     let tiers = move || session.read_ok(|ws| ws.tiers()).unwrap_or_default();
-    let proposals = move || {
-        session
-            .read_ok(|ws| ws.membership())
-            .map(|m| m.proposals)
-            .unwrap_or_default()
-    };
+    // Derived once per change, for the proposals and for who may edit the tiers.
+    let membership = Memo::new(move |_| session.read_ok(|ws| ws.membership()));
+    let proposals = move || membership.get().map(|m| m.proposals).unwrap_or_default();
+    // Only members change how people become members (the model refuses others too).
+    let may_edit = Signal::derive(move || {
+        let me = session.me.get().map(|m| m.id);
+        membership.with(|m| {
+            m.as_ref().is_some_and(|m| {
+                m.members.is_empty() || me.is_some_and(|me| m.members.contains(&me))
+            })
+        })
+    });
 
     let kind = RwSignal::new("individual".to_owned());
     let name = RwSignal::new(String::new());
@@ -94,7 +100,7 @@ pub fn MembersPage() -> impl IntoView {
             <h3>"Tiers and how members are approved"</h3>
             <ul class="tiers" data-testid="tiers">
                 <For each=tiers key=|t: &Tier| (t.id.clone(), t.name.clone(), format!("{:?}", t.approval)) let:t>
-                    <TierRow tier=t />
+                    <TierRow tier=t may_edit=may_edit />
                 </For>
             </ul>
             <h3>"Proposals"</h3>
@@ -132,7 +138,7 @@ pub fn MembersPage() -> impl IntoView {
 }
 
 #[component]
-fn TierRow(tier: Tier) -> impl IntoView {
+fn TierRow(tier: Tier, may_edit: Signal<bool>) -> impl IntoView {
     let session = expect_context::<Session>();
     let id = StoredValue::new(tier.id.clone());
     let (n, rule) = match tier.approval {
@@ -145,19 +151,12 @@ fn TierRow(tier: Tier) -> impl IntoView {
     let set = move |a: Approval| {
         let _ = session.act(|ws, ctx| ws.set_tier_policy(ctx, &id.get_value(), a));
     };
-    // Only members change how people become members (the model refuses others too).
-    let may_edit = move || {
-        let me = session.me.get().map(|m| m.id);
-        session
-            .read_ok(|ws| ws.membership())
-            .is_some_and(|m| m.members.is_empty() || me.is_some_and(|me| m.members.contains(&me)))
-    };
     let tier_name = tier.name.clone();
     view! {
         <li data-testid="tier">
             <strong data-testid="tier-name">{tier.name.clone()}</strong>": "
             <span data-testid="tier-policy">{policy_text(tier.approval)}</span>
-            <Show when=may_edit fallback=|| view! { <span class="muted" data-testid="tier-members-only">" (members decide this)"</span> }>
+            <Show when=move || may_edit.get() fallback=|| view! { <span class="muted" data-testid="tier-members-only">" (members decide this)"</span> }>
             <span class="tier-edit">
                 <button type="button" on:click=move |_| set(Approval::SelfCertification)>"Self-certification"</button>
                 <button type="button" on:click=move |_| set(Approval::Ratification { endorsements: n, objections: rule })>"Ratification"</button>

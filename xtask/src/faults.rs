@@ -14,7 +14,7 @@ use std::{path::Path, process::Command, time::Duration};
 
 use anyhow::{Context, Result};
 
-use crate::{cargo, root, status, target_dir};
+use crate::{root, status, target_dir};
 
 const TARGETS: [(&str, &str); 6] = [
     ("frame", "frame codec and envelope check"),
@@ -46,15 +46,7 @@ pub fn run(long: bool) -> Result<()> {
     }
 
     let dist = crate::build_dist()?;
-    status(cargo().args([
-        "build",
-        "--quiet",
-        "--release",
-        "-p",
-        "moot-relay",
-        "-p",
-        "moot-bench",
-    ]))?;
+    crate::build_release_relay_and_bench()?;
     let relay_rows = out.join("relay.md");
     let _ = std::fs::remove_file(&relay_rows);
     let bench = status(

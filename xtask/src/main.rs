@@ -113,12 +113,8 @@ fn exec(mut cmd: Command) -> Result<()> {
     status(&mut cmd)
 }
 
-/// The benchmark figures beside their anchors (not part of `test`): prints the table, writes
-/// target/bench/report.md and report.json, and puts the table into README.md.
-fn bench() -> Result<()> {
-    tools::ensure_all()?;
-    let interop = tools::ensure_interop()?;
-    let dist = build_dist()?;
+/// The release relay and moot-bench, which `bench` and `faults` run.
+pub fn build_release_relay_and_bench() -> Result<()> {
     status(cargo().args([
         "build",
         "--quiet",
@@ -127,7 +123,16 @@ fn bench() -> Result<()> {
         "moot-relay",
         "-p",
         "moot-bench",
-    ]))?;
+    ]))
+}
+
+/// The benchmark figures beside their anchors (not part of `test`): prints the table, writes
+/// target/bench/report.md and report.json, and puts the table into README.md.
+fn bench() -> Result<()> {
+    tools::ensure_all()?;
+    let interop = tools::ensure_interop()?;
+    let dist = build_dist()?;
+    build_release_relay_and_bench()?;
     let out = target_dir().join("bench");
     let trace = root().join("../shared/bench/automerge-paper-edits.json.gz");
     status(

@@ -12,8 +12,8 @@
 use std::collections::{HashMap, HashSet};
 
 use automerge::{
-    ActorId, AutoCommit, ChangeHash, ObjId, ObjType, PatchAction, Prop, ReadDoc, ScalarValue,
-    Value, transaction::Transactable,
+    ActorId, AutoCommit, ChangeHash, ObjId, ObjType, PatchAction, Prop, ReadDoc, Value,
+    transaction::Transactable,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -63,21 +63,17 @@ pub fn rebase(
         let obj = ids.get(&patch.obj).cloned().unwrap_or(patch.obj);
         match patch.action {
             PatchAction::PutMap { key, value, .. } => {
-                put(&mut base, &mut ids, &obj, Prop::Map(key), value).map_err(replay)?
+                let place = Place::Put(Prop::Map(key));
+                write(&mut base, &mut ids, &obj, place, value).map_err(replay)?
             }
             PatchAction::PutSeq { index, value, .. } => {
-                put(&mut base, &mut ids, &obj, Prop::Seq(index), value).map_err(replay)?
+                let place = Place::Put(Prop::Seq(index));
+                write(&mut base, &mut ids, &obj, place, value).map_err(replay)?
             }
             PatchAction::Insert { index, values } => {
                 for (i, (value, id, _)) in values.iter().enumerate() {
-                    insert(
-                        &mut base,
-                        &mut ids,
-                        &obj,
-                        index + i,
-                        (value.clone(), id.clone()),
-                    )
-                    .map_err(replay)?;
+                    let (place, value) = (Place::Insert(index + i), (value.clone(), id.clone()));
+                    write(&mut base, &mut ids, &obj, place, value).map_err(replay)?;
                 }
             }
             PatchAction::SpliceText { index, value, .. } => {
@@ -106,53 +102,40 @@ pub fn rebase(
     Ok(base)
 }
 
-fn scalar(value: &Value<'_>) -> Option<ScalarValue> {
-    match value {
-        Value::Scalar(s) => Some(s.as_ref().clone()),
-        Value::Object(_) => None,
-    }
+/// Where a replayed value goes: a map key or list index it replaces, or a list index it is
+/// inserted at.
+enum Place {
+    Put(Prop),
+    Insert(usize),
 }
 
-fn put(
+/// Writes one replayed value; an object made anew is remembered under its old id, so the
+/// patches inside it find it.
+fn write(
     doc: &mut AutoCommit,
     ids: &mut HashMap<ObjId, ObjId>,
     obj: &ObjId,
-    prop: Prop,
+    place: Place,
     (value, id): (Value<'static>, ObjId),
 ) -> Result<(), automerge::AutomergeError> {
-    match (scalar(&value), &value) {
-        (Some(s), _) => doc.put(obj, prop, s),
-        (None, Value::Object(kind)) => {
-            let made = doc.put_object(obj, prop, *kind)?;
+    match (value, place) {
+        (Value::Scalar(s), Place::Put(prop)) => doc.put(obj, prop, s.into_owned()),
+        (Value::Scalar(s), Place::Insert(at)) => doc.insert(obj, at, s.into_owned()),
+        (Value::Object(kind), place) => {
+            let made = match place {
+                Place::Put(prop) => doc.put_object(obj, prop, kind)?,
+                Place::Insert(at) => doc.insert_object(obj, at, kind)?,
+            };
             ids.insert(id, made);
             Ok(())
         }
-        _ => Ok(()),
-    }
-}
-
-fn insert(
-    doc: &mut AutoCommit,
-    ids: &mut HashMap<ObjId, ObjId>,
-    obj: &ObjId,
-    index: usize,
-    (value, id): (Value<'static>, ObjId),
-) -> Result<(), automerge::AutomergeError> {
-    match (scalar(&value), &value) {
-        (Some(s), _) => doc.insert(obj, index, s),
-        (None, Value::Object(kind)) => {
-            let made = doc.insert_object(obj, index, *kind)?;
-            ids.insert(id, made);
-            Ok(())
-        }
-        _ => Ok(()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use automerge::{ROOT, sync::SyncDoc};
+    use automerge::{ROOT, ScalarValue, sync::SyncDoc};
 
     fn text(doc: &AutoCommit, obj: &ObjId) -> String {
         doc.text(obj).unwrap()

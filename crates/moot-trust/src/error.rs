@@ -1,0 +1,24 @@
+use thiserror::Error;
+
+/// Why a link, a statement or an envelope was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TrustError {
+    #[error("not a valid link: {0}")]
+    BadLink(&'static str),
+    #[error("malformed {0}")]
+    Malformed(&'static str),
+    #[error("made by a newer version of moot")]
+    Newer,
+    #[error("the signature does not match")]
+    BadSignature,
+    #[error("the author's actor id is not bound to a key")]
+    UnboundActor,
+    #[error("not allowed: {0}")]
+    NotAllowed(&'static str),
+    #[error("this belongs to another workspace")]
+    OtherWorkspace,
+    #[error("too large")]
+    TooLarge,
+    #[error("cannot open: not sealed with this workspace's key")]
+    CannotOpen,
+}

@@ -61,6 +61,13 @@ impl<'b> Reader<'b> {
         }
     }
 
+    pub(crate) fn str(&mut self, max: usize) -> Result<&'b str, TrustError> {
+        match self.d.str() {
+            Ok(s) if s.len() <= max => Ok(s),
+            _ => Err(self.bad()),
+        }
+    }
+
     pub(crate) fn fixed<const N: usize>(&mut self) -> Result<[u8; N], TrustError> {
         let b = self.bytes(N)?;
         b.try_into().map_err(|_| self.bad())

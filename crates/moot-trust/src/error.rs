@@ -19,6 +19,10 @@ pub enum TrustError {
     OtherWorkspace,
     #[error("too large")]
     TooLarge,
+    #[error(
+        "changes from {first} on, but {have} is the last one held: the ones between are missing"
+    )]
+    Gap { have: u64, first: u64 },
     #[error("cannot open: not sealed with this workspace's key")]
     CannotOpen,
 }

@@ -41,13 +41,19 @@
 mod cbor;
 mod device;
 mod error;
+mod exchange;
 mod level;
+mod log;
 mod sealed;
 mod statement;
+mod wire;
 
 pub use device::{ACTOR_LEN, DeviceKey, actor_for, key_of_actor, short};
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use error::TrustError;
+pub use exchange::{Exchange, FRAME_BUDGET, Judge, Outcome, Relay};
 pub use level::{Level, Link, ReadKeys, SealKey, Secret, discovery};
+pub use log::{Added, Log, MAX_WAITING, Snapshot, Vector, Verdict, covers_hash};
 pub use sealed::{Certificate, Draft, Header, Kind, Sealed};
 pub use statement::{MAX_KEPT, MAX_SIGNED, MAX_STATEMENTS, Roster, Signed, Statement};
+pub use wire::{MAX_ACTORS, Message};

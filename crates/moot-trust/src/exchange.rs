@@ -1,0 +1,236 @@
+//! One remote holder of a workspace's log, sans-IO: what to say to it and what to do with what
+//! it says. The same on a relay (which takes every envelope the roster allows) and in a client
+//! (which opens, checks and applies each one first).
+
+use crate::TrustError;
+use crate::log::{Log, Snapshot, Vector, Verdict};
+use crate::sealed::{Header, Sealed};
+use crate::wire::Message;
+
+/// Envelope bytes per frame (a transport cuts nothing; a frame stays well under
+/// `moot_sync::MAX_FRAME`).
+pub const FRAME_BUDGET: usize = 1 << 20;
+
+#[derive(Debug, Default)]
+pub struct Exchange {
+    /// What the remote holds or was sent (its hello, then what was sent): what not to send.
+    remote: Option<Vector>,
+    /// What the remote said it holds (its hello and its acknowledgements).
+    acked: Vector,
+    /// Statements the remote holds (it sent them, or was sent them); `None` until its hello
+    /// says it holds as many as this side, when it is taken to hold the same.
+    remote_statements: std::collections::BTreeSet<crate::Signed>,
+    said_hello: bool,
+}
+
+/// What a message led to.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub send: Vec<Message>,
+    /// Envelopes new to the log (a relay hands them to its other connections).
+    pub taken: Vec<Header>,
+    pub snapshot: bool,
+    /// Statements new to the roster.
+    pub statements: usize,
+    /// What this side refused, and why.
+    pub refused: Vec<TrustError>,
+    /// What the remote refused, in its words.
+    pub remote_refused: Vec<String>,
+}
+
+/// Who decides on content: a relay takes what the roster allows; a client judges each
+/// envelope by opening and applying it.
+pub trait Judge {
+    fn envelope(&mut self, sealed: &Sealed, header: &Header) -> Verdict;
+    /// A snapshot the log took (a client loads it; a relay does nothing).
+    fn snapshot(&mut self, _snapshot: &Snapshot) -> Result<(), TrustError> {
+        Ok(())
+    }
+    /// Whether statements are checked before they are held (a relay: yes).
+    fn strict(&self) -> bool {
+        false
+    }
+}
+
+/// A relay's judge: it cannot read content; the roster has already said who may write.
+pub struct Relay;
+
+impl Judge for Relay {
+    fn envelope(&mut self, _: &Sealed, _: &Header) -> Verdict {
+        Verdict::Take
+    }
+    fn strict(&self) -> bool {
+        true
+    }
+}
+
+impl Exchange {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The first message on a new link (the side that did not send it first answers a hello
+    /// with its own).
+    pub fn hello(&mut self, log: &Log) -> Message {
+        self.said_hello = true;
+        Message::Hello {
+            discovery: *log.discovery(),
+            vector: log.vector().clone(),
+            statements: log.roster().statements().count() as u64,
+        }
+    }
+
+    /// Whether the remote said it holds everything this side holds, and said it held nothing
+    /// more.
+    pub fn is_synced(&self, log: &Log) -> bool {
+        self.remote.is_some() && &self.acked == log.vector()
+    }
+
+    fn ack(&mut self, vector: Vector) {
+        for (actor, seq) in vector {
+            let slot = self.acked.entry(actor).or_insert(0);
+            *slot = (*slot).max(seq);
+        }
+    }
+
+    pub fn receive(&mut self, log: &mut Log, message: Message, judge: &mut impl Judge) -> Outcome {
+        let mut out = Outcome::default();
+        match message {
+            Message::Hello {
+                discovery,
+                vector,
+                statements,
+            } => {
+                if &discovery != log.discovery() {
+                    out.send.push(Message::Refused {
+                        reason: TrustError::OtherWorkspace.to_string(),
+                    });
+                    return out;
+                }
+                if !self.said_hello {
+                    let hello = self.hello(log);
+                    out.send.push(hello);
+                }
+                self.acked = Vector::new();
+                self.ack(vector.clone());
+                self.remote = Some(vector);
+                if statements == log.roster().statements().count() as u64 {
+                    self.remote_statements = log.roster().statements().cloned().collect();
+                }
+                let push = self.push(log);
+                out.send.extend(push);
+                let vector = log.vector().clone();
+                out.send.push(Message::Synced { vector });
+            }
+            Message::Statements(list) => {
+                self.remote_statements.extend(list.iter().cloned());
+                for signed in list {
+                    let checked = if judge.strict() {
+                        log.roster().check(&signed).map(|_| ())
+                    } else {
+                        Ok(())
+                    };
+                    match checked.and_then(|()| log.roster_mut().add(signed)) {
+                        Ok(true) => out.statements += 1,
+                        Ok(false) => {}
+                        Err(e) => out.refused.push(e),
+                    }
+                }
+                // Envelopes waiting for an enrolment may be taken now.
+                if out.statements > 0 {
+                    let (taken, refused) = log.offer(Vec::new(), |s, h| judge.envelope(s, h));
+                    out.taken = taken;
+                    out.refused.extend(refused);
+                }
+            }
+            Message::Envelopes(list) => {
+                let (taken, refused) = log.offer(list, |s, h| judge.envelope(s, h));
+                if let Some(remote) = &mut self.remote {
+                    for h in &taken {
+                        let seq = remote.entry(h.actor.clone()).or_insert(0);
+                        *seq = (*seq).max(h.last);
+                    }
+                }
+                // Acknowledged, so the sender knows they are here (its "unsynced" count).
+                if !taken.is_empty() {
+                    let vector = taken.iter().map(|h| (h.actor.clone(), h.last)).collect();
+                    out.send.push(Message::Synced { vector });
+                }
+                out.taken = taken;
+                out.refused.extend(refused);
+            }
+            Message::Snapshot(snapshot) => {
+                let result = log
+                    .check_snapshot(&snapshot)
+                    .and_then(|()| judge.snapshot(&snapshot))
+                    .and_then(|()| log.add_snapshot(snapshot));
+                match result {
+                    Ok(taken) => out.snapshot = taken,
+                    Err(e) => out.refused.push(e),
+                }
+            }
+            Message::Synced { vector } => {
+                if let Some(remote) = &mut self.remote {
+                    for (actor, seq) in &vector {
+                        let slot = remote.entry(actor.clone()).or_insert(0);
+                        *slot = (*slot).max(*seq);
+                    }
+                }
+                self.ack(vector);
+            }
+            Message::Refused { reason } => out.remote_refused.push(reason),
+        }
+        if !out.refused.is_empty() {
+            out.send.push(Message::Refused {
+                reason: out.refused[0].to_string(),
+            });
+        }
+        out
+    }
+
+    /// What the remote lacks of this side's log: statements it has not been sent, the
+    /// snapshot for a newcomer, then envelopes, in frames of at most [`FRAME_BUDGET`] bytes.
+    /// Nothing before the remote's hello.
+    pub fn push(&mut self, log: &Log) -> Vec<Message> {
+        let Some(remote) = &mut self.remote else {
+            return Vec::new();
+        };
+        let mut send = Vec::new();
+        let statements: Vec<_> = log
+            .roster()
+            .statements()
+            .filter(|s| !self.remote_statements.contains(*s))
+            .cloned()
+            .collect();
+        if !statements.is_empty() {
+            self.remote_statements.extend(statements.iter().cloned());
+            send.push(Message::Statements(statements));
+        }
+        let (snapshot, envelopes) = log.since(remote);
+        if let Some(snapshot) = snapshot {
+            send.push(Message::Snapshot(snapshot.clone()));
+            for (actor, seq) in &snapshot.covers {
+                remote.insert(actor.clone(), *seq);
+            }
+        }
+        let mut frame = Vec::new();
+        let mut bytes = 0;
+        for sealed in envelopes {
+            let size = sealed.body.len() + sealed.certificate.header.len() + 80;
+            if !frame.is_empty() && bytes + size > FRAME_BUDGET {
+                send.push(Message::Envelopes(std::mem::take(&mut frame)));
+                bytes = 0;
+            }
+            if let Ok(h) = sealed.verify() {
+                let seq = remote.entry(h.actor).or_insert(0);
+                *seq = (*seq).max(h.last);
+            }
+            bytes += size;
+            frame.push(sealed.clone());
+        }
+        if !frame.is_empty() {
+            send.push(Message::Envelopes(frame));
+        }
+        send
+    }
+}

@@ -1,0 +1,296 @@
+//! One private workspace's sealed log: the statements (a [`Roster`]), every envelope of
+//! changes by (actor, range), and the newest client-made snapshot. The relay keeps one per
+//! workspace it serves and every client keeps one beside its document; what a holder of a
+//! version vector lacks is `since(vector)`, so a relay serves a newcomer and a reconnect
+//! without reading a word and without any peer online.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::sealed::{Header, Kind, Sealed};
+use crate::statement::{Roster, Signed};
+use crate::{Level, TrustError};
+
+/// actor → the last sequence number held with none missing before it.
+pub type Vector = BTreeMap<Vec<u8>, u64>;
+
+/// The actors a snapshot holds changes of, as signed in its header.
+pub fn covers_hash(covers: &Vector) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for (actor, seq) in covers {
+        h.update((actor.len() as u64).to_be_bytes());
+        h.update(actor);
+        h.update(seq.to_be_bytes());
+    }
+    h.finalize().into()
+}
+
+/// A sealed snapshot and what it covers (the cover is signed: its hash is the header's
+/// `last_hash`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    pub sealed: Sealed,
+    pub covers: Vector,
+}
+
+/// What adding an envelope did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Added {
+    /// New: store it and hand it on.
+    New(Header),
+    /// Held already (the same actor's range, or older).
+    Known,
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    last: u64,
+    sealed: Sealed,
+}
+
+/// A client's verdict on the content of an envelope (a relay, which cannot read it, says
+/// `Take` to everything the roster allows).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Applied: add it.
+    Take,
+    /// It needs changes not here yet (another actor's): hold it and ask again later.
+    Later,
+    /// Refused, for every peer alike.
+    Refuse(TrustError),
+}
+
+/// Envelopes held for `Later`, at most.
+pub const MAX_WAITING: usize = 4096;
+
+#[derive(Clone, Debug)]
+pub struct Log {
+    roster: Roster,
+    /// Envelopes that wait for another actor's changes, or for their own actor's earlier ones.
+    waiting: Vec<Sealed>,
+    /// actor → first sequence number → envelope.
+    envelopes: BTreeMap<Vec<u8>, BTreeMap<u64, Entry>>,
+    vector: Vector,
+    snapshot: Option<Snapshot>,
+    bytes: usize,
+}
+
+impl Log {
+    pub fn new(discovery: [u8; 16]) -> Self {
+        Self {
+            roster: Roster::new(discovery),
+            envelopes: BTreeMap::new(),
+            vector: Vector::new(),
+            waiting: Vec::new(),
+            snapshot: None,
+            bytes: 0,
+        }
+    }
+
+    pub fn discovery(&self) -> &[u8; 16] {
+        self.roster.discovery()
+    }
+
+    pub fn roster(&self) -> &Roster {
+        &self.roster
+    }
+
+    pub fn roster_mut(&mut self) -> &mut Roster {
+        &mut self.roster
+    }
+
+    pub fn vector(&self) -> &Vector {
+        &self.vector
+    }
+
+    pub fn snapshot(&self) -> Option<&Snapshot> {
+        self.snapshot.as_ref()
+    }
+
+    /// Bytes of envelopes and snapshot held (what a quota counts).
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn envelope_count(&self) -> usize {
+        self.envelopes.values().map(BTreeMap::len).sum()
+    }
+
+    /// Adds an envelope of changes. It must be signed by its actor's key, enrolled at a
+    /// writing level and not removed before its last change, and continue that actor's run
+    /// (a gap is refused: nobody could be served the missing part).
+    pub fn add(&mut self, sealed: Sealed) -> Result<Added, TrustError> {
+        let Some(header) = self.precheck(&sealed)? else {
+            return Ok(Added::Known);
+        };
+        self.bytes += sealed.body.len() + sealed.certificate.header.len() + 64;
+        self.vector.insert(header.actor.clone(), header.last);
+        self.envelopes
+            .entry(header.actor.clone())
+            .or_default()
+            .insert(
+                header.first,
+                Entry {
+                    last: header.last,
+                    sealed,
+                },
+            );
+        Ok(Added::New(header))
+    }
+
+    /// Offers envelopes whose content `judge` checks (and applies), holding those it cannot
+    /// judge yet and those whose actor's earlier envelopes are still missing, and retrying them
+    /// whenever one is taken. Returns the headers taken and what was refused.
+    pub fn offer(
+        &mut self,
+        envelopes: Vec<Sealed>,
+        mut judge: impl FnMut(&Sealed, &Header) -> Verdict,
+    ) -> (Vec<Header>, Vec<TrustError>) {
+        let (mut taken, mut refused) = (Vec::new(), Vec::new());
+        for sealed in envelopes {
+            if self.waiting.len() >= MAX_WAITING {
+                refused.push(TrustError::TooLarge);
+                break;
+            }
+            self.waiting.push(sealed);
+        }
+        loop {
+            let mut progress = false;
+            let waiting = std::mem::take(&mut self.waiting);
+            for sealed in waiting {
+                let header = match self.precheck(&sealed) {
+                    Ok(Some(h)) => h,
+                    Ok(None) => continue,
+                    Err(TrustError::Gap { .. }) => {
+                        self.waiting.push(sealed);
+                        continue;
+                    }
+                    Err(e) => {
+                        refused.push(e);
+                        continue;
+                    }
+                };
+                match judge(&sealed, &header) {
+                    Verdict::Take => {
+                        if let Ok(Added::New(h)) = self.add(sealed) {
+                            taken.push(h);
+                            progress = true;
+                        }
+                    }
+                    Verdict::Later => self.waiting.push(sealed),
+                    Verdict::Refuse(e) => refused.push(e),
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
+        (taken, refused)
+    }
+
+    /// Envelopes waiting (for changes of other actors, or earlier ones of their own).
+    pub fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// What `add` would say before its content is judged: `Ok(None)` if held already.
+    fn precheck(&self, sealed: &Sealed) -> Result<Option<Header>, TrustError> {
+        let header = sealed.verify()?;
+        if &header.discovery != self.discovery() {
+            return Err(TrustError::OtherWorkspace);
+        }
+        if header.kind != Kind::Changes {
+            return Err(TrustError::Malformed("envelope kind"));
+        }
+        if self.roster.accepts(&header.actor, header.last).is_none() {
+            return Err(TrustError::NotAllowed(
+                "changes by a key that may not write",
+            ));
+        }
+        let have = self.vector.get(&header.actor).copied().unwrap_or(0);
+        if header.last <= have {
+            return Ok(None);
+        }
+        if header.first != have + 1 {
+            return Err(TrustError::Gap {
+                have,
+                first: header.first,
+            });
+        }
+        Ok(Some(header))
+    }
+
+    /// Keeps a snapshot if it covers more changes than the one held. Made by an editor or an
+    /// admin (a commenter's would be served to every newcomer); what it holds is checked by
+    /// whoever opens it.
+    pub fn add_snapshot(&mut self, snapshot: Snapshot) -> Result<bool, TrustError> {
+        self.check_snapshot(&snapshot)?;
+        let count = |c: &Vector| c.values().sum::<u64>();
+        if let Some(old) = &self.snapshot
+            && count(&old.covers) >= count(&snapshot.covers)
+        {
+            return Ok(false);
+        }
+        let size = |s: &Snapshot| s.sealed.body.len() + s.sealed.certificate.header.len() + 64;
+        if let Some(old) = &self.snapshot {
+            self.bytes -= size(old);
+        }
+        self.bytes += size(&snapshot);
+        self.snapshot = Some(snapshot);
+        Ok(true)
+    }
+
+    /// What a snapshot must be before anyone opens it: signed, for this workspace, its cover
+    /// the one signed, and made by an editor or an admin.
+    pub fn check_snapshot(&self, snapshot: &Snapshot) -> Result<(), TrustError> {
+        let header = snapshot.sealed.verify()?;
+        if &header.discovery != self.discovery() {
+            return Err(TrustError::OtherWorkspace);
+        }
+        if header.kind != Kind::Snapshot || header.last_hash != covers_hash(&snapshot.covers) {
+            return Err(TrustError::Malformed("snapshot"));
+        }
+        if self
+            .roster
+            .accepts(&header.actor, header.last)
+            .is_none_or(|l| l < Level::Edit)
+        {
+            return Err(TrustError::NotAllowed("a snapshot not made by an editor"));
+        }
+        Ok(())
+    }
+
+    /// What a holder of `vector` lacks. A newcomer (an empty vector) gets the snapshot and the
+    /// envelopes after its cover; anyone else the envelopes after what it holds.
+    pub fn since(&self, vector: &Vector) -> (Option<&Snapshot>, Vec<&Sealed>) {
+        let snapshot = self.snapshot.as_ref().filter(|_| vector.is_empty());
+        let base = snapshot.map_or(vector, |s| &s.covers);
+        let mut out = Vec::new();
+        for (actor, runs) in &self.envelopes {
+            let have = base.get(actor).copied().unwrap_or(0);
+            // Runs are contiguous: start at the one holding `have + 1`.
+            let start = runs
+                .range(..=have + 1)
+                .next_back()
+                .filter(|(_, e)| e.last > have)
+                .map_or(have + 1, |(first, _)| *first);
+            out.extend(runs.range(start..).map(|(_, e)| &e.sealed));
+        }
+        (snapshot, out)
+    }
+
+    /// The certificate of each actor's latest envelope: with a snapshot, proof of who wrote
+    /// every change it holds.
+    pub fn latest(&self) -> impl Iterator<Item = &crate::Certificate> {
+        self.envelopes
+            .values()
+            .filter_map(|runs| runs.values().next_back())
+            .map(|e| &e.sealed.certificate)
+    }
+
+    /// Statements in the order a relay can check them.
+    pub fn statements(&self) -> impl Iterator<Item = &Signed> {
+        self.roster.statements()
+    }
+}

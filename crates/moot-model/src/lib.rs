@@ -39,6 +39,7 @@ pub mod schema;
 mod sessions;
 pub mod time;
 mod tolerant;
+pub mod trust;
 mod workspace;
 mod workstreams;
 

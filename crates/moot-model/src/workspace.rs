@@ -113,10 +113,27 @@ impl Workspace {
         creator_name: &str,
         id_seed: u64,
     ) -> Result<Self, ModelError> {
+        Self::create_as(
+            automerge::ActorId::random(),
+            ctx,
+            name,
+            creator_name,
+            id_seed,
+        )
+    }
+
+    /// [`Self::create`] under a given actor id (a private workspace's, bound to a device key).
+    pub fn create_as(
+        actor: automerge::ActorId,
+        ctx: Ctx<'_>,
+        name: &str,
+        creator_name: &str,
+        id_seed: u64,
+    ) -> Result<Self, ModelError> {
         let name = nonempty("workspace name", name, MAX_NAME)?;
         time::parse_instant("time", ctx.at)?;
         let mut ws = Self {
-            doc: AutoCommit::new(),
+            doc: AutoCommit::new().with_actor(actor),
             ids: IdGen { state: id_seed },
             checked_cursors: CursorChecks::default(),
         };
@@ -194,6 +211,11 @@ impl Workspace {
     /// Mutable access for sync and storage; callers must not write schema data through it.
     pub fn doc_mut(&mut self) -> &mut AutoCommit {
         &mut self.doc
+    }
+
+    /// The automerge document, giving the workspace up.
+    pub fn into_doc(self) -> AutoCommit {
+        self.doc
     }
 
     pub fn save(&mut self) -> Vec<u8> {

@@ -23,6 +23,7 @@ pub mod loopback;
 mod message;
 mod presence;
 pub mod rebase;
+pub mod sealed;
 
 pub use connection::{
     Connection, Documents, Event, MAX_EPHEMERAL_SENDERS, Output, Remote, Single, SyncError,

@@ -67,3 +67,9 @@ pub fn short(key: &VerifyingKey) -> String {
         .take(8)
         .collect()
 }
+
+/// The person id a key stands for in a private workspace: whoever holds the key writes as
+/// this person, and nobody else can.
+pub fn person_id(key: &VerifyingKey) -> String {
+    format!("key-{}", bs58::encode(key.as_bytes()).into_string())
+}

@@ -23,6 +23,8 @@ pub enum TrustError {
         "changes from {first} on, but {have} is the last one held: the ones between are missing"
     )]
     Gap { have: u64, first: u64 },
+    #[error("refused: {0}")]
+    Refused(String),
     #[error("cannot open: not sealed with this workspace's key")]
     CannotOpen,
 }

@@ -2,9 +2,11 @@
 //! it says. The same on a relay (which takes every envelope the roster allows) and in a client
 //! (which opens, checks and applies each one first).
 
+use crate::Level;
 use crate::TrustError;
 use crate::log::{Log, Snapshot, Vector, Verdict};
 use crate::sealed::{Header, Sealed};
+use crate::statement::Roster;
 use crate::wire::Message;
 
 /// Envelope bytes per frame (a transport cuts nothing; a frame stays well under
@@ -41,10 +43,16 @@ pub struct Outcome {
 /// Who decides on content: a relay takes what the roster allows; a client judges each
 /// envelope by opening and applying it.
 pub trait Judge {
-    fn envelope(&mut self, sealed: &Sealed, header: &Header) -> Verdict;
-    /// A snapshot the log took (a client loads it; a relay does nothing).
-    fn snapshot(&mut self, _snapshot: &Snapshot) -> Result<(), TrustError> {
+    /// An envelope the roster allows, from an author writing at `level`.
+    fn envelope(&mut self, sealed: &Sealed, header: &Header, level: Level) -> Verdict;
+    /// A snapshot the log may take (a client opens, checks and merges it; a relay does
+    /// nothing).
+    fn snapshot(&mut self, _snapshot: &Snapshot, _roster: &Roster) -> Result<(), TrustError> {
         Ok(())
+    }
+    /// Whether a snapshot taken counts as holding its cover (a client that checked it: yes).
+    fn adopts(&self) -> bool {
+        false
     }
     /// Whether statements are checked before they are held (a relay: yes).
     fn strict(&self) -> bool {
@@ -56,7 +64,7 @@ pub trait Judge {
 pub struct Relay;
 
 impl Judge for Relay {
-    fn envelope(&mut self, _: &Sealed, _: &Header) -> Verdict {
+    fn envelope(&mut self, _: &Sealed, _: &Header, _: Level) -> Verdict {
         Verdict::Take
     }
     fn strict(&self) -> bool {
@@ -138,13 +146,13 @@ impl Exchange {
                 }
                 // Envelopes waiting for an enrolment may be taken now.
                 if out.statements > 0 {
-                    let (taken, refused) = log.offer(Vec::new(), |s, h| judge.envelope(s, h));
+                    let (taken, refused) = log.offer(Vec::new(), |s, h, l| judge.envelope(s, h, l));
                     out.taken = taken;
                     out.refused.extend(refused);
                 }
             }
             Message::Envelopes(list) => {
-                let (taken, refused) = log.offer(list, |s, h| judge.envelope(s, h));
+                let (taken, refused) = log.offer(list, |s, h, l| judge.envelope(s, h, l));
                 if let Some(remote) = &mut self.remote {
                     for h in &taken {
                         let seq = remote.entry(h.actor.clone()).or_insert(0);
@@ -160,12 +168,23 @@ impl Exchange {
                 out.refused.extend(refused);
             }
             Message::Snapshot(snapshot) => {
+                let covers = snapshot.covers.clone();
                 let result = log
                     .check_snapshot(&snapshot)
-                    .and_then(|()| judge.snapshot(&snapshot))
+                    .and_then(|()| judge.snapshot(&snapshot, log.roster()))
                     .and_then(|()| log.add_snapshot(snapshot));
                 match result {
-                    Ok(taken) => out.snapshot = taken,
+                    Ok(taken) => {
+                        out.snapshot = taken;
+                        if judge.adopts() {
+                            log.adopt(&covers);
+                            // Envelopes after the cover may be taken now.
+                            let (taken, refused) =
+                                log.offer(Vec::new(), |s, h, l| judge.envelope(s, h, l));
+                            out.taken = taken;
+                            out.refused.extend(refused);
+                        }
+                    }
                     Err(e) => out.refused.push(e),
                 }
             }

@@ -121,7 +121,7 @@ impl Log {
     /// writing level and not removed before its last change, and continue that actor's run
     /// (a gap is refused: nobody could be served the missing part).
     pub fn add(&mut self, sealed: Sealed) -> Result<Added, TrustError> {
-        let Some(header) = self.precheck(&sealed)? else {
+        let Some((header, _)) = self.precheck(&sealed)? else {
             return Ok(Added::Known);
         };
         self.bytes += sealed.body.len() + sealed.certificate.header.len() + 64;
@@ -145,7 +145,7 @@ impl Log {
     pub fn offer(
         &mut self,
         envelopes: Vec<Sealed>,
-        mut judge: impl FnMut(&Sealed, &Header) -> Verdict,
+        mut judge: impl FnMut(&Sealed, &Header, Level) -> Verdict,
     ) -> (Vec<Header>, Vec<TrustError>) {
         let (mut taken, mut refused) = (Vec::new(), Vec::new());
         for sealed in envelopes {
@@ -159,7 +159,7 @@ impl Log {
             let mut progress = false;
             let waiting = std::mem::take(&mut self.waiting);
             for sealed in waiting {
-                let header = match self.precheck(&sealed) {
+                let (header, level) = match self.precheck(&sealed) {
                     Ok(Some(h)) => h,
                     Ok(None) => continue,
                     Err(TrustError::Gap { .. }) => {
@@ -171,7 +171,7 @@ impl Log {
                         continue;
                     }
                 };
-                match judge(&sealed, &header) {
+                match judge(&sealed, &header, level) {
                     Verdict::Take => {
                         if let Ok(Added::New(h)) = self.add(sealed) {
                             taken.push(h);
@@ -194,8 +194,9 @@ impl Log {
         self.waiting.len()
     }
 
-    /// What `add` would say before its content is judged: `Ok(None)` if held already.
-    fn precheck(&self, sealed: &Sealed) -> Result<Option<Header>, TrustError> {
+    /// What `add` would say before its content is judged, with the author's level:
+    /// `Ok(None)` if held already.
+    fn precheck(&self, sealed: &Sealed) -> Result<Option<(Header, Level)>, TrustError> {
         let header = sealed.verify()?;
         if &header.discovery != self.discovery() {
             return Err(TrustError::OtherWorkspace);
@@ -203,11 +204,11 @@ impl Log {
         if header.kind != Kind::Changes {
             return Err(TrustError::Malformed("envelope kind"));
         }
-        if self.roster.accepts(&header.actor, header.last).is_none() {
+        let Some(level) = self.roster.accepts(&header.actor, header.last) else {
             return Err(TrustError::NotAllowed(
                 "changes by a key that may not write",
             ));
-        }
+        };
         let have = self.vector.get(&header.actor).copied().unwrap_or(0);
         if header.last <= have {
             return Ok(None);
@@ -218,7 +219,16 @@ impl Log {
                 first: header.first,
             });
         }
-        Ok(Some(header))
+        Ok(Some((header, level)))
+    }
+
+    /// A client that opened a snapshot and checked what it holds holds its cover (a relay,
+    /// which cannot check, never adopts one: it serves the envelopes it has).
+    pub fn adopt(&mut self, covers: &Vector) {
+        for (actor, seq) in covers {
+            let slot = self.vector.entry(actor.clone()).or_insert(0);
+            *slot = (*slot).max(*seq);
+        }
     }
 
     /// Keeps a snapshot if it covers more changes than the one held. Made by an editor or an

@@ -24,7 +24,7 @@ struct Opener<'a> {
 }
 
 impl Judge for Opener<'_> {
-    fn envelope(&mut self, sealed: &Sealed, _: &Header) -> Verdict {
+    fn envelope(&mut self, sealed: &Sealed, _: &Header, _: Level) -> Verdict {
         match sealed.open(&self.key) {
             Ok((_, plain)) if plain.starts_with(b"forged") => {
                 Verdict::Refuse(TrustError::NotAllowed("forged content"))

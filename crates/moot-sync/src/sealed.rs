@@ -1,0 +1,381 @@
+//! A private workspace on a client: its automerge document beside its sealed log. This tab's
+//! new changes are sealed into envelopes signed by the device key; envelopes and snapshots from
+//! anywhere (a relay, a tab, a direct link) are opened, checked and applied whole or not at all.
+//! Every peer checks the same way, so every peer refuses the same changes:
+//!
+//! - each change in an envelope is by the envelope's actor, in sequence, and the last one is
+//!   the one the author signed;
+//! - the author's key is enrolled at a writing level and not removed before that change;
+//! - a commenter's changes pass the workspace's comment rule (given by the caller: the schema
+//!   knows what a thread is).
+//!
+//! A snapshot holds a whole document and, per actor, the certificate of its latest envelope:
+//! since every change of an actor is in the history of its next one, that one signature
+//! vouches for all of them.
+
+use std::collections::BTreeMap;
+
+use automerge::{AutoCommit, Automerge, Change, ChangeHash, ReadDoc};
+use minicbor::{Decoder, Encoder};
+use moot_trust::{
+    Certificate, DeviceKey, Draft, Header, Judge, Kind, Level, Link, Log, Roster, SealKey, Sealed,
+    Snapshot, TrustError, Verdict, covers_hash, key_of_actor,
+};
+
+use crate::chunks::{MAX_INFLATED, check};
+
+/// Changes one envelope may hold.
+pub const MAX_CHANGES: u64 = 100_000;
+
+/// The comment rule: whether a change by a commenter (whose key is given) may be applied to
+/// `doc`, which holds every change it depends on. Must depend only on the change and its
+/// history, never on what else a peer happens to hold.
+pub type CommentRule = fn(&Automerge, &Change, &moot_trust::VerifyingKey) -> Result<(), String>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SealError {
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    #[error("this device may not write here (a read link)")]
+    ReadOnly,
+    #[error("this tab's changes are not in sequence after {0}")]
+    OutOfSequence(u64),
+}
+
+/// Encodes changes as the plain body of an envelope: a CBOR array of their bytes.
+fn encode_changes<'a>(changes: impl ExactSizeIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut e = Encoder::new(Vec::new());
+    e.array(changes.len() as u64)
+        .expect("writing to a Vec cannot fail");
+    for c in changes {
+        e.bytes(c).expect("writing to a Vec cannot fail");
+    }
+    e.into_writer()
+}
+
+fn decode_list(plain: &[u8], max: u64) -> Result<Vec<&[u8]>, TrustError> {
+    let bad = || TrustError::Malformed("envelope body");
+    let mut d = Decoder::new(plain);
+    let n = d.array().map_err(|_| bad())?.ok_or_else(bad)?;
+    if n > max {
+        return Err(TrustError::TooLarge);
+    }
+    let mut out = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        out.push(d.bytes().map_err(|_| bad())?);
+    }
+    if d.position() != plain.len() {
+        return Err(bad());
+    }
+    Ok(out)
+}
+
+fn decode_change(bytes: &[u8]) -> Result<Change, TrustError> {
+    check(bytes, MAX_INFLATED).map_err(|_| TrustError::TooLarge)?;
+    Change::from_bytes(bytes.to_vec()).map_err(|_| TrustError::Malformed("change"))
+}
+
+/// This device in one private workspace: its link, its key, and what it has sealed.
+pub struct Private {
+    pub link: Link,
+    device: DeviceKey,
+    /// The latest certificate per actor, from envelopes and snapshots taken: what a snapshot
+    /// made here carries.
+    certificates: BTreeMap<Vec<u8>, Certificate>,
+    /// The document's heads when this tab last sealed (what was added since holds its new
+    /// changes).
+    sealed_heads: Vec<ChangeHash>,
+}
+
+impl Private {
+    pub fn new(link: Link, device: DeviceKey) -> Self {
+        Self {
+            link,
+            device,
+            certificates: BTreeMap::new(),
+            sealed_heads: Vec::new(),
+        }
+    }
+
+    pub fn device(&self) -> &DeviceKey {
+        &self.device
+    }
+
+    fn seal_key(&self) -> SealKey {
+        self.link.secret.read().seal
+    }
+
+    /// Remembers the certificate of an envelope taken (by [`Private::judge`] or sealed here).
+    pub fn remember(&mut self, certificate: Certificate) {
+        if let Ok(h) = certificate.verify() {
+            let newer = self
+                .certificates
+                .get(&h.actor)
+                .and_then(|c| c.verify().ok())
+                .is_none_or(|old| old.last < h.last);
+            if newer {
+                self.certificates.insert(h.actor, certificate);
+            }
+        }
+    }
+
+    /// Seals this tab's changes that the log does not hold yet into one envelope, and takes it
+    /// into the log. `None` if there are none.
+    pub fn seal(
+        &mut self,
+        doc: &mut AutoCommit,
+        log: &mut Log,
+        nonce: [u8; 24],
+    ) -> Result<Option<Sealed>, SealError> {
+        let actor = doc.get_actor().to_bytes().to_vec();
+        let have = log.vector().get(&actor).copied().unwrap_or(0);
+        if log.roster().accepts(&actor, have + 1).is_none() {
+            return Err(SealError::ReadOnly);
+        }
+        // This tab's changes after `have`, among what was added since the last seal.
+        let me = doc.get_actor().clone();
+        let mine: Vec<Change> = doc
+            .get_changes(&self.sealed_heads)
+            .into_iter()
+            .filter(|c| c.actor_id() == &me && c.seq() > have)
+            .collect();
+        if mine.is_empty() {
+            return Ok(None);
+        }
+        if mine[0].seq() != have + 1 {
+            return Err(SealError::OutOfSequence(have));
+        }
+        let last = mine.last().expect("not empty");
+        let draft = Draft {
+            kind: Kind::Changes,
+            discovery: self.link.discovery(),
+            actor: &actor,
+            first: have + 1,
+            last: last.seq(),
+            last_hash: last.hash().0,
+            epoch: 0,
+        };
+        let plain = encode_changes(mine.iter().map(|c| c.raw_bytes()));
+        let sealed = Sealed::seal(draft, &plain, &self.seal_key(), &self.device, nonce)?;
+        log.add(sealed.clone())?;
+        self.remember(sealed.certificate.clone());
+        self.sealed_heads = doc.get_heads();
+        Ok(Some(sealed))
+    }
+
+    /// A snapshot of `doc` (which must hold only what `log` holds: seal first), covering the
+    /// log's vector, with the certificates that vouch for every change in it.
+    pub fn snapshot(
+        &self,
+        doc: &mut AutoCommit,
+        log: &Log,
+        nonce: [u8; 24],
+    ) -> Result<Snapshot, SealError> {
+        let actor = doc.get_actor().to_bytes().to_vec();
+        let covers = log.vector().clone();
+        let mut e = Encoder::new(Vec::new());
+        let certs: Vec<Vec<u8>> = self
+            .certificates
+            .values()
+            .map(Certificate::encode)
+            .collect();
+        e.array(2)
+            .and_then(|e| e.bytes(&doc.save()))
+            .and_then(|e| e.array(certs.len() as u64))
+            .expect("writing to a Vec cannot fail");
+        for c in &certs {
+            e.bytes(c).expect("writing to a Vec cannot fail");
+        }
+        let draft = Draft {
+            kind: Kind::Snapshot,
+            discovery: self.link.discovery(),
+            actor: &actor,
+            first: 0,
+            last: covers.values().sum(),
+            last_hash: covers_hash(&covers),
+            epoch: 0,
+        };
+        let sealed = Sealed::seal(
+            draft,
+            &e.into_writer(),
+            &self.seal_key(),
+            &self.device,
+            nonce,
+        )?;
+        Ok(Snapshot { sealed, covers })
+    }
+
+    /// The judge that opens, checks and applies what arrives into `doc`.
+    pub fn judge<'a>(&'a mut self, doc: &'a mut AutoCommit, rule: CommentRule) -> Opener<'a> {
+        Opener {
+            key: self.seal_key(),
+            private: self,
+            doc,
+            rule,
+        }
+    }
+}
+
+/// Opens envelopes and snapshots into a document.
+pub struct Opener<'a> {
+    key: SealKey,
+    private: &'a mut Private,
+    doc: &'a mut AutoCommit,
+    rule: CommentRule,
+}
+
+impl Opener<'_> {
+    fn changes(&self, sealed: &Sealed) -> Result<(Header, Vec<Change>), TrustError> {
+        let (header, plain) = sealed.open(&self.key)?;
+        let list = decode_list(&plain, MAX_CHANGES)?;
+        if list.len() as u64 != header.last - header.first + 1 {
+            return Err(TrustError::Malformed("envelope range"));
+        }
+        let mut changes = Vec::with_capacity(list.len());
+        for (i, bytes) in list.into_iter().enumerate() {
+            let change = decode_change(bytes)?;
+            if change.actor_id().to_bytes() != header.actor.as_slice()
+                || change.seq() != header.first + i as u64
+            {
+                return Err(TrustError::NotAllowed(
+                    "a change not by the envelope's author",
+                ));
+            }
+            changes.push(change);
+        }
+        if changes.last().map(|c| c.hash().0) != Some(header.last_hash) {
+            return Err(TrustError::NotAllowed("changes other than the ones signed"));
+        }
+        Ok((header, changes))
+    }
+}
+
+impl Judge for Opener<'_> {
+    fn envelope(&mut self, sealed: &Sealed, _: &Header, level: Level) -> Verdict {
+        let (header, changes) = match self.changes(sealed) {
+            Ok(c) => c,
+            Err(e) => return Verdict::Refuse(e),
+        };
+        let inside: std::collections::HashSet<ChangeHash> =
+            changes.iter().map(Change::hash).collect();
+        let missing = changes
+            .iter()
+            .flat_map(|c| c.deps())
+            .any(|d| !inside.contains(d) && self.doc.get_change_by_hash(d).is_none());
+        if missing {
+            return Verdict::Later;
+        }
+        if level == Level::Comment {
+            let key = key_of_actor(&header.actor).expect("the roster bound it");
+            for change in &changes {
+                if let Err(why) = (self.rule)(self.doc.document(), change, &key) {
+                    return Verdict::Refuse(TrustError::Refused(why));
+                }
+            }
+        }
+        match self.doc.apply_changes(changes) {
+            Ok(()) => {
+                self.private.remember(sealed.certificate.clone());
+                Verdict::Take
+            }
+            Err(e) => Verdict::Refuse(TrustError::Refused(e.to_string())),
+        }
+    }
+
+    fn snapshot(&mut self, snapshot: &Snapshot, roster: &Roster) -> Result<(), TrustError> {
+        let (_, plain) = snapshot.sealed.open(&self.key)?;
+        let bad = || TrustError::Malformed("snapshot body");
+        let mut d = Decoder::new(&plain);
+        if d.array().map_err(|_| bad())? != Some(2) {
+            return Err(bad());
+        }
+        let bytes = d.bytes().map_err(|_| bad())?;
+        let n = d.array().map_err(|_| bad())?.ok_or_else(bad)?;
+        if n > moot_trust::MAX_ACTORS as u64 {
+            return Err(TrustError::TooLarge);
+        }
+        let mut certs = BTreeMap::new();
+        for _ in 0..n {
+            let c = Certificate::decode(d.bytes().map_err(|_| bad())?)?;
+            let h = c.verify()?;
+            if h.kind != Kind::Changes || &h.discovery != roster.discovery() {
+                return Err(bad());
+            }
+            certs.insert(h.actor.clone(), (h, c));
+        }
+        if d.position() != plain.len() {
+            return Err(bad());
+        }
+        check(bytes, MAX_INFLATED).map_err(|_| TrustError::TooLarge)?;
+        let mut snap = AutoCommit::load(bytes).map_err(|_| TrustError::Malformed("snapshot"))?;
+        // Per actor: the latest change and how many.
+        let mut latest: BTreeMap<Vec<u8>, (u64, ChangeHash)> = BTreeMap::new();
+        for m in snap.get_changes_meta(&[]) {
+            let slot = latest
+                .entry(m.actor.to_bytes().to_vec())
+                .or_insert((0, m.hash));
+            if m.seq > slot.0 {
+                *slot = (m.seq, m.hash);
+            }
+        }
+        if latest
+            .iter()
+            .map(|(a, (s, _))| (a.clone(), *s))
+            .collect::<moot_trust::Vector>()
+            != snapshot.covers
+        {
+            return Err(TrustError::NotAllowed(
+                "a snapshot that holds other than it says",
+            ));
+        }
+        let mut commenters = Vec::new();
+        for (actor, (seq, hash)) in &latest {
+            let Some((h, _)) = certs.get(actor) else {
+                return Err(TrustError::NotAllowed(
+                    "changes in a snapshot nobody signed",
+                ));
+            };
+            if h.last != *seq || h.last_hash != hash.0 {
+                return Err(TrustError::NotAllowed(
+                    "changes in a snapshot nobody signed",
+                ));
+            }
+            match roster.accepts(actor, *seq) {
+                None => {
+                    return Err(TrustError::NotAllowed(
+                        "changes by a key that may not write",
+                    ));
+                }
+                Some(Level::Comment) => commenters.push(actor.clone()),
+                Some(_) => {}
+            }
+        }
+        // A commenter's changes are checked against the snapshot itself: an object's place
+        // is fixed when it is made, so the verdict is the one any peer reaches.
+        if !commenters.is_empty() {
+            let theirs: Vec<(Vec<u8>, ChangeHash)> = snap
+                .get_changes_meta(&[])
+                .into_iter()
+                .map(|m| (m.actor.to_bytes().to_vec(), m.hash))
+                .filter(|(actor, _)| commenters.contains(actor))
+                .collect();
+            let whole = snap.document();
+            for (actor, hash) in theirs {
+                let key = key_of_actor(&actor).expect("accepted, so bound");
+                let change = whole.get_change_by_hash(&hash).ok_or_else(bad)?;
+                (self.rule)(whole, &change, &key).map_err(TrustError::Refused)?;
+            }
+        }
+        self.doc
+            .merge(&mut snap)
+            .map_err(|e| TrustError::Refused(e.to_string()))?;
+        for (_, (_, c)) in certs {
+            self.private.remember(c);
+        }
+        Ok(())
+    }
+
+    fn adopts(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,270 @@
+//! A private workspace end to end, with the real model and automerge: an admin creates it, a
+//! relay that cannot read stores and serves it, a commenter comments, and forged writes —
+//! a commenter's edit of the draft, a change under someone else's actor, a snapshot holding
+//! unsigned changes — are refused by every peer alike.
+
+use std::collections::VecDeque;
+
+use automerge::{ActorId, AutoCommit};
+use moot_model::{Ctx, Workspace, trust::comment_rule};
+use moot_sync::sealed::{Private, SealError};
+use moot_trust::*;
+
+const T: &str = "2026-12-01T10:00:00Z";
+
+struct Peer {
+    doc: AutoCommit,
+    log: Log,
+    private: Private,
+    person: String,
+    nonce: u8,
+}
+
+impl Peer {
+    /// A device joining with `link` (its workspace comes from the relay).
+    fn join(admin: &Link, level: Level, seed: u8) -> Peer {
+        let link = admin.at(level).unwrap();
+        let device = DeviceKey::from_seed([seed; 32]);
+        let person = person_id(&device.public());
+        let mut log = Log::new(link.discovery());
+        if let Some(key) = link.secret.signing_key() {
+            let enrol = Statement::Enrol {
+                discovery: link.discovery(),
+                device: device.public().to_bytes(),
+                level,
+            };
+            log.roster_mut().add(enrol.sign(&key)).unwrap();
+        }
+        let doc = AutoCommit::new().with_actor(ActorId::from(device.actor([seed; 8])));
+        Peer {
+            doc,
+            log,
+            private: Private::new(link, device),
+            person,
+            nonce: 0,
+        }
+    }
+
+    /// Acts on the workspace as this peer's person.
+    fn act<R>(&mut self, f: impl FnOnce(&mut Workspace, Ctx<'_>) -> R) -> R {
+        let doc = std::mem::take(&mut self.doc);
+        let mut ws = Workspace::from_doc(doc, 1).unwrap();
+        let person = self.person.clone();
+        let r = f(&mut ws, Ctx::new(&person, T));
+        self.doc = ws.into_doc();
+        r
+    }
+
+    fn text(&mut self, d: &str) -> Option<String> {
+        let doc = self.doc.clone();
+        Workspace::from_doc(doc, 1).ok()?.document_text(d).ok()
+    }
+
+    fn seal(&mut self) -> Result<Option<Sealed>, SealError> {
+        self.nonce += 1;
+        let mut nonce = [self.nonce; 24];
+        nonce[0] = self.person.as_bytes()[5];
+        self.private.seal(&mut self.doc, &mut self.log, nonce)
+    }
+
+    fn receive(&mut self, ex: &mut Exchange, m: Message) -> Outcome {
+        let mut judge = self.private.judge(&mut self.doc, comment_rule);
+        ex.receive(&mut self.log, m, &mut judge)
+    }
+}
+
+/// One connection between a peer and the relay, carried through the frames' encoding until
+/// quiet. Returns what the peer refused.
+fn sync(relay: &mut Log, peer: &mut Peer) -> Vec<TrustError> {
+    let (mut rx, mut px) = (Exchange::new(), Exchange::new());
+    let mut to_relay: VecDeque<Message> = VecDeque::from([px.hello(&peer.log)]);
+    let mut to_peer = VecDeque::new();
+    let mut refused = Vec::new();
+    let wire = |m: Message| Message::decode(&m.encode(), 64 << 20).unwrap();
+    for _ in 0..10_000 {
+        if let Some(m) = to_relay.pop_front() {
+            let out = rx.receive(relay, wire(m), &mut Relay);
+            assert!(
+                out.refused.is_empty(),
+                "the relay refused {:?}",
+                out.refused
+            );
+            to_peer.extend(out.send);
+        } else if let Some(m) = to_peer.pop_front() {
+            let out = peer.receive(&mut px, wire(m));
+            refused.extend(out.refused);
+            to_relay.extend(out.send);
+        } else {
+            assert!(px.is_synced(&peer.log) || !refused.is_empty() || peer.log.waiting() > 0);
+            return refused;
+        }
+    }
+    panic!("never quiet");
+}
+
+fn admin_peer(admin: &Link) -> Peer {
+    let mut anna = Peer::join(admin, Level::Admin, 1);
+    let genesis = Statement::genesis(admin)
+        .unwrap()
+        .sign(&admin.secret.signing_key().unwrap());
+    anna.log.roster_mut().add(genesis).unwrap();
+    let actor = ActorId::from(anna.private.device().actor([1; 8]));
+    let person = anna.person.clone();
+    anna.doc = Workspace::create_as(actor, Ctx::new(&person, T), "IOPA Governance", "Anna", 1)
+        .unwrap()
+        .into_doc();
+    anna
+}
+
+fn draft(p: &mut Peer) -> String {
+    p.act(|ws, _| ws.documents().unwrap()[0].id.clone())
+}
+
+#[test]
+fn a_commenter_comments_and_nothing_else_and_the_relay_reads_nothing() {
+    let admin = Link::new([7; 32]);
+    let mut relay = Log::new(admin.discovery());
+    let mut anna = admin_peer(&admin);
+    let d = draft(&mut anna);
+    anna.act(|ws, me| ws.replace_text(me, &d, "Stewards meet monthly. Be kind."))
+        .unwrap();
+    anna.seal().unwrap().unwrap();
+    assert!(sync(&mut relay, &mut anna).is_empty());
+
+    // The relay holds envelopes and statements, and no word of the workspace.
+    let mut stored = Vec::new();
+    for s in relay.since(&Vector::new()).1 {
+        stored.extend(s.encode());
+    }
+    for s in relay.statements() {
+        stored.extend(s.encode());
+    }
+    for word in [&b"Stewards"[..], b"IOPA", b"Anna", b"Code of Conduct"] {
+        assert!(!stored.windows(word.len()).any(|w| w == word));
+    }
+
+    // Bob has a comment link and has never met Anna.
+    let mut bob = Peer::join(&admin, Level::Comment, 2);
+    assert!(sync(&mut relay, &mut bob).is_empty());
+    assert_eq!(bob.text(&d).unwrap(), "Stewards meet monthly. Be kind.");
+    let thread = bob.act(|ws, me| {
+        ws.set_person_name(me, me.person, "Bob").unwrap();
+        ws.add_comment(me, &d, 0, 8, "Who are the stewards?", &[])
+            .unwrap()
+    });
+    bob.seal().unwrap().unwrap();
+    assert!(sync(&mut relay, &mut bob).is_empty());
+    assert!(sync(&mut relay, &mut anna).is_empty());
+    let threads = anna.act(|ws, _| ws.threads(&d).unwrap());
+    assert_eq!(threads.len(), 1);
+    assert_eq!(threads[0].thread.id, thread);
+    anna.act(|ws, me| ws.reply(me, &d, &thread, "The tier of that name."))
+        .unwrap();
+    anna.seal().unwrap();
+    sync(&mut relay, &mut anna);
+    assert!(sync(&mut relay, &mut bob).is_empty());
+    bob.act(|ws, me| ws.reply(me, &d, &thread, "Thanks!"))
+        .unwrap();
+    bob.seal().unwrap().unwrap();
+    sync(&mut relay, &mut bob);
+
+    // Bob edits the draft with his comment link: the relay takes it (it cannot read), every
+    // peer refuses it, and his later changes are blocked behind it.
+    bob.act(|ws, me| ws.replace_text(me, &d, "Bob rules."))
+        .unwrap();
+    bob.seal().unwrap().unwrap();
+    bob.act(|ws, me| ws.reply(me, &d, &thread, "after"))
+        .unwrap();
+    bob.seal().unwrap().unwrap();
+    sync(&mut relay, &mut bob);
+    let refused = sync(&mut relay, &mut anna);
+    assert_eq!(
+        refused,
+        vec![TrustError::Refused(
+            "a commenter may only add comments and threads".into()
+        )]
+    );
+    assert_eq!(anna.text(&d).unwrap(), "Stewards meet monthly. Be kind.");
+    let comments = anna.act(|ws, _| ws.threads(&d).unwrap()[0].thread.comments.len());
+    assert_eq!(comments, 3);
+    assert_eq!(anna.log.waiting(), 1);
+
+    // Carol, a newcomer with an edit link, reaches the same verdict from the relay alone.
+    let mut carol = Peer::join(&admin, Level::Edit, 3);
+    let refused = sync(&mut relay, &mut carol);
+    assert_eq!(refused.len(), 1);
+    assert_eq!(carol.text(&d).unwrap(), "Stewards meet monthly. Be kind.");
+    assert_eq!(carol.doc.get_heads(), anna.doc.get_heads());
+
+    // A read link writes nothing.
+    let mut reader = Peer::join(&admin, Level::Read, 4);
+    sync(&mut relay, &mut reader);
+    reader
+        .act(|ws, me| ws.set_person_name(me, me.person, "Reader"))
+        .unwrap();
+    assert!(matches!(reader.seal(), Err(SealError::ReadOnly)));
+}
+
+#[test]
+fn a_newcomer_opens_a_snapshot_and_unsigned_changes_in_one_are_refused() {
+    let admin = Link::new([7; 32]);
+    let mut relay = Log::new(admin.discovery());
+    let mut anna = admin_peer(&admin);
+    let d = draft(&mut anna);
+    for i in 0..30 {
+        anna.act(|ws, me| ws.splice_text(me, &d, i, 0, "a"))
+            .unwrap();
+        anna.seal().unwrap();
+    }
+    sync(&mut relay, &mut anna);
+    let snapshot = anna
+        .private
+        .snapshot(&mut anna.doc, &anna.log, [42; 24])
+        .unwrap();
+    assert_eq!(relay.add_snapshot(snapshot), Ok(true));
+    anna.act(|ws, me| ws.splice_text(me, &d, 0, 0, "b"))
+        .unwrap();
+    anna.seal().unwrap();
+    sync(&mut relay, &mut anna);
+
+    // The newcomer gets the snapshot and one envelope after it, not 33 envelopes.
+    let (snap, tail) = relay.since(&Vector::new());
+    assert!(snap.is_some());
+    assert_eq!(tail.len(), 1);
+    let mut carol = Peer::join(&admin, Level::Edit, 3);
+    assert!(sync(&mut relay, &mut carol).is_empty());
+    assert_eq!(carol.text(&d).unwrap(), format!("b{}", "a".repeat(30)));
+    assert_eq!(carol.log.vector(), anna.log.vector());
+    assert_eq!(carol.doc.get_heads(), anna.doc.get_heads());
+
+    // Dave, an editor, writes a change under Anna's actor and snapshots it: a newcomer refuses
+    // the snapshot — nobody signed that change.
+    let mut dave = Peer::join(&admin, Level::Edit, 5);
+    sync(&mut relay, &mut dave);
+    let anna_actor = anna.doc.get_actor().clone();
+    let mut forged = dave.doc.fork().with_actor(anna_actor);
+    {
+        let mut w = Workspace::from_doc(forged, 9).unwrap();
+        w.splice_text(Ctx::new("x", T), &d, 0, 0, "FORGED ")
+            .unwrap();
+        forged = w.into_doc();
+    }
+    dave.doc.merge(&mut forged).unwrap();
+    let bad = dave
+        .private
+        .snapshot(&mut dave.doc, &dave.log, [43; 24])
+        .unwrap();
+    let mut newcomer = Peer::join(&admin, Level::Read, 6);
+    let mut ex = Exchange::new();
+    // The newcomer knows the roster (as it would from the relay's statements first).
+    for s in relay.statements() {
+        newcomer.log.roster_mut().add(s.clone()).unwrap();
+    }
+    let out = newcomer.receive(&mut ex, Message::Snapshot(bad));
+    assert!(
+        matches!(&out.refused[..], [TrustError::NotAllowed(_)]),
+        "{:?}",
+        out.refused
+    );
+    assert_eq!(newcomer.text(&d), None);
+}

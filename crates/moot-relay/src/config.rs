@@ -50,6 +50,9 @@ pub struct Config {
         default_value_t = 256
     )]
     pub max_new_documents_per_address: usize,
+    /// Most bytes of sealed envelopes and snapshots one private workspace may hold here.
+    #[arg(long, env = "MOOT_MAX_SEALED_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub max_sealed_bytes: usize,
     /// A web origin whose pages may open /sync besides the relay's own and loopback (e.g.
     /// `https://moot.example.org`, where a static copy of the app is hosted). Repeatable.
     #[arg(
@@ -76,6 +79,7 @@ impl Config {
             max_new_documents_per_connection: 16,
             max_new_documents_per_address: 256,
             allow_origins: Vec::new(),
+            max_sealed_bytes: 256 * 1024 * 1024,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! moot's optional relay: one binary that serves the built app and, at `/sync`, the
-//! automerge-repo endpoint (samod, documents stored under `--data`), with `/healthz` and
+//! automerge-repo endpoint (samod, documents stored under `--data`); at `/sealed`, private
+//! workspaces' sealed logs, which it checks and serves without reading; with `/healthz` and
 //! `/metrics` (JSON: connections, peers, documents).
 //!
 //! The relay never reads the workspace schema: to it a workspace is an opaque automerge
@@ -17,6 +18,7 @@
 
 mod config;
 mod limits;
+mod sealed;
 mod static_files;
 mod storage;
 mod sync;
@@ -67,6 +69,7 @@ pub(crate) struct AppState {
     pub(crate) header_read_timeout: std::time::Duration,
     pub(crate) dist: PathBuf,
     pub(crate) sync: sync::SyncState,
+    pub(crate) sealed: sealed::SealedState,
 }
 
 /// A relay bound to its socket, ready to serve.
@@ -94,6 +97,12 @@ impl Relay {
             source,
         })?;
         let sync = sync::start(&config).await?;
+        let sealed = sealed::SealedState::new(&config.data, config.max_sealed_bytes)
+            .await
+            .map_err(|source| Error::DataDir {
+                path: config.data.clone(),
+                source,
+            })?;
         let state = Arc::new(AppState {
             connections: limits::PerAddress::new(config.max_connections_per_address.max(1)),
             header_read_timeout: std::time::Duration::from_secs(
@@ -101,6 +110,7 @@ impl Relay {
             ),
             dist,
             sync,
+            sealed,
         });
         tracing::info!(%local_addr, dist = %state.dist.display(), data = %config.data.display(), "relay started");
         Ok(Self {
@@ -128,6 +138,7 @@ impl Relay {
             shutdown.await;
             // WebSocket connections never end by themselves: close them so serving can stop.
             state.sync.acceptor.close();
+            state.sealed.stop();
             let _ = stop_sync.send(());
         };
         let served = serve(self.listener, self.router, &self.state, shutdown).await;
@@ -234,6 +245,7 @@ fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/sync", get(sync::upgrade))
+        .route("/sealed", get(sealed::upgrade))
         .route("/metrics", get(sync::stats))
         .fallback(get(static_files::serve))
         .with_state(state)

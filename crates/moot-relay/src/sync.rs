@@ -579,7 +579,7 @@ impl SyncState {
 }
 
 /// Decrements the open-connection count when a connection ends, however it ends.
-struct Slot(Arc<AppState>);
+pub(crate) struct Slot(pub(crate) Arc<AppState>);
 
 impl Drop for Slot {
     fn drop(&mut self) {

@@ -379,3 +379,73 @@ impl Judge for Opener<'_> {
         true
     }
 }
+
+/// A private workspace on this device, all in one: the document, its sealed log and this
+/// device's part in it. What the app and native clients drive for every transport.
+pub struct Replica {
+    pub doc: AutoCommit,
+    pub log: Log,
+    pub private: Private,
+    rule: CommentRule,
+}
+
+impl Replica {
+    /// A replica joining with `link` (its document comes from others); its own enrolment is
+    /// in its log already when `link` can sign one.
+    pub fn join(link: Link, device: DeviceKey, tab: [u8; 8], rule: CommentRule) -> Self {
+        let mut log = Log::new(link.discovery());
+        if let Some(key) = link.secret.signing_key() {
+            let enrol = moot_trust::Statement::Enrol {
+                discovery: link.discovery(),
+                device: device.public().to_bytes(),
+                level: link.level(),
+            };
+            let _ = log.add_statement(enrol.sign(&key), false);
+        }
+        let doc = AutoCommit::new().with_actor(automerge::ActorId::from(device.actor(tab)));
+        Self {
+            doc,
+            log,
+            private: Private::new(link, device),
+            rule,
+        }
+    }
+
+    /// A new private workspace's replica, from its admin link: the genesis and this device's
+    /// enrolment as admin are in its log.
+    pub fn found(link: Link, device: DeviceKey, tab: [u8; 8], rule: CommentRule) -> Self {
+        let mut r = Self::join(link, device, tab, rule);
+        if let (Some(genesis), Some(key)) = (
+            moot_trust::Statement::genesis(&r.private.link),
+            r.private.link.secret.signing_key(),
+        ) {
+            let _ = r.log.add_statement(genesis.sign(&key), false);
+        }
+        r
+    }
+
+    pub fn level(&self) -> Level {
+        self.private.link.level()
+    }
+
+    /// Seals this tab's new changes (see [`Private::seal`]).
+    pub fn seal(&mut self, nonce: [u8; 24]) -> Result<Option<Sealed>, SealError> {
+        self.private.seal(&mut self.doc, &mut self.log, nonce)
+    }
+
+    /// A snapshot of what this replica holds (seal first).
+    pub fn snapshot(&mut self, nonce: [u8; 24]) -> Result<Snapshot, SealError> {
+        self.private.snapshot(&mut self.doc, &self.log, nonce)
+    }
+
+    /// Takes a message from the remote of `exchange`.
+    pub fn receive(
+        &mut self,
+        exchange: &mut moot_trust::Exchange,
+        message: moot_trust::Message,
+    ) -> moot_trust::Outcome {
+        let rule = self.rule;
+        let mut judge = self.private.judge(&mut self.doc, rule);
+        exchange.receive(&mut self.log, message, &mut judge)
+    }
+}

@@ -5,17 +5,14 @@
 
 use std::collections::VecDeque;
 
-use automerge::{ActorId, AutoCommit};
 use moot_model::{Ctx, Workspace, trust::comment_rule};
-use moot_sync::sealed::{Private, SealError};
+use moot_sync::sealed::{Replica, SealError};
 use moot_trust::*;
 
 const T: &str = "2026-12-01T10:00:00Z";
 
 struct Peer {
-    doc: AutoCommit,
-    log: Log,
-    private: Private,
+    r: Replica,
     person: String,
     nonce: u8,
 }
@@ -23,23 +20,11 @@ struct Peer {
 impl Peer {
     /// A device joining with `link` (its workspace comes from the relay).
     fn join(admin: &Link, level: Level, seed: u8) -> Peer {
-        let link = admin.at(level).unwrap();
         let device = DeviceKey::from_seed([seed; 32]);
         let person = person_id(&device.public());
-        let mut log = Log::new(link.discovery());
-        if let Some(key) = link.secret.signing_key() {
-            let enrol = Statement::Enrol {
-                discovery: link.discovery(),
-                device: device.public().to_bytes(),
-                level,
-            };
-            log.roster_mut().add(enrol.sign(&key)).unwrap();
-        }
-        let doc = AutoCommit::new().with_actor(ActorId::from(device.actor([seed; 8])));
+        let r = Replica::join(admin.at(level).unwrap(), device, [seed; 8], comment_rule);
         Peer {
-            doc,
-            log,
-            private: Private::new(link, device),
+            r,
             person,
             nonce: 0,
         }
@@ -47,16 +32,16 @@ impl Peer {
 
     /// Acts on the workspace as this peer's person.
     fn act<R>(&mut self, f: impl FnOnce(&mut Workspace, Ctx<'_>) -> R) -> R {
-        let doc = std::mem::take(&mut self.doc);
+        let doc = std::mem::take(&mut self.r.doc);
         let mut ws = Workspace::from_doc(doc, 1).unwrap();
         let person = self.person.clone();
         let r = f(&mut ws, Ctx::new(&person, T));
-        self.doc = ws.into_doc();
+        self.r.doc = ws.into_doc();
         r
     }
 
     fn text(&mut self, d: &str) -> Option<String> {
-        let doc = self.doc.clone();
+        let doc = self.r.doc.clone();
         Workspace::from_doc(doc, 1).ok()?.document_text(d).ok()
     }
 
@@ -64,12 +49,11 @@ impl Peer {
         self.nonce += 1;
         let mut nonce = [self.nonce; 24];
         nonce[0] = self.person.as_bytes()[5];
-        self.private.seal(&mut self.doc, &mut self.log, nonce)
+        self.r.seal(nonce)
     }
 
     fn receive(&mut self, ex: &mut Exchange, m: Message) -> Outcome {
-        let mut judge = self.private.judge(&mut self.doc, comment_rule);
-        ex.receive(&mut self.log, m, &mut judge)
+        self.r.receive(ex, m)
     }
 }
 
@@ -77,7 +61,7 @@ impl Peer {
 /// quiet. Returns what the peer refused.
 fn sync(relay: &mut Log, peer: &mut Peer) -> Vec<TrustError> {
     let (mut rx, mut px) = (Exchange::new(), Exchange::new());
-    let mut to_relay: VecDeque<Message> = VecDeque::from([px.hello(&peer.log)]);
+    let mut to_relay: VecDeque<Message> = VecDeque::from([px.hello(&peer.r.log)]);
     let mut to_peer = VecDeque::new();
     let mut refused = Vec::new();
     let wire = |m: Message| Message::decode(&m.encode(), 64 << 20).unwrap();
@@ -95,7 +79,7 @@ fn sync(relay: &mut Log, peer: &mut Peer) -> Vec<TrustError> {
             refused.extend(out.refused);
             to_relay.extend(out.send);
         } else {
-            assert!(px.is_synced(&peer.log) || !refused.is_empty() || peer.log.waiting() > 0);
+            assert!(px.is_synced(&peer.r.log) || !refused.is_empty() || peer.r.log.waiting() > 0);
             return refused;
         }
     }
@@ -103,17 +87,18 @@ fn sync(relay: &mut Log, peer: &mut Peer) -> Vec<TrustError> {
 }
 
 fn admin_peer(admin: &Link) -> Peer {
-    let mut anna = Peer::join(admin, Level::Admin, 1);
-    let genesis = Statement::genesis(admin)
-        .unwrap()
-        .sign(&admin.secret.signing_key().unwrap());
-    anna.log.roster_mut().add(genesis).unwrap();
-    let actor = ActorId::from(anna.private.device().actor([1; 8]));
-    let person = anna.person.clone();
-    anna.doc = Workspace::create_as(actor, Ctx::new(&person, T), "IOPA Governance", "Anna", 1)
+    let device = DeviceKey::from_seed([1; 32]);
+    let person = person_id(&device.public());
+    let mut r = Replica::found(admin.clone(), device, [1; 8], comment_rule);
+    let actor = r.doc.get_actor().clone();
+    r.doc = Workspace::create_as(actor, Ctx::new(&person, T), "IOPA Governance", "Anna", 1)
         .unwrap()
         .into_doc();
-    anna
+    Peer {
+        r,
+        person,
+        nonce: 0,
+    }
 }
 
 fn draft(p: &mut Peer) -> String {
@@ -187,14 +172,14 @@ fn a_commenter_comments_and_nothing_else_and_the_relay_reads_nothing() {
     assert_eq!(anna.text(&d).unwrap(), "Stewards meet monthly. Be kind.");
     let comments = anna.act(|ws, _| ws.threads(&d).unwrap()[0].thread.comments.len());
     assert_eq!(comments, 3);
-    assert_eq!(anna.log.waiting(), 1);
+    assert_eq!(anna.r.log.waiting(), 1);
 
     // Carol, a newcomer with an edit link, reaches the same verdict from the relay alone.
     let mut carol = Peer::join(&admin, Level::Edit, 3);
     let refused = sync(&mut relay, &mut carol);
     assert_eq!(refused.len(), 1);
     assert_eq!(carol.text(&d).unwrap(), "Stewards meet monthly. Be kind.");
-    assert_eq!(carol.doc.get_heads(), anna.doc.get_heads());
+    assert_eq!(carol.r.doc.get_heads(), anna.r.doc.get_heads());
 
     // A read link writes nothing.
     let mut reader = Peer::join(&admin, Level::Read, 4);
@@ -217,10 +202,7 @@ fn a_newcomer_opens_a_snapshot_and_unsigned_changes_in_one_are_refused() {
         anna.seal().unwrap();
     }
     sync(&mut relay, &mut anna);
-    let snapshot = anna
-        .private
-        .snapshot(&mut anna.doc, &anna.log, [42; 24])
-        .unwrap();
+    let snapshot = anna.r.snapshot([42; 24]).unwrap();
     assert_eq!(relay.add_snapshot(snapshot), Ok(true));
     anna.act(|ws, me| ws.splice_text(me, &d, 0, 0, "b"))
         .unwrap();
@@ -234,31 +216,28 @@ fn a_newcomer_opens_a_snapshot_and_unsigned_changes_in_one_are_refused() {
     let mut carol = Peer::join(&admin, Level::Edit, 3);
     assert!(sync(&mut relay, &mut carol).is_empty());
     assert_eq!(carol.text(&d).unwrap(), format!("b{}", "a".repeat(30)));
-    assert_eq!(carol.log.vector(), anna.log.vector());
-    assert_eq!(carol.doc.get_heads(), anna.doc.get_heads());
+    assert_eq!(carol.r.log.vector(), anna.r.log.vector());
+    assert_eq!(carol.r.doc.get_heads(), anna.r.doc.get_heads());
 
     // Dave, an editor, writes a change under Anna's actor and snapshots it: a newcomer refuses
     // the snapshot — nobody signed that change.
     let mut dave = Peer::join(&admin, Level::Edit, 5);
     sync(&mut relay, &mut dave);
-    let anna_actor = anna.doc.get_actor().clone();
-    let mut forged = dave.doc.fork().with_actor(anna_actor);
+    let anna_actor = anna.r.doc.get_actor().clone();
+    let mut forged = dave.r.doc.fork().with_actor(anna_actor);
     {
         let mut w = Workspace::from_doc(forged, 9).unwrap();
         w.splice_text(Ctx::new("x", T), &d, 0, 0, "FORGED ")
             .unwrap();
         forged = w.into_doc();
     }
-    dave.doc.merge(&mut forged).unwrap();
-    let bad = dave
-        .private
-        .snapshot(&mut dave.doc, &dave.log, [43; 24])
-        .unwrap();
+    dave.r.doc.merge(&mut forged).unwrap();
+    let bad = dave.r.snapshot([43; 24]).unwrap();
     let mut newcomer = Peer::join(&admin, Level::Read, 6);
     let mut ex = Exchange::new();
     // The newcomer knows the roster (as it would from the relay's statements first).
     for s in relay.statements() {
-        newcomer.log.roster_mut().add(s.clone()).unwrap();
+        newcomer.r.log.roster_mut().add(s.clone()).unwrap();
     }
     let out = newcomer.receive(&mut ex, Message::Snapshot(bad));
     assert!(

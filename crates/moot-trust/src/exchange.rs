@@ -133,12 +133,7 @@ impl Exchange {
             Message::Statements(list) => {
                 self.remote_statements.extend(list.iter().cloned());
                 for signed in list {
-                    let checked = if judge.strict() {
-                        log.roster().check(&signed).map(|_| ())
-                    } else {
-                        Ok(())
-                    };
-                    match checked.and_then(|()| log.roster_mut().add(signed)) {
+                    match log.add_statement(signed, judge.strict()) {
                         Ok(true) => out.statements += 1,
                         Ok(false) => {}
                         Err(e) => out.refused.push(e),

@@ -53,7 +53,7 @@ pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use error::TrustError;
 pub use exchange::{Exchange, FRAME_BUDGET, Judge, Outcome, Relay};
 pub use level::{Level, Link, ReadKeys, SealKey, Secret, discovery};
-pub use log::{Added, Log, MAX_WAITING, Snapshot, Vector, Verdict, covers_hash};
+pub use log::{Added, Log, MAX_WAITING, Record, Snapshot, Vector, Verdict, covers_hash};
 pub use sealed::{Certificate, Draft, Header, Kind, Sealed};
 pub use statement::{MAX_KEPT, MAX_SIGNED, MAX_STATEMENTS, Roster, Signed, Statement};
 pub use wire::{MAX_ACTORS, Message};

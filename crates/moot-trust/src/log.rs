@@ -43,6 +43,76 @@ pub enum Added {
     Known,
 }
 
+/// One thing a log took, as it is written to storage and read back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Record {
+    Statement(Signed),
+    Envelope(Sealed),
+    Snapshot(Snapshot),
+}
+
+impl Record {
+    /// CBOR `[tag, …]`; records are written one after another (a CBOR sequence).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut e = crate::cbor::encoder();
+        match self {
+            Record::Statement(s) => crate::cbor::done(
+                e.array(2)
+                    .and_then(|e| e.u8(0))
+                    .and_then(|e| e.bytes(&s.encode())),
+            ),
+            Record::Envelope(s) => crate::cbor::done(
+                e.array(2)
+                    .and_then(|e| e.u8(1))
+                    .and_then(|e| e.bytes(&s.encode())),
+            ),
+            Record::Snapshot(s) => {
+                let message = crate::wire::Message::Snapshot(s.clone()).encode();
+                crate::cbor::done(
+                    e.array(2)
+                        .and_then(|e| e.u8(2))
+                        .and_then(|e| e.bytes(&message)),
+                )
+            }
+        }
+        e.into_writer()
+    }
+
+    /// Reads the records of a stored sequence, and how many bytes they took: a torn write at
+    /// the end (a crash mid-append) is where reading stops.
+    pub fn decode_all(bytes: &[u8], max: usize) -> (Vec<Record>, usize) {
+        let mut d = minicbor::Decoder::new(bytes);
+        let mut out = Vec::new();
+        let mut good = 0;
+        while d.position() < bytes.len() {
+            let record = (|| {
+                if d.array().ok()?? != 2 {
+                    return None;
+                }
+                let tag = d.u8().ok()?;
+                let body = d.bytes().ok()?;
+                match tag {
+                    0 => Signed::decode(body).ok().map(Record::Statement),
+                    1 => Sealed::decode(body, max).ok().map(Record::Envelope),
+                    2 => match crate::wire::Message::decode(body, max).ok()? {
+                        crate::wire::Message::Snapshot(s) => Some(Record::Snapshot(s)),
+                        _ => None,
+                    },
+                    _ => None,
+                }
+            })();
+            match record {
+                Some(r) => {
+                    out.push(r);
+                    good = d.position();
+                }
+                None => break,
+            }
+        }
+        (out, good)
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Entry {
     last: u64,
@@ -74,6 +144,8 @@ pub struct Log {
     vector: Vector,
     snapshot: Option<Snapshot>,
     bytes: usize,
+    /// What was taken since the last [`Log::take_journal`]: what to write to storage.
+    journal: Vec<Record>,
 }
 
 impl Log {
@@ -85,6 +157,7 @@ impl Log {
             waiting: Vec::new(),
             snapshot: None,
             bytes: 0,
+            journal: Vec::new(),
         }
     }
 
@@ -126,6 +199,7 @@ impl Log {
         };
         self.bytes += sealed.body.len() + sealed.certificate.header.len() + 64;
         self.vector.insert(header.actor.clone(), header.last);
+        self.journal.push(Record::Envelope(sealed.clone()));
         self.envelopes
             .entry(header.actor.clone())
             .or_default()
@@ -247,6 +321,7 @@ impl Log {
             self.bytes -= size(old);
         }
         self.bytes += size(&snapshot);
+        self.journal.push(Record::Snapshot(snapshot.clone()));
         self.snapshot = Some(snapshot);
         Ok(true)
     }
@@ -297,6 +372,36 @@ impl Log {
             .values()
             .filter_map(|runs| runs.values().next_back())
             .map(|e| &e.sealed.certificate)
+    }
+
+    /// Adds a statement (checked first if `strict`, as a relay does), journaled if new.
+    pub fn add_statement(&mut self, signed: Signed, strict: bool) -> Result<bool, TrustError> {
+        if strict {
+            self.roster.check(&signed)?;
+        }
+        let new = self.roster.add(signed.clone())?;
+        if new {
+            self.journal.push(Record::Statement(signed));
+        }
+        Ok(new)
+    }
+
+    /// What was taken since the last call, to write to storage in this order.
+    pub fn take_journal(&mut self) -> Vec<Record> {
+        std::mem::take(&mut self.journal)
+    }
+
+    /// Replays stored records (checked when they were first taken; anything that no longer
+    /// fits is skipped), journaling nothing.
+    pub fn replay(&mut self, records: Vec<Record>) {
+        for record in records {
+            let _ = match record {
+                Record::Statement(s) => self.roster.add(s).map(|_| ()),
+                Record::Envelope(s) => self.add(s).map(|_| ()),
+                Record::Snapshot(s) => self.add_snapshot(s).map(|_| ()),
+            };
+        }
+        self.journal.clear();
     }
 
     /// Statements in the order a relay can check them.

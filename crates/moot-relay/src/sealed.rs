@@ -1,0 +1,386 @@
+//! `/sealed`: private workspaces. The relay keeps each one's sealed log (`moot_trust::Log`) in
+//! memory while someone is connected and in an append-only file under `--data/sealed`, checks
+//! every statement's and envelope's signature and its writer's level, and serves newcomers
+//! and reconnects from what it holds. It cannot read a word: it knows a workspace by its
+//! discovery id, and sees sizes, timing and device keys.
+//!
+//! A connection names one workspace in its first frame (a `Hello`, within the handshake
+//! deadline). What it sends is written and fsynced before the relay acknowledges it or hands
+//! it to the other connections of that workspace.
+
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::{Arc, atomic::Ordering},
+};
+
+use axum::{
+    extract::{State, WebSocketUpgrade, ws::Message as WsMessage},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use moot_trust::{Exchange, Log, Message, Record, Relay};
+use tokio::io::AsyncWriteExt;
+
+use crate::AppState;
+
+/// The first frame must arrive within this long of the upgrade.
+const HANDSHAKE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+pub(crate) struct SealedState {
+    dir: PathBuf,
+    /// Workspaces someone is connected to.
+    open: tokio::sync::Mutex<HashMap<[u8; 16], Arc<Workspace>>>,
+    /// The most envelope and snapshot bytes one workspace may hold.
+    max_bytes: usize,
+    /// Set when the relay stops: connections end.
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+struct Workspace {
+    discovery: [u8; 16],
+    inner: tokio::sync::Mutex<Inner>,
+    /// Bumped after each change to the log, so other connections push what is new.
+    changed: tokio::sync::watch::Sender<u64>,
+    connections: std::sync::atomic::AtomicUsize,
+}
+
+struct Inner {
+    log: Log,
+    file: tokio::fs::File,
+    /// A write failed: the workspace takes nothing more until the relay restarts.
+    broken: bool,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl SealedState {
+    pub(crate) async fn new(data: &std::path::Path, max_bytes: usize) -> std::io::Result<Self> {
+        let dir = data.join("sealed");
+        tokio::fs::create_dir_all(&dir).await?;
+        Ok(Self {
+            dir,
+            open: Default::default(),
+            max_bytes,
+            stop: tokio::sync::watch::channel(false).0,
+        })
+    }
+
+    pub(crate) fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+
+    pub(crate) async fn open_count(&self) -> usize {
+        self.open.lock().await.len()
+    }
+
+    fn path(&self, discovery: &[u8; 16]) -> PathBuf {
+        self.dir.join(hex(discovery))
+    }
+
+    /// Whether the relay has ever stored this workspace.
+    async fn stored(&self, discovery: &[u8; 16]) -> bool {
+        tokio::fs::try_exists(self.path(discovery))
+            .await
+            .unwrap_or(false)
+    }
+
+    /// The open workspace, loading it from its file (a torn record at the end, from a crash
+    /// mid-append, is cut off).
+    async fn workspace(&self, discovery: [u8; 16]) -> std::io::Result<Arc<Workspace>> {
+        let mut open = self.open.lock().await;
+        if let Some(w) = open.get(&discovery) {
+            return Ok(w.clone());
+        }
+        let path = self.path(&discovery);
+        let bytes = match tokio::fs::read(&path).await {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        let (records, good) = Record::decode_all(&bytes, moot_sync::MAX_FRAME);
+        let mut log = Log::new(discovery);
+        log.replay(records);
+        let file = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .await?;
+        if good < bytes.len() {
+            tracing::warn!(
+                cut = bytes.len() - good,
+                "cutting a torn record off a sealed log"
+            );
+            file.set_len(good as u64).await?;
+            file.sync_all().await?;
+        }
+        let w = Arc::new(Workspace {
+            discovery,
+            inner: tokio::sync::Mutex::new(Inner {
+                log,
+                file,
+                broken: false,
+            }),
+            changed: tokio::sync::watch::channel(0).0,
+            connections: Default::default(),
+        });
+        open.insert(discovery, w.clone());
+        Ok(w)
+    }
+
+    async fn leave(&self, w: &Arc<Workspace>) {
+        let mut open = self.open.lock().await;
+        if w.connections.fetch_sub(1, Ordering::SeqCst) == 1 {
+            open.remove(&w.discovery);
+        }
+    }
+}
+
+impl Inner {
+    /// Writes what the log took since the last call and fsyncs it.
+    async fn persist(&mut self) -> std::io::Result<()> {
+        let journal = self.log.take_journal();
+        if journal.is_empty() {
+            return Ok(());
+        }
+        let mut bytes = Vec::new();
+        for r in &journal {
+            bytes.extend(r.encode());
+        }
+        self.file.write_all(&bytes).await?;
+        self.file.sync_data().await
+    }
+}
+
+pub(crate) async fn upgrade(
+    State(state): State<Arc<AppState>>,
+    axum::Extension(crate::PeerAddr(peer)): axum::Extension<crate::PeerAddr>,
+    headers: axum::http::HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let sync = &state.sync;
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
+    };
+    let origin = header(axum::http::header::ORIGIN);
+    if !crate::sync::origin_allowed(
+        origin,
+        header(axum::http::header::HOST),
+        &sync.allow_origins,
+    ) {
+        return (
+            StatusCode::FORBIDDEN,
+            "this relay does not accept pages from that origin\n",
+        )
+            .into_response();
+    }
+    if sync.penalties.waiting(peer, std::time::Instant::now()) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            "this address sent what the relay refused; try again later\n",
+        )
+            .into_response();
+    }
+    if sync.open.fetch_add(1, Ordering::SeqCst) >= sync.max_connections {
+        sync.open.fetch_sub(1, Ordering::SeqCst);
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many connections, try again later\n",
+        )
+            .into_response();
+    }
+    let slot = crate::sync::Slot(state.clone());
+    let max = sync.max_frame_bytes;
+    ws.max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| async move {
+            let state = slot.0.clone();
+            if let Err(why) = serve(socket, &state, peer).await {
+                tracing::info!(%why, "sealed connection closed");
+            }
+            drop(slot);
+        })
+}
+
+/// Why a connection ended early.
+#[derive(Debug, thiserror::Error)]
+enum End {
+    #[error("{0}")]
+    Protocol(String),
+    #[error("no message in time")]
+    Idle,
+    #[error("the peer does not read")]
+    Stuck,
+    #[error("storage failed: {0}")]
+    Storage(#[from] std::io::Error),
+}
+
+async fn send(
+    socket: &mut axum::extract::ws::WebSocket,
+    messages: Vec<Message>,
+    limit: std::time::Duration,
+) -> Result<(), End> {
+    for m in messages {
+        let frame = WsMessage::Binary(m.encode().into());
+        match tokio::time::timeout(limit, socket.send(frame)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(End::Protocol(e.to_string())),
+            Err(_) => return Err(End::Stuck),
+        }
+    }
+    Ok(())
+}
+
+/// The next binary frame, or why there is none.
+async fn next_frame(
+    socket: &mut axum::extract::ws::WebSocket,
+    deadline: tokio::time::Instant,
+) -> Result<Option<axum::body::Bytes>, End> {
+    use futures::StreamExt;
+    loop {
+        match tokio::time::timeout_at(deadline, socket.next()).await {
+            Err(_) => return Err(End::Idle),
+            Ok(None) | Ok(Some(Ok(WsMessage::Close(_)))) => return Ok(None),
+            Ok(Some(Ok(WsMessage::Binary(b)))) => return Ok(Some(b)),
+            Ok(Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_)))) => continue,
+            Ok(Some(Ok(WsMessage::Text(_)))) => {
+                return Err(End::Protocol(
+                    "text frames are not part of the protocol".into(),
+                ));
+            }
+            Ok(Some(Err(e))) => return Err(End::Protocol(e.to_string())),
+        }
+    }
+}
+
+async fn serve(
+    mut socket: axum::extract::ws::WebSocket,
+    state: &Arc<AppState>,
+    peer: std::net::IpAddr,
+) -> Result<(), End> {
+    let sync = &state.sync;
+    let sealed = &state.sealed;
+    let (idle, send_timeout) = (sync.idle_timeout, sync.send_timeout);
+    let max = sync.max_frame_bytes;
+    let offend = |why: String| {
+        sync.penalties.offend(peer, std::time::Instant::now());
+        End::Protocol(why)
+    };
+    // The hello names the workspace.
+    let first = tokio::time::Instant::now() + HANDSHAKE_DEADLINE.min(idle);
+    let Some(frame) = next_frame(&mut socket, first).await? else {
+        return Ok(());
+    };
+    let hello = Message::decode(&frame, max).map_err(|e| offend(format!("bad frame: {e}")))?;
+    let Message::Hello { discovery, .. } = &hello else {
+        return Err(offend("the first message must be a hello".into()));
+    };
+    let discovery = *discovery;
+    if !sealed.stored(&discovery).await
+        && !sync.new_documents.allow(peer, std::time::Instant::now())
+    {
+        let refused = Message::Refused {
+            reason: "too many new workspaces from this address; try again later".into(),
+        };
+        send(&mut socket, vec![refused], send_timeout).await?;
+        return Ok(());
+    }
+    let workspace = sealed.workspace(discovery).await?;
+    workspace.connections.fetch_add(1, Ordering::SeqCst);
+    let limits = Limits {
+        idle,
+        send_timeout,
+        max,
+        peer,
+    };
+    let result = exchange(&mut socket, state, &workspace, hello, limits).await;
+    sealed.leave(&workspace).await;
+    if let Err(End::Protocol(why)) = &result {
+        tracing::info!(%why, %peer, "closing a sealed connection");
+    }
+    result
+}
+
+struct Limits {
+    idle: std::time::Duration,
+    send_timeout: std::time::Duration,
+    max: usize,
+    peer: std::net::IpAddr,
+}
+
+async fn exchange(
+    socket: &mut axum::extract::ws::WebSocket,
+    state: &Arc<AppState>,
+    workspace: &Arc<Workspace>,
+    hello: Message,
+    limits: Limits,
+) -> Result<(), End> {
+    let Limits {
+        idle,
+        send_timeout,
+        max,
+        peer,
+    } = limits;
+    let mut ex = Exchange::new();
+    let mut changed = workspace.changed.subscribe();
+    let mut stop = state.sealed.stop.subscribe();
+    let mut pending = Some(hello);
+    let mut deadline = tokio::time::Instant::now() + idle;
+    loop {
+        let message = match pending.take() {
+            Some(m) => Some(m),
+            None => tokio::select! {
+                frame = next_frame(socket, deadline) => {
+                    let Some(frame) = frame? else { return Ok(()) };
+                    deadline = tokio::time::Instant::now() + idle;
+                    match Message::decode(&frame, max) {
+                        Ok(m) => Some(m),
+                        Err(e) => {
+                            state.sync.penalties.offend(peer, std::time::Instant::now());
+                            return Err(End::Protocol(format!("bad frame: {e}")));
+                        }
+                    }
+                }
+                _ = changed.changed() => None,
+                _ = stop.wait_for(|s| *s) => return Ok(()),
+            },
+        };
+        let send_now = {
+            let mut inner = workspace.inner.lock().await;
+            let Some(message) = message else {
+                // Another connection changed the log: push what this one lacks.
+                let push = ex.push(&inner.log);
+                drop(inner);
+                send(socket, push, send_timeout).await?;
+                continue;
+            };
+            if inner.broken {
+                vec![Message::Refused {
+                    reason: "this relay cannot store right now".into(),
+                }]
+            } else if matches!(message, Message::Envelopes(_) | Message::Snapshot(_))
+                && inner.log.bytes() >= state.sealed.max_bytes
+            {
+                vec![Message::Refused {
+                    reason: "this workspace is full on this relay".into(),
+                }]
+            } else {
+                let out = ex.receive(&mut inner.log, message, &mut Relay);
+                if let Err(e) = inner.persist().await {
+                    tracing::error!(%e, "cannot store a sealed log");
+                    inner.broken = true;
+                    return Err(End::Storage(e));
+                }
+                if !out.taken.is_empty() || out.statements > 0 || out.snapshot {
+                    workspace.changed.send_modify(|n| *n += 1);
+                }
+                out.send
+            }
+        };
+        send(socket, send_now, send_timeout).await?;
+    }
+}

@@ -700,12 +700,13 @@ pub(crate) fn count_documents(root: &std::path::Path, except: Option<&str>) -> u
 pub(crate) async fn stats(State(state): State<Arc<AppState>>) -> Response {
     let documents = state.sync.document_count().await;
     let body = format!(
-        "{{\"connections\":{},\"peers\":{},\"documents\":{},\"storage_failing\":{},\"storage_failures\":{}}}\n",
+        "{{\"connections\":{},\"peers\":{},\"documents\":{},\"storage_failing\":{},\"storage_failures\":{},\"sealed_open\":{}}}\n",
         state.sync.open.load(Ordering::SeqCst),
         state.sync.acceptor.connection_count(),
         documents,
         state.sync.storage.failing.load(Ordering::SeqCst),
         state.sync.storage.failures.load(Ordering::Relaxed),
+        state.sealed.open_count().await,
     );
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],

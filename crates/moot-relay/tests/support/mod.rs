@@ -250,11 +250,20 @@ pub async fn socket_from(
     from: [u8; 4],
     addr: SocketAddr,
 ) -> Result<WebSocketStream<MaybeTlsStream<TcpStream>>, tokio_tungstenite::tungstenite::Error> {
+    socket_at(from, addr, "/sync").await
+}
+
+/// A WebSocket to `path` from loopback address `from`.
+pub async fn socket_at(
+    from: [u8; 4],
+    addr: SocketAddr,
+    path: &str,
+) -> Result<WebSocketStream<MaybeTlsStream<TcpStream>>, tokio_tungstenite::tungstenite::Error> {
     let socket = tokio::net::TcpSocket::new_v4()?;
     socket.bind(SocketAddr::from((from, 0)))?;
     let tcp = socket.connect(addr).await?;
     let (ws, _) =
-        tokio_tungstenite::client_async(format!("ws://{addr}/sync"), MaybeTlsStream::Plain(tcp))
+        tokio_tungstenite::client_async(format!("ws://{addr}{path}"), MaybeTlsStream::Plain(tcp))
             .await?;
     Ok(ws)
 }

@@ -1,0 +1,239 @@
+//! `/sealed` on a real socket: a private workspace stored and served by a relay that cannot
+//! read it, surviving a restart; writers it was not told of, and garbage, are refused.
+
+mod support;
+
+use futures::{SinkExt, StreamExt};
+use moot_model::{Ctx, Workspace, trust::comment_rule};
+use moot_sync::sealed::Replica;
+use moot_trust::{DeviceKey, Exchange, Level, Link, Message, person_id};
+use support::{ATTACKER, DEADLINE, RunningRelay, closed, socket_at, temp};
+use tokio_tungstenite::tungstenite::Message as Ws;
+
+const T: &str = "2026-12-01T10:00:00Z";
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+struct Client {
+    ws: Socket,
+    ex: Exchange,
+    r: Replica,
+    person: String,
+    nonce: u8,
+    refused: Vec<String>,
+}
+
+impl Client {
+    async fn connect(relay: &RunningRelay, r: Replica, person: String) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/sealed", relay.addr))
+            .await
+            .unwrap();
+        let mut c = Client {
+            ws,
+            ex: Exchange::new(),
+            r,
+            person,
+            nonce: 0,
+            refused: Vec::new(),
+        };
+        let hello = c.ex.hello(&c.r.log);
+        c.send(vec![hello]).await;
+        c
+    }
+
+    async fn send(&mut self, messages: Vec<Message>) {
+        for m in messages {
+            self.ws.send(Ws::Binary(m.encode().into())).await.unwrap();
+        }
+    }
+
+    /// Takes frames from the relay until `done` holds (or fails after the deadline).
+    async fn until(&mut self, mut done: impl FnMut(&Client) -> bool) {
+        let waited = tokio::time::timeout(DEADLINE, async {
+            while !done(self) {
+                match self.ws.next().await {
+                    Some(Ok(Ws::Binary(b))) => {
+                        let m = Message::decode(&b, moot_sync::MAX_FRAME).unwrap();
+                        let out = self.r.receive(&mut self.ex, m);
+                        self.refused.extend(out.remote_refused);
+                        self.send(out.send).await;
+                    }
+                    Some(Ok(_)) => {}
+                    other => panic!("the relay closed the connection: {other:?}"),
+                }
+            }
+        })
+        .await;
+        assert!(waited.is_ok(), "timed out; refused: {:?}", self.refused);
+    }
+
+    async fn synced(&mut self) {
+        self.until(|c| c.ex.is_synced(&c.r.log)).await;
+    }
+
+    async fn act(&mut self, f: impl FnOnce(&mut Workspace, Ctx<'_>)) {
+        let doc = std::mem::take(&mut self.r.doc);
+        let mut ws = Workspace::from_doc(doc, 1).unwrap();
+        let person = self.person.clone();
+        f(&mut ws, Ctx::new(&person, T));
+        self.r.doc = ws.into_doc();
+        self.nonce += 1;
+        let sealed = self.r.seal([self.nonce; 24]).unwrap();
+        assert!(sealed.is_some());
+        let push = self.ex.push(&self.r.log);
+        self.send(push).await;
+    }
+
+    fn text(&self) -> Option<String> {
+        let ws = Workspace::from_doc(self.r.doc.clone(), 1).ok()?;
+        let d = ws.documents().ok()?[0].id.clone();
+        ws.document_text(&d).ok()
+    }
+}
+
+fn founder(admin: &Link) -> (Replica, String) {
+    let device = DeviceKey::from_seed([1; 32]);
+    let person = person_id(&device.public());
+    let mut r = Replica::found(admin.clone(), device, [1; 8], comment_rule);
+    let actor = r.doc.get_actor().clone();
+    r.doc = Workspace::create_as(actor, Ctx::new(&person, T), "Open Hardware", "Anna", 1)
+        .unwrap()
+        .into_doc();
+    (r, person)
+}
+
+fn joiner(admin: &Link, level: Level, seed: u8) -> (Replica, String) {
+    let device = DeviceKey::from_seed([seed; 32]);
+    let person = person_id(&device.public());
+    let link = admin.at(level).unwrap();
+    (Replica::join(link, device, [seed; 8], comment_rule), person)
+}
+
+/// Every file under `dir`, concatenated.
+fn all_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(all_bytes(&path));
+        } else {
+            out.extend(std::fs::read(&path).unwrap());
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_workspace_is_served_sealed_and_survives_a_restart() {
+    let root = temp("sealed");
+    let relay = RunningRelay::start(&root, |_| {}).await;
+    let admin = Link::new([7; 32]);
+    let (r, person) = founder(&admin);
+    let mut anna = Client::connect(&relay, r, person).await;
+    anna.act(|ws, me| {
+        let d = ws.documents().unwrap()[0].id.clone();
+        ws.replace_text(me, &d, "Stewards hold the keys; members hold the stewards.")
+            .unwrap();
+    })
+    .await;
+    anna.synced().await;
+
+    // Bob comments live while Anna is connected.
+    let (r, person) = joiner(&admin, Level::Comment, 2);
+    let mut bob = Client::connect(&relay, r, person).await;
+    bob.synced().await;
+    assert_eq!(
+        bob.text().as_deref(),
+        Some("Stewards hold the keys; members hold the stewards.")
+    );
+    bob.act(|ws, me| {
+        let d = ws.documents().unwrap()[0].id.clone();
+        ws.set_person_name(me, me.person, "Bob").unwrap();
+        ws.add_comment(me, &d, 0, 8, "Which stewards, exactly?", &[])
+            .unwrap();
+    })
+    .await;
+    bob.synced().await;
+    anna.until(|c| {
+        Workspace::from_doc(c.r.doc.clone(), 1).ok().and_then(|ws| {
+            let d = ws.documents().ok()?[0].id.clone();
+            Some(ws.threads(&d).ok()?.len())
+        }) == Some(1)
+    })
+    .await;
+    relay.stop().await;
+
+    // Nothing readable on the relay's disk: no word, no name, and no automerge chunk (whose
+    // magic bytes begin every document and change, compressed or not).
+    let disk = all_bytes(&root.join("data").join("sealed"));
+    assert!(disk.len() > 1000);
+    for word in [
+        &b"Stewards"[..],
+        b"stewards",
+        b"Open Hardware",
+        b"Anna",
+        b"Bob",
+        b"Which",
+        &[0x85, 0x6f, 0x4a, 0x83],
+    ] {
+        assert!(
+            !disk.windows(word.len()).any(|w| w == word),
+            "{word:?} on disk"
+        );
+    }
+
+    // Restarted, with nobody else online, the relay serves a newcomer everything.
+    let relay = RunningRelay::start(&root, |_| {}).await;
+    let (r, person) = joiner(&admin, Level::Read, 3);
+    let mut carol = Client::connect(&relay, r, person).await;
+    carol.synced().await;
+    assert_eq!(carol.r.log.vector(), anna.r.log.vector());
+    assert_eq!(carol.r.doc.get_heads(), anna.r.doc.get_heads());
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writers_the_relay_was_not_told_of_and_garbage_are_refused() {
+    let root = temp("sealed-refused");
+    let relay = RunningRelay::start(&root, |_| {}).await;
+    let admin = Link::new([7; 32]);
+    let (r, person) = founder(&admin);
+    let mut anna = Client::connect(&relay, r, person).await;
+    anna.act(|ws, me| {
+        let d = ws.documents().unwrap()[0].id.clone();
+        ws.replace_text(me, &d, "Be kind.").unwrap();
+    })
+    .await;
+    anna.synced().await;
+
+    // Mallory holds the read link and forges an enrolment at edit with her own key.
+    let (mut r, person) = joiner(&admin, Level::Read, 4);
+    let forged = moot_trust::Statement::Enrol {
+        discovery: admin.discovery(),
+        device: r.private.device().public().to_bytes(),
+        level: Level::Edit,
+    }
+    .sign(r.private.device().signing());
+    r.log.roster_mut().add(forged.clone()).unwrap();
+    let mut mallory = Client::connect(&relay, r, person).await;
+    mallory.until(|c| !c.refused.is_empty()).await;
+    assert!(
+        mallory.refused[0].contains("enrolment"),
+        "{:?}",
+        mallory.refused
+    );
+
+    // Garbage in a frame closes that connection (and penalises its address); everyone else
+    // carries on.
+    let mut raw = socket_at(ATTACKER, relay.addr, "/sealed").await.unwrap();
+    raw.send(Ws::Binary(vec![0x9f, 0xff, 0x00].into()))
+        .await
+        .unwrap();
+    closed(&mut raw, "garbage").await;
+    let (r, person) = joiner(&admin, Level::Comment, 5);
+    let mut dora = Client::connect(&relay, r, person).await;
+    dora.synced().await;
+    assert_eq!(dora.text().as_deref(), Some("Be kind."));
+    relay.stop().await;
+}

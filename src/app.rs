@@ -9,7 +9,7 @@ use crate::{
     components::{DirectBox, SaveStatus, ShareBox, SyncStatus},
     pages,
     state::{Session, identity, workspaces},
-    sync::{ANNOUNCE_MS, Direct, Here, SyncHub, Tabs, relay::default_relay},
+    sync::{ANNOUNCE_MS, Direct, Here, SealedHub, SyncHub, Tabs, relay::default_relay},
 };
 
 /// A page of a workspace.
@@ -53,6 +53,12 @@ pub enum Route {
     Start,
     /// `#/connect/<code>`: a direct-link invitation or answer (what the QR codes carry).
     Connect(String),
+    /// `#/p/<link>?relay=…`: a private workspace's link (its secret stays in the fragment,
+    /// never sent to any server).
+    Private {
+        code: String,
+        relay: Option<String>,
+    },
     /// `relay` comes from a session link (`?relay=ws://…/sync`).
     Workspace {
         id: String,
@@ -75,6 +81,10 @@ impl Route {
             .filter(|r| r.starts_with("ws://") || r.starts_with("wss://"));
         if let Some(code) = path.strip_prefix("connect/") {
             return Route::Connect(code.to_owned());
+        }
+        if let Some(code) = path.strip_prefix("p/") {
+            let code = code.split('/').next().unwrap_or(code).to_owned();
+            return Route::Private { code, relay };
         }
         let mut parts = path.split('/');
         match (parts.next(), parts.next(), parts.next()) {
@@ -135,10 +145,13 @@ pub fn App() -> impl IntoView {
     provide_context(tabs);
     let direct = Direct::new(session, here, hub, tabs);
     provide_context(direct);
+    let sealed = SealedHub::new(session, hub);
+    provide_context(sealed);
     // Presence: say who I am every few seconds while a workspace is open; forget the silent.
     let announce = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
         here.sweep();
-        if session.doc_id.get_untracked().is_none() {
+        // A private workspace says nothing in the clear: presence would name its people.
+        if session.doc_id.get_untracked().is_none() || session.level.get_untracked().is_some() {
             return;
         }
         if let Some(me) = session.me.get_untracked() {
@@ -163,6 +176,10 @@ pub fn App() -> impl IntoView {
     // The app lives as long as the page: so does its timer.
     announce.forget();
     session.on_local_change(move || {
+        if session.level.get_untracked().is_some() {
+            sealed.push();
+            return;
+        }
         tabs.push();
         direct.push();
         hub.push();
@@ -176,6 +193,36 @@ pub fn App() -> impl IntoView {
     let opening = RwSignal::new(Opening::Done);
     let relay_offer = RwSignal::new(None::<RelayOffer>);
     Effect::new(move |_| {
+        if let Route::Private { code, relay } = route.get() {
+            // Kept on this device, then the address becomes the workspace's (the secret does
+            // not stay in the address bar).
+            let link = match moot_trust::Link::decode(&code) {
+                Ok(l) => l,
+                Err(e) => {
+                    opening.set(Opening::Failed(format!(
+                        "This private link cannot be opened: {e}"
+                    )));
+                    return;
+                }
+            };
+            let id = crate::state::keys::doc_id_of(&link);
+            leptos::task::spawn_local(async move {
+                // A link of a lower level never replaces a higher one this device holds.
+                let held = crate::state::keys::load_link(&id).await.ok().flatten();
+                if held.as_ref().is_none_or(|h| h.level() < link.level()) {
+                    if let Err(e) = crate::state::keys::save_link(&id, &link).await {
+                        opening.set(Opening::Failed(e));
+                        return;
+                    }
+                }
+                workspaces::set_private(&id);
+                if let Some(relay) = relay {
+                    workspaces::set_relay(&id, &relay);
+                }
+                go(&Route::workspace(&id, Page::Agenda));
+            });
+            return;
+        }
         if let Route::Connect(code) = route.get() {
             // Handled by "Connect directly"; the address goes back to where this tab was.
             direct.incoming.set(Some(code));
@@ -225,6 +272,10 @@ pub fn App() -> impl IntoView {
         let relay = relay
             .or_else(|| workspaces::relay_of(&id))
             .or_else(default_relay);
+        if workspaces::is_private(&id) {
+            leptos::task::spawn_local(open_private(session, sealed, opening, id, relay));
+            return;
+        }
         leptos::task::spawn_local(async move {
             match session.open(&id).await {
                 Ok(true) => opening.set(Opening::Done),
@@ -262,8 +313,25 @@ pub fn App() -> impl IntoView {
     // Whichever workspace is open syncs through its relay (a link's, else this app's own).
     let tabs_on = StoredValue::new(None::<String>);
     Effect::new(move |_| {
-        direct.open(session.doc_id.get().as_deref());
-        let Some(id) = session.doc_id.get() else {
+        let id = session.doc_id.get();
+        // A private workspace syncs sealed, through the relay only (for now): never in the
+        // clear to a relay, another tab or a direct link.
+        if let Some(id) = id.as_ref().filter(|id| workspaces::is_private(id)) {
+            direct.open(None);
+            here.clear();
+            tabs.close();
+            tabs_on.set_value(None);
+            hub.disconnect();
+            if session.level.get_untracked().is_some() && !sealed.is_linked() {
+                if let Some(relay) = workspaces::relay_of(id).or_else(default_relay) {
+                    sealed.connect(&relay);
+                }
+            }
+            return;
+        }
+        sealed.disconnect();
+        direct.open(id.as_deref());
+        let Some(id) = id else {
             here.clear();
             tabs.close();
             tabs_on.set_value(None);
@@ -288,7 +356,7 @@ pub fn App() -> impl IntoView {
     };
     let current_page = move || match route.get() {
         Route::Workspace { page, .. } => Some(page),
-        Route::Start | Route::Connect(_) => None,
+        Route::Start | Route::Connect(_) | Route::Private { .. } => None,
     };
 
     view! {
@@ -334,6 +402,14 @@ pub fn App() -> impl IntoView {
                         .collect_view()}
                 </nav>
             </Show>
+            {move || session.level.get().filter(|_| session.doc_id.get().is_some()).map(|level| view! {
+                <p class="notice" data-testid="level-note" data-level=level.name()>
+                    "Private workspace, end-to-end encrypted. " {crate::state::session::level_says(level)}
+                </p>
+            })}
+            {move || sealed.refused.get().map(|why| view! {
+                <p class="error" role="alert" data-testid="relay-refused">"The relay refused something this device sent: " {why}</p>
+            })}
             <Show when=move || session.error.get().is_some()>
                 <p class="error" role="alert" data-testid="error">{move || session.error.get()}</p>
             </Show>
@@ -375,6 +451,18 @@ pub fn App() -> impl IntoView {
                     (Route::Connect(_), _) if session.doc_id.get_untracked().is_some() => {
                         view! { <p class="muted">"Connecting directly…"</p> }.into_any()
                     }
+                    (Route::Private { .. }, Opening::Failed(e)) => {
+                        view! {
+                            <section data-testid="workspace-failed">
+                                <h2>"This workspace could not be opened"</h2>
+                                <p>{e}</p>
+                            </section>
+                        }
+                            .into_any()
+                    }
+                    (Route::Private { .. }, _) => {
+                        view! { <p class="muted" data-testid="loading">"Opening the private workspace…"</p> }.into_any()
+                    }
                     (Route::Start | Route::Connect(_), _) => pages::start::StartPage().into_any(),
                     (Route::Workspace { .. }, Opening::Loading) => {
                         view! { <p class="muted" data-testid="loading">"Opening the workspace…"</p> }.into_any()
@@ -410,5 +498,91 @@ pub fn App() -> impl IntoView {
                 }}
             </main>
         </div>
+    }
+}
+
+/// Opens a private workspace: from this device's storage with its stored log, else joined
+/// through the relay with its stored link.
+async fn open_private(
+    session: Session,
+    sealed: SealedHub,
+    opening: RwSignal<Opening>,
+    id: String,
+    relay: Option<String>,
+) {
+    use crate::state::keys;
+    let link = match keys::load_link(&id).await {
+        Ok(Some(link)) => link,
+        Ok(None) => {
+            opening.set(Opening::Missing(
+                id,
+                "this device does not hold its private link".into(),
+            ));
+            return;
+        }
+        Err(e) => {
+            opening.set(Opening::Failed(e));
+            return;
+        }
+    };
+    let device = match keys::device_key().await {
+        Ok(d) => d,
+        Err(e) => {
+            opening.set(Opening::Failed(e));
+            return;
+        }
+    };
+    let name = session
+        .me
+        .get_untracked()
+        .map(|m| m.name)
+        .unwrap_or_default();
+    let mut replica = crate::sync::sealed::replica_for(link, device);
+    let records = Session::load_sealed(&id).await;
+    replica.log.restore(records);
+    let (_, sealing) = crate::sync::sealed::into_sealing(replica);
+    match session.open_as(&id, Some((sealing, name.clone()))).await {
+        Ok(true) => opening.set(Opening::Done),
+        Ok(false) => {
+            let Some(relay) = relay else {
+                opening.set(Opening::Missing(id, "no relay is known for it".into()));
+                return;
+            };
+            opening.set(Opening::Fetching(relay.clone()));
+            // `open_as` kept nothing; join afresh.
+            let link = match keys::load_link(&id).await {
+                Ok(Some(l)) => l,
+                _ => return,
+            };
+            let Ok(device) = keys::device_key().await else {
+                return;
+            };
+            let replica = crate::sync::sealed::replica_for(link, device);
+            let joined_relay = relay.clone();
+            sealed.join(&relay, replica, move |result| {
+                let id = id.clone();
+                let name = name.clone();
+                let relay = joined_relay.clone();
+                match result {
+                    Ok(replica) => {
+                        let (doc, sealing) = crate::sync::sealed::into_sealing(replica);
+                        match moot_model::Workspace::from_doc(doc, identity::random_u64()) {
+                            Ok(ws) => leptos::task::spawn_local(async move {
+                                match session.adopt_as(&id, ws, Some((sealing, name))).await {
+                                    Ok(()) => {
+                                        sealed.connect(&relay);
+                                        opening.set(Opening::Done);
+                                    }
+                                    Err(e) => opening.set(Opening::Failed(e)),
+                                }
+                            }),
+                            Err(e) => opening.set(Opening::Missing(id, e.to_string())),
+                        }
+                    }
+                    Err(e) => opening.set(Opening::Missing(id, e)),
+                }
+            });
+        }
+        Err(e) => opening.set(Opening::Failed(e)),
     }
 }

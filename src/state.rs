@@ -1,6 +1,7 @@
 //! App state shared by pages: who I am, which workspace is open, whether it is saved.
 
 pub mod identity;
+pub mod keys;
 pub mod session;
 pub mod workspaces;
 

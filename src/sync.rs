@@ -6,11 +6,13 @@
 pub mod direct;
 mod presence;
 pub mod relay;
+pub mod sealed;
 mod tabs;
 
 pub use direct::Direct;
 pub use presence::{ANNOUNCE_MS, Here};
 pub use relay::{SyncHub, SyncStatus};
+pub use sealed::SealedHub;
 pub use tabs::Tabs;
 
 /// This page's id among the tabs and direct links: random, made once per page load.

@@ -18,6 +18,20 @@ pub fn session_link(doc_id: &str, relay: Option<&str>) -> String {
     format!("{base}#/w/automerge:{doc_id}{relay}")
 }
 
+/// `<app address>#/p/<link>?relay=<relay>`: a private workspace's link of one level.
+pub fn private_link(code: &str, relay: Option<&str>) -> String {
+    let location = window().location();
+    let base = format!(
+        "{}{}",
+        location.origin().unwrap_or_default(),
+        location.pathname().unwrap_or_default()
+    );
+    let relay = relay
+        .map(|r| format!("?relay={}", String::from(js_sys::encode_uri_component(r))))
+        .unwrap_or_default();
+    format!("{base}#/p/{code}{relay}")
+}
+
 /// `text` as a QR code: one SVG path of dark modules (drawn as elements, never as markup).
 pub fn qr_code(text: &str, what: &'static str, testid: &'static str) -> AnyView {
     let Ok(qr) = qrcodegen::QrCode::encode_text(text, qrcodegen::QrCodeEcc::Low) else {
@@ -56,10 +70,49 @@ pub fn ShareBox() -> impl IntoView {
             .map(|id| session_link(&id, hub.relay.get().as_deref()))
             .unwrap_or_default()
     };
+    let private_links = move || {
+        let mine = session.level.get()?;
+        let relay = hub.relay.get();
+        Some(
+            moot_trust::Level::ALL
+                .into_iter()
+                .rev()
+                .filter(|l| *l <= mine)
+                .filter_map(|l| {
+                    let code = session.private_link(l)?;
+                    let link = private_link(&code, relay.as_deref());
+                    let what = match l {
+                        moot_trust::Level::Read => "Read link: reads everything, writes nothing",
+                        moot_trust::Level::Comment => "Comment link: reads, comments and replies",
+                        moot_trust::Level::Edit => "Edit link: writes the content",
+                        moot_trust::Level::Admin => "Admin link: everything, and manages people",
+                    };
+                    let testid = format!("share-link-{}", l.name());
+                    Some(view! {
+                        <label>{what}</label>
+                        <div class="row">
+                            <input readonly data-testid=testid prop:value=link.clone() />
+                            <button type="button" on:click=move |_| browser::copy(&link)>"Copy"</button>
+                        </div>
+                    })
+                })
+                .collect_view(),
+        )
+    };
     view! {
         <div class="share">
             <button type="button" data-testid="share-toggle" aria-expanded=move || open.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>"Share"</button>
-            <Show when=move || open.get()>
+            <Show when=move || open.get() && session.level.get().is_some()>
+                <div class="card share-panel" data-testid="share-panel">
+                    <p>"A private workspace: each link carries its key in the part after #, which never reaches a server. Whoever holds a link can do what it says, and derive the links below it, never above."</p>
+                    {private_links}
+                    <p class="muted">{move || match hub.relay.get() {
+                        Some(r) => format!("Sealed changes travel through the relay at {r}; it cannot read them."),
+                        None => "No relay: this workspace stays on this device until one is available.".to_owned(),
+                    }}</p>
+                </div>
+            </Show>
+            <Show when=move || open.get() && session.level.get().is_none()>
                 <div class="card share-panel" data-testid="share-panel">
                     <label for="share-link">"Session link: whoever opens it joins this workspace"</label>
                     <div class="row">

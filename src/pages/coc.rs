@@ -391,7 +391,7 @@ pub fn CocPage() -> impl IntoView {
         tags.extend(split_tags(&other_tags.get_untracked()));
         let doc = doc_id();
         if session
-            .act(|ws, ctx| ws.add_comment(ctx, &doc, s, e, &comment.get_untracked(), &tags))
+            .act_comment(|ws, ctx| ws.add_comment(ctx, &doc, s, e, &comment.get_untracked(), &tags))
             .is_ok()
         {
             comment.set(String::new());
@@ -495,11 +495,11 @@ pub fn CocPage() -> impl IntoView {
                     <div class="draft-box">
                         <div class="draft-mirror draft-text" aria-hidden="true" data-testid="draft-mirror">{mirror}</div>
                         <textarea id="draft-text" node_ref=draft class="draft-text" data-testid="draft-text" spellcheck="true"
-                            prop:readOnly=move || pasting.get().is_some()
+                            prop:readOnly=move || pasting.get().is_some() || !session.may(moot_trust::Level::Edit)
                             on:select=move |_| read_selection() on:mouseup=move |_| read_selection() on:keyup=move |_| read_selection()
                             on:input=save_text on:change=save_text></textarea>
                     </div>
-                    <Show when=move || selection.get().is_some()>
+                    <Show when=move || selection.get().is_some() && session.may(moot_trust::Level::Comment)>
                         <form class="card comment-form" on:submit=add_comment data-testid="comment-form">
                             <p class="quote" data-testid="selected-quote">{move || selection.get().map(|s| format!("“{}”", s.2))}</p>
                             <label for="new-comment">"Your comment"</label>
@@ -541,7 +541,7 @@ fn ThreadCard(doc_id: String, view: ThreadView, passage: String) -> impl IntoVie
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if session
-            .act(|ws, ctx| {
+            .act_comment(|ws, ctx| {
                 ws.reply(
                     ctx,
                     &doc.get_value(),

@@ -77,9 +77,22 @@ pub fn StartPage() -> impl IntoView {
             }
         };
 
+    let private = RwSignal::new(false);
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let name = new_name.get_untracked();
+        if private.get_untracked() {
+            let Some(me) = session.me.get_untracked() else {
+                return;
+            };
+            leptos::task::spawn_local(async move {
+                match create_private(session, &name, &me.name).await {
+                    Ok(id) => go(&Route::workspace(&id, Page::Agenda)),
+                    Err(e) => message.set(Some(e)),
+                }
+            });
+            return;
+        }
         start_with(&|ctx, me| Workspace::create(ctx, &name, me, identity::random_u64()));
     };
 
@@ -125,6 +138,10 @@ pub fn StartPage() -> impl IntoView {
                                 on:input=move |ev| new_name.set(event_target_value(&ev)) />
                             <button type="submit" data-testid="create-submit">"Create"</button>
                         </div>
+                        <label class="toggle"><input type="checkbox" data-testid="create-private"
+                            prop:checked=move || private.get()
+                            on:change=move |ev| private.set(event_target_checked(&ev)) />
+                            " Private: end-to-end encrypted, each person signs what they write; shared by links that grant read, comment, edit or admin"</label>
                     </form>
                     <div class="card">
                         <p>"See moot with the IOPA Governance task force's December work session."</p>
@@ -157,4 +174,38 @@ pub fn StartPage() -> impl IntoView {
             }}
         </section>
     }
+}
+
+/// Creates a private workspace: a new admin link kept on this device, the workspace made
+/// under this device's key, sealed at once. Its id.
+async fn create_private(session: Session, name: &str, my_name: &str) -> Result<String, String> {
+    use crate::state::keys;
+    let seed = keys::secure_bytes::<32>().ok_or("this browser has no secure random numbers")?;
+    let link = moot_trust::Link::new(seed);
+    let device = keys::device_key().await?;
+    let id = keys::doc_id_of(&link);
+    let replica = moot_sync::sealed::Replica::found(
+        link.clone(),
+        device,
+        keys::tab(),
+        moot_model::trust::comment_rule,
+    );
+    let person = moot_trust::person_id(&replica.private.device().public());
+    let actor = replica.doc.get_actor().clone();
+    let at = identity::now();
+    let ws = Workspace::create_as(
+        actor,
+        Ctx::new(&person, &at),
+        name,
+        my_name,
+        identity::random_u64(),
+    )
+    .map_err(|e| e.to_string())?;
+    keys::save_link(&id, &link).await?;
+    let (_, sealing) = crate::sync::sealed::into_sealing(replica);
+    session
+        .adopt_as(&id, ws, Some((sealing, my_name.to_owned())))
+        .await?;
+    session.seal_now()?;
+    Ok(id)
 }

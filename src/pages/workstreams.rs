@@ -97,7 +97,7 @@ fn ItemRow(stream_id: String, item: WorkstreamItem) -> impl IntoView {
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if session
-            .act(|ws, ctx| {
+            .act_comment(|ws, ctx| {
                 ws.comment_workstream_item(
                     ctx,
                     &sid.get_value(),

@@ -21,6 +21,26 @@ pub enum SaveState {
 const SAVE_RETRY_FIRST_MS: i32 = 1_000;
 const SAVE_RETRY_MAX_MS: i32 = 30_000;
 
+/// A private workspace's sealed side: its log and this device's part in it.
+pub struct Sealing {
+    pub log: moot_trust::Log,
+    pub private: moot_sync::sealed::Private,
+}
+
+/// What a link of each level may do, as people read it.
+pub fn level_says(level: moot_trust::Level) -> &'static str {
+    match level {
+        moot_trust::Level::Read => {
+            "You have a read link: you can read everything and write nothing."
+        }
+        moot_trust::Level::Comment => {
+            "You have a comment link: you can comment and reply; nothing else you write is accepted."
+        }
+        moot_trust::Level::Edit => "You have an edit link: you can write the content.",
+        moot_trust::Level::Admin => "You are an admin of this workspace.",
+    }
+}
+
 #[derive(Clone, Copy)]
 pub struct Session {
     model: StoredValue<Option<Workspace>, LocalStorage>,
@@ -41,6 +61,11 @@ pub struct Session {
     save_retry: StoredValue<(bool, i32)>,
     /// Called after every local change (the sync hub pushes it to peers).
     on_local_change: StoredValue<Option<std::rc::Rc<dyn Fn()>>, LocalStorage>,
+    /// `Some` for a private workspace: the level its link grants.
+    pub level: RwSignal<Option<moot_trust::Level>>,
+    sealing: StoredValue<Option<Sealing>, LocalStorage>,
+    /// Set while a commenter's act runs (the only acts a comment link may do).
+    commenting: StoredValue<bool>,
 }
 
 impl Session {
@@ -58,6 +83,9 @@ impl Session {
             pending_saves: RwSignal::new(0),
             save_retry: StoredValue::new((false, SAVE_RETRY_FIRST_MS)),
             on_local_change: StoredValue::new_local(None),
+            level: RwSignal::new(None),
+            sealing: StoredValue::new_local(None),
+            commenting: StoredValue::new(false),
         }
     }
 
@@ -87,6 +115,19 @@ impl Session {
             .me
             .get_untracked()
             .ok_or(ModelError::NotAllowed("set your name first".into()))?;
+        match self.level.get_untracked() {
+            Some(moot_trust::Level::Read) => {
+                let e = ModelError::NotAllowed(level_says(moot_trust::Level::Read).into());
+                self.error.set(Some(e.to_string()));
+                return Err(e);
+            }
+            Some(moot_trust::Level::Comment) if !self.commenting.get_value() => {
+                let e = ModelError::NotAllowed(level_says(moot_trust::Level::Comment).into());
+                self.error.set(Some(e.to_string()));
+                return Err(e);
+            }
+            _ => {}
+        }
         let at = identity::now();
         let result = self
             .model
@@ -106,8 +147,138 @@ impl Session {
         result
     }
 
+    /// An act a comment link may do (comment, reply, name myself): like [`Session::act`].
+    pub fn act_comment<T>(
+        &self,
+        f: impl FnOnce(&mut Workspace, Ctx<'_>) -> Result<T, ModelError>,
+    ) -> Result<T, ModelError> {
+        self.commenting.set_value(true);
+        let result = self.act(f);
+        self.commenting.set_value(false);
+        result
+    }
+
+    /// Whether the open workspace takes writes of this kind from me: everything in an open
+    /// workspace; in a private one what its link's level allows (tracked).
+    pub fn may(&self, level: moot_trust::Level) -> bool {
+        self.level.get().is_none_or(|mine| mine >= level)
+    }
+
+    /// Makes the open workspace private: this tab writes under an actor bound to the device
+    /// key, as the person that key stands for, and seals every change. Runs as it is
+    /// installed, before its id is published to the sync hubs.
+    fn make_private(&self, mut sealing: Sealing, name: &str) {
+        let device = sealing.private.device();
+        let actor = automerge::ActorId::from(device.actor(super::keys::tab()));
+        let person = moot_trust::person_id(&device.public());
+        let level = sealing.private.link.level();
+        self.with_doc_mut(|doc| {
+            // A document made in this tab already writes as this tab (its changes are to be
+            // sealed); one opened from storage gets this tab's actor, with nothing of its own.
+            if doc.get_actor() != &actor {
+                doc.set_actor(actor);
+                sealing.private.start_at(doc.get_heads());
+            }
+        });
+        sealing.private.remember_log(&sealing.log);
+        self.sealing.set_value(Some(sealing));
+        self.level.set(Some(level));
+        self.me.set(Some(Identity {
+            id: person,
+            name: name.to_owned(),
+        }));
+    }
+
+    /// Runs `f` on the open document and its sealed side; `None` for an open workspace.
+    pub fn with_sealing<T>(
+        &self,
+        f: impl FnOnce(&mut automerge::AutoCommit, &mut Sealing) -> T,
+    ) -> Option<T> {
+        let mut sealing = self.sealing.try_update_value(Option::take).flatten()?;
+        let result = self.with_doc_mut(|doc| f(doc, &mut sealing));
+        self.sealing.set_value(Some(sealing));
+        result
+    }
+
+    /// Seals this tab's new changes into the log (and stores what the log took). Whether
+    /// anything was sealed; an error says why this tab may not write.
+    pub fn seal_now(&self) -> Result<bool, String> {
+        let nonce = super::keys::secure_bytes::<24>().ok_or("no secure random numbers")?;
+        let sealed = self
+            .with_sealing(|doc, s| s.private.seal(doc, &mut s.log, nonce))
+            .unwrap_or(Ok(None))
+            .map_err(|e| e.to_string())?;
+        self.store_sealed();
+        Ok(sealed.is_some())
+    }
+
+    /// Writes what the log took since the last call (each record under its hash, so a
+    /// record written twice is stored once).
+    pub fn store_sealed(&self) {
+        let Some(doc_id) = self.doc_id.get_untracked() else {
+            return;
+        };
+        let records = self
+            .sealing
+            .try_update_value(|s| s.as_mut().map(|s| s.log.take_journal()))
+            .flatten()
+            .unwrap_or_default();
+        if records.is_empty() {
+            return;
+        }
+        let this = *self;
+        leptos::task::spawn_local(async move {
+            let Ok(store) = ChunkStore::open_default().await else {
+                this.save_state
+                    .set(SaveState::Failed("cannot open storage".into()));
+                return;
+            };
+            for r in records {
+                let bytes = r.encode();
+                let name: String = {
+                    use sha2::Digest;
+                    sha2::Sha256::digest(&bytes)
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect()
+                };
+                if let Err(e) = store.put(&[&doc_id, "sealed-log", &name], &bytes).await {
+                    this.save_state.set(SaveState::Failed(e.to_string()));
+                }
+            }
+        });
+    }
+
+    /// The link of `level` (at most mine) of the open private workspace, as text.
+    pub fn private_link(&self, level: moot_trust::Level) -> Option<String> {
+        self.sealing
+            .with_value(|s| s.as_ref().and_then(|s| s.private.link.at(level)))
+            .map(|l| l.encode())
+    }
+
+    /// The sealed log stored for `doc_id` (empty if none).
+    pub async fn load_sealed(doc_id: &str) -> Vec<moot_trust::Record> {
+        let Ok(store) = ChunkStore::open_default().await else {
+            return Vec::new();
+        };
+        let Ok(rows) = store.load_prefix(doc_id).await else {
+            return Vec::new();
+        };
+        rows.into_iter()
+            .filter(|(key, _)| key.get(1).map(String::as_str) == Some("sealed-log"))
+            .flat_map(|(_, bytes)| moot_trust::Record::decode_all(&bytes, moot_sync::MAX_FRAME).0)
+            .collect()
+    }
+
     /// Merges a `.automerge` file into the open workspace (never replacing it).
     pub fn import(&self, bytes: &[u8]) -> Result<moot_model::ImportReport, String> {
+        // A file's changes are signed by nobody: in a private workspace no peer would take
+        // them, and this device's later changes would depend on them.
+        if self.level.get_untracked().is_some() {
+            return Err(
+                "a private workspace takes no plain files: its changes travel sealed".into(),
+            );
+        }
         // Before automerge inflates anything (it would with no limit): a small file must not
         // be able to ask this tab for gigabytes.
         use moot_sync::chunks::{InflateError, MAX_INFLATED, check};
@@ -236,6 +407,9 @@ impl Session {
             .map_err(|e| e.to_string())?;
         let mut ws =
             Workspace::from_stored(rebased, identity::random_u64()).map_err(|e| e.to_string())?;
+        if self.level.get_untracked().is_some() {
+            return Err("a private workspace is never rebased".into());
+        }
         let chunk = storage.snapshot(ws.doc_mut());
         self.model.set_value(Some(ws));
         self.write(storage, chunk);
@@ -246,6 +420,16 @@ impl Session {
 
     /// Opens the workspace `doc_id` from this device's storage. `Ok(false)` if it is not here.
     pub async fn open(&self, doc_id: &str) -> Result<bool, String> {
+        self.open_as(doc_id, None).await
+    }
+
+    /// Opens a workspace, private when `sealing` is given (with the name I go by): its sealed
+    /// side is in place before anything can sync it.
+    pub async fn open_as(
+        &self,
+        doc_id: &str,
+        sealing: Option<(Sealing, String)>,
+    ) -> Result<bool, String> {
         crate::browser::mark("moot:open");
         let store = ChunkStore::open_default()
             .await
@@ -268,28 +452,50 @@ impl Session {
                 loaded.unreadable
             )));
         }
-        self.install(doc_id, ws, storage);
+        self.install(doc_id, ws, storage, sealing);
         self.save_state.set(SaveState::Saved);
         crate::browser::mark("moot:installed");
         Ok(true)
     }
 
     /// Makes `ws` the open workspace and writes all of it to storage.
-    pub async fn adopt(&self, doc_id: &str, mut ws: Workspace) -> Result<(), String> {
+    pub async fn adopt(&self, doc_id: &str, ws: Workspace) -> Result<(), String> {
+        self.adopt_as(doc_id, ws, None).await
+    }
+
+    /// [`Session::adopt`], private when `sealing` is given (see [`Session::open_as`]); what
+    /// its log holds is stored too.
+    pub async fn adopt_as(
+        &self,
+        doc_id: &str,
+        mut ws: Workspace,
+        sealing: Option<(Sealing, String)>,
+    ) -> Result<(), String> {
         let store = ChunkStore::open_default()
             .await
             .map_err(|e| e.to_string())?;
         let storage = DocStorage::new(store, doc_id);
         let chunk = storage.snapshot(ws.doc_mut());
-        self.install(doc_id, ws, storage.clone());
+        self.install(doc_id, ws, storage.clone(), sealing);
         self.write(storage, chunk);
+        self.store_sealed();
         Ok(())
     }
 
-    fn install(&self, doc_id: &str, ws: Workspace, storage: DocStorage) {
+    fn install(
+        &self,
+        doc_id: &str,
+        ws: Workspace,
+        storage: DocStorage,
+        sealing: Option<(Sealing, String)>,
+    ) {
         let name = ws.name().unwrap_or_default();
         super::workspaces::remember(doc_id, &name);
         self.model.set_value(Some(ws));
+        if let Some((sealing, me)) = sealing {
+            super::workspaces::set_private(doc_id);
+            self.make_private(sealing, &me);
+        }
         self.storage.set_value(Some(storage));
         self.doc_id.set(Some(doc_id.to_owned()));
         self.outside.update(|v| *v += 1);
@@ -297,6 +503,11 @@ impl Session {
     }
 
     pub fn close(&self) {
+        if self.level.get_untracked().is_some() {
+            self.level.set(None);
+            self.sealing.set_value(None);
+            self.me.set(Identity::load());
+        }
         self.model.set_value(None);
         self.storage.set_value(None);
         self.doc_id.set(None);

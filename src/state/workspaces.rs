@@ -11,6 +11,9 @@ pub struct Known {
     /// The relay this workspace syncs through (from its session link), if not this app's own.
     #[serde(default)]
     pub relay: Option<String>,
+    /// A private workspace (its secret is in `keys`; it syncs only sealed).
+    #[serde(default)]
+    pub private: bool,
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -27,10 +30,9 @@ pub fn list() -> Vec<Known> {
 /// Puts the workspace first in the list (adding or renaming it, keeping its relay).
 pub fn remember(id: &str, name: &str) {
     let mut known = list();
-    let relay = known
-        .iter()
-        .find(|k| k.id == id)
-        .and_then(|k| k.relay.clone());
+    let old = known.iter().find(|k| k.id == id);
+    let relay = old.and_then(|k| k.relay.clone());
+    let private = old.is_some_and(|k| k.private);
     known.retain(|k| k.id != id);
     known.insert(
         0,
@@ -38,6 +40,7 @@ pub fn remember(id: &str, name: &str) {
             id: id.to_owned(),
             name: name.to_owned(),
             relay,
+            private,
         },
     );
     save(&known);
@@ -52,9 +55,29 @@ pub fn set_relay(id: &str, relay: &str) {
             id: id.to_owned(),
             name: String::new(),
             relay: Some(relay.to_owned()),
+            private: false,
         }),
     }
     save(&known);
+}
+
+/// Marks a workspace private (from its creation or a private link).
+pub fn set_private(id: &str) {
+    let mut known = list();
+    match known.iter_mut().find(|k| k.id == id) {
+        Some(k) => k.private = true,
+        None => known.push(Known {
+            id: id.to_owned(),
+            name: String::new(),
+            relay: None,
+            private: true,
+        }),
+    }
+    save(&known);
+}
+
+pub fn is_private(id: &str) -> bool {
+    list().iter().any(|k| k.id == id && k.private)
 }
 
 /// Whether this device knows the workspace (opened it, or a link named its relay before).

@@ -100,6 +100,11 @@ impl Harness {
         Self::start_serving(dist, scratch).await
     }
 
+    /// The relay's data folder (what it stores, as it would be on disk).
+    pub fn relay_data(&self) -> PathBuf {
+        self.scratch.join("relay-data")
+    }
+
     /// The folder of app files the relay serves.
     pub fn dist(&self) -> &std::path::Path {
         &self.dist

@@ -105,6 +105,19 @@ impl Private {
         self.link.secret.read().seal
     }
 
+    /// This tab's changes start after `heads` (a fresh actor on an opened document): sealing
+    /// looks only at what was added since.
+    pub fn start_at(&mut self, heads: Vec<ChangeHash>) {
+        self.sealed_heads = heads;
+    }
+
+    /// Remembers the certificates of every envelope a restored log holds.
+    pub fn remember_log(&mut self, log: &Log) {
+        for c in log.latest() {
+            self.remember(c.clone());
+        }
+    }
+
     /// Remembers the certificate of an envelope taken (by [`Private::judge`] or sealed here).
     pub fn remember(&mut self, certificate: Certificate) {
         if let Ok(h) = certificate.verify() {
@@ -386,7 +399,7 @@ pub struct Replica {
     pub doc: AutoCommit,
     pub log: Log,
     pub private: Private,
-    rule: CommentRule,
+    pub rule: CommentRule,
 }
 
 impl Replica {

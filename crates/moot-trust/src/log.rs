@@ -404,6 +404,28 @@ impl Log {
         self.journal.clear();
     }
 
+    /// Restores a client's stored records in any order (a store may list them by hash): the
+    /// snapshots it adopted count as held again, envelopes wait for their predecessors.
+    pub fn restore(&mut self, records: Vec<Record>) {
+        let mut envelopes = Vec::new();
+        for record in records {
+            match record {
+                Record::Statement(s) => {
+                    let _ = self.roster.add(s);
+                }
+                Record::Snapshot(s) => {
+                    let covers = s.covers.clone();
+                    if self.add_snapshot(s).is_ok() {
+                        self.adopt(&covers);
+                    }
+                }
+                Record::Envelope(s) => envelopes.push(s),
+            }
+        }
+        let _ = self.offer(envelopes, |_, _, _| Verdict::Take);
+        self.journal.clear();
+    }
+
     /// Statements in the order a relay can check them.
     pub fn statements(&self) -> impl Iterator<Item = &Signed> {
         self.roster.statements()

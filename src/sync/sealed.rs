@@ -1,0 +1,315 @@
+//! A private workspace's link to a relay: a WebSocket to `/sealed` speaking the sealed
+//! protocol (`moot_trust::Exchange`) for the open workspace. Only sealed envelopes and signed
+//! statements cross it; the relay stores and forwards what it cannot read. Status and relay
+//! address show in the header like the open protocol's.
+
+use std::{cell::RefCell, rc::Rc};
+
+use leptos::prelude::*;
+use moot_sync::sealed::Replica;
+use moot_trust::{Exchange, Link, Message};
+use wasm_bindgen::{JsCast, closure::Closure};
+use web_sys::{BinaryType, MessageEvent, WebSocket};
+
+use super::{SyncHub, SyncStatus};
+use crate::state::{Session, session::Sealing};
+
+/// `ws://host/sealed` beside a relay's `/sync` address.
+pub fn sealed_url(relay: &str) -> String {
+    match relay.strip_suffix("/sync") {
+        Some(base) => format!("{base}/sealed"),
+        None => format!("{}/sealed", relay.trim_end_matches('/')),
+    }
+}
+
+struct Conn {
+    url: String,
+    socket: Option<WebSocket>,
+    exchange: Exchange,
+    /// A workspace joined through a link, not yet on this device: it lives here until the
+    /// relay has sent what it holds.
+    joining: Option<Replica>,
+    backoff: moot_sync::backoff::Backoff,
+    closed_by_us: bool,
+    _callbacks: Vec<Box<dyn std::any::Any>>,
+}
+
+type Joined = Rc<dyn Fn(Result<Replica, String>)>;
+
+#[derive(Clone, Copy)]
+pub struct SealedHub {
+    session: Session,
+    hub: SyncHub,
+    conn: StoredValue<Option<Rc<RefCell<Conn>>>, LocalStorage>,
+    on_joined: StoredValue<Option<Joined>, LocalStorage>,
+    /// What the relay refused, in its words (shown, never acted on).
+    pub refused: RwSignal<Option<String>>,
+}
+
+impl SealedHub {
+    pub fn new(session: Session, hub: SyncHub) -> Self {
+        Self {
+            session,
+            hub,
+            conn: StoredValue::new_local(None),
+            on_joined: StoredValue::new_local(None),
+            refused: RwSignal::new(None),
+        }
+    }
+
+    /// Syncs the open (private) workspace through the relay at `relay` (its `/sync` address).
+    pub fn connect(&self, relay: &str) {
+        self.start(relay, None);
+    }
+
+    /// Joins a workspace this device has never seen, with `link`: `done` gets its replica
+    /// once the relay has sent what it holds, or why it could not.
+    pub fn join(
+        &self,
+        relay: &str,
+        replica: Replica,
+        done: impl Fn(Result<Replica, String>) + 'static,
+    ) {
+        self.on_joined.set_value(Some(Rc::new(done)));
+        self.start(relay, Some(replica));
+    }
+
+    fn start(&self, relay: &str, joining: Option<Replica>) {
+        self.disconnect();
+        let conn = Rc::new(RefCell::new(Conn {
+            url: sealed_url(relay),
+            socket: None,
+            exchange: Exchange::new(),
+            joining,
+            backoff: Default::default(),
+            closed_by_us: false,
+            _callbacks: Vec::new(),
+        }));
+        self.conn.set_value(Some(conn.clone()));
+        self.hub.relay.set(Some(relay.to_owned()));
+        self.open_socket(conn);
+    }
+
+    pub fn is_linked(&self) -> bool {
+        self.conn.with_value(Option::is_some)
+    }
+
+    pub fn disconnect(&self) {
+        if let Some(conn) = self.conn.get_value() {
+            let mut c = conn.borrow_mut();
+            c.closed_by_us = true;
+            if let Some(s) = c.socket.take() {
+                let _ = s.close();
+            }
+        }
+        self.conn.set_value(None);
+        self.hub.status.set(SyncStatus::Offline);
+    }
+
+    fn open_socket(&self, conn: Rc<RefCell<Conn>>) {
+        let this = *self;
+        let url = conn.borrow().url.clone();
+        self.hub.status.set(SyncStatus::Connecting);
+        let Ok(socket) = WebSocket::new(&url) else {
+            self.hub.status.set(SyncStatus::Offline);
+            self.retry(conn);
+            return;
+        };
+        socket.set_binary_type(BinaryType::Arraybuffer);
+        let on_open = {
+            let conn = conn.clone();
+            let socket = socket.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                let mut c = conn.borrow_mut();
+                c.exchange = Exchange::new();
+                let Conn {
+                    exchange, joining, ..
+                } = &mut *c;
+                let hello = match joining.as_ref() {
+                    Some(r) => Some(exchange.hello(&r.log)),
+                    None => {
+                        drop(c);
+                        // Whatever this tab wrote offline is sealed before the hello.
+                        let _ = this.session.seal_now();
+                        let mut c = conn.borrow_mut();
+                        let ex = &mut c.exchange;
+                        this.session.with_sealing(|_, s| ex.hello(&s.log))
+                    }
+                };
+                if let Some(hello) = hello {
+                    let _ = socket.send_with_u8_array(&hello.encode());
+                }
+                this.hub.status.set(SyncStatus::Syncing);
+            })
+        };
+        let on_message = {
+            let conn = conn.clone();
+            let socket = socket.clone();
+            Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+                let Ok(buf) = ev.data().dyn_into::<js_sys::ArrayBuffer>() else {
+                    return;
+                };
+                if buf.byte_length() as usize > moot_sync::MAX_FRAME {
+                    let _ = socket.close();
+                    return;
+                }
+                let frame = js_sys::Uint8Array::new(&buf).to_vec();
+                this.receive(&conn, &socket, &frame);
+            })
+        };
+        let on_close = {
+            let conn = conn.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                let mine = this.conn.get_value().is_some_and(|c| Rc::ptr_eq(&c, &conn));
+                if !mine || conn.borrow().closed_by_us {
+                    return;
+                }
+                this.hub.status.set(SyncStatus::Offline);
+                this.retry(conn.clone());
+            })
+        };
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        let mut c = conn.borrow_mut();
+        c.socket = Some(socket);
+        c._callbacks = vec![Box::new(on_open), Box::new(on_message), Box::new(on_close)];
+    }
+
+    fn retry(&self, conn: Rc<RefCell<Conn>>) {
+        let this = *self;
+        let delay = conn.borrow_mut().backoff.next_delay_ms() as i32;
+        let again = Closure::once_into_js(move || {
+            let mine = this.conn.get_value().is_some_and(|c| Rc::ptr_eq(&c, &conn));
+            if mine && !conn.borrow().closed_by_us {
+                this.open_socket(conn);
+            }
+        });
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                again.unchecked_ref(),
+                delay,
+            );
+        }
+    }
+
+    fn receive(&self, conn: &Rc<RefCell<Conn>>, socket: &WebSocket, frame: &[u8]) {
+        let message = match Message::decode(frame, moot_sync::MAX_FRAME) {
+            Ok(m) => m,
+            Err(e) => {
+                leptos::logging::warn!("moot: dropping the relay link: {e}");
+                conn.borrow_mut().backoff.protocol_error();
+                let _ = socket.close();
+                return;
+            }
+        };
+        let mut c = conn.borrow_mut();
+        let Conn {
+            exchange, joining, ..
+        } = &mut *c;
+        let (out, synced) = match joining.as_mut() {
+            Some(r) => {
+                let out = r.receive(exchange, message);
+                let synced = exchange.is_synced(&r.log);
+                (out, synced)
+            }
+            None => {
+                let Some(out) = self.session.with_sealing(|doc, s| {
+                    let mut judge = s.private.judge(doc, moot_model::trust::comment_rule);
+                    exchange.receive(&mut s.log, message, &mut judge)
+                }) else {
+                    return;
+                };
+                let synced = self
+                    .session
+                    .with_sealing(|_, s| exchange.is_synced(&s.log))
+                    .unwrap_or(false);
+                (out, synced)
+            }
+        };
+        for m in &out.send {
+            let _ = socket.send_with_u8_array(&m.encode());
+        }
+        if let Some(why) = out.remote_refused.first() {
+            self.refused.set(Some(why.clone()));
+        }
+        for e in &out.refused {
+            leptos::logging::warn!("moot: refused from the relay: {e}");
+        }
+        if synced {
+            c.backoff.synced();
+        }
+        self.hub.status.set(if synced {
+            SyncStatus::UpToDate
+        } else {
+            SyncStatus::Syncing
+        });
+        if c.joining.is_some() {
+            if synced {
+                let replica = c.joining.take().expect("checked");
+                drop(c);
+                if let Some(done) = self.on_joined.get_value() {
+                    done(if !replica.log.vector().is_empty() {
+                        Ok(replica)
+                    } else {
+                        Err("the relay does not have this workspace".into())
+                    });
+                }
+                self.on_joined.set_value(None);
+            }
+            return;
+        }
+        drop(c);
+        if !out.taken.is_empty() || out.snapshot {
+            self.session.remote_changed();
+        }
+        self.session.store_sealed();
+    }
+
+    /// After a local change: seal it and send it if connected.
+    pub fn push(&self) {
+        if let Err(e) = self.session.seal_now() {
+            self.session.error.set(Some(e));
+        }
+        let Some(conn) = self.conn.get_value() else {
+            return;
+        };
+        let mut c = conn.borrow_mut();
+        let Some(socket) = c.socket.clone() else {
+            return;
+        };
+        if c.joining.is_some() || socket.ready_state() != WebSocket::OPEN {
+            return;
+        }
+        let ex = &mut c.exchange;
+        let push = self.session.with_sealing(|_, s| ex.push(&s.log));
+        for m in push.unwrap_or_default() {
+            let _ = socket.send_with_u8_array(&m.encode());
+        }
+        let synced = self
+            .session
+            .with_sealing(|_, s| ex.is_synced(&s.log))
+            .unwrap_or(false);
+        if !synced {
+            self.hub.status.set(SyncStatus::Syncing);
+        }
+    }
+}
+
+/// A new replica joining with `link` on this device.
+pub fn replica_for(link: Link, device: moot_trust::DeviceKey) -> Replica {
+    Replica::join(
+        link,
+        device,
+        crate::state::keys::tab(),
+        moot_model::trust::comment_rule,
+    )
+}
+
+/// A joined replica's sealed side, for the session that adopts its document.
+pub fn into_sealing(replica: Replica) -> (automerge::AutoCommit, Sealing) {
+    let Replica {
+        doc, log, private, ..
+    } = replica;
+    (doc, Sealing { log, private })
+}

@@ -1,0 +1,188 @@
+//! A private workspace in real Chromium through the real relay: Ada creates it and shares a
+//! comment link and a read link; Bea comments (and cannot edit the draft), Cyd reads (and can
+//! neither comment nor edit); the relay's disk holds no readable word.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use support::{
+    Harness,
+    pages::{Review, Shell, Start, click, eventually, fill},
+    testid, wait_for,
+};
+
+const DRAFT: &str = "Stewards hold the keys; the members hold the stewards to account.";
+
+async fn level(client: &fantoccini::Client) -> String {
+    wait_for(client, &testid("level-note"))
+        .await
+        .attr("data-level")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+async fn value(client: &fantoccini::Client, id: &str) -> String {
+    wait_for(client, &testid(id))
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+/// Opens the app as `name` and follows a private link.
+async fn join<'a>(client: &'a fantoccini::Client, base: &str, name: &str, link: &str) -> Shell<'a> {
+    Start::open(client, base).await.set_name(name).await;
+    client.goto(link).await.unwrap();
+    wait_for(client, &testid("agenda-page")).await;
+    Shell { client }
+}
+
+/// Every file under `dir`, concatenated.
+fn all_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(all_bytes(&path));
+        } else {
+            out.extend(std::fs::read(&path).unwrap_or_default());
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_link_does_what_it_says_and_the_relay_reads_nothing() {
+    let harness = Harness::start().await;
+    let ada = harness.browser().await;
+    let start = Start::open(&ada, &harness.base_url).await;
+    start.set_name("Ada").await;
+    fill(&ada, "create-name", "Open Hardware Makers").await;
+    click(&ada, "create-private").await;
+    click(&ada, "create-submit").await;
+    wait_for(&ada, &testid("agenda-page")).await;
+    assert_eq!(level(&ada).await, "admin");
+    let ada_shell = Shell { client: &ada };
+    ada_shell.go("nav-coc", "coc-page").await;
+    let ada_review = Review { client: &ada };
+    ada_review.edit_draft(DRAFT).await;
+    eventually("Ada is up to date with the relay", || async {
+        ada_shell.sync_state().await == "Up to date"
+    })
+    .await;
+    click(&ada, "share-toggle").await;
+    let comment_link = value(&ada, "share-link-comment").await;
+    let read_link = value(&ada, "share-link-read").await;
+    assert!(
+        comment_link.contains("#/p/") && comment_link.contains("?relay=ws"),
+        "{comment_link}"
+    );
+    assert_ne!(comment_link, read_link);
+
+    // Bea, with the comment link: comments, and the draft is not hers to edit.
+    let bea = harness.browser().await;
+    let bea_shell = join(&bea, &harness.base_url, "Bea", &comment_link).await;
+    assert_eq!(level(&bea).await, "comment");
+    assert_eq!(bea_shell.workspace_name().await, "Open Hardware Makers");
+    bea_shell.go("nav-coc", "coc-page").await;
+    let bea_review = Review { client: &bea };
+    eventually("Bea has the draft", || async {
+        bea_review.draft().await == DRAFT
+    })
+    .await;
+    let readonly = wait_for(&bea, &testid("draft-text"))
+        .await
+        .prop("readOnly")
+        .await
+        .unwrap();
+    assert_eq!(readonly.as_deref(), Some("true"));
+    bea_review
+        .comment("Stewards", "Who appoints the stewards?", false)
+        .await;
+    // Forced past the read-only box, an edit is refused with the reason, and goes nowhere.
+    bea_review.edit_draft("Bea rewrote it.").await;
+    eventually("Bea is told why", || async {
+        support::pages::text(&bea, &testid("error"))
+            .await
+            .contains("comment link")
+    })
+    .await;
+    eventually("Bea is up to date", || async {
+        bea_shell.sync_state().await == "Up to date"
+    })
+    .await;
+
+    // Ada sees Bea's comment; her draft is as she wrote it.
+    eventually("Ada sees Bea's comment", || async {
+        ada_review
+            .comment_bodies()
+            .await
+            .iter()
+            .any(|b| b.contains("Who appoints"))
+    })
+    .await;
+    assert_eq!(ada_review.draft().await, DRAFT);
+
+    // Cyd, with the read link: reads both, and can neither comment nor edit.
+    let cyd = harness.browser().await;
+    let cyd_shell = join(&cyd, &harness.base_url, "Cyd", &read_link).await;
+    assert_eq!(level(&cyd).await, "read");
+    cyd_shell.go("nav-coc", "coc-page").await;
+    let cyd_review = Review { client: &cyd };
+    eventually("Cyd has the draft and the comment", || async {
+        cyd_review.draft().await == DRAFT
+            && cyd_review
+                .comment_bodies()
+                .await
+                .iter()
+                .any(|b| b.contains("Who appoints"))
+    })
+    .await;
+    let readonly = wait_for(&cyd, &testid("draft-text"))
+        .await
+        .prop("readOnly")
+        .await
+        .unwrap();
+    assert_eq!(readonly.as_deref(), Some("true"));
+    cyd.execute(
+        "const t = document.querySelector('[data-testid=\"draft-text\"]'); t.focus(); t.setSelectionRange(0, 8); t.dispatchEvent(new Event('select'));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    assert!(
+        cyd.find(fantoccini::Locator::Css(&testid("comment-form")))
+            .await
+            .is_err(),
+        "a read link offers no comment form"
+    );
+
+    // The relay's disk: no word of the workspace, no name anywhere; and where it keeps
+    // private workspaces, no automerge chunk (their magic bytes begin every document and
+    // change, compressed or not). Elsewhere it keeps only its own health-probe document.
+    let disk = all_bytes(&harness.relay_data());
+    let sealed = all_bytes(&harness.relay_data().join("sealed"));
+    assert!(sealed.len() > 1000, "the relay stored the workspace");
+    assert!(
+        !sealed.windows(4).any(|w| w == [0x85, 0x6f, 0x4a, 0x83]),
+        "an automerge chunk in the clear"
+    );
+    for word in [
+        &b"Stewards"[..],
+        b"Open Hardware",
+        b"Ada",
+        b"Bea",
+        b"Who appoints",
+    ] {
+        assert!(
+            !disk.windows(word.len()).any(|w| w == word),
+            "{:?} is on the relay's disk",
+            String::from_utf8_lossy(word)
+        );
+    }
+    harness.close(ada).await;
+    harness.close(bea).await;
+    harness.close(cyd).await;
+}

@@ -47,7 +47,9 @@ struct Workspace {
 
 struct Inner {
     log: Log,
-    file: tokio::fs::File,
+    path: PathBuf,
+    /// Opened on the first write: a hello for an id nobody stored leaves no file behind.
+    file: Option<tokio::fs::File>,
     /// A write failed: the workspace takes nothing more until the relay restarts.
     broken: bool,
 }
@@ -103,23 +105,27 @@ impl SealedState {
         let (records, good) = Record::decode_all(&bytes, moot_sync::MAX_FRAME);
         let mut log = Log::new(discovery);
         log.replay(records);
-        let file = tokio::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .await?;
-        if good < bytes.len() {
-            tracing::warn!(
-                cut = bytes.len() - good,
-                "cutting a torn record off a sealed log"
-            );
-            file.set_len(good as u64).await?;
-            file.sync_all().await?;
+        let mut file = None;
+        if !bytes.is_empty() {
+            let f = tokio::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .await?;
+            if good < bytes.len() {
+                tracing::warn!(
+                    cut = bytes.len() - good,
+                    "cutting a torn record off a sealed log"
+                );
+                f.set_len(good as u64).await?;
+                f.sync_all().await?;
+            }
+            file = Some(f);
         }
         let w = Arc::new(Workspace {
             discovery,
             inner: tokio::sync::Mutex::new(Inner {
                 log,
+                path,
                 file,
                 broken: false,
             }),
@@ -149,8 +155,21 @@ impl Inner {
         for r in &journal {
             bytes.extend(r.encode());
         }
-        self.file.write_all(&bytes).await?;
-        self.file.sync_data().await
+        if self.file.is_none() {
+            let f = tokio::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .await?;
+            // The new file's directory entry must survive a crash too.
+            if let Some(dir) = self.path.parent() {
+                tokio::fs::File::open(dir).await?.sync_all().await?;
+            }
+            self.file = Some(f);
+        }
+        let file = self.file.as_mut().expect("opened above");
+        file.write_all(&bytes).await?;
+        file.sync_data().await
     }
 }
 

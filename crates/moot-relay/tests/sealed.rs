@@ -183,6 +183,24 @@ async fn a_private_workspace_is_served_sealed_and_survives_a_restart() {
         );
     }
 
+    // A crash mid-append left half a record at the end: it is cut off on load.
+    let file = std::fs::read_dir(root.join("data").join("sealed"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let good = std::fs::metadata(&file).unwrap().len();
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&file)
+            .unwrap();
+        f.write_all(&[0x82, 0x01, 0x5a, 0x00, 0x01, 0x00, 0x00, 0xde])
+            .unwrap();
+    }
+
     // Restarted, with nobody else online, the relay serves a newcomer everything.
     let relay = RunningRelay::start(&root, |_| {}).await;
     let (r, person) = joiner(&admin, Level::Read, 3);
@@ -190,6 +208,11 @@ async fn a_private_workspace_is_served_sealed_and_survives_a_restart() {
     carol.synced().await;
     assert_eq!(carol.r.log.vector(), anna.r.log.vector());
     assert_eq!(carol.r.doc.get_heads(), anna.r.doc.get_heads());
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().len(),
+        good,
+        "the torn tail is gone"
+    );
     relay.stop().await;
 }
 
@@ -223,6 +246,16 @@ async fn writers_the_relay_was_not_told_of_and_garbage_are_refused() {
         "{:?}",
         mallory.refused
     );
+
+    // A hello for a workspace nobody stored leaves nothing on disk.
+    let (r, person) = joiner(&Link::new([9; 32]), Level::Read, 6);
+    let mut nobody = Client::connect(&relay, r, person).await;
+    nobody.synced().await;
+    drop(nobody);
+    let files = std::fs::read_dir(root.join("data").join("sealed"))
+        .unwrap()
+        .count();
+    assert_eq!(files, 1, "only Anna's workspace is stored");
 
     // Garbage in a frame closes that connection (and penalises its address); everyone else
     // carries on.

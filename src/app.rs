@@ -9,7 +9,7 @@ use crate::{
     components::{DirectBox, SaveStatus, ShareBox, SyncStatus},
     pages,
     state::{Session, identity, workspaces},
-    sync::{ANNOUNCE_MS, Direct, Here, SealedHub, SyncHub, Tabs, relay::default_relay},
+    sync::{ANNOUNCE_MS, Direct, Here, SealedHub, SealedTabs, SyncHub, Tabs, relay::default_relay},
 };
 
 /// A page of a workspace.
@@ -147,6 +147,9 @@ pub fn App() -> impl IntoView {
     provide_context(direct);
     let sealed = SealedHub::new(session, hub);
     provide_context(sealed);
+    let sealed_tabs = SealedTabs::new(session, tabs.count);
+    sealed.on_taken(move || sealed_tabs.push());
+    sealed_tabs.on_taken(move || sealed.send_new());
     // Presence: say who I am every few seconds while a workspace is open; forget the silent.
     let announce = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
         here.sweep();
@@ -178,6 +181,7 @@ pub fn App() -> impl IntoView {
     session.on_local_change(move || {
         if session.level.get_untracked().is_some() {
             sealed.push();
+            sealed_tabs.push();
             return;
         }
         tabs.push();
@@ -322,14 +326,20 @@ pub fn App() -> impl IntoView {
             tabs.close();
             tabs_on.set_value(None);
             hub.disconnect();
-            if session.level.get_untracked().is_some() && !sealed.is_linked() {
-                if let Some(relay) = workspaces::relay_of(id).or_else(default_relay) {
-                    sealed.connect(&relay);
+            if session.level.get_untracked().is_some() {
+                if !sealed_tabs.is_open() {
+                    sealed_tabs.open();
+                }
+                if !sealed.is_linked() {
+                    if let Some(relay) = workspaces::relay_of(id).or_else(default_relay) {
+                        sealed.connect(&relay);
+                    }
                 }
             }
             return;
         }
         sealed.disconnect();
+        sealed_tabs.close();
         direct.open(id.as_deref());
         let Some(id) = id else {
             here.clear();

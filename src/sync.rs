@@ -12,7 +12,7 @@ mod tabs;
 pub use direct::Direct;
 pub use presence::{ANNOUNCE_MS, Here};
 pub use relay::{SyncHub, SyncStatus};
-pub use sealed::SealedHub;
+pub use sealed::{SealedHub, SealedTabs};
 pub use tabs::Tabs;
 
 /// This page's id among the tabs and direct links: random, made once per page load.

@@ -186,3 +186,45 @@ async fn each_link_does_what_it_says_and_the_relay_reads_nothing() {
     harness.close(bea).await;
     harness.close(cyd).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tabs_sync_a_private_workspace_sealed_with_the_relay_down() {
+    let mut harness = Harness::start().await;
+    let browser = harness.browser().await;
+    let start = Start::open(&browser, &harness.base_url).await;
+    start.set_name("Ada").await;
+    fill(&browser, "create-name", "Open Hardware Makers").await;
+    click(&browser, "create-private").await;
+    click(&browser, "create-submit").await;
+    wait_for(&browser, &testid("agenda-page")).await;
+    let shell = Shell { client: &browser };
+    shell.go("nav-coc", "coc-page").await;
+    eventually("up to date with the relay", || async {
+        shell.sync_state().await == "Up to date"
+    })
+    .await;
+    let url = browser.current_url().await.unwrap().to_string();
+    let first = browser.window().await.unwrap();
+    let second = browser.new_window(true).await.unwrap();
+    browser.switch_to_window(second.handle).await.unwrap();
+    browser.goto(&url).await.unwrap();
+    wait_for(&browser, &testid("coc-page")).await;
+    eventually("the tabs see each other", || async {
+        support::pages::text(&browser, &testid("tab-count"))
+            .await
+            .contains("1 other tab")
+    })
+    .await;
+    harness.stop_relay().await;
+    let review = Review { client: &browser };
+    review.edit_draft(DRAFT).await;
+
+    browser.switch_to_window(first).await.unwrap();
+    let review = Review { client: &browser };
+    eventually("the first tab shows the second tab's edit", || async {
+        review.draft().await == DRAFT
+    })
+    .await;
+    assert_eq!(shell.sync_state().await, "Offline", "no relay was involved");
+    harness.close(browser).await;
+}

@@ -44,6 +44,7 @@ pub struct SealedHub {
     on_joined: StoredValue<Option<Joined>, LocalStorage>,
     /// What the relay refused, in its words (shown, never acted on).
     pub refused: RwSignal<Option<String>>,
+    on_taken: StoredValue<Option<Rc<dyn Fn()>>, LocalStorage>,
 }
 
 impl SealedHub {
@@ -54,7 +55,13 @@ impl SealedHub {
             conn: StoredValue::new_local(None),
             on_joined: StoredValue::new_local(None),
             refused: RwSignal::new(None),
+            on_taken: StoredValue::new_local(None),
         }
+    }
+
+    /// Called when the relay's envelopes were taken (to pass them on to other tabs).
+    pub fn on_taken(&self, f: impl Fn() + 'static) {
+        self.on_taken.set_value(Some(Rc::new(f)));
     }
 
     /// Syncs the open (private) workspace through the relay at `relay` (its `/sync` address).
@@ -262,6 +269,9 @@ impl SealedHub {
         drop(c);
         if !out.taken.is_empty() || out.snapshot {
             self.session.remote_changed();
+            if let Some(f) = self.on_taken.get_value() {
+                f();
+            }
         }
         self.session.store_sealed();
     }
@@ -271,6 +281,11 @@ impl SealedHub {
         if let Err(e) = self.session.seal_now() {
             self.session.error.set(Some(e));
         }
+        self.send_new();
+    }
+
+    /// Sends the relay what it lacks (envelopes from another tab, say).
+    pub fn send_new(&self) {
         let Some(conn) = self.conn.get_value() else {
             return;
         };
@@ -312,4 +327,171 @@ pub fn into_sealing(replica: Replica) -> (automerge::AutoCommit, Sealing) {
         doc, log, private, ..
     } = replica;
     (doc, Sealing { log, private })
+}
+
+/// The tabs of this browser on the same private workspace: the sealed protocol over a
+/// BroadcastChannel, one [`Exchange`] per other tab, so tabs keep each other up to date with
+/// no relay — and the channel carries only what the relay would see (sealed envelopes, signed
+/// statements, vectors). Frames are `[8 bytes sender][8 bytes target, zero for all][message]`;
+/// an empty message says the sender left.
+#[derive(Clone, Copy)]
+pub struct SealedTabs {
+    session: Session,
+    inner: StoredValue<Option<Rc<RefCell<TabsInner>>>, LocalStorage>,
+    count: RwSignal<usize>,
+    on_taken: StoredValue<Option<Rc<dyn Fn()>>, LocalStorage>,
+}
+
+struct TabsInner {
+    me: [u8; 8],
+    channel: web_sys::BroadcastChannel,
+    peers: std::collections::HashMap<[u8; 8], Exchange>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+}
+
+/// Other tabs one tab keeps an exchange with.
+const MAX_TABS: usize = 32;
+
+fn tab_frame(from: [u8; 8], to: [u8; 8], message: Option<&Message>) -> js_sys::Uint8Array {
+    let mut bytes = Vec::with_capacity(64);
+    bytes.extend_from_slice(&from);
+    bytes.extend_from_slice(&to);
+    if let Some(m) = message {
+        bytes.extend(m.encode());
+    }
+    js_sys::Uint8Array::from(bytes.as_slice())
+}
+
+impl SealedTabs {
+    /// `count` is the header's count of other tabs.
+    pub fn new(session: Session, count: RwSignal<usize>) -> Self {
+        Self {
+            session,
+            inner: StoredValue::new_local(None),
+            count,
+            on_taken: StoredValue::new_local(None),
+        }
+    }
+
+    /// Called when another tab's envelopes were taken (to pass them on to the relay).
+    pub fn on_taken(&self, f: impl Fn() + 'static) {
+        self.on_taken.set_value(Some(Rc::new(f)));
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.inner.with_value(Option::is_some)
+    }
+
+    /// Joins the channel of the open private workspace.
+    pub fn open(&self) {
+        self.close();
+        let Some(discovery) = self.session.with_sealing(|_, s| *s.log.discovery()) else {
+            return;
+        };
+        let name: String = discovery.iter().map(|b| format!("{b:02x}")).collect();
+        let Ok(channel) = web_sys::BroadcastChannel::new(&format!("moot-sealed:{name}")) else {
+            return;
+        };
+        let me = crate::state::keys::tab();
+        let this = *self;
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            let Ok(array) = ev.data().dyn_into::<js_sys::Uint8Array>() else {
+                return;
+            };
+            this.receive(&array.to_vec());
+        });
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        let hello = self
+            .session
+            .with_sealing(|_, s| Exchange::new().hello(&s.log));
+        if let Some(hello) = hello {
+            let _ = channel.post_message(&tab_frame(me, [0; 8], Some(&hello)));
+        }
+        self.inner.set_value(Some(Rc::new(RefCell::new(TabsInner {
+            me,
+            channel,
+            peers: Default::default(),
+            _on_message: on_message,
+        }))));
+    }
+
+    pub fn close(&self) {
+        if let Some(inner) = self.inner.get_value() {
+            let inner = inner.borrow();
+            let _ = inner
+                .channel
+                .post_message(&tab_frame(inner.me, [0; 8], None));
+            inner.channel.close();
+        }
+        self.inner.set_value(None);
+        self.count.set(0);
+    }
+
+    fn receive(&self, frame: &[u8]) {
+        let Some(inner) = self.inner.get_value() else {
+            return;
+        };
+        if frame.len() < 16 || frame.len() > moot_sync::MAX_FRAME {
+            return;
+        }
+        let from: [u8; 8] = frame[..8].try_into().expect("length checked");
+        let to: [u8; 8] = frame[8..16].try_into().expect("length checked");
+        let mut guard = inner.borrow_mut();
+        let TabsInner {
+            me, channel, peers, ..
+        } = &mut *guard;
+        if from == *me || (to != [0; 8] && to != *me) {
+            return;
+        }
+        if frame.len() == 16 {
+            peers.remove(&from);
+            self.count.set(peers.len());
+            return;
+        }
+        let Ok(message) = Message::decode(&frame[16..], moot_sync::MAX_FRAME) else {
+            return;
+        };
+        if !peers.contains_key(&from) && peers.len() >= MAX_TABS {
+            return;
+        }
+        let exchange = peers.entry(from).or_default();
+        let Some(out) = self.session.with_sealing(|doc, s| {
+            let mut judge = s.private.judge(doc, moot_model::trust::comment_rule);
+            exchange.receive(&mut s.log, message, &mut judge)
+        }) else {
+            return;
+        };
+        for m in &out.send {
+            let _ = channel.post_message(&tab_frame(*me, from, Some(m)));
+        }
+        for e in &out.refused {
+            leptos::logging::warn!("moot: refused from another tab: {e}");
+        }
+        self.count.set(peers.len());
+        drop(guard);
+        if !out.taken.is_empty() || out.snapshot {
+            self.session.remote_changed();
+            self.session.store_sealed();
+            if let Some(f) = self.on_taken.get_value() {
+                f();
+            }
+        }
+    }
+
+    /// What every other tab lacks (after a local change, or envelopes from the relay).
+    pub fn push(&self) {
+        let Some(inner) = self.inner.get_value() else {
+            return;
+        };
+        let mut guard = inner.borrow_mut();
+        let TabsInner {
+            me, channel, peers, ..
+        } = &mut *guard;
+        for (tab, exchange) in peers.iter_mut() {
+            let push = self.session.with_sealing(|_, s| exchange.push(&s.log));
+            for m in push.unwrap_or_default() {
+                let _ = channel.post_message(&tab_frame(*me, *tab, Some(&m)));
+            }
+        }
+    }
 }

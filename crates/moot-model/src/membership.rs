@@ -162,7 +162,16 @@ impl Workspace {
             &automerge::ROOT,
             "proposals",
         )?;
-        let proposals = proposals.into_iter().map(Proposal::from).collect();
+        // An act "by" someone whose key did not write it counts for no one (#13).
+        let forged = self.forged_acts();
+        let proposals = proposals
+            .into_iter()
+            .map(Proposal::from)
+            .map(|mut p| {
+                p.acts.retain(|a| !forged.contains(a));
+                p
+            })
+            .collect();
         Ok(derive_from(&roster, &tiers, proposals))
     }
 

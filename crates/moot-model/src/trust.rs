@@ -85,3 +85,115 @@ pub fn comment_rule(doc: &Automerge, change: &Change, author: &VerifyingKey) -> 
     }
     Ok(())
 }
+
+/// The key an object or op id's actor is bound to (`None` for an actor of an open workspace).
+fn key_of_id(id: &automerge::ObjId) -> Option<VerifyingKey> {
+    let text = id.to_string();
+    let (_, actor) = text.split_once('@')?;
+    if actor.len() != 2 * moot_trust::ACTOR_LEN {
+        return None;
+    }
+    let bytes: Vec<u8> = (0..actor.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(actor.get(i..i + 2)?, 16).ok())
+        .collect::<Option<_>>()?;
+    key_of_actor(&bytes)
+}
+
+/// Whether `obj` claims to be written by `claimed` but was not: in a private workspace (its
+/// objects are made by actors bound to keys) an object counts as `claimed`'s only if their
+/// key made it and wrote each of `fields` as they stand now. Objects of an open workspace
+/// are never "forged": nothing there is signed (the app says "not verified").
+pub(crate) fn forged(
+    doc: &impl ReadDoc,
+    obj: &automerge::ObjId,
+    claimed: &str,
+    fields: &[&str],
+) -> bool {
+    let Some(maker) = key_of_id(obj) else {
+        return false;
+    };
+    if person_id(&maker) != claimed {
+        return true;
+    }
+    fields.iter().any(|f| match doc.get(obj, *f) {
+        Ok(Some((_, id))) => key_of_id(&id) != Some(maker),
+        _ => false,
+    })
+}
+
+/// The elements of the list at `obj[prop]` that are maps.
+pub(crate) fn maps(
+    doc: &impl ReadDoc,
+    obj: &automerge::ObjId,
+    prop: &str,
+) -> Vec<automerge::ObjId> {
+    let Ok(Some((automerge::Value::Object(automerge::ObjType::List), list))) = doc.get(obj, prop)
+    else {
+        return Vec::new();
+    };
+    (0..doc.length(&list))
+        .filter_map(|i| match doc.get(&list, i) {
+            Ok(Some((automerge::Value::Object(automerge::ObjType::Map), m))) => Some(m),
+            _ => None,
+        })
+        .collect()
+}
+
+impl crate::Workspace {
+    /// The acts on proposals whose attribution is forged (see [`forged`]), as values: they
+    /// are not counted. A value that a genuine act also has is not among them (a forged copy
+    /// of a genuine act changes nothing; an id alone must not let a forger cancel one).
+    pub fn forged_acts(&self) -> Vec<crate::schema::Act> {
+        use autosurgeon::Hydrate;
+        let doc = self.doc();
+        let acts: Vec<(automerge::ObjId, bool)> = maps(doc, &automerge::ROOT, "proposals")
+            .iter()
+            .flat_map(|p| maps(doc, p, "acts"))
+            .map(|act| {
+                let by = crate::tolerant::read_str(doc, &act, "by").unwrap_or_default();
+                let f = forged(doc, &act, &by, &["by", "kind"]);
+                (act, f)
+            })
+            .collect();
+        // The usual case (an open workspace, or nobody forging): nothing more to read.
+        if !acts.iter().any(|(_, f)| *f) {
+            return Vec::new();
+        }
+        let (mut forged_acts, mut genuine) = (Vec::new(), Vec::new());
+        for (act, f) in acts {
+            let Ok(value) = crate::schema::Act::hydrate_map(doc, &act) else {
+                continue;
+            };
+            if f {
+                forged_acts.push(value);
+            } else {
+                genuine.push(value);
+            }
+        }
+        forged_acts.retain(|a| !genuine.contains(a));
+        forged_acts
+    }
+
+    /// Ids of the comments in review document `document` whose attribution is forged: shown
+    /// as such.
+    pub fn forged_comments(&self, document: &str) -> std::collections::BTreeSet<String> {
+        let doc = self.doc();
+        let mut out = std::collections::BTreeSet::new();
+        let Some(review) = maps(doc, &automerge::ROOT, "documents")
+            .into_iter()
+            .find(|d| crate::tolerant::read_str(doc, d, "id").as_deref() == Some(document))
+        else {
+            return out;
+        };
+        for thread in maps(doc, &review, "threads") {
+            for comment in maps(doc, &thread, "comments") {
+                let author = crate::tolerant::read_str(doc, &comment, "author").unwrap_or_default();
+                if forged(doc, &comment, &author, &["author", "body"]) {
+                    out.insert(crate::tolerant::read_str(doc, &comment, "id").unwrap_or_default());
+                }
+            }
+        }
+        out
+    }
+}

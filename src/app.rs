@@ -417,6 +417,11 @@ pub fn App() -> impl IntoView {
                     "Private workspace, end-to-end encrypted. " {crate::state::session::level_says(level)}
                 </p>
             })}
+            {move || (session.level.get().is_none() && session.doc_id.get().is_some()).then(|| view! {
+                <p class="muted not-verified" data-testid="not-verified">
+                    "Open workspace: whoever has its link can read and write, and names are not verified. Create a private workspace for signed, encrypted work."
+                </p>
+            })}
             {move || sealed.refused.get().map(|why| view! {
                 <p class="error" role="alert" data-testid="relay-refused">"The relay refused something this device sent: " {why}</p>
             })}

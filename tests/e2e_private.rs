@@ -3,6 +3,8 @@
 //! neither comment nor edit); the relay's disk holds no readable word.
 #![cfg(not(target_arch = "wasm32"))]
 
+#[path = "../crates/moot-relay/tests/support/sealed_client.rs"]
+mod sealed_client;
 mod support;
 
 use support::{
@@ -124,6 +126,68 @@ async fn each_link_does_what_it_says_and_the_relay_reads_nothing() {
     })
     .await;
     assert_eq!(ada_review.draft().await, DRAFT);
+
+    // Mallory, with the same comment link, writes a reply "by Ada" from a client of her own:
+    // every peer takes it (a commenter may reply), and Ada's page says Ada did not write it.
+    let link = moot_trust::Link::decode(
+        comment_link
+            .split("#/p/")
+            .nth(1)
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    let device = moot_trust::DeviceKey::from_seed([66; 32]);
+    let person = moot_trust::person_id(&device.public());
+    let replica =
+        moot_sync::sealed::Replica::join(link, device, [66; 8], moot_model::trust::comment_rule);
+    let addr: std::net::SocketAddr = harness
+        .base_url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let mut mallory = sealed_client::Client::connect(addr, replica, person).await;
+    mallory.synced().await;
+    mallory
+        .act(|ws, _| {
+            let ada_id = ws
+                .state()
+                .unwrap()
+                .people
+                .into_values()
+                .find(|p| p.name == "Ada")
+                .unwrap()
+                .id;
+            let d = ws.documents().unwrap()[0].id.clone();
+            let thread = ws.threads(&d).unwrap()[0].thread.id.clone();
+            ws.reply(
+                moot_model::Ctx::new(&ada_id, "2026-12-01T10:00:00Z"),
+                &d,
+                &thread,
+                "Approved, signed Ada",
+            )
+            .unwrap();
+        })
+        .await;
+    mallory.synced().await;
+    eventually(
+        "Ada's page marks the reply in her name as not hers",
+        || async {
+            ada_review
+                .comment_bodies()
+                .await
+                .iter()
+                .any(|b| b.contains("signed Ada"))
+                && support::pages::all_texts(&ada, &testid("comment-forged"))
+                    .await
+                    .len()
+                    == 1
+        },
+    )
+    .await;
 
     // Cyd, with the read link: reads both, and can neither comment nor edit.
     let cyd = harness.browser().await;

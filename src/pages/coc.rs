@@ -441,6 +441,15 @@ pub fn CocPage() -> impl IntoView {
             .collect::<Vec<_>>()
     };
     let threads = Memo::new(move |_| threads());
+    // Comments in someone else's name (private workspaces only: an open one signs nothing).
+    let forged = Memo::new(move |_| {
+        if session.level.get().is_none() {
+            return Default::default();
+        }
+        session
+            .read(|ws| ws.forged_comments(&doc_id()))
+            .unwrap_or_default()
+    });
     let passages = move || {
         threads.with(|ts| {
             ts.iter()
@@ -521,7 +530,7 @@ pub fn CocPage() -> impl IntoView {
                     </div>
                     <ul data-testid="threads">
                         <For each=move || threads.get() key=|(t, p): &(ThreadView, String)| format!("{t:?}{p}") let:t>
-                            <ThreadCard doc_id=doc_id() view=t.0 passage=t.1 />
+                            <ThreadCard doc_id=doc_id() view=t.0 passage=t.1 forged=forged />
                         </For>
                     </ul>
                 </aside>
@@ -531,7 +540,12 @@ pub fn CocPage() -> impl IntoView {
 }
 
 #[component]
-fn ThreadCard(doc_id: String, view: ThreadView, passage: String) -> impl IntoView {
+fn ThreadCard(
+    doc_id: String,
+    view: ThreadView,
+    passage: String,
+    forged: Memo<std::collections::BTreeSet<String>>,
+) -> impl IntoView {
     let session = expect_context::<Session>();
     let doc = StoredValue::new(doc_id);
     let id = StoredValue::new(view.thread.id.clone());
@@ -581,22 +595,38 @@ fn ThreadCard(doc_id: String, view: ThreadView, passage: String) -> impl IntoVie
             }}
             <p class="tags">{view.thread.tags.iter().map(|t| view! { <span class="tag" data-testid="thread-tag">{t.clone()}</span> }).collect_view()}</p>
             <ol class="comments">
-                {view.thread.comments.iter().map(|c| view! {
-                    <li data-testid="comment"><strong>{name(&c.author)}</strong>": "<span data-testid="comment-body">{c.body.clone()}</span></li>
+                {view.thread.comments.iter().map(|c| {
+                    let cid = StoredValue::new(c.id.clone());
+                    let is_forged = move || forged.with(|f| cid.with_value(|id| f.contains(id)));
+                    view! {
+                        <li data-testid="comment" class:forged=is_forged>
+                            <strong>{name(&c.author)}</strong>
+                            <Show when=is_forged>
+                                <span class="forged-note" data-testid="comment-forged">" (not written by them: their key did not sign this)"</span>
+                            </Show>
+                            ": "<span data-testid="comment-body">{c.body.clone()}</span>
+                        </li>
+                    }
                 }).collect_view()}
             </ol>
+            <Show when=move || session.may(moot_trust::Level::Edit)>
             <form class="row" on:submit=add_tag>
                 <input aria-label="Add tags" placeholder="Add a tag" data-testid="tag-input" prop:value=move || new_tag.get() on:input=move |ev| new_tag.set(event_target_value(&ev)) />
                 <button type="submit" data-testid="tag-submit">"Tag"</button>
             </form>
+            </Show>
+            <Show when=move || session.may(moot_trust::Level::Comment)>
             <form class="row" on:submit=send>
                 <input aria-label="Reply" placeholder="Reply" data-testid="reply-input" prop:value=move || reply.get() on:input=move |ev| reply.set(event_target_value(&ev)) />
                 <button type="submit" data-testid="reply-submit">"Reply"</button>
             </form>
+            </Show>
+            <Show when=move || session.may(moot_trust::Level::Edit)>
             <button type="button" data-testid="resolve-toggle"
                 on:click=move |_| { let _ = session.act(|ws, ctx| ws.set_resolved(ctx, &doc.get_value(), &id.get_value(), !resolved)); }>
                 {if resolved { "Reopen" } else { "Resolve" }}
             </button>
+            </Show>
         </li>
     }
 }

@@ -1,96 +1,19 @@
 //! `/sealed` on a real socket: a private workspace stored and served by a relay that cannot
 //! read it, surviving a restart; writers it was not told of, and garbage, are refused.
 
+#[path = "support/sealed_client.rs"]
+mod sealed_client;
 mod support;
 
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use moot_model::{Ctx, Workspace, trust::comment_rule};
 use moot_sync::sealed::Replica;
-use moot_trust::{DeviceKey, Exchange, Level, Link, Message, person_id};
-use support::{ATTACKER, DEADLINE, RunningRelay, closed, socket_at, temp};
+use moot_trust::{DeviceKey, Level, Link, person_id};
+use sealed_client::Client;
+use support::{ATTACKER, RunningRelay, closed, socket_at, temp};
 use tokio_tungstenite::tungstenite::Message as Ws;
 
 const T: &str = "2026-12-01T10:00:00Z";
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-struct Client {
-    ws: Socket,
-    ex: Exchange,
-    r: Replica,
-    person: String,
-    nonce: u8,
-    refused: Vec<String>,
-}
-
-impl Client {
-    async fn connect(relay: &RunningRelay, r: Replica, person: String) -> Client {
-        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/sealed", relay.addr))
-            .await
-            .unwrap();
-        let mut c = Client {
-            ws,
-            ex: Exchange::new(),
-            r,
-            person,
-            nonce: 0,
-            refused: Vec::new(),
-        };
-        let hello = c.ex.hello(&c.r.log);
-        c.send(vec![hello]).await;
-        c
-    }
-
-    async fn send(&mut self, messages: Vec<Message>) {
-        for m in messages {
-            self.ws.send(Ws::Binary(m.encode().into())).await.unwrap();
-        }
-    }
-
-    /// Takes frames from the relay until `done` holds (or fails after the deadline).
-    async fn until(&mut self, mut done: impl FnMut(&Client) -> bool) {
-        let waited = tokio::time::timeout(DEADLINE, async {
-            while !done(self) {
-                match self.ws.next().await {
-                    Some(Ok(Ws::Binary(b))) => {
-                        let m = Message::decode(&b, moot_sync::MAX_FRAME).unwrap();
-                        let out = self.r.receive(&mut self.ex, m);
-                        self.refused.extend(out.remote_refused);
-                        self.send(out.send).await;
-                    }
-                    Some(Ok(_)) => {}
-                    other => panic!("the relay closed the connection: {other:?}"),
-                }
-            }
-        })
-        .await;
-        assert!(waited.is_ok(), "timed out; refused: {:?}", self.refused);
-    }
-
-    async fn synced(&mut self) {
-        self.until(|c| c.ex.is_synced(&c.r.log)).await;
-    }
-
-    async fn act(&mut self, f: impl FnOnce(&mut Workspace, Ctx<'_>)) {
-        let doc = std::mem::take(&mut self.r.doc);
-        let mut ws = Workspace::from_doc(doc, 1).unwrap();
-        let person = self.person.clone();
-        f(&mut ws, Ctx::new(&person, T));
-        self.r.doc = ws.into_doc();
-        self.nonce += 1;
-        let sealed = self.r.seal([self.nonce; 24]).unwrap();
-        assert!(sealed.is_some());
-        let push = self.ex.push(&self.r.log);
-        self.send(push).await;
-    }
-
-    fn text(&self) -> Option<String> {
-        let ws = Workspace::from_doc(self.r.doc.clone(), 1).ok()?;
-        let d = ws.documents().ok()?[0].id.clone();
-        ws.document_text(&d).ok()
-    }
-}
 
 fn founder(admin: &Link) -> (Replica, String) {
     let device = DeviceKey::from_seed([1; 32]);
@@ -130,7 +53,7 @@ async fn a_private_workspace_is_served_sealed_and_survives_a_restart() {
     let relay = RunningRelay::start(&root, |_| {}).await;
     let admin = Link::new([7; 32]);
     let (r, person) = founder(&admin);
-    let mut anna = Client::connect(&relay, r, person).await;
+    let mut anna = Client::connect(relay.addr, r, person).await;
     anna.act(|ws, me| {
         let d = ws.documents().unwrap()[0].id.clone();
         ws.replace_text(me, &d, "Stewards hold the keys; members hold the stewards.")
@@ -141,7 +64,7 @@ async fn a_private_workspace_is_served_sealed_and_survives_a_restart() {
 
     // Bob comments live while Anna is connected.
     let (r, person) = joiner(&admin, Level::Comment, 2);
-    let mut bob = Client::connect(&relay, r, person).await;
+    let mut bob = Client::connect(relay.addr, r, person).await;
     bob.synced().await;
     assert_eq!(
         bob.text().as_deref(),
@@ -204,7 +127,7 @@ async fn a_private_workspace_is_served_sealed_and_survives_a_restart() {
     // Restarted, with nobody else online, the relay serves a newcomer everything.
     let relay = RunningRelay::start(&root, |_| {}).await;
     let (r, person) = joiner(&admin, Level::Read, 3);
-    let mut carol = Client::connect(&relay, r, person).await;
+    let mut carol = Client::connect(relay.addr, r, person).await;
     carol.synced().await;
     assert_eq!(carol.r.log.vector(), anna.r.log.vector());
     assert_eq!(carol.r.doc.get_heads(), anna.r.doc.get_heads());
@@ -222,7 +145,7 @@ async fn writers_the_relay_was_not_told_of_and_garbage_are_refused() {
     let relay = RunningRelay::start(&root, |_| {}).await;
     let admin = Link::new([7; 32]);
     let (r, person) = founder(&admin);
-    let mut anna = Client::connect(&relay, r, person).await;
+    let mut anna = Client::connect(relay.addr, r, person).await;
     anna.act(|ws, me| {
         let d = ws.documents().unwrap()[0].id.clone();
         ws.replace_text(me, &d, "Be kind.").unwrap();
@@ -239,7 +162,7 @@ async fn writers_the_relay_was_not_told_of_and_garbage_are_refused() {
     }
     .sign(r.private.device().signing());
     r.log.roster_mut().add(forged.clone()).unwrap();
-    let mut mallory = Client::connect(&relay, r, person).await;
+    let mut mallory = Client::connect(relay.addr, r, person).await;
     mallory.until(|c| !c.refused.is_empty()).await;
     assert!(
         mallory.refused[0].contains("enrolment"),
@@ -249,7 +172,7 @@ async fn writers_the_relay_was_not_told_of_and_garbage_are_refused() {
 
     // A hello for a workspace nobody stored leaves nothing on disk.
     let (r, person) = joiner(&Link::new([9; 32]), Level::Read, 6);
-    let mut nobody = Client::connect(&relay, r, person).await;
+    let mut nobody = Client::connect(relay.addr, r, person).await;
     nobody.synced().await;
     drop(nobody);
     let files = std::fs::read_dir(root.join("data").join("sealed"))
@@ -265,7 +188,7 @@ async fn writers_the_relay_was_not_told_of_and_garbage_are_refused() {
         .unwrap();
     closed(&mut raw, "garbage").await;
     let (r, person) = joiner(&admin, Level::Comment, 5);
-    let mut dora = Client::connect(&relay, r, person).await;
+    let mut dora = Client::connect(relay.addr, r, person).await;
     dora.synced().await;
     assert_eq!(dora.text().as_deref(), Some("Be kind."));
     relay.stop().await;

@@ -1,0 +1,93 @@
+//! A native client of a relay's `/sealed` over a real WebSocket: a `Replica` driven by
+//! frames, for tests (the relay's, and the app's end-to-end tests, which include this file).
+#![allow(dead_code)]
+
+use futures::{SinkExt, StreamExt};
+use moot_model::{Ctx, Workspace};
+use moot_sync::sealed::Replica;
+use moot_trust::{Exchange, Message};
+use tokio_tungstenite::tungstenite::Message as Ws;
+
+const DEADLINE: std::time::Duration = std::time::Duration::from_secs(20);
+const T: &str = "2026-12-01T10:00:00Z";
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub struct Client {
+    pub ws: Socket,
+    pub ex: Exchange,
+    pub r: Replica,
+    pub person: String,
+    pub nonce: u8,
+    pub refused: Vec<String>,
+}
+
+impl Client {
+    /// Connects to the relay at `addr` (host:port) and says hello.
+    pub async fn connect(addr: std::net::SocketAddr, r: Replica, person: String) -> Client {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/sealed"))
+            .await
+            .unwrap();
+        let mut c = Client {
+            ws,
+            ex: Exchange::new(),
+            r,
+            person,
+            nonce: 0,
+            refused: Vec::new(),
+        };
+        let hello = c.ex.hello(&c.r.log);
+        c.send(vec![hello]).await;
+        c
+    }
+
+    pub async fn send(&mut self, messages: Vec<Message>) {
+        for m in messages {
+            self.ws.send(Ws::Binary(m.encode().into())).await.unwrap();
+        }
+    }
+
+    /// Takes frames from the relay until `done` holds (or fails after the deadline).
+    pub async fn until(&mut self, mut done: impl FnMut(&Client) -> bool) {
+        let waited = tokio::time::timeout(DEADLINE, async {
+            while !done(self) {
+                match self.ws.next().await {
+                    Some(Ok(Ws::Binary(b))) => {
+                        let m = Message::decode(&b, moot_sync::MAX_FRAME).unwrap();
+                        let out = self.r.receive(&mut self.ex, m);
+                        self.refused.extend(out.remote_refused);
+                        self.send(out.send).await;
+                    }
+                    Some(Ok(_)) => {}
+                    other => panic!("the relay closed the connection: {other:?}"),
+                }
+            }
+        })
+        .await;
+        assert!(waited.is_ok(), "timed out; refused: {:?}", self.refused);
+    }
+
+    pub async fn synced(&mut self) {
+        self.until(|c| c.ex.is_synced(&c.r.log)).await;
+    }
+
+    pub async fn act(&mut self, f: impl FnOnce(&mut Workspace, Ctx<'_>)) {
+        let doc = std::mem::take(&mut self.r.doc);
+        let mut ws = Workspace::from_doc(doc, 1).unwrap();
+        let person = self.person.clone();
+        f(&mut ws, Ctx::new(&person, T));
+        self.r.doc = ws.into_doc();
+        self.nonce += 1;
+        let sealed = self.r.seal([self.nonce; 24]).unwrap();
+        assert!(sealed.is_some());
+        let push = self.ex.push(&self.r.log);
+        self.send(push).await;
+    }
+
+    pub fn text(&self) -> Option<String> {
+        let ws = Workspace::from_doc(self.r.doc.clone(), 1).ok()?;
+        let d = ws.documents().ok()?[0].id.clone();
+        ws.document_text(&d).ok()
+    }
+}

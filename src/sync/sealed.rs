@@ -301,6 +301,24 @@ impl SealedHub {
         for m in push.unwrap_or_default() {
             let _ = socket.send_with_u8_array(&m.encode());
         }
+        // Newcomers start from a snapshot an editor made, not from every envelope.
+        let nonce = crate::state::keys::secure_bytes::<24>();
+        let snapshot = self
+            .session
+            .with_sealing(|doc, s| {
+                let level = s.private.link.level();
+                if !moot_sync::sealed::wants_snapshot(&s.log, level) {
+                    return None;
+                }
+                let snapshot = s.private.snapshot(doc, &s.log, nonce?).ok()?;
+                s.log.add_snapshot(snapshot.clone()).ok()?;
+                Some(snapshot)
+            })
+            .flatten();
+        if let Some(snapshot) = snapshot {
+            let _ = socket.send_with_u8_array(&Message::Snapshot(snapshot).encode());
+            self.session.store_sealed();
+        }
         let synced = self
             .session
             .with_sealing(|_, s| ex.is_synced(&s.log))

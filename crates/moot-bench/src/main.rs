@@ -11,6 +11,7 @@ mod browser;
 mod faults;
 mod load;
 mod native;
+mod private;
 mod report;
 mod sizes;
 
@@ -161,6 +162,11 @@ fn main() -> Result<()> {
     if std::env::args().nth(1).as_deref() == Some("faults") {
         return faults_main();
     }
+    // The private-workspace rows alone (native, no inputs needed).
+    if std::env::args().nth(1).as_deref() == Some("private") {
+        report::print(&private::rows());
+        return Ok(());
+    }
     let inputs = Inputs::from_env()?;
     let started = Instant::now();
     let mut rows: Vec<Row> = Vec::new();
@@ -179,6 +185,10 @@ fn main() -> Result<()> {
     if only("P4") {
         eprintln!("bench: P4 sync bytes");
         rows.extend(native::sync_bytes(&workspaces[0].1));
+    }
+    if only("P9") {
+        eprintln!("bench: P9 private workspaces");
+        rows.extend(private::rows());
     }
     let scaled = if only("P8") {
         eprintln!("bench: P8 scaling (native)");

@@ -75,6 +75,18 @@ fn decode_change(bytes: &[u8]) -> Result<Change, TrustError> {
     Change::from_bytes(bytes.to_vec()).map_err(|_| TrustError::Malformed("change"))
 }
 
+/// Changes a log may hold beyond its snapshot's cover before an editor makes a new one.
+pub const SNAPSHOT_EVERY: u64 = 1000;
+
+/// Whether a device writing at `level` should make a snapshot for newcomers now: it may
+/// (editors and admins), and the log holds [`SNAPSHOT_EVERY`] changes the newest snapshot does
+/// not cover.
+pub fn wants_snapshot(log: &Log, level: Level) -> bool {
+    let covered: u64 = log.snapshot().map_or(0, |s| s.covers.values().sum());
+    let held: u64 = log.vector().values().sum();
+    level >= Level::Edit && held.saturating_sub(covered) >= SNAPSHOT_EVERY
+}
+
 /// This device in one private workspace: its link, its key, and what it has sealed.
 pub struct Private {
     pub link: Link,
@@ -82,6 +94,8 @@ pub struct Private {
     /// The latest certificate per actor, from envelopes and snapshots taken: what a snapshot
     /// made here carries.
     certificates: BTreeMap<Vec<u8>, Certificate>,
+    /// The last sequence number each remembered certificate covers.
+    latest_seq: BTreeMap<Vec<u8>, u64>,
     /// The document's heads when this tab last sealed (what was added since holds its new
     /// changes).
     sealed_heads: Vec<ChangeHash>,
@@ -93,6 +107,7 @@ impl Private {
             link,
             device,
             certificates: BTreeMap::new(),
+            latest_seq: BTreeMap::new(),
             sealed_heads: Vec::new(),
         }
     }
@@ -118,17 +133,22 @@ impl Private {
         }
     }
 
+    /// Remembers the certificate of an envelope whose header was verified.
+    pub fn remember_verified(&mut self, header: &Header, certificate: Certificate) {
+        let newer = self
+            .latest_seq
+            .get(&header.actor)
+            .is_none_or(|last| *last < header.last);
+        if newer {
+            self.latest_seq.insert(header.actor.clone(), header.last);
+            self.certificates.insert(header.actor.clone(), certificate);
+        }
+    }
+
     /// Remembers the certificate of an envelope taken (by [`Private::judge`] or sealed here).
     pub fn remember(&mut self, certificate: Certificate) {
         if let Ok(h) = certificate.verify() {
-            let newer = self
-                .certificates
-                .get(&h.actor)
-                .and_then(|c| c.verify().ok())
-                .is_none_or(|old| old.last < h.last);
-            if newer {
-                self.certificates.insert(h.actor, certificate);
-            }
+            self.remember_verified(&h, certificate);
         }
     }
 
@@ -225,6 +245,8 @@ impl Private {
             private: self,
             doc,
             rule,
+            pending: Vec::new(),
+            pending_hashes: Default::default(),
         }
     }
 }
@@ -235,11 +257,16 @@ pub struct Opener<'a> {
     private: &'a mut Private,
     doc: &'a mut AutoCommit,
     rule: CommentRule,
+    /// Changes taken but not applied yet: applied in one batch when the message is done
+    /// (automerge applies ten thousand changes at once far faster than one by one).
+    pending: Vec<Change>,
+    pending_hashes: std::collections::HashSet<ChangeHash>,
 }
 
 impl Opener<'_> {
-    fn changes(&self, sealed: &Sealed) -> Result<(Header, Vec<Change>), TrustError> {
-        let (header, plain) = sealed.open(&self.key)?;
+    /// The envelope's changes; `header` is the one the log verified.
+    fn changes(&self, sealed: &Sealed, header: &Header) -> Result<Vec<Change>, TrustError> {
+        let plain = sealed.open_verified(header, &self.key)?;
         let list = decode_list(&plain, MAX_CHANGES)?;
         if list.len() as u64 != header.last - header.first + 1 {
             return Err(TrustError::Malformed("envelope range"));
@@ -259,26 +286,47 @@ impl Opener<'_> {
         if changes.last().map(|c| c.hash().0) != Some(header.last_hash) {
             return Err(TrustError::NotAllowed("changes other than the ones signed"));
         }
-        Ok((header, changes))
+        Ok(changes)
+    }
+
+    /// Applies what was taken.
+    fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        self.pending_hashes.clear();
+        let changes = std::mem::take(&mut self.pending);
+        // Every change was checked to be its author's and in sequence, with its history
+        // here: automerge refuses a batch only for an author's own equivocation (two changes
+        // under one sequence number). Then each change is applied alone, so one author's
+        // equivocation costs only that change.
+        if self.doc.apply_changes(changes.clone()).is_err() {
+            for change in changes {
+                let _ = self.doc.apply_changes([change]);
+            }
+        }
     }
 }
 
 impl Judge for Opener<'_> {
-    fn envelope(&mut self, sealed: &Sealed, _: &Header, level: Level) -> Verdict {
-        let (header, changes) = match self.changes(sealed) {
+    fn envelope(&mut self, sealed: &Sealed, header: &Header, level: Level) -> Verdict {
+        let changes = match self.changes(sealed, header) {
             Ok(c) => c,
             Err(e) => return Verdict::Refuse(e),
         };
         let inside: std::collections::HashSet<ChangeHash> =
             changes.iter().map(Change::hash).collect();
-        let missing = changes
-            .iter()
-            .flat_map(|c| c.deps())
-            .any(|d| !inside.contains(d) && self.doc.get_change_by_hash(d).is_none());
+        let missing = changes.iter().flat_map(|c| c.deps()).any(|d| {
+            !inside.contains(d)
+                && !self.pending_hashes.contains(d)
+                && self.doc.get_change_by_hash(d).is_none()
+        });
         if missing {
             return Verdict::Later;
         }
         if level == Level::Comment {
+            // The rule reads the objects the change names: the document must hold them.
+            self.flush();
             let key = key_of_actor(&header.actor).expect("the roster bound it");
             for change in &changes {
                 if let Err(why) = (self.rule)(self.doc.document(), change, &key) {
@@ -286,13 +334,15 @@ impl Judge for Opener<'_> {
                 }
             }
         }
-        match self.doc.apply_changes(changes) {
-            Ok(()) => {
-                self.private.remember(sealed.certificate.clone());
-                Verdict::Take
-            }
-            Err(e) => Verdict::Refuse(TrustError::Refused(e.to_string())),
-        }
+        self.pending_hashes.extend(inside);
+        self.pending.extend(changes);
+        self.private
+            .remember_verified(header, sealed.certificate.clone());
+        Verdict::Take
+    }
+
+    fn finish(&mut self) {
+        self.flush();
     }
 
     fn snapshot(&mut self, snapshot: &Snapshot, roster: &Roster) -> Result<(), TrustError> {
@@ -379,9 +429,16 @@ impl Judge for Opener<'_> {
                 (self.rule)(whole, &change, &key).map_err(TrustError::Refused)?;
             }
         }
-        self.doc
-            .merge(&mut snap)
-            .map_err(|e| TrustError::Refused(e.to_string()))?;
+        self.flush();
+        if self.doc.get_heads().is_empty() {
+            // A newcomer: the snapshot is the document (loading is far faster than merging).
+            let actor = self.doc.get_actor().clone();
+            *self.doc = snap.with_actor(actor);
+        } else {
+            self.doc
+                .merge(&mut snap)
+                .map_err(|e| TrustError::Refused(e.to_string()))?;
+        }
         for (_, (_, c)) in certs {
             self.private.remember(c);
         }

@@ -209,6 +209,16 @@ fn a_newcomer_opens_a_snapshot_and_unsigned_changes_in_one_are_refused() {
     anna.seal().unwrap();
     sync(&mut relay, &mut anna);
 
+    // Editors make one every SNAPSHOT_EVERY changes; commenters never.
+    assert!(!moot_sync::sealed::wants_snapshot(
+        &anna.r.log,
+        Level::Admin
+    ));
+    assert!(!moot_sync::sealed::wants_snapshot(
+        &carol_like_log(&anna),
+        Level::Comment
+    ));
+
     // The newcomer gets the snapshot and one envelope after it, not 33 envelopes.
     let (snap, tail) = relay.since(&Vector::new());
     assert!(snap.is_some());
@@ -246,4 +256,16 @@ fn a_newcomer_opens_a_snapshot_and_unsigned_changes_in_one_are_refused() {
         out.refused
     );
     assert_eq!(newcomer.text(&d), None);
+}
+
+/// A log holding more than SNAPSHOT_EVERY changes beyond any snapshot.
+fn carol_like_log(anna: &Peer) -> Log {
+    let mut log = anna.r.log.clone();
+    let mut v = log.vector().clone();
+    for seq in v.values_mut() {
+        *seq += moot_sync::sealed::SNAPSHOT_EVERY;
+    }
+    log.adopt(&v);
+    assert!(moot_sync::sealed::wants_snapshot(&log, Level::Edit));
+    log
 }

@@ -54,6 +54,9 @@ pub trait Judge {
     fn adopts(&self) -> bool {
         false
     }
+    /// After a message: anything the judge deferred is done (a client applies the changes
+    /// it took, in one batch).
+    fn finish(&mut self) {}
     /// Whether statements are checked before they are held (a relay: yes).
     fn strict(&self) -> bool {
         false
@@ -194,6 +197,7 @@ impl Exchange {
             }
             Message::Refused { reason } => out.remote_refused.push(reason),
         }
+        judge.finish();
         if !out.refused.is_empty() {
             out.send.push(Message::Refused {
                 reason: out.refused[0].to_string(),

@@ -197,6 +197,11 @@ impl Log {
         let Some((header, _)) = self.precheck(&sealed)? else {
             return Ok(Added::Known);
         };
+        Ok(self.insert(sealed, header))
+    }
+
+    /// Takes an envelope `precheck` passed.
+    fn insert(&mut self, sealed: Sealed, header: Header) -> Added {
         self.bytes += sealed.body.len() + sealed.certificate.header.len() + 64;
         self.vector.insert(header.actor.clone(), header.last);
         self.journal.push(Record::Envelope(sealed.clone()));
@@ -210,7 +215,7 @@ impl Log {
                     sealed,
                 },
             );
-        Ok(Added::New(header))
+        Added::New(header)
     }
 
     /// Offers envelopes whose content `judge` checks (and applies), holding those it cannot
@@ -219,7 +224,16 @@ impl Log {
     pub fn offer(
         &mut self,
         envelopes: Vec<Sealed>,
+        judge: impl FnMut(&Sealed, &Header, Level) -> Verdict,
+    ) -> (Vec<Header>, Vec<TrustError>) {
+        self.offer_as(envelopes, judge, false)
+    }
+
+    fn offer_as(
+        &mut self,
+        envelopes: Vec<Sealed>,
         mut judge: impl FnMut(&Sealed, &Header, Level) -> Verdict,
+        trusted: bool,
     ) -> (Vec<Header>, Vec<TrustError>) {
         let (mut taken, mut refused) = (Vec::new(), Vec::new());
         for sealed in envelopes {
@@ -233,7 +247,7 @@ impl Log {
             let mut progress = false;
             let waiting = std::mem::take(&mut self.waiting);
             for sealed in waiting {
-                let (header, level) = match self.precheck(&sealed) {
+                let (header, level) = match self.precheck_as(&sealed, trusted) {
                     Ok(Some(h)) => h,
                     Ok(None) => continue,
                     Err(TrustError::Gap { .. }) => {
@@ -247,7 +261,7 @@ impl Log {
                 };
                 match judge(&sealed, &header, level) {
                     Verdict::Take => {
-                        if let Ok(Added::New(h)) = self.add(sealed) {
+                        if let Added::New(h) = self.insert(sealed, header) {
                             taken.push(h);
                             progress = true;
                         }
@@ -271,7 +285,19 @@ impl Log {
     /// What `add` would say before its content is judged, with the author's level:
     /// `Ok(None)` if held already.
     fn precheck(&self, sealed: &Sealed) -> Result<Option<(Header, Level)>, TrustError> {
-        let header = sealed.verify()?;
+        self.precheck_as(sealed, false)
+    }
+
+    fn precheck_as(
+        &self,
+        sealed: &Sealed,
+        trusted: bool,
+    ) -> Result<Option<(Header, Level)>, TrustError> {
+        let header = if trusted {
+            sealed.header_unchecked()?
+        } else {
+            sealed.verify()?
+        };
         if &header.discovery != self.discovery() {
             return Err(TrustError::OtherWorkspace);
         }
@@ -422,7 +448,8 @@ impl Log {
                 Record::Envelope(s) => envelopes.push(s),
             }
         }
-        let _ = self.offer(envelopes, |_, _, _| Verdict::Take);
+        // Checked when they were taken, stored by this device: not checked again.
+        let _ = self.offer_as(envelopes, |_, _, _| Verdict::Take, true);
         self.journal.clear();
     }
 

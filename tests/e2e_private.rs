@@ -292,3 +292,129 @@ async fn tabs_sync_a_private_workspace_sealed_with_the_relay_down() {
     assert_eq!(shell.sync_state().await, "Offline", "no relay was involved");
     harness.close(browser).await;
 }
+
+/// Ada's browser creates a private workspace with the draft set; its edit link.
+async fn create_with_draft(client: &fantoccini::Client, base: &str) -> String {
+    let start = Start::open(client, base).await;
+    start.set_name("Ada").await;
+    fill(client, "create-name", "Open Hardware Makers").await;
+    click(client, "create-private").await;
+    click(client, "create-submit").await;
+    wait_for(client, &testid("agenda-page")).await;
+    let shell = Shell { client };
+    shell.go("nav-coc", "coc-page").await;
+    Review { client }.edit_draft(DRAFT).await;
+    eventually("Ada is up to date with the relay", || async {
+        shell.sync_state().await == "Up to date"
+    })
+    .await;
+    click(client, "share-toggle").await;
+    let link = value(client, "share-link-edit").await;
+    click(client, "share-toggle").await;
+    link
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_comment_offline_and_converge_when_the_relay_returns() {
+    let mut harness = Harness::start().await;
+    let ada = harness.browser().await;
+    let bea = harness.browser().await;
+    let edit_link = create_with_draft(&ada, &harness.base_url).await;
+    let bea_shell = join(&bea, &harness.base_url, "Bea", &edit_link).await;
+    assert_eq!(level(&bea).await, "edit");
+    bea_shell.go("nav-coc", "coc-page").await;
+    let (ada_review, bea_review) = (Review { client: &ada }, Review { client: &bea });
+    eventually("Bea has the draft", || async {
+        bea_review.draft().await == DRAFT
+    })
+    .await;
+    eventually("Bea is up to date", || async {
+        bea_shell.sync_state().await == "Up to date"
+    })
+    .await;
+
+    harness.stop_relay().await;
+    let ada_shell = Shell { client: &ada };
+    eventually("both see the relay is gone", || async {
+        ada_shell.sync_state().await != "Up to date" && bea_shell.sync_state().await != "Up to date"
+    })
+    .await;
+    ada_review.comment("Stewards", "Ada, offline", false).await;
+    bea_review.comment("members", "Bea, offline", false).await;
+
+    harness.restart_relay().await;
+    for (who, review) in [("Ada", &ada_review), ("Bea", &bea_review)] {
+        eventually(&format!("{who} has both offline comments"), || async {
+            let bodies = review.comment_bodies().await;
+            bodies.iter().any(|b| b == "Ada, offline") && bodies.iter().any(|b| b == "Bea, offline")
+        })
+        .await;
+    }
+
+    // An editor's client proposes itself and writes an endorsement "by Ada": Ada's Members
+    // page shows it as not hers, and it is not counted.
+    let link = moot_trust::Link::decode(
+        edit_link
+            .split("#/p/")
+            .nth(1)
+            .unwrap()
+            .split('?')
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    let device = moot_trust::DeviceKey::from_seed([77; 32]);
+    let person = moot_trust::person_id(&device.public());
+    let replica =
+        moot_sync::sealed::Replica::join(link, device, [77; 8], moot_model::trust::comment_rule);
+    let addr: std::net::SocketAddr = harness
+        .base_url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let mut mallory = sealed_client::Client::connect(addr, replica, person.clone()).await;
+    mallory.synced().await;
+    mallory
+        .act(|ws, me| {
+            let ada_id = ws
+                .state()
+                .unwrap()
+                .people
+                .into_values()
+                .find(|p| p.name == "Ada")
+                .unwrap()
+                .id;
+            ws.set_person_name(me, me.person, "Mallory").unwrap();
+            let active = ws.tiers().unwrap()[2].id.clone();
+            let candidate = moot_model::schema::Candidate {
+                kind: moot_model::schema::CandidateKind::Individual,
+                name: "Mallory".into(),
+                size: None,
+                person: Some(me.person.to_owned()),
+            };
+            let p = ws.propose(me, candidate, &active, "Trust me").unwrap();
+            ws.endorse(
+                moot_model::Ctx::new(&ada_id, "2026-12-01T10:00:00Z"),
+                &p,
+                "",
+            )
+            .unwrap();
+        })
+        .await;
+    mallory.synced().await;
+    ada_shell.go("nav-members", "members-page").await;
+    eventually(
+        "Ada's page shows the endorsement in her name as not hers",
+        || async {
+            support::pages::all_texts(&ada, &testid("act-forged"))
+                .await
+                .len()
+                == 1
+                && support::pages::text(&ada, &testid("proposal-status")).await == "pending"
+        },
+    )
+    .await;
+    harness.close(ada).await;
+    harness.close(bea).await;
+}

@@ -243,6 +243,9 @@ fn ProposalCard(view: ProposalView) -> impl IntoView {
                         ActKind::Endorse => "endorsed", ActKind::Object => "objected", ActKind::SelfCertify => "self-certified", ActKind::Withdraw => "withdrew",
                     }, if a.comment.is_empty() { String::new() } else { format!(": {}", a.comment) })}</li>
                 }).collect_view()}
+                {view.forged.iter().map(|a| view! {
+                    <li class="forged" data-testid="act-forged">{format!("{} — an act in {}'s name that their key did not sign: not counted", a.at.get(..16).unwrap_or(&a.at).replace('T', " "), name(&a.by))}</li>
+                }).collect_view()}
             </ol>
             <Show when=move || status == Status::Pending>
                 <div class="row">

@@ -42,6 +42,9 @@ pub struct ProposalView {
     pub objections: usize,
     /// Endorsements the tier needs (0 for self-certification).
     pub needed: u64,
+    /// Acts in someone's name that their key did not write (private workspaces): shown as
+    /// such, never counted.
+    pub forged: Vec<crate::schema::Act>,
 }
 
 /// The membership outcome of a whole workspace.
@@ -132,6 +135,7 @@ fn derive_from(roster: &[String], tiers: &[Tier], mut proposals: Vec<Proposal>) 
             endorsements: e,
             objections: o,
             needed,
+            forged: Vec::new(),
         });
     }
     Membership {
@@ -164,15 +168,27 @@ impl Workspace {
         )?;
         // An act "by" someone whose key did not write it counts for no one (#13).
         let forged = self.forged_acts();
+        let mut dropped: BTreeMap<String, Vec<crate::schema::Act>> = BTreeMap::new();
         let proposals = proposals
             .into_iter()
             .map(Proposal::from)
             .map(|mut p| {
-                p.acts.retain(|a| !forged.contains(a));
+                let (keep, forged_here): (Vec<_>, Vec<_>) =
+                    p.acts.into_iter().partition(|a| !forged.contains(a));
+                p.acts = keep;
+                if !forged_here.is_empty() {
+                    dropped.insert(p.id.clone(), forged_here);
+                }
                 p
             })
             .collect();
-        Ok(derive_from(&roster, &tiers, proposals))
+        let mut membership = derive_from(&roster, &tiers, proposals);
+        for view in &mut membership.proposals {
+            if let Some(f) = dropped.remove(&view.proposal.id) {
+                view.forged = f;
+            }
+        }
+        Ok(membership)
     }
 
     pub fn proposal(&self, id: &str) -> Result<ProposalView, ModelError> {

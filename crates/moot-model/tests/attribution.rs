@@ -65,6 +65,9 @@ fn acts_count_only_when_the_named_person_s_key_wrote_them() {
     let view = ws.proposal(&proposal).unwrap();
     assert_eq!((view.endorsements, view.status), (0, Status::Pending));
     assert_eq!(ws.forged_acts().len(), 2);
+    // Shown as such, beside the acts that count.
+    assert_eq!(view.forged.len(), 2);
+    assert!(view.proposal.acts.is_empty());
 
     // Anna's and Bob's own endorsements count.
     let c = ctx(&mut ws, &anna, &anna.person);

@@ -418,3 +418,78 @@ async fn two_devices_comment_offline_and_converge_when_the_relay_returns() {
     harness.close(ada).await;
     harness.close(bea).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sealed_file_carries_offline_comments_and_no_word() {
+    let mut harness = Harness::start().await;
+    let downloads = harness.scratch_dir("ada-downloads");
+    let ada = harness.browser_downloading_to(&downloads).await;
+    let bea = harness.browser().await;
+    let edit_link = create_with_draft(&ada, &harness.base_url).await;
+    let bea_shell = join(&bea, &harness.base_url, "Bea", &edit_link).await;
+    bea_shell.go("nav-coc", "coc-page").await;
+    let bea_review = Review { client: &bea };
+    eventually("Bea has the draft", || async {
+        bea_review.draft().await == DRAFT
+    })
+    .await;
+
+    harness.stop_relay().await;
+    let ada_review = Review { client: &ada };
+    ada_review
+        .comment("Stewards", "Sent by file, sealed", false)
+        .await;
+    click(&ada, "share-toggle").await;
+    click(&ada, "export").await;
+    let exported = || {
+        std::fs::read_dir(&downloads)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "moot"))
+    };
+    eventually("the sealed export is downloaded", || async {
+        exported()
+            .and_then(|p| std::fs::read(p).ok())
+            .is_some_and(|b| b.starts_with(b"moot-sealed/1\n") && b.len() > 1000)
+    })
+    .await;
+    let file = exported().unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    for word in [
+        &b"Stewards"[..],
+        b"Sent by file",
+        b"Ada",
+        b"Open Hardware",
+        &[0x85, 0x6f, 0x4a, 0x83],
+    ] {
+        assert!(
+            !bytes.windows(word.len()).any(|w| w == word),
+            "{:?} in the sealed file",
+            String::from_utf8_lossy(word)
+        );
+    }
+
+    click(&bea, "share-toggle").await;
+    wait_for(&bea, &testid("import-file"))
+        .await
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    eventually("Bea is told what arrived", || async {
+        support::pages::text(&bea, &testid("notice"))
+            .await
+            .contains("new sealed change")
+    })
+    .await;
+    eventually("Bea has Ada's offline comment", || async {
+        bea_review
+            .comment_bodies()
+            .await
+            .iter()
+            .any(|b| b == "Sent by file, sealed")
+    })
+    .await;
+    harness.close(ada).await;
+    harness.close(bea).await;
+}

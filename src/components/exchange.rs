@@ -15,6 +15,30 @@ pub fn import_file(session: Session, file: web_sys::File) {
                 return;
             }
         };
+        if session.level.get_untracked().is_some() {
+            match session.import_sealed(&bytes) {
+                Ok(r) => {
+                    session.error.set(None);
+                    session.notice.set(Some(format!(
+                        "Imported {}: {} new sealed change(s){}.",
+                        file.name(),
+                        r.envelopes,
+                        if r.refused.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", {} refused", r.refused.len())
+                        }
+                    )));
+                }
+                Err(e) => {
+                    session.notice.set(None);
+                    session
+                        .error
+                        .set(Some(format!("{} was not imported: {e}", file.name())));
+                }
+            }
+            return;
+        }
         match session.import(&bytes) {
             Ok(r) if r.new_changes == 0 => {
                 session.error.set(None);
@@ -46,16 +70,25 @@ pub fn import_file(session: Session, file: web_sys::File) {
 #[component]
 pub fn Exchange() -> impl IntoView {
     let session = expect_context::<Session>();
+    let private = move || session.level.get().is_some();
     let export = move |_| {
         let name = session
             .read_ok(|ws| ws.name())
             .unwrap_or_else(|| "workspace".into());
-        let Some(bytes) = session.with_doc_mut(|d| d.save()) else {
+        // A private workspace leaves the device sealed, as the relay would hold it.
+        let sealed = session.level.get_untracked().is_some();
+        let bytes = if sealed {
+            session.export_sealed()
+        } else {
+            session.with_doc_mut(|d| d.save())
+        };
+        let Some(bytes) = bytes else {
             return;
         };
         let file = format!(
-            "{}.automerge",
-            name.replace(|c: char| !c.is_alphanumeric(), "-")
+            "{}.{}",
+            name.replace(|c: char| !c.is_alphanumeric(), "-"),
+            if sealed { "moot" } else { "automerge" }
         );
         if let Err(e) = browser::download(&file, "application/octet-stream", &bytes) {
             session.error.set(Some(e));
@@ -75,11 +108,17 @@ pub fn Exchange() -> impl IntoView {
     };
     view! {
         <div class="row exchange">
-            <button type="button" data-testid="export" on:click=export>"Export workspace (.automerge)"</button>
+            <button type="button" data-testid="export" on:click=export>
+                {move || if private() { "Export sealed (.moot)" } else { "Export workspace (.automerge)" }}
+            </button>
             <label class="file-pick">"Import a workspace file "
-                <input type="file" accept=".automerge,application/octet-stream" data-testid="import-file" on:change=picked />
+                <input type="file" accept=".automerge,.moot,application/octet-stream" data-testid="import-file" on:change=picked />
             </label>
         </div>
-        <p class="muted">"Files are another way to sync: an import merges, it never replaces. You can also drop a file on the page."</p>
+        <p class="muted">{move || if private() {
+            "Files are another way to sync: a sealed file holds only what the relay would (encrypted and signed); whoever imports it needs this workspace's link to read it."
+        } else {
+            "Files are another way to sync: an import merges, it never replaces. You can also drop a file on the page."
+        }}</p>
     }
 }

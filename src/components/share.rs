@@ -106,6 +106,7 @@ pub fn ShareBox() -> impl IntoView {
                 <div class="card share-panel" data-testid="share-panel">
                     <p>"A private workspace: each link carries its key in the part after #, which never reaches a server. Whoever holds a link can do what it says, and derive the links below it, never above."</p>
                     {private_links}
+                    <super::exchange::Exchange />
                     <p class="muted">{move || match hub.relay.get() {
                         Some(r) => format!("Sealed changes travel through the relay at {r}; it cannot read them."),
                         None => "No relay: this workspace stays on this device until one is available.".to_owned(),

@@ -249,6 +249,39 @@ impl Session {
         });
     }
 
+    /// Takes a sealed export file into the open private workspace (checked like anything that
+    /// arrives), and passes what it brought on to the relay and tabs.
+    pub fn import_sealed(&self, bytes: &[u8]) -> Result<moot_sync::sealed::Imported, String> {
+        let report = self
+            .with_sealing(|doc, s| {
+                moot_sync::sealed::import(
+                    bytes,
+                    &mut s.log,
+                    &mut s.private,
+                    doc,
+                    moot_model::trust::comment_rule,
+                )
+            })
+            .ok_or("open the private workspace the file belongs to first")?
+            .map_err(|e| e.to_string())?;
+        if report.envelopes > 0 || report.snapshot || report.statements > 0 {
+            self.outside.update(|v| *v += 1);
+            self.changed();
+            if let Some(notify) = self.on_local_change.get_value() {
+                notify();
+            }
+        }
+        self.store_sealed();
+        Ok(report)
+    }
+
+    /// The open private workspace as a sealed file (this tab's latest changes sealed first).
+    pub fn export_sealed(&self) -> Option<Vec<u8>> {
+        let _ = self.seal_now();
+        self.sealing
+            .with_value(|s| s.as_ref().map(|s| moot_sync::sealed::export(&s.log)))
+    }
+
     /// The link of `level` (at most mine) of the open private workspace, as text.
     pub fn private_link(&self, level: moot_trust::Level) -> Option<String> {
         self.sealing

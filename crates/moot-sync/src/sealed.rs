@@ -450,6 +450,84 @@ impl Judge for Opener<'_> {
     }
 }
 
+/// The first bytes of a sealed export file.
+pub const FILE_MAGIC: &[u8] = b"moot-sealed/1\n";
+
+/// A sealed export file of `log`: only what a relay would hold (statements, the snapshot,
+/// envelopes), never a readable word.
+pub fn export(log: &Log) -> Vec<u8> {
+    let mut out = FILE_MAGIC.to_vec();
+    for r in log.records() {
+        out.extend(r.encode());
+    }
+    out
+}
+
+/// What importing a sealed file brought.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Imported {
+    pub envelopes: usize,
+    pub statements: usize,
+    pub snapshot: bool,
+    pub refused: Vec<TrustError>,
+}
+
+/// Takes a sealed export file into `log` and `doc`, checked like everything else that arrives
+/// (a file of another workspace, or damaged, is refused whole).
+pub fn import(
+    bytes: &[u8],
+    log: &mut Log,
+    private: &mut Private,
+    doc: &mut AutoCommit,
+    rule: CommentRule,
+) -> Result<Imported, TrustError> {
+    let body = bytes
+        .strip_prefix(FILE_MAGIC)
+        .ok_or(TrustError::Malformed("sealed file"))?;
+    let (records, good) = moot_trust::Record::decode_all(body, crate::MAX_FRAME);
+    if good != body.len() {
+        return Err(TrustError::Malformed("sealed file (damaged or cut short)"));
+    }
+    let (mut statements, mut envelopes, mut snapshots) = (Vec::new(), Vec::new(), Vec::new());
+    for r in records {
+        match r {
+            moot_trust::Record::Statement(s) => statements.push(s),
+            moot_trust::Record::Envelope(s) => envelopes.push(s),
+            moot_trust::Record::Snapshot(s) => snapshots.push(s),
+        }
+    }
+    let mine = log.discovery();
+    let other = envelopes
+        .iter()
+        .filter_map(|e| e.verify().ok())
+        .any(|h| &h.discovery != mine)
+        || statements
+            .iter()
+            .filter_map(|s| s.verify().ok())
+            .any(|s| s.discovery() != mine)
+        || snapshots
+            .iter()
+            .filter_map(|s| s.sealed.verify().ok())
+            .any(|h| &h.discovery != mine);
+    if other {
+        return Err(TrustError::OtherWorkspace);
+    }
+    let mut ex = moot_trust::Exchange::new();
+    let mut judge = private.judge(doc, rule);
+    let mut report = Imported::default();
+    let mut messages = vec![moot_trust::Message::Statements(statements)];
+    messages.extend(snapshots.into_iter().map(moot_trust::Message::Snapshot));
+    messages.push(moot_trust::Message::Envelopes(envelopes));
+    for m in messages {
+        let out = ex.receive(log, m, &mut judge);
+        report.envelopes += out.taken.len();
+        report.statements += out.statements;
+        report.snapshot |= out.snapshot;
+        report.refused.extend(out.refused);
+    }
+    Ok(report)
+}
+
 /// A private workspace on this device, all in one: the document, its sealed log and this
 /// device's part in it. What the app and native clients drive for every transport.
 pub struct Replica {

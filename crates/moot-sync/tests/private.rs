@@ -269,3 +269,48 @@ fn carol_like_log(anna: &Peer) -> Log {
     assert!(moot_sync::sealed::wants_snapshot(&log, Level::Edit));
     log
 }
+
+#[test]
+fn a_sealed_file_carries_the_workspace_and_no_word() {
+    let admin = Link::new([7; 32]);
+    let mut anna = admin_peer(&admin);
+    let d = draft(&mut anna);
+    anna.act(|ws, me| ws.replace_text(me, &d, "Stewards meet monthly."))
+        .unwrap();
+    anna.seal().unwrap();
+    let file = moot_sync::sealed::export(&anna.r.log);
+    assert!(file.starts_with(moot_sync::sealed::FILE_MAGIC));
+    for word in [
+        &b"Stewards"[..],
+        b"IOPA",
+        b"Anna",
+        &[0x85, 0x6f, 0x4a, 0x83],
+    ] {
+        assert!(!file.windows(word.len()).any(|w| w == word));
+    }
+    // Someone holding the read link takes it in, checked like anything that arrives.
+    let mut carol = Peer::join(&admin, Level::Read, 3);
+    let Replica {
+        doc, log, private, ..
+    } = &mut carol.r;
+    let got = moot_sync::sealed::import(&file, log, private, doc, comment_rule).unwrap();
+    assert!(got.envelopes >= 1 && got.refused.is_empty(), "{got:?}");
+    assert_eq!(carol.text(&d).unwrap(), "Stewards meet monthly.");
+    assert_eq!(carol.r.doc.get_heads(), anna.r.doc.get_heads());
+    // Cut short, or another workspace's: refused whole.
+    let mut dave = Peer::join(&admin, Level::Read, 4);
+    let Replica {
+        doc, log, private, ..
+    } = &mut dave.r;
+    let cut = &file[..file.len() - 10];
+    assert!(moot_sync::sealed::import(cut, log, private, doc, comment_rule).is_err());
+    let other = Link::new([8; 32]);
+    let stranger = admin_peer(&other);
+    let theirs = moot_sync::sealed::export(&stranger.r.log);
+    let mut eve = Peer::join(&admin, Level::Read, 5);
+    let Replica {
+        doc, log, private, ..
+    } = &mut eve.r;
+    assert!(moot_sync::sealed::import(&theirs, log, private, doc, comment_rule).is_err());
+    assert!(moot_sync::sealed::import(b"not a file", log, private, doc, comment_rule).is_err());
+}

@@ -453,6 +453,17 @@ impl Log {
         self.journal.clear();
     }
 
+    /// Everything held, as records in an order they can be taken back in (statements, the
+    /// snapshot, each actor's envelopes in sequence): a sealed export file's content.
+    pub fn records(&self) -> Vec<Record> {
+        let mut out: Vec<Record> = self.statements().cloned().map(Record::Statement).collect();
+        out.extend(self.snapshot.iter().cloned().map(Record::Snapshot));
+        for runs in self.envelopes.values() {
+            out.extend(runs.values().map(|e| Record::Envelope(e.sealed.clone())));
+        }
+        out
+    }
+
     /// Statements in the order a relay can check them.
     pub fn statements(&self) -> impl Iterator<Item = &Signed> {
         self.roster.statements()

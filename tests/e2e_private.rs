@@ -493,3 +493,68 @@ async fn a_sealed_file_carries_offline_comments_and_no_word() {
     harness.close(ada).await;
     harness.close(bea).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_removes_a_device_and_its_later_changes_go_nowhere() {
+    let harness = Harness::start().await;
+    let ada = harness.browser().await;
+    let bea = harness.browser().await;
+    let edit_link = create_with_draft(&ada, &harness.base_url).await;
+    let bea_shell = join(&bea, &harness.base_url, "Bea", &edit_link).await;
+    bea_shell.go("nav-coc", "coc-page").await;
+    let bea_review = Review { client: &bea };
+    eventually("Bea has the draft", || async {
+        bea_review.draft().await == DRAFT
+    })
+    .await;
+    bea_review.comment("Stewards", "Bea, before", false).await;
+    let ada_shell = Shell { client: &ada };
+    let ada_review = Review { client: &ada };
+    eventually("Ada has Bea's comment", || async {
+        ada_review
+            .comment_bodies()
+            .await
+            .iter()
+            .any(|b| b == "Bea, before")
+    })
+    .await;
+
+    ada_shell.go("nav-members", "members-page").await;
+    eventually("Ada sees both devices", || async {
+        support::pages::all_texts(&ada, &testid("device"))
+            .await
+            .len()
+            == 2
+    })
+    .await;
+    click(&ada, "device-remove").await;
+    wait_for(&ada, &testid("device-removed")).await;
+    eventually("Ada's removal is on the relay", || async {
+        ada_shell.sync_state().await == "Up to date"
+    })
+    .await;
+
+    // Bea writes on: her device refuses to sign for a workspace that removed it, or the relay
+    // refuses it; either way she is told, and nobody gets it.
+    bea_review.comment("members", "Bea, after", false).await;
+    eventually("Bea is told", || async {
+        support::pages::text(&bea, &testid("error"))
+            .await
+            .contains("removed")
+            || bea
+                .find(fantoccini::Locator::Css(&testid("relay-refused")))
+                .await
+                .is_ok()
+    })
+    .await;
+    ada_shell.go("nav-coc", "coc-page").await;
+    eventually("Ada is up to date", || async {
+        ada_shell.sync_state().await == "Up to date"
+    })
+    .await;
+    let bodies = ada_review.comment_bodies().await;
+    assert!(bodies.contains(&"Bea, before".to_owned()), "{bodies:?}");
+    assert!(!bodies.contains(&"Bea, after".to_owned()), "{bodies:?}");
+    harness.close(ada).await;
+    harness.close(bea).await;
+}

@@ -103,6 +103,36 @@ pub fn MembersPage() -> impl IntoView {
                     <TierRow tier=t may_edit=may_edit />
                 </For>
             </ul>
+            <Show when=move || session.level.get() == Some(moot_trust::Level::Admin)>
+                <h3>"Devices"</h3>
+                <p class="muted">"Every device that joined this private workspace, with the level of its link. Removing one refuses its later changes everywhere (what it wrote before stays); it does not yet change the keys, so it can still read what is written after: to shut someone out completely, make a new workspace for the others."</p>
+                <ul class="devices" data-testid="devices">
+                    {move || session.devices().into_iter().map(|(key, level, removed, mine)| {
+                        let person = session
+                            .read(|ws| ws.person_name(&moot_trust::person_id(&moot_trust::VerifyingKey::from_bytes(&key).expect("enrolled keys are keys"))))
+                            .unwrap_or_default();
+                        let short = bs58_short(&key);
+                        view! {
+                            <li data-testid="device">
+                                <span data-testid="device-name">{person}</span>" · "{level.name()}" · "<code>{short}</code>
+                                {if mine {
+                                    view! { <span class="muted">" (this device)"</span> }.into_any()
+                                } else if removed {
+                                    view! { <span class="muted" data-testid="device-removed">" removed"</span> }.into_any()
+                                } else {
+                                    view! {
+                                        <button type="button" data-testid="device-remove" on:click=move |_| {
+                                            if let Err(e) = session.remove_device(key) {
+                                                session.error.set(Some(e));
+                                            }
+                                        }>"Remove"</button>
+                                    }.into_any()
+                                }}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </Show>
             <h3>"Proposals"</h3>
             <ul class="proposals" data-testid="proposals">
                 <For each=proposals key=|p: &ProposalView| format!("{p:?}") let:p>
@@ -258,4 +288,11 @@ fn ProposalCard(view: ProposalView) -> impl IntoView {
             </Show>
         </li>
     }
+}
+
+/// A key as people compare it: its first base58 digits.
+fn bs58_short(key: &[u8; 32]) -> String {
+    moot_trust::VerifyingKey::from_bytes(key)
+        .map(|k| moot_trust::short(&k))
+        .unwrap_or_default()
 }

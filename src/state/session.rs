@@ -282,6 +282,65 @@ impl Session {
             .with_value(|s| s.as_ref().map(|s| moot_sync::sealed::export(&s.log)))
     }
 
+    /// The devices enrolled in the open private workspace: key, level, removed, and whether it
+    /// is this one (tracked).
+    pub fn devices(&self) -> Vec<([u8; 32], moot_trust::Level, bool, bool)> {
+        self.version.track();
+        self.sealing
+            .with_value(|s| {
+                s.as_ref().map(|s| {
+                    let mine = s.private.device().public().to_bytes();
+                    s.log
+                        .roster()
+                        .devices()
+                        .map(|(d, l, r)| (d, l, r, d == mine))
+                        .collect()
+                })
+            })
+            .unwrap_or_default()
+    }
+
+    /// As an admin, removes a device: its changes this device holds stay, later ones are
+    /// refused by the relay and every peer that knows the removal.
+    pub fn remove_device(&self, device: [u8; 32]) -> Result<(), String> {
+        let signed = self
+            .sealing
+            .with_value(|s| {
+                let s = s.as_ref()?;
+                let key = s
+                    .private
+                    .link
+                    .at(moot_trust::Level::Admin)?
+                    .secret
+                    .signing_key()?;
+                let keep = s
+                    .log
+                    .vector()
+                    .iter()
+                    .filter(|(actor, _)| actor.get(..32) == Some(device.as_slice()))
+                    .map(|(actor, seq)| (actor.clone(), *seq))
+                    .collect();
+                let removal = moot_trust::Statement::Remove {
+                    discovery: *s.log.discovery(),
+                    device,
+                    keep,
+                };
+                Some(removal.sign(&key))
+            })
+            .ok_or("only an admin removes devices")?;
+        self.sealing
+            .try_update_value(|s| s.as_mut().map(|s| s.log.add_statement(signed, false)))
+            .flatten()
+            .ok_or("no private workspace is open")?
+            .map_err(|e| e.to_string())?;
+        self.store_sealed();
+        self.version.update(|v| *v += 1);
+        if let Some(notify) = self.on_local_change.get_value() {
+            notify();
+        }
+        Ok(())
+    }
+
     /// The link of `level` (at most mine) of the open private workspace, as text.
     pub fn private_link(&self, level: moot_trust::Level) -> Option<String> {
         self.sealing

@@ -193,3 +193,73 @@ async fn writers_the_relay_was_not_told_of_and_garbage_are_refused() {
     assert_eq!(dora.text().as_deref(), Some("Be kind."));
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_device_s_later_changes_are_refused() {
+    let root = temp("sealed-removed");
+    let relay = RunningRelay::start(&root, |_| {}).await;
+    let admin = Link::new([7; 32]);
+    let (r, person) = founder(&admin);
+    let mut anna = Client::connect(relay.addr, r, person).await;
+    anna.act(|ws, me| {
+        let d = ws.documents().unwrap()[0].id.clone();
+        ws.replace_text(me, &d, "Be kind.").unwrap();
+    })
+    .await;
+    anna.synced().await;
+    let (r, person) = joiner(&admin, Level::Edit, 2);
+    let mut bob = Client::connect(relay.addr, r, person).await;
+    bob.synced().await;
+    bob.act(|ws, me| {
+        let d = ws.documents().unwrap()[0].id.clone();
+        ws.splice_text(me, &d, 0, 0, "Bob: ").unwrap();
+    })
+    .await;
+    bob.synced().await;
+    let bob_key = bob.r.private.device().public().to_bytes();
+    let bob_actor = bob.r.doc.get_actor().to_bytes().to_vec();
+    let bob_seq = bob.r.log.vector()[&bob_actor];
+
+    // Anna removes Bob, keeping what he wrote so far.
+    anna.until(|c| c.r.log.vector().get(&bob_actor) == Some(&bob_seq))
+        .await;
+    let removal = moot_trust::Statement::Remove {
+        discovery: admin.discovery(),
+        device: bob_key,
+        keep: vec![(bob_actor.clone(), bob_seq)],
+    }
+    .sign(&admin.secret.signing_key().unwrap());
+    // Bob's client will ignore the removal (as a hostile one would): it keeps its log from
+    // before.
+    let mut stubborn = bob.r.log.clone();
+    anna.r.log.add_statement(removal, false).unwrap();
+    let push = anna.ex.push(&anna.r.log);
+    anna.send(push).await;
+    // The relay has it once it reaches Bob's connection.
+    bob.until(|c| c.r.log.roster().is_removed(&bob_key)).await;
+    assert_eq!(bob.r.log.roster().accepts(&bob_actor, bob_seq + 1), None);
+    let doc = std::mem::take(&mut bob.r.doc);
+    let mut ws = Workspace::from_doc(doc, 1).unwrap();
+    let d = ws.documents().unwrap()[0].id.clone();
+    let me = bob.person.clone();
+    ws.splice_text(Ctx::new(&me, "2026-12-01T10:00:00Z"), &d, 0, 0, "after ")
+        .unwrap();
+    bob.r.doc = ws.into_doc();
+    // An honest client refuses to seal; the stubborn one seals, and the relay refuses.
+    assert!(bob.r.seal([98; 24]).is_err());
+    let sealed = bob
+        .r
+        .private
+        .seal(&mut bob.r.doc, &mut stubborn, [99; 24])
+        .unwrap()
+        .unwrap();
+    bob.send(vec![moot_trust::Message::Envelopes(vec![sealed])])
+        .await;
+    bob.until(|c| c.refused.iter().any(|r| r.contains("may not write")))
+        .await;
+    // Anna never gets it.
+    anna.synced().await;
+    assert_eq!(anna.r.log.vector().get(&bob_actor), Some(&bob_seq));
+    assert_eq!(anna.text().as_deref(), Some("Bob: Be kind."));
+    relay.stop().await;
+}

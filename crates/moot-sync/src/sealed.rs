@@ -36,7 +36,7 @@ pub type CommentRule = fn(&Automerge, &Change, &moot_trust::VerifyingKey) -> Res
 pub enum SealError {
     #[error(transparent)]
     Trust(#[from] TrustError),
-    #[error("this device may not write here (a read link)")]
+    #[error("this device may not write here: its link only reads, or an admin removed it")]
     ReadOnly,
     #[error("this tab's changes are not in sequence after {0}")]
     OutOfSequence(u64),

@@ -23,6 +23,8 @@ pub struct Exchange {
     /// says it holds as many as this side, when it is taken to hold the same.
     remote_statements: std::collections::BTreeSet<crate::Signed>,
     said_hello: bool,
+    /// How many statements the remote said it holds.
+    remote_count: u64,
 }
 
 /// What a message led to.
@@ -94,7 +96,11 @@ impl Exchange {
     /// Whether the remote said it holds everything this side holds, and said it held nothing
     /// more.
     pub fn is_synced(&self, log: &Log) -> bool {
-        self.remote.is_some() && &self.acked == log.vector()
+        let mine: Vec<_> = log.roster().statements().collect();
+        self.remote.is_some()
+            && &self.acked == log.vector()
+            && self.remote_count >= mine.len() as u64
+            && mine.iter().all(|s| self.remote_statements.contains(*s))
     }
 
     fn ack(&mut self, vector: Vector) {
@@ -125,16 +131,19 @@ impl Exchange {
                 self.acked = Vector::new();
                 self.ack(vector.clone());
                 self.remote = Some(vector);
+                self.remote_count = statements;
                 if statements == log.roster().statements().count() as u64 {
                     self.remote_statements = log.roster().statements().cloned().collect();
                 }
                 let push = self.push(log);
                 out.send.extend(push);
                 let vector = log.vector().clone();
-                out.send.push(Message::Synced { vector });
+                let statements = log.roster().statements().count() as u64;
+                out.send.push(Message::Synced { vector, statements });
             }
             Message::Statements(list) => {
                 self.remote_statements.extend(list.iter().cloned());
+                let acknowledge = !list.is_empty();
                 for signed in list {
                     match log.add_statement(signed, judge.strict()) {
                         Ok(true) => out.statements += 1,
@@ -148,8 +157,23 @@ impl Exchange {
                     out.taken = taken;
                     out.refused.extend(refused);
                 }
+                // Acknowledged, so the sender knows they are held (its "up to date").
+                if acknowledge {
+                    let statements = log.roster().statements().count() as u64;
+                    out.send.push(Message::Synced {
+                        vector: Vector::new(),
+                        statements,
+                    });
+                }
             }
             Message::Envelopes(list) => {
+                // What the remote sends, it holds.
+                let held: Vector = list
+                    .iter()
+                    .filter_map(|s| s.header_unchecked().ok())
+                    .map(|h| (h.actor, h.last))
+                    .collect();
+                self.ack(held);
                 let (taken, refused) = log.offer(list, |s, h, l| judge.envelope(s, h, l));
                 if let Some(remote) = &mut self.remote {
                     for h in &taken {
@@ -160,7 +184,8 @@ impl Exchange {
                 // Acknowledged, so the sender knows they are here (its "unsynced" count).
                 if !taken.is_empty() {
                     let vector = taken.iter().map(|h| (h.actor.clone(), h.last)).collect();
-                    out.send.push(Message::Synced { vector });
+                    let statements = log.roster().statements().count() as u64;
+                    out.send.push(Message::Synced { vector, statements });
                 }
                 out.taken = taken;
                 out.refused.extend(refused);
@@ -186,7 +211,8 @@ impl Exchange {
                     Err(e) => out.refused.push(e),
                 }
             }
-            Message::Synced { vector } => {
+            Message::Synced { vector, statements } => {
+                self.remote_count = self.remote_count.max(statements);
                 if let Some(remote) = &mut self.remote {
                     for (actor, seq) in &vector {
                         let slot = remote.entry(actor.clone()).or_insert(0);

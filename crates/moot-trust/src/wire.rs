@@ -26,9 +26,11 @@ pub enum Message {
     Envelopes(Vec<Sealed>),
     Snapshot(Snapshot),
     /// What the sender holds: all of it in answer to a hello (after what it sent in answer),
-    /// and the actors it just took in answer to envelopes.
+    /// the actors it just took in answer to envelopes, nothing in answer to statements; and
+    /// how many statements it holds.
     Synced {
         vector: Vector,
+        statements: u64,
     },
     /// Something the sender would not take, and why (shown to the person, never acted on).
     Refused {
@@ -93,7 +95,7 @@ impl Message {
             Message::Statements(_) => (1, 3),
             Message::Envelopes(_) => (2, 3),
             Message::Snapshot(_) => (3, 4),
-            Message::Synced { .. } => (4, 3),
+            Message::Synced { .. } => (4, 4),
             Message::Refused { .. } => (5, 3),
         };
         done(
@@ -127,7 +129,10 @@ impl Message {
                 encode_sealed(&mut e, &s.sealed);
                 encode_vector(&mut e, &s.covers);
             }
-            Message::Synced { vector } => encode_vector(&mut e, vector),
+            Message::Synced { vector, statements } => {
+                encode_vector(&mut e, vector);
+                done(e.u64(*statements));
+            }
             Message::Refused { reason } => done(e.str(reason)),
         }
         e.into_writer()
@@ -150,8 +155,8 @@ impl Message {
         };
         let len = match tag {
             0 => 5,
-            1..=2 | 4..=5 => 3,
-            3 => 4,
+            1..=2 | 5 => 3,
+            3 | 4 => 4,
             _ => return Err(TrustError::Malformed("message")),
         };
         let mut r = Reader::array(bytes, len, "message")?;
@@ -192,6 +197,7 @@ impl Message {
             }),
             4 => Message::Synced {
                 vector: decode_vector(&mut r)?,
+                statements: r.u64()?,
             },
             _ => {
                 let reason = r.str(1024)?.to_owned();

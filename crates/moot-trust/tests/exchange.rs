@@ -338,7 +338,7 @@ proptest! {
             Message::Statements(vec![genesis(&admin), anna.enrol()]),
             Message::Envelopes(vec![sealed.clone(), sealed.clone()]),
             Message::Snapshot(Snapshot { sealed, covers: vector.clone() }),
-            Message::Synced { vector },
+            Message::Synced { vector, statements: 3 },
             Message::Refused { reason: "no".into() },
         ];
         for m in frames {

@@ -33,6 +33,16 @@ async fn value(client: &fantoccini::Client, id: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The element with `data-testid=id`, shown or not.
+async fn wait_for_present(client: &fantoccini::Client, id: &str) -> fantoccini::elements::Element {
+    client
+        .wait()
+        .at_most(std::time::Duration::from_secs(20))
+        .for_element(fantoccini::Locator::Css(&testid(id)))
+        .await
+        .unwrap_or_else(|e| panic!("no {id}: {e}"))
+}
+
 /// Opens the app as `name` and follows a private link.
 async fn join<'a>(client: &'a fantoccini::Client, base: &str, name: &str, link: &str) -> Shell<'a> {
     Start::open(client, base).await.set_name(name).await;
@@ -221,6 +231,28 @@ async fn each_link_does_what_it_says_and_the_relay_reads_nothing() {
             .await
             .is_err(),
         "a read link offers no comment form"
+    );
+
+    // The other pages show a read or comment link no control that writes what it may not.
+    for (who, client) in [("Bea (comment)", &bea), ("Cyd (read)", &cyd)] {
+        Shell { client }.go("nav-agenda", "agenda-page").await;
+        let found = client
+            .find(fantoccini::Locator::Css(&testid("new-session-form")))
+            .await;
+        if let Ok(form) = found {
+            assert!(
+                !form.is_displayed().await.unwrap(),
+                "{who} sees the new-session form"
+            );
+        }
+    }
+    Shell { client: &ada }.go("nav-agenda", "agenda-page").await;
+    assert!(
+        wait_for_present(&ada, "new-session-form")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
     );
 
     // The relay's disk: no word of the workspace, no name anywhere; and where it keeps

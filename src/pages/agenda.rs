@@ -66,7 +66,9 @@ pub fn AgendaPage() -> impl IntoView {
             <For each=sessions key=|s: &WorkSession| s.id.clone() let:s>
                 <SessionView session_id=s.id.clone() />
             </For>
-            <NewSession />
+            <Show when=move || session.may(moot_trust::Level::Edit)>
+                <NewSession />
+            </Show>
         </section>
     }
 }
@@ -223,7 +225,7 @@ fn SessionView(session_id: String) -> impl IntoView {
                 </div>
             </Show>
             <div class="actions">
-                <button type="button" data-testid="edit-session-toggle" aria-expanded=move || editing.get().to_string() on:click=move |_| editing.update(|e| *e = !*e)>
+                <button type="button" data-testid="edit-session-toggle" hidden=move || !session.may(moot_trust::Level::Edit) aria-expanded=move || editing.get().to_string() on:click=move |_| editing.update(|e| *e = !*e)>
                     {move || if editing.get() { "Done editing" } else { "Edit session" }}
                 </button>
                 <button type="button" on:click=ics data-testid="download-ics">"Add to calendar (.ics)"</button>
@@ -237,7 +239,7 @@ fn SessionView(session_id: String) -> impl IntoView {
                     <AgendaRow session_id=sid.get_value() row=row />
                 </For>
             </ol>
-            <form class="row" on:submit=add_item>
+            <form class="row" on:submit=add_item hidden=move || !session.may(moot_trust::Level::Edit)>
                 <label class="visually-hidden" for=move || format!("add-item-{}", sid.get_value())>"New agenda item"</label>
                 <input id=move || format!("add-item-{}", sid.get_value()) data-testid="new-agenda-item" placeholder="New agenda item"
                     prop:value=move || new_item.get() on:input=move |ev| new_item.set(event_target_value(&ev)) />
@@ -282,8 +284,9 @@ fn AgendaRow(session_id: String, row: Row) -> impl IntoView {
                 <span class="number" data-testid="agenda-number">{row.number.clone()}</span>
                 <label class="visually-hidden" for=title_id.clone()>"Agenda item title"</label>
                 <input class="item-title" id=title_id data-testid="agenda-title" value=row.title.clone()
+                    prop:readOnly=move || !session.may(moot_trust::Level::Edit)
                     on:change=move |ev| { let _ = session.act(|ws, ctx| ws.rename_agenda_item(ctx, &sid.get_value(), &id.get_value(), &event_target_value(&ev))); } />
-                <span class="move">
+                <span class="move" hidden=move || !session.may(moot_trust::Level::Edit)>
                     <button type="button" aria-label="Move up" title="Move up" disabled=row.first on:click=move |_| mv(Move::Up)>"↑"</button>
                     <button type="button" aria-label="Move down" title="Move down" disabled=row.last on:click=move |_| mv(Move::Down)>"↓"</button>
                     <button type="button" aria-label="Make sub-point" title="Make sub-point" disabled=row.first on:click=move |_| mv(Move::Indent)>"→"</button>
@@ -292,9 +295,10 @@ fn AgendaRow(session_id: String, row: Row) -> impl IntoView {
             </div>
             <label class="minutes-label" for=minutes_id.clone()>"Minutes"</label>
             <textarea id=minutes_id class="minutes" data-testid="agenda-minutes" rows="2"
+                prop:readOnly=move || !session.may(moot_trust::Level::Edit)
                 on:change=move |ev| { let _ = session.act(|ws, ctx| ws.set_minutes(ctx, &sid.get_value(), &id.get_value(), &event_target_value(&ev))); }
             >{row.minutes.clone()}</textarea>
-            <form class="row sub" on:submit=add_sub>
+            <form class="row sub" on:submit=add_sub hidden=move || !session.may(moot_trust::Level::Edit)>
                 <input aria-label="New sub-point" placeholder="Add a sub-point" data-testid="new-sub-point"
                     prop:value=move || sub.get() on:input=move |ev| sub.set(event_target_value(&ev)) />
                 <button type="submit">"Add sub-point"</button>
@@ -398,6 +402,7 @@ fn ActionPoints(session_id: String) -> impl IntoView {
                         <li class:overdue=overdue class:done=a.done data-testid="action-point">
                             <label>
                                 <input type="checkbox" data-testid="action-done" prop:checked=a.done
+                                    prop:disabled=move || !session.may(moot_trust::Level::Edit)
                                     on:change=move |ev| { let _ = session.act(|ws, ctx| ws.set_action_done(ctx, &sid.get_value(), &id.get_value(), event_target_checked(&ev))); } />
                                 <span data-testid="action-text">{label}</span>
                             </label>
@@ -407,7 +412,7 @@ fn ActionPoints(session_id: String) -> impl IntoView {
                 }
             </For>
         </ul>
-        <form class="card add-action" on:submit=add data-testid="new-action-form">
+        <form class="card add-action" on:submit=add data-testid="new-action-form" hidden=move || !session.may(moot_trust::Level::Edit)>
             <input aria-label="What" placeholder="What needs doing" data-testid="new-action-text" prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev)) />
             <input aria-label="Who (names, comma separated, or all)" placeholder="Who (names or all)" data-testid="new-action-owners" prop:value=move || owners.get() on:input=move |ev| owners.set(event_target_value(&ev)) />
             <input aria-label="Due date" type="date" data-testid="new-action-due" prop:value=move || due.get() on:input=move |ev| due.set(event_target_value(&ev)) />

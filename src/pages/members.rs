@@ -139,7 +139,7 @@ pub fn MembersPage() -> impl IntoView {
                     <ProposalCard view=p />
                 </For>
             </ul>
-            <form class="card" on:submit=propose data-testid="propose-form">
+            <form class="card" on:submit=propose data-testid="propose-form" hidden=move || !session.may(moot_trust::Level::Edit)>
                 <h3>"Propose a member"</h3>
                 <fieldset>
                     <legend>"Candidate"</legend>
@@ -186,7 +186,7 @@ fn TierRow(tier: Tier, may_edit: Signal<bool>) -> impl IntoView {
         <li data-testid="tier">
             <strong data-testid="tier-name">{tier.name.clone()}</strong>": "
             <span data-testid="tier-policy">{policy_text(tier.approval)}</span>
-            <Show when=move || may_edit.get() fallback=|| view! { <span class="muted" data-testid="tier-members-only">" (members decide this)"</span> }>
+            <Show when=move || may_edit.get() && session.may(moot_trust::Level::Edit) fallback=|| view! { <span class="muted" data-testid="tier-members-only">" (members decide this)"</span> }>
             <span class="tier-edit">
                 <button type="button" on:click=move |_| set(Approval::SelfCertification)>"Self-certification"</button>
                 <button type="button" on:click=move |_| set(Approval::Ratification { endorsements: n, objections: rule })>"Ratification"</button>
@@ -277,7 +277,7 @@ fn ProposalCard(view: ProposalView) -> impl IntoView {
                     <li class="forged" data-testid="act-forged">{format!("{} — an act in {}'s name that their key did not sign: not counted", a.at.get(..16).unwrap_or(&a.at).replace('T', " "), name(&a.by))}</li>
                 }).collect_view()}
             </ol>
-            <Show when=move || status == Status::Pending>
+            <Show when=move || status == Status::Pending && session.may(moot_trust::Level::Edit)>
                 <div class="row">
                     <input aria-label="Comment" placeholder="Comment (needed to object)" data-testid="act-comment" prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev)) />
                     <button type="button" data-testid="act-endorse" on:click=move |_| act(ActKind::Endorse)>"Endorse"</button>

@@ -33,7 +33,7 @@ pub fn WorkstreamsPage() -> impl IntoView {
             <For each=streams key=|w: &Workstream| format!("{w:?}") let:w>
                 <StreamCard stream=w />
             </For>
-            <form class="row" on:submit=add>
+            <form class="row" on:submit=add hidden=move || !session.may(moot_trust::Level::Edit)>
                 <input aria-label="New workstream" placeholder="New workstream" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
                 <button type="submit">"Add workstream"</button>
             </form>
@@ -68,7 +68,7 @@ fn StreamCard(stream: Workstream) -> impl IntoView {
             <h3>{stream.name.clone()}</h3>
             <p class="muted">{stream.scope.clone()}</p>
             <ul>{stream.items.iter().cloned().map(|i| view! { <ItemRow stream_id=sid.get_value() item=i /> }).collect_view()}</ul>
-            <form class="row" on:submit=add>
+            <form class="row" on:submit=add hidden=move || !session.may(moot_trust::Level::Edit)>
                 <select aria-label="Kind" on:change=move |ev| kind.set(match event_target_value(&ev).as_str() { "food" => ItemKind::FoodForThought, "idea" => ItemKind::FirstIdea, _ => ItemKind::KeyQuestion })>
                     <option value="question">"Key question"</option>
                     <option value="food">"Food for thought"</option>
@@ -114,7 +114,7 @@ fn ItemRow(stream_id: String, item: WorkstreamItem) -> impl IntoView {
         <li class="ws-item">
             <span class="tag">{kind_label(item.kind)}</span>" "{item.text.clone()}<span class="muted">{format!(" — {}", name(&item.author))}</span>
             <ul>{item.comments.iter().map(|c| view! { <li>{format!("{}: {}", name(&c.author), c.body)}</li> }).collect_view()}</ul>
-            <form class="row" on:submit=send>
+            <form class="row" on:submit=send hidden=move || !session.may(moot_trust::Level::Comment)>
                 <input aria-label="Comment on this item" placeholder="Comment" prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev)) />
                 <button type="submit">"Comment"</button>
             </form>

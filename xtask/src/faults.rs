@@ -16,13 +16,15 @@ use anyhow::{Context, Result};
 
 use crate::{root, status, target_dir};
 
-const TARGETS: [(&str, &str); 6] = [
+const TARGETS: [(&str, &str); 8] = [
     ("frame", "frame codec and envelope check"),
     ("connection", "Connection::receive after a handshake"),
     ("codes", "document ids, URLs, direct-link codes"),
     ("joiner", "direct-link piece joiner"),
     ("import", "`.automerge` import (inflation check + model)"),
     ("model", "model reads and exports on hostile documents"),
+    ("sealed", "private workspaces: sealed frames, statements, envelopes, records, files"),
+    ("comment_rule", "the comment rule on hostile changes"),
 ];
 
 pub fn run(long: bool) -> Result<()> {

@@ -58,6 +58,8 @@ pub enum Route {
     Private {
         code: String,
         relay: Option<String>,
+        /// A pairing link names the person this device will write as.
+        person: Option<String>,
     },
     /// `relay` comes from a session link (`?relay=ws://…/sync`).
     Workspace {
@@ -84,7 +86,16 @@ impl Route {
         }
         if let Some(code) = path.strip_prefix("p/") {
             let code = code.split('/').next().unwrap_or(code).to_owned();
-            return Route::Private { code, relay };
+            let person = query
+                .split('&')
+                .find_map(|kv| kv.strip_prefix("as="))
+                .filter(|p| moot_trust::key_of_person(p).is_some())
+                .map(str::to_owned);
+            return Route::Private {
+                code,
+                relay,
+                person,
+            };
         }
         let mut parts = path.split('/');
         match (parts.next(), parts.next(), parts.next()) {
@@ -197,7 +208,12 @@ pub fn App() -> impl IntoView {
     let opening = RwSignal::new(Opening::Done);
     let relay_offer = RwSignal::new(None::<RelayOffer>);
     Effect::new(move |_| {
-        if let Route::Private { code, relay } = route.get() {
+        if let Route::Private {
+            code,
+            relay,
+            person,
+        } = route.get()
+        {
             // Kept on this device, then the address becomes the workspace's (the secret does
             // not stay in the address bar).
             let link = match moot_trust::Link::decode(&code) {
@@ -218,6 +234,9 @@ pub fn App() -> impl IntoView {
                         opening.set(Opening::Failed(e));
                         return;
                     }
+                }
+                if let Some(person) = &person {
+                    let _ = crate::state::keys::save_person(&id, person).await;
                 }
                 workspaces::set_private(&id);
                 if let Some(relay) = relay {
@@ -555,7 +574,9 @@ async fn open_private(
     let mut replica = crate::sync::sealed::replica_for(link, device);
     let records = Session::load_sealed(&id).await;
     replica.log.restore(records);
-    let (_, sealing) = crate::sync::sealed::into_sealing(replica);
+    let (_, mut sealing) = crate::sync::sealed::into_sealing(replica);
+    let paired = keys::load_person(&id).await;
+    sealing.person = paired.clone();
     match session.open_as(&id, Some((sealing, name.clone()))).await {
         Ok(true) => opening.set(Opening::Done),
         Ok(false) => {
@@ -580,7 +601,8 @@ async fn open_private(
                 let relay = joined_relay.clone();
                 match result {
                     Ok(replica) => {
-                        let (doc, sealing) = crate::sync::sealed::into_sealing(replica);
+                        let (doc, mut sealing) = crate::sync::sealed::into_sealing(replica);
+                        sealing.person = paired.clone();
                         match moot_model::Workspace::from_doc(doc, identity::random_u64()) {
                             Ok(ws) => leptos::task::spawn_local(async move {
                                 match session.adopt_as(&id, ws, Some((sealing, name))).await {

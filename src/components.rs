@@ -3,7 +3,7 @@
 mod direct;
 pub mod exchange;
 mod save_status;
-mod share;
+pub mod share;
 mod sync_status;
 
 pub use direct::DirectBox;

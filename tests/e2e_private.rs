@@ -590,3 +590,70 @@ async fn an_admin_removes_a_device_and_its_later_changes_go_nowhere() {
     harness.close(ada).await;
     harness.close(bea).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_device_paired_by_its_code_writes_as_its_person() {
+    let harness = Harness::start().await;
+    let laptop = harness.browser().await;
+    let phone = harness.browser().await;
+    create_with_draft(&laptop, &harness.base_url).await;
+    let laptop_shell = Shell { client: &laptop };
+    laptop_shell.go("nav-members", "members-page").await;
+    let pairing = value(&laptop, "pairing-link").await;
+    assert!(
+        pairing.contains("#/p/") && pairing.contains("as=key-"),
+        "{pairing}"
+    );
+
+    // The phone opens the pairing link and shows its code.
+    let phone_shell = join(&phone, &harness.base_url, "Ada", &pairing).await;
+    phone_shell.go("nav-members", "members-page").await;
+    let code = support::pages::text(&phone, &testid("device-code")).await;
+    assert!(code.len() > 40, "{code}");
+
+    // Before the laptop adds it, what the phone writes in Ada's name is not hers.
+    phone_shell.go("nav-coc", "coc-page").await;
+    let phone_review = Review { client: &phone };
+    eventually("the phone has the draft", || async {
+        phone_review.draft().await == DRAFT
+    })
+    .await;
+    phone_review
+        .comment("Stewards", "From my phone", false)
+        .await;
+    let laptop_review = Review { client: &laptop };
+    laptop_shell.go("nav-coc", "coc-page").await;
+    eventually("the laptop marks it as not Ada's yet", || async {
+        support::pages::all_texts(&laptop, &testid("comment-forged"))
+            .await
+            .len()
+            == 1
+    })
+    .await;
+
+    // The laptop adds the phone by its code: the same comment is Ada's now.
+    laptop_shell.go("nav-members", "members-page").await;
+    fill(&laptop, "device-code-input", &code).await;
+    click(&laptop, "device-add").await;
+    eventually("the laptop lists two devices", || async {
+        support::pages::all_texts(&laptop, &testid("my-device"))
+            .await
+            .len()
+            == 2
+    })
+    .await;
+    laptop_shell.go("nav-coc", "coc-page").await;
+    eventually("the phone's comment counts as Ada's", || async {
+        laptop_review
+            .comment_bodies()
+            .await
+            .iter()
+            .any(|b| b == "From my phone")
+            && support::pages::all_texts(&laptop, &testid("comment-forged"))
+                .await
+                .is_empty()
+    })
+    .await;
+    harness.close(laptop).await;
+    harness.close(phone).await;
+}

@@ -103,6 +103,9 @@ pub fn MembersPage() -> impl IntoView {
                     <TierRow tier=t may_edit=may_edit />
                 </For>
             </ul>
+            <Show when=move || session.level.get().is_some_and(|l| l >= moot_trust::Level::Comment)>
+                <YourDevices />
+            </Show>
             <Show when=move || session.level.get() == Some(moot_trust::Level::Admin)>
                 <h3>"Devices"</h3>
                 <p class="muted">"Every device that joined this private workspace, with the level of its link. Removing one refuses its later changes everywhere (what it wrote before stays); it does not yet change the keys, so it can still read what is written after: to shut someone out completely, make a new workspace for the others."</p>
@@ -295,4 +298,50 @@ fn bs58_short(key: &[u8; 32]) -> String {
     moot_trust::VerifyingKey::from_bytes(key)
         .map(|k| moot_trust::short(&k))
         .unwrap_or_default()
+}
+
+/// My devices in a private workspace: this one's code, the ones that write as me, a pairing
+/// link for another, and adding one by its code.
+#[component]
+fn YourDevices() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let hub = expect_context::<crate::sync::SyncHub>();
+    let code = RwSignal::new(String::new());
+    let mine = move || {
+        let me = session.me.get().map(|m| m.id).unwrap_or_default();
+        session.read(|ws| ws.devices_of(&me)).unwrap_or_default()
+    };
+    let pairing = move || {
+        let me = session.me.get().map(|m| m.id)?;
+        let level = session.level.get()?;
+        let link = session.private_link(level)?;
+        let url = crate::components::share::private_link(&link, hub.relay.get().as_deref());
+        let sep = if url.contains('?') { '&' } else { '?' };
+        Some(format!("{url}{sep}as={me}"))
+    };
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let c = code.get_untracked();
+        if session
+            .act_comment(|ws, ctx| ws.add_device(ctx, &c))
+            .is_ok()
+        {
+            code.set(String::new());
+        }
+    };
+    view! {
+        <h3>"Your devices"</h3>
+        <p class="muted">"Each device has its own key. To write as yourself from another device: open the pairing link there, then add the code it shows here."</p>
+        <p>"This device's code: "<code data-testid="device-code">{move || session.device_code().unwrap_or_default()}</code></p>
+        <ul data-testid="my-devices">
+            {move || mine().into_iter().map(|c| view! { <li data-testid="my-device"><code>{c}</code></li> }).collect_view()}
+        </ul>
+        <label for="pairing-link">"Pairing link (keep it to yourself: it holds your link)"</label>
+        <input id="pairing-link" readonly data-testid="pairing-link" prop:value=move || pairing().unwrap_or_default() />
+        <form class="row" on:submit=add>
+            <input aria-label="The other device's code" placeholder="The other device's code" data-testid="device-code-input"
+                prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev)) />
+            <button type="submit" data-testid="device-add">"Add this device"</button>
+        </form>
+    }
 }

@@ -74,6 +74,24 @@ pub async fn load_link(doc_id: &str) -> Result<Option<Link>, String> {
     Link::decode(&text).map(Some).map_err(|e| e.to_string())
 }
 
+/// The person this device writes as in a workspace, when it was paired with another device of
+/// theirs (a pairing link names them); otherwise its own key's person.
+pub async fn save_person(doc_id: &str, person: &str) -> Result<(), String> {
+    let store = store().await?;
+    store
+        .put(&["person", doc_id, "id"], person.as_bytes())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+pub async fn load_person(doc_id: &str) -> Option<String> {
+    let store = store().await.ok()?;
+    let bytes = store.get(&["person", doc_id, "id"]).await.ok()??;
+    String::from_utf8(bytes)
+        .ok()
+        .filter(|p| moot_trust::key_of_person(p).is_some())
+}
+
 /// The local document id of a private workspace (derived from its read secret; never sent).
 pub fn doc_id_of(link: &Link) -> String {
     moot_sync::DocumentId::from_bytes(link.secret.read().document).to_string()

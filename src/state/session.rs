@@ -25,6 +25,8 @@ const SAVE_RETRY_MAX_MS: i32 = 30_000;
 pub struct Sealing {
     pub log: moot_trust::Log,
     pub private: moot_sync::sealed::Private,
+    /// The person this device writes as, when paired with another device of theirs.
+    pub person: Option<String>,
 }
 
 /// What a link of each level may do, as people read it.
@@ -170,7 +172,10 @@ impl Session {
     fn make_private(&self, mut sealing: Sealing, name: &str) {
         let device = sealing.private.device();
         let actor = automerge::ActorId::from(device.actor(super::keys::tab()));
-        let person = moot_trust::person_id(&device.public());
+        let person = sealing
+            .person
+            .clone()
+            .unwrap_or_else(|| moot_trust::person_id(&device.public()));
         let level = sealing.private.link.level();
         self.with_doc_mut(|doc| {
             // A document made in this tab already writes as this tab (its changes are to be
@@ -339,6 +344,14 @@ impl Session {
             notify();
         }
         Ok(())
+    }
+
+    /// This device's code (to pair it with another device of mine).
+    pub fn device_code(&self) -> Option<String> {
+        self.sealing.with_value(|s| {
+            s.as_ref()
+                .map(|s| moot_trust::device_code(&s.private.device().public()))
+        })
     }
 
     /// The link of `level` (at most mine) of the open private workspace, as text.

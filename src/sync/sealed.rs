@@ -344,7 +344,14 @@ pub fn into_sealing(replica: Replica) -> (automerge::AutoCommit, Sealing) {
     let Replica {
         doc, log, private, ..
     } = replica;
-    (doc, Sealing { log, private })
+    (
+        doc,
+        Sealing {
+            log,
+            private,
+            person: None,
+        },
+    )
 }
 
 /// The tabs of this browser on the same private workspace: the sealed protocol over a

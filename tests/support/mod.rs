@@ -232,12 +232,27 @@ impl Harness {
                     "webrtc.ip_handling_policy": udp }
             }
         });
-        let caps = caps.as_object().unwrap().clone().into_iter().collect();
-        let client = ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps)
-            .connect(&self.driver_url)
-            .await
-            .expect("chromedriver opens a browser session");
+        let caps: serde_json::Map<String, serde_json::Value> =
+            caps.as_object().unwrap().clone().into_iter().collect();
+        // chromedriver can reset the first connections while it starts under load: retry
+        // those (not a refused session) until the deadline.
+        let deadline = std::time::Instant::now() + DEADLINE;
+        let client = loop {
+            let attempt = ClientBuilder::new(HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&self.driver_url)
+                .await;
+            match attempt {
+                Ok(client) => break client,
+                Err(fantoccini::error::NewSessionError::FailedC(e))
+                    if std::time::Instant::now() < deadline =>
+                {
+                    eprintln!("chromedriver not ready ({e}); trying again");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("chromedriver opens a browser session: {e:?}"),
+            }
+        };
         let id = client.session_id().await.unwrap().expect("a session id");
         self.unchecked.lock().unwrap().push(id);
         client

@@ -23,7 +23,10 @@ const TARGETS: [(&str, &str); 8] = [
     ("joiner", "direct-link piece joiner"),
     ("import", "`.automerge` import (inflation check + model)"),
     ("model", "model reads and exports on hostile documents"),
-    ("sealed", "private workspaces: sealed frames, statements, envelopes, records, files"),
+    (
+        "sealed",
+        "private workspaces: sealed frames, statements, envelopes, records, files",
+    ),
     ("comment_rule", "the comment rule on hostile changes"),
 ];
 

@@ -113,13 +113,45 @@ pub(crate) fn forged(
     let Some(maker) = key_of_id(obj) else {
         return false;
     };
-    if person_id(&maker) != claimed {
+    let keys = keys_of(doc, claimed);
+    if !keys.contains(&maker) {
         return true;
     }
     fields.iter().any(|f| match doc.get(obj, *f) {
-        Ok(Some((_, id))) => key_of_id(&id) != Some(maker),
+        Ok(Some((_, id))) => !key_of_id(&id).is_some_and(|k| keys.contains(&k)),
         _ => false,
     })
+}
+
+/// The keys that write as `person`: the key their id stands for, and the devices that key
+/// added to their entry in `people` (`devices`, written by that key itself; no one else's
+/// additions count, so nobody can add a device to someone else).
+pub fn keys_of(doc: &impl ReadDoc, person: &str) -> Vec<VerifyingKey> {
+    use automerge::{ObjType, Value};
+    let Some(own) = moot_trust::key_of_person(person) else {
+        return Vec::new();
+    };
+    let mut keys = vec![own];
+    let Ok(Some((Value::Object(ObjType::Map), people))) = doc.get(automerge::ROOT, "people") else {
+        return keys;
+    };
+    let Ok(Some((Value::Object(ObjType::Map), entry))) = doc.get(&people, person) else {
+        return keys;
+    };
+    let Ok(Some((Value::Object(ObjType::List), list))) = doc.get(&entry, "devices") else {
+        return keys;
+    };
+    for i in 0..doc.length(&list).min(64) {
+        if let Ok(Some((Value::Scalar(s), id))) = doc.get(&list, i)
+            && key_of_id(&id) == Some(own)
+            && let Some(code) = s.as_str()
+            && let Some(key) = moot_trust::key_of_code(code)
+            && !keys.contains(&key)
+        {
+            keys.push(key);
+        }
+    }
+    keys
 }
 
 /// The elements of the list at `obj[prop]` that are maps.
@@ -195,5 +227,47 @@ impl crate::Workspace {
             }
         }
         out
+    }
+}
+
+impl crate::Workspace {
+    /// Adds a device to my entry in `people`, by its code: from then on what that device's
+    /// key writes in my name counts as mine. Only my own key's additions count.
+    pub fn add_device(&mut self, ctx: crate::Ctx<'_>, code: &str) -> Result<(), crate::ModelError> {
+        use automerge::{ObjType, Value, transaction::Transactable};
+        let key = moot_trust::key_of_code(code).ok_or_else(|| {
+            crate::ModelError::NotAllowed(
+                "that is not a device code (copy it from the other device)".into(),
+            )
+        })?;
+        let code = moot_trust::device_code(&key);
+        if keys_of(self.doc(), ctx.person).contains(&key) {
+            return Ok(());
+        }
+        self.change(ctx, "add a device", |ws| {
+            let doc = ws.doc_mut();
+            let Some((Value::Object(ObjType::Map), people)) = doc.get(automerge::ROOT, "people")?
+            else {
+                return Err(crate::ModelError::NotAllowed("set your name first".into()));
+            };
+            let Some((Value::Object(ObjType::Map), entry)) = doc.get(&people, ctx.person)? else {
+                return Err(crate::ModelError::NotAllowed("set your name first".into()));
+            };
+            let list = match doc.get(&entry, "devices")? {
+                Some((Value::Object(ObjType::List), list)) => list,
+                _ => doc.put_object(&entry, "devices", ObjType::List)?,
+            };
+            let len = doc.length(&list);
+            doc.insert(&list, len, code.as_str())?;
+            Ok(())
+        })
+    }
+
+    /// The device codes that write as `person` (their own key first).
+    pub fn devices_of(&self, person: &str) -> Vec<String> {
+        keys_of(self.doc(), person)
+            .iter()
+            .map(moot_trust::device_code)
+            .collect()
     }
 }

@@ -137,3 +137,48 @@ fn an_open_workspace_forges_nothing_and_counts_as_before() {
     assert!(ws.forged_comments(&d).is_empty());
     assert!(ws.forged_acts().is_empty());
 }
+
+#[test]
+fn a_second_device_writes_as_its_person_once_their_first_device_adds_it() {
+    let anna = who(1);
+    let phone = who(2); // Anna's second device: its own key, writing as Anna.
+    let mallory = who(4);
+    let mut ws = Workspace::create_as(
+        anna.actor.clone(),
+        Ctx::new(&anna.person, T),
+        "Open Hardware",
+        "Anna",
+        1,
+    )
+    .unwrap();
+    let d = ws.documents().unwrap()[0].id.clone();
+    let c = ctx(&mut ws, &anna, &anna.person);
+    ws.replace_text(c, &d, "Be kind. Be open.").unwrap();
+    let t = ws.add_comment(c, &d, 0, 8, "From my laptop", &[]).unwrap();
+
+    // Before it is added, the phone's comment "as Anna" is not hers.
+    let c = ctx(&mut ws, &phone, &anna.person);
+    ws.reply(c, &d, &t, "From my phone, early").unwrap();
+    assert_eq!(ws.forged_comments(&d).len(), 1);
+
+    // Someone else cannot add a device to Anna.
+    let phone_code = moot_trust::device_code(&DeviceKey::from_seed([2; 32]).public());
+    let c = ctx(&mut ws, &mallory, &anna.person);
+    ws.add_device(c, &phone_code).unwrap();
+    assert_eq!(
+        ws.devices_of(&anna.person).len(),
+        1,
+        "Mallory's addition does not count"
+    );
+
+    // Anna's laptop adds it: the phone's comments are hers, before and after.
+    let c = ctx(&mut ws, &anna, &anna.person);
+    ws.add_device(c, &phone_code).unwrap();
+    assert_eq!(ws.devices_of(&anna.person).len(), 2);
+    let c = ctx(&mut ws, &phone, &anna.person);
+    ws.reply(c, &d, &t, "From my phone").unwrap();
+    assert!(ws.forged_comments(&d).is_empty());
+    // A code that is not a key is refused.
+    let c = ctx(&mut ws, &anna, &anna.person);
+    assert!(ws.add_device(c, "not a code").is_err());
+}

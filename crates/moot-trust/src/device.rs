@@ -73,3 +73,28 @@ pub fn short(key: &VerifyingKey) -> String {
 pub fn person_id(key: &VerifyingKey) -> String {
     format!("key-{}", bs58::encode(key.as_bytes()).into_string())
 }
+
+/// The key a person id made by [`person_id`] stands for.
+pub fn key_of_person(person: &str) -> Option<VerifyingKey> {
+    let text = person.strip_prefix("key-")?;
+    // 32 bytes are at most 44 base58 digits; refuse long input before decoding (quadratic).
+    if text.len() > 50 {
+        return None;
+    }
+    key_of_code(text)
+}
+
+/// A device's key as a code to type or paste (its public key in base58).
+pub fn device_code(key: &VerifyingKey) -> String {
+    bs58::encode(key.as_bytes()).into_string()
+}
+
+/// The key a [`device_code`] names.
+pub fn key_of_code(code: &str) -> Option<VerifyingKey> {
+    let code = code.trim();
+    if code.len() > 50 {
+        return None;
+    }
+    let bytes = bs58::decode(code).into_vec().ok()?;
+    VerifyingKey::from_bytes(bytes.as_slice().try_into().ok()?).ok()
+}

@@ -48,7 +48,10 @@ mod sealed;
 mod statement;
 mod wire;
 
-pub use device::{ACTOR_LEN, DeviceKey, actor_for, key_of_actor, person_id, short};
+pub use device::{
+    ACTOR_LEN, DeviceKey, actor_for, device_code, key_of_actor, key_of_code, key_of_person,
+    person_id, short,
+};
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use error::TrustError;
 pub use exchange::{Exchange, FRAME_BUDGET, Judge, Outcome, Relay};

@@ -43,26 +43,22 @@ async fn wait_for_present(client: &fantoccini::Client, id: &str) -> fantoccini::
         .unwrap_or_else(|e| panic!("no {id}: {e}"))
 }
 
+/// The relay's address (it serves the app too).
+fn relay_addr(harness: &Harness) -> std::net::SocketAddr {
+    harness
+        .base_url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap()
+}
+
 /// Opens the app as `name` and follows a private link.
 async fn join<'a>(client: &'a fantoccini::Client, base: &str, name: &str, link: &str) -> Shell<'a> {
     Start::open(client, base).await.set_name(name).await;
     client.goto(link).await.unwrap();
     wait_for(client, &testid("agenda-page")).await;
     Shell { client }
-}
-
-/// Every file under `dir`, concatenated.
-fn all_bytes(dir: &std::path::Path) -> Vec<u8> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(all_bytes(&path));
-        } else {
-            out.extend(std::fs::read(&path).unwrap_or_default());
-        }
-    }
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,28 +135,7 @@ async fn each_link_does_what_it_says_and_the_relay_reads_nothing() {
 
     // Mallory, with the same comment link, writes a reply "by Ada" from a client of her own:
     // every peer takes it (a commenter may reply), and Ada's page says Ada did not write it.
-    let link = moot_trust::Link::decode(
-        comment_link
-            .split("#/p/")
-            .nth(1)
-            .unwrap()
-            .split('?')
-            .next()
-            .unwrap(),
-    )
-    .unwrap();
-    let device = moot_trust::DeviceKey::from_seed([66; 32]);
-    let person = moot_trust::person_id(&device.public());
-    let replica =
-        moot_sync::sealed::Replica::join(link, device, [66; 8], moot_model::trust::comment_rule);
-    let addr: std::net::SocketAddr = harness
-        .base_url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
-    let mut mallory = sealed_client::Client::connect(addr, replica, person).await;
-    mallory.synced().await;
+    let mut mallory = sealed_client::join_link(relay_addr(&harness), &comment_link, 66).await;
     mallory
         .act(|ws, _| {
             let ada_id = ws
@@ -258,8 +233,8 @@ async fn each_link_does_what_it_says_and_the_relay_reads_nothing() {
     // The relay's disk: no word of the workspace, no name anywhere; and where it keeps
     // private workspaces, no automerge chunk (their magic bytes begin every document and
     // change, compressed or not). Elsewhere it keeps only its own health-probe document.
-    let disk = all_bytes(&harness.relay_data());
-    let sealed = all_bytes(&harness.relay_data().join("sealed"));
+    let disk = sealed_client::all_bytes(&harness.relay_data());
+    let sealed = sealed_client::all_bytes(&harness.relay_data().join("sealed"));
     assert!(sealed.len() > 1000, "the relay stored the workspace");
     assert!(
         !sealed.windows(4).any(|w| w == [0x85, 0x6f, 0x4a, 0x83]),
@@ -385,28 +360,7 @@ async fn two_devices_comment_offline_and_converge_when_the_relay_returns() {
 
     // An editor's client proposes itself and writes an endorsement "by Ada": Ada's Members
     // page shows it as not hers, and it is not counted.
-    let link = moot_trust::Link::decode(
-        edit_link
-            .split("#/p/")
-            .nth(1)
-            .unwrap()
-            .split('?')
-            .next()
-            .unwrap(),
-    )
-    .unwrap();
-    let device = moot_trust::DeviceKey::from_seed([77; 32]);
-    let person = moot_trust::person_id(&device.public());
-    let replica =
-        moot_sync::sealed::Replica::join(link, device, [77; 8], moot_model::trust::comment_rule);
-    let addr: std::net::SocketAddr = harness
-        .base_url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap();
-    let mut mallory = sealed_client::Client::connect(addr, replica, person.clone()).await;
-    mallory.synced().await;
+    let mut mallory = sealed_client::join_link(relay_addr(&harness), &edit_link, 77).await;
     mallory
         .act(|ws, me| {
             let ada_id = ws

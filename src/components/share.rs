@@ -4,8 +4,8 @@ use leptos::prelude::*;
 
 use crate::{browser, state::Session, sync::SyncHub};
 
-/// `<app address>#/w/automerge:<id>?relay=<relay>`.
-pub fn session_link(doc_id: &str, relay: Option<&str>) -> String {
+/// `<app address>#/<route>?relay=<relay>`.
+fn app_link(route: &str, relay: Option<&str>) -> String {
     let location = window().location();
     let base = format!(
         "{}{}",
@@ -15,21 +15,17 @@ pub fn session_link(doc_id: &str, relay: Option<&str>) -> String {
     let relay = relay
         .map(|r| format!("?relay={}", String::from(js_sys::encode_uri_component(r))))
         .unwrap_or_default();
-    format!("{base}#/w/automerge:{doc_id}{relay}")
+    format!("{base}#/{route}{relay}")
+}
+
+/// `<app address>#/w/automerge:<id>?relay=<relay>`.
+pub fn session_link(doc_id: &str, relay: Option<&str>) -> String {
+    app_link(&format!("w/automerge:{doc_id}"), relay)
 }
 
 /// `<app address>#/p/<link>?relay=<relay>`: a private workspace's link of one level.
 pub fn private_link(code: &str, relay: Option<&str>) -> String {
-    let location = window().location();
-    let base = format!(
-        "{}{}",
-        location.origin().unwrap_or_default(),
-        location.pathname().unwrap_or_default()
-    );
-    let relay = relay
-        .map(|r| format!("?relay={}", String::from(js_sys::encode_uri_component(r))))
-        .unwrap_or_default();
-    format!("{base}#/p/{code}{relay}")
+    app_link(&format!("p/{code}"), relay)
 }
 
 /// `text` as a QR code: one SVG path of dark modules (drawn as elements, never as markup).

@@ -16,8 +16,7 @@ use std::{
 
 use axum::{
     extract::{State, WebSocketUpgrade, ws::Message as WsMessage},
-    http::StatusCode,
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use moot_trust::{Exchange, Log, Message, Record, Relay};
 use tokio::io::AsyncWriteExt;
@@ -179,40 +178,11 @@ pub(crate) async fn upgrade(
     headers: axum::http::HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let sync = &state.sync;
-    let header = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
+    let slot = match crate::sync::admit(&state, peer, &headers, "/sealed") {
+        Ok(slot) => slot,
+        Err(refused) => return refused,
     };
-    let origin = header(axum::http::header::ORIGIN);
-    if !crate::sync::origin_allowed(
-        origin,
-        header(axum::http::header::HOST),
-        &sync.allow_origins,
-    ) {
-        return (
-            StatusCode::FORBIDDEN,
-            "this relay does not accept pages from that origin\n",
-        )
-            .into_response();
-    }
-    if sync.penalties.waiting(peer, std::time::Instant::now()) {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            "this address sent what the relay refused; try again later\n",
-        )
-            .into_response();
-    }
-    if sync.open.fetch_add(1, Ordering::SeqCst) >= sync.max_connections {
-        sync.open.fetch_sub(1, Ordering::SeqCst);
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too many connections, try again later\n",
-        )
-            .into_response();
-    }
-    let slot = crate::sync::Slot(state.clone());
+    let sync = &state.sync;
     let max = sync.max_frame_bytes;
     ws.max_message_size(max)
         .max_frame_size(max)

@@ -587,12 +587,14 @@ impl Drop for Slot {
     }
 }
 
-pub(crate) async fn upgrade(
-    State(state): State<Arc<AppState>>,
-    axum::Extension(crate::PeerAddr(peer)): axum::Extension<crate::PeerAddr>,
-    headers: axum::http::HeaderMap,
-    ws: WebSocketUpgrade,
-) -> Response {
+/// What every WebSocket endpoint checks before the upgrade: the page's origin, the address's
+/// penalty, the connection limit. The slot is held while the connection lives.
+pub(crate) fn admit(
+    state: &Arc<AppState>,
+    peer: std::net::IpAddr,
+    headers: &axum::http::HeaderMap,
+    endpoint: &str,
+) -> Result<Slot, Response> {
     let sync = &state.sync;
     let header = |name| {
         headers
@@ -605,33 +607,51 @@ pub(crate) async fn upgrade(
         header(axum::http::header::HOST),
         &sync.allow_origins,
     ) {
-        tracing::warn!(?origin, "refusing /sync connection from another origin");
-        return (
+        tracing::warn!(
+            ?origin,
+            endpoint,
+            "refusing a connection from another origin"
+        );
+        return Err((
             StatusCode::FORBIDDEN,
             "this relay does not accept pages from that origin\n",
         )
-            .into_response();
+            .into_response());
     }
     if sync.penalties.waiting(peer, std::time::Instant::now()) {
-        return (
+        return Err((
             StatusCode::TOO_MANY_REQUESTS,
             "this address sent what the relay refused; try again later\n",
         )
-            .into_response();
+            .into_response());
     }
     if sync.open.fetch_add(1, Ordering::SeqCst) >= sync.max_connections {
         sync.open.fetch_sub(1, Ordering::SeqCst);
         tracing::warn!(
             max = sync.max_connections,
-            "refusing /sync connection: too many connections"
+            endpoint,
+            "refusing a connection: too many connections"
         );
-        return (
+        return Err((
             StatusCode::SERVICE_UNAVAILABLE,
             "too many connections, try again later\n",
         )
-            .into_response();
+            .into_response());
     }
-    let slot = Slot(state.clone());
+    Ok(Slot(state.clone()))
+}
+
+pub(crate) async fn upgrade(
+    State(state): State<Arc<AppState>>,
+    axum::Extension(crate::PeerAddr(peer)): axum::Extension<crate::PeerAddr>,
+    headers: axum::http::HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let slot = match admit(&state, peer, &headers, "/sync") {
+        Ok(slot) => slot,
+        Err(refused) => return refused,
+    };
+    let sync = &state.sync;
     let max = sync.max_frame_bytes;
     ws.max_message_size(max)
         .max_frame_size(max)

@@ -33,20 +33,6 @@ fn joiner(admin: &Link, level: Level, seed: u8) -> (Replica, String) {
     (Replica::join(link, device, [seed; 8], comment_rule), person)
 }
 
-/// Every file under `dir`, concatenated.
-fn all_bytes(dir: &std::path::Path) -> Vec<u8> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(all_bytes(&path));
-        } else {
-            out.extend(std::fs::read(&path).unwrap());
-        }
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_private_workspace_is_served_sealed_and_survives_a_restart() {
     let root = temp("sealed");
@@ -89,7 +75,7 @@ async fn a_private_workspace_is_served_sealed_and_survives_a_restart() {
 
     // Nothing readable on the relay's disk: no word, no name, and no automerge chunk (whose
     // magic bytes begin every document and change, compressed or not).
-    let disk = all_bytes(&root.join("data").join("sealed"));
+    let disk = sealed_client::all_bytes(&root.join("data").join("sealed"));
     assert!(disk.len() > 1000);
     for word in [
         &b"Stewards"[..],

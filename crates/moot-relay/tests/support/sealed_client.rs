@@ -91,3 +91,36 @@ impl Client {
         ws.document_text(&d).ok()
     }
 }
+
+/// Every file under `dir`, concatenated (what a relay holds on disk, to search for words).
+pub fn all_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(all_bytes(&path));
+        } else {
+            out.extend(std::fs::read(&path).unwrap_or_default());
+        }
+    }
+    out
+}
+
+/// A native client of the relay at `addr` holding `link` (a link's URL or its code), on a
+/// device of its own.
+pub async fn join_link(addr: std::net::SocketAddr, link: &str, seed: u8) -> Client {
+    let code = link
+        .split("#/p/")
+        .nth(1)
+        .unwrap_or(link)
+        .split('?')
+        .next()
+        .unwrap_or_default();
+    let link = moot_trust::Link::decode(code).unwrap();
+    let device = moot_trust::DeviceKey::from_seed([seed; 32]);
+    let person = moot_trust::person_id(&device.public());
+    let replica = Replica::join(link, device, [seed; 8], moot_model::trust::comment_rule);
+    let mut c = Client::connect(addr, replica, person).await;
+    c.synced().await;
+    c
+}

@@ -104,6 +104,15 @@ impl SealedState {
         let (records, good) = Record::decode_all(&bytes, moot_sync::MAX_FRAME);
         let mut log = Log::new(discovery);
         log.replay(records);
+        // Superseded snapshots (and anything else the log no longer holds) are dropped by
+        // writing what it holds to a new file that replaces the old one whole.
+        let held: Vec<u8> = log.records().iter().flat_map(Record::encode).collect();
+        if !bytes.is_empty() && held.len() < good {
+            compact(&path, &held).await?;
+            tracing::info!(from = good, to = held.len(), "compacted a sealed log");
+        }
+        let bytes = if held.len() < good { held } else { bytes };
+        let good = good.min(bytes.len());
         let mut file = None;
         if !bytes.is_empty() {
             let f = tokio::fs::OpenOptions::new()
@@ -141,6 +150,22 @@ impl SealedState {
             open.remove(&w.discovery);
         }
     }
+}
+
+/// Replaces the file at `path` with `bytes`, atomically: a temporary file, fsynced, renamed
+/// over it, the directory fsynced.
+async fn compact(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    let temp = path.with_extension("compacting");
+    {
+        let mut f = tokio::fs::File::create(&temp).await?;
+        f.write_all(bytes).await?;
+        f.sync_all().await?;
+    }
+    tokio::fs::rename(&temp, path).await?;
+    if let Some(dir) = path.parent() {
+        tokio::fs::File::open(dir).await?.sync_all().await?;
+    }
+    Ok(())
 }
 
 impl Inner {

@@ -249,3 +249,62 @@ async fn a_removed_device_s_later_changes_are_refused() {
     assert_eq!(anna.text().as_deref(), Some("Bob: Be kind."));
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_superseded_snapshot_is_dropped_from_the_relay_s_file() {
+    let root = temp("sealed-compact");
+    let relay = RunningRelay::start(&root, |_| {}).await;
+    let admin = Link::new([7; 32]);
+    let (r, person) = founder(&admin);
+    let mut anna = Client::connect(relay.addr, r, person).await;
+    let snapshots_on_disk = || {
+        let dir = root.join("data").join("sealed");
+        let bytes = sealed_client::all_bytes(&dir);
+        moot_trust::Record::decode_all(&bytes, 1 << 26)
+            .0
+            .iter()
+            .filter(|r| matches!(r, moot_trust::Record::Snapshot(_)))
+            .count()
+    };
+    for round in 0..2u8 {
+        for i in 0..5 {
+            anna.act(|ws, me| {
+                let d = ws.documents().unwrap()[0].id.clone();
+                ws.splice_text(me, &d, 0, 0, &format!("{round}{i}"))
+                    .unwrap();
+            })
+            .await;
+        }
+        anna.synced().await;
+        let snapshot = anna.r.snapshot([round + 50; 24]).unwrap();
+        anna.send(vec![moot_trust::Message::Snapshot(snapshot)])
+            .await;
+        // The relay stores it before it answers the next message.
+        let push = vec![anna.ex.hello(&anna.r.log)];
+        anna.send(push).await;
+        anna.synced().await;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while snapshots_on_disk() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "both snapshots are stored"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    drop(anna);
+    relay.stop().await;
+
+    // Loaded again, the file keeps only the newest snapshot; a newcomer still gets everything.
+    let relay = RunningRelay::start(&root, |_| {}).await;
+    let (r, person) = joiner(&admin, Level::Read, 3);
+    let mut carol = Client::connect(relay.addr, r, person).await;
+    carol.synced().await;
+    assert_eq!(snapshots_on_disk(), 1);
+    assert!(
+        carol.text().unwrap().starts_with("14"),
+        "{:?}",
+        carol.text()
+    );
+    relay.stop().await;
+}

@@ -297,6 +297,14 @@ async fn tabs_sync_a_private_workspace_sealed_with_the_relay_down() {
     })
     .await;
     assert_eq!(shell.sync_state().await, "Offline", "no relay was involved");
+    // Reloaded with the relay still down: the workspace and its sealed log come back from
+    // this device's storage.
+    browser.refresh().await.unwrap();
+    assert_eq!(level(&browser).await, "admin");
+    eventually("the draft is back after the reload", || async {
+        review.draft().await == DRAFT
+    })
+    .await;
     harness.close(browser).await;
 }
 

@@ -217,8 +217,7 @@ impl Session {
         Ok(sealed.is_some())
     }
 
-    /// Writes what the log took since the last call (each record under its hash, so a
-    /// record written twice is stored once).
+    /// Writes what the log took since the last call, as one stored record named by its hash.
     pub fn store_sealed(&self) {
         let Some(doc_id) = self.doc_id.get_untracked() else {
             return;
@@ -231,6 +230,19 @@ impl Session {
         if records.is_empty() {
             return;
         }
+        // One record of them all (a CBOR sequence), in one transaction: a newcomer takes
+        // thousands of envelopes at once, and a write each would take minutes.
+        let bytes: Vec<u8> = records
+            .iter()
+            .flat_map(moot_trust::Record::encode)
+            .collect();
+        let name: String = {
+            use sha2::Digest;
+            sha2::Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        };
         let this = *self;
         leptos::task::spawn_local(async move {
             let Ok(store) = ChunkStore::open_default().await else {
@@ -238,18 +250,8 @@ impl Session {
                     .set(SaveState::Failed("cannot open storage".into()));
                 return;
             };
-            for r in records {
-                let bytes = r.encode();
-                let name: String = {
-                    use sha2::Digest;
-                    sha2::Sha256::digest(&bytes)
-                        .iter()
-                        .map(|b| format!("{b:02x}"))
-                        .collect()
-                };
-                if let Err(e) = store.put(&[&doc_id, "sealed-log", &name], &bytes).await {
-                    this.save_state.set(SaveState::Failed(e.to_string()));
-                }
+            if let Err(e) = store.put(&[&doc_id, "sealed-log", &name], &bytes).await {
+                this.save_state.set(SaveState::Failed(e.to_string()));
             }
         });
     }

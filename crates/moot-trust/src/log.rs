@@ -146,6 +146,8 @@ pub struct Log {
     bytes: usize,
     /// What was taken since the last [`Log::take_journal`]: what to write to storage.
     journal: Vec<Record>,
+    /// Envelope signatures checked (what a hostile order could make expensive).
+    checks: u64,
 }
 
 impl Log {
@@ -158,6 +160,7 @@ impl Log {
             snapshot: None,
             bytes: 0,
             journal: Vec::new(),
+            checks: 0,
         }
     }
 
@@ -245,8 +248,30 @@ impl Log {
         }
         loop {
             let mut progress = false;
-            let waiting = std::mem::take(&mut self.waiting);
+            let mut waiting = std::mem::take(&mut self.waiting);
+            // Each actor's runs in sequence, so one pass takes a run however it arrived (a
+            // peer sending them backwards would otherwise cost a pass, and a signature check
+            // of everything still waiting, per envelope).
+            waiting.sort_by_cached_key(|s| {
+                s.header_unchecked()
+                    .map(|h| (h.actor, h.first))
+                    .unwrap_or_default()
+            });
             for sealed in waiting {
+                // Held already, or not next in its actor's run: no signature check yet.
+                if let Ok(h) = sealed.header_unchecked() {
+                    let have = self.vector.get(&h.actor).copied().unwrap_or(0);
+                    if h.kind == Kind::Changes && h.last <= have {
+                        continue;
+                    }
+                    if h.kind == Kind::Changes && h.first > have + 1 {
+                        self.waiting.push(sealed);
+                        continue;
+                    }
+                }
+                if !trusted {
+                    self.checks += 1;
+                }
                 let (header, level) = match self.precheck_as(&sealed, trusted) {
                     Ok(Some(h)) => h,
                     Ok(None) => continue,
@@ -275,6 +300,11 @@ impl Log {
             }
         }
         (taken, refused)
+    }
+
+    /// How many envelope signatures [`Log::offer`] has checked.
+    pub fn checks(&self) -> u64 {
+        self.checks
     }
 
     /// Envelopes waiting (for changes of other actors, or earlier ones of their own).

@@ -235,8 +235,8 @@ impl Harness {
         let caps: serde_json::Map<String, serde_json::Value> =
             caps.as_object().unwrap().clone().into_iter().collect();
         // chromedriver can reset the first connections while it starts under load: retry
-        // those (not a refused session) until the deadline.
-        let deadline = std::time::Instant::now() + DEADLINE;
+        // those (not a refused session) until the deadline, yielding in between.
+        let deadline = Instant::now() + DEADLINE;
         let client = loop {
             let attempt = ClientBuilder::new(HttpConnector::new())
                 .capabilities(caps.clone())
@@ -245,10 +245,10 @@ impl Harness {
             match attempt {
                 Ok(client) => break client,
                 Err(fantoccini::error::NewSessionError::FailedC(e))
-                    if std::time::Instant::now() < deadline =>
+                    if Instant::now() < deadline =>
                 {
                     eprintln!("chromedriver not ready ({e}); trying again");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    tokio::task::yield_now().await;
                 }
                 Err(e) => panic!("chromedriver opens a browser session: {e:?}"),
             }

@@ -25,6 +25,8 @@ pub struct Exchange {
     said_hello: bool,
     /// How many statements the remote said it holds.
     remote_count: u64,
+    /// `Synced` messages received: each answers what this side sent before it.
+    acks: u64,
 }
 
 /// What a message led to.
@@ -101,6 +103,12 @@ impl Exchange {
             && &self.acked == log.vector()
             && self.remote_count >= mine.len() as u64
             && mine.iter().all(|s| self.remote_statements.contains(*s))
+    }
+
+    /// How many acknowledgements (`Synced`) the remote sent: one answers each hello, each
+    /// batch of envelopes or statements it took, and each snapshot.
+    pub fn acks(&self) -> u64 {
+        self.acks
     }
 
     fn ack(&mut self, vector: Vector) {
@@ -199,6 +207,11 @@ impl Exchange {
                 match result {
                     Ok(taken) => {
                         out.snapshot = taken;
+                        // Acknowledged (held, or a larger one is): the sender may rely on it.
+                        out.send.push(Message::Synced {
+                            vector: Vector::new(),
+                            statements: log.roster().statements().count() as u64,
+                        });
                         if judge.adopts() {
                             log.adopt(&covers);
                             // Envelopes after the cover may be taken now.
@@ -212,6 +225,7 @@ impl Exchange {
                 }
             }
             Message::Synced { vector, statements } => {
+                self.acks += 1;
                 self.remote_count = self.remote_count.max(statements);
                 if let Some(remote) = &mut self.remote {
                     for (actor, seq) in &vector {

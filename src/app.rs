@@ -571,6 +571,8 @@ async fn open_private(
         .get_untracked()
         .map(|m| m.name)
         .unwrap_or_default();
+    // Kept for a join, should the workspace not be on this device yet.
+    let (join_link, join_seed) = (link.clone(), device.to_seed());
     let mut replica = crate::sync::sealed::replica_for(link, device);
     let records = Session::load_sealed(&id).await;
     replica.log.restore(records);
@@ -585,15 +587,8 @@ async fn open_private(
                 return;
             };
             opening.set(Opening::Fetching(relay.clone()));
-            // `open_as` kept nothing; join afresh.
-            let link = match keys::load_link(&id).await {
-                Ok(Some(l)) => l,
-                _ => return,
-            };
-            let Ok(device) = keys::device_key().await else {
-                return;
-            };
-            let replica = crate::sync::sealed::replica_for(link, device);
+            let device = moot_trust::DeviceKey::from_seed(join_seed);
+            let replica = crate::sync::sealed::replica_for(join_link, device);
             let joined_relay = relay.clone();
             sealed.join(&relay, replica, move |result| {
                 let id = id.clone();

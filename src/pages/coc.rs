@@ -442,12 +442,16 @@ pub fn CocPage() -> impl IntoView {
     };
     let threads = Memo::new(move |_| threads());
     // Comments in someone else's name (private workspaces only: an open one signs nothing).
+    // Only others' changes can bring one (what I write here is signed by my key; adding a
+    // device happens on the Members page, and this page is built anew when opened): re-read
+    // when the document changes from outside, not on every keystroke here.
     let forged = Memo::new(move |_| {
+        session.outside.track();
         if session.level.get().is_none() {
             return Default::default();
         }
         session
-            .read(|ws| ws.forged_comments(&doc_id()))
+            .read_untracked(|ws| ws.forged_comments(&doc_id()))
             .unwrap_or_default()
     });
     let passages = move || {

@@ -66,8 +66,6 @@ pub struct Session {
     /// `Some` for a private workspace: the level its link grants.
     pub level: RwSignal<Option<moot_trust::Level>>,
     sealing: StoredValue<Option<Sealing>, LocalStorage>,
-    /// Set while a commenter's act runs (the only acts a comment link may do).
-    commenting: StoredValue<bool>,
 }
 
 impl Session {
@@ -87,7 +85,6 @@ impl Session {
             on_local_change: StoredValue::new_local(None),
             level: RwSignal::new(None),
             sealing: StoredValue::new_local(None),
-            commenting: StoredValue::new(false),
         }
     }
 
@@ -102,33 +99,49 @@ impl Session {
         self.model.with_value(|m| m.as_ref().map(f))
     }
 
+    /// Reads the open workspace without re-running on its changes (the caller tracks what it
+    /// depends on, e.g. `outside`).
+    pub fn read_untracked<T>(&self, f: impl FnOnce(&Workspace) -> T) -> Option<T> {
+        self.model.with_value(|m| m.as_ref().map(f))
+    }
+
     /// Like `read`, flattening a model result into an option (errors are shown elsewhere).
     pub fn read_ok<T>(&self, f: impl FnOnce(&Workspace) -> Result<T, ModelError>) -> Option<T> {
         self.read(f).and_then(Result::ok)
     }
 
-    /// Performs an act as me, now: saves it at once; returns the model's answer.
-    /// `f` must not read the session (the model is borrowed while it runs): read first.
+    /// Performs an act as me, now: saves it at once; returns the model's answer. In a private
+    /// workspace it needs an edit link. `f` must not read the session (the model is borrowed
+    /// while it runs): read first.
     pub fn act<T>(
         &self,
+        f: impl FnOnce(&mut Workspace, Ctx<'_>) -> Result<T, ModelError>,
+    ) -> Result<T, ModelError> {
+        self.act_at(moot_trust::Level::Edit, f)
+    }
+
+    /// An act a comment link may do (comment, reply, name myself, add my device).
+    pub fn act_comment<T>(
+        &self,
+        f: impl FnOnce(&mut Workspace, Ctx<'_>) -> Result<T, ModelError>,
+    ) -> Result<T, ModelError> {
+        self.act_at(moot_trust::Level::Comment, f)
+    }
+
+    /// An act that needs at least `needs` in a private workspace (anything goes in an open one).
+    fn act_at<T>(
+        &self,
+        needs: moot_trust::Level,
         f: impl FnOnce(&mut Workspace, Ctx<'_>) -> Result<T, ModelError>,
     ) -> Result<T, ModelError> {
         let me = self
             .me
             .get_untracked()
             .ok_or(ModelError::NotAllowed("set your name first".into()))?;
-        match self.level.get_untracked() {
-            Some(moot_trust::Level::Read) => {
-                let e = ModelError::NotAllowed(level_says(moot_trust::Level::Read).into());
-                self.error.set(Some(e.to_string()));
-                return Err(e);
-            }
-            Some(moot_trust::Level::Comment) if !self.commenting.get_value() => {
-                let e = ModelError::NotAllowed(level_says(moot_trust::Level::Comment).into());
-                self.error.set(Some(e.to_string()));
-                return Err(e);
-            }
-            _ => {}
+        if let Some(mine) = self.level.get_untracked().filter(|l| *l < needs) {
+            let e = ModelError::NotAllowed(level_says(mine).into());
+            self.error.set(Some(e.to_string()));
+            return Err(e);
         }
         let at = identity::now();
         let result = self
@@ -146,17 +159,6 @@ impl Session {
             }
             Err(e) => self.error.set(Some(e.to_string())),
         }
-        result
-    }
-
-    /// An act a comment link may do (comment, reply, name myself): like [`Session::act`].
-    pub fn act_comment<T>(
-        &self,
-        f: impl FnOnce(&mut Workspace, Ctx<'_>) -> Result<T, ModelError>,
-    ) -> Result<T, ModelError> {
-        self.commenting.set_value(true);
-        let result = self.act(f);
-        self.commenting.set_value(false);
         result
     }
 

@@ -28,13 +28,7 @@ async fn export_then_import_merges_offline_edits_and_refuses_bad_files() {
     ada_shell.wait_saved().await;
 
     click(&ada, "export").await;
-    let exported = || {
-        std::fs::read_dir(&downloads)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|e| e == "automerge"))
-    };
+    let exported = || support::downloaded(&downloads, "automerge");
     let in_progress = || {
         std::fs::read_dir(&downloads)
             .unwrap()

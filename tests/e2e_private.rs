@@ -65,12 +65,7 @@ async fn join<'a>(client: &'a fantoccini::Client, base: &str, name: &str, link: 
 async fn each_link_does_what_it_says_and_the_relay_reads_nothing() {
     let harness = Harness::start().await;
     let ada = harness.browser().await;
-    let start = Start::open(&ada, &harness.base_url).await;
-    start.set_name("Ada").await;
-    fill(&ada, "create-name", "Open Hardware Makers").await;
-    click(&ada, "create-private").await;
-    click(&ada, "create-submit").await;
-    wait_for(&ada, &testid("agenda-page")).await;
+    create_private(&ada, &harness.base_url).await;
     assert_eq!(level(&ada).await, "admin");
     let ada_shell = Shell { client: &ada };
     ada_shell.go("nav-coc", "coc-page").await;
@@ -240,19 +235,17 @@ async fn each_link_does_what_it_says_and_the_relay_reads_nothing() {
         !sealed.windows(4).any(|w| w == [0x85, 0x6f, 0x4a, 0x83]),
         "an automerge chunk in the clear"
     );
-    for word in [
-        &b"Stewards"[..],
-        b"Open Hardware",
-        b"Ada",
-        b"Bea",
-        b"Who appoints",
-    ] {
-        assert!(
-            !disk.windows(word.len()).any(|w| w == word),
-            "{:?} is on the relay's disk",
-            String::from_utf8_lossy(word)
-        );
-    }
+    sealed_client::assert_none_of(
+        &[
+            &b"Stewards"[..],
+            b"Open Hardware",
+            b"Ada",
+            b"Bea",
+            b"Who appoints",
+        ],
+        &disk,
+        "the relay's disk",
+    );
     harness.close(ada).await;
     harness.close(bea).await;
     harness.close(cyd).await;
@@ -262,12 +255,7 @@ async fn each_link_does_what_it_says_and_the_relay_reads_nothing() {
 async fn tabs_sync_a_private_workspace_sealed_with_the_relay_down() {
     let mut harness = Harness::start().await;
     let browser = harness.browser().await;
-    let start = Start::open(&browser, &harness.base_url).await;
-    start.set_name("Ada").await;
-    fill(&browser, "create-name", "Open Hardware Makers").await;
-    click(&browser, "create-private").await;
-    click(&browser, "create-submit").await;
-    wait_for(&browser, &testid("agenda-page")).await;
+    create_private(&browser, &harness.base_url).await;
     let shell = Shell { client: &browser };
     shell.go("nav-coc", "coc-page").await;
     eventually("up to date with the relay", || async {
@@ -308,14 +296,19 @@ async fn tabs_sync_a_private_workspace_sealed_with_the_relay_down() {
     harness.close(browser).await;
 }
 
-/// Ada's browser creates a private workspace with the draft set; its edit link.
-async fn create_with_draft(client: &fantoccini::Client, base: &str) -> String {
+/// Ada's browser creates a private workspace and opens it.
+async fn create_private(client: &fantoccini::Client, base: &str) {
     let start = Start::open(client, base).await;
     start.set_name("Ada").await;
     fill(client, "create-name", "Open Hardware Makers").await;
     click(client, "create-private").await;
     click(client, "create-submit").await;
     wait_for(client, &testid("agenda-page")).await;
+}
+
+/// Ada's browser creates a private workspace with the draft set; its edit link.
+async fn create_with_draft(client: &fantoccini::Client, base: &str) -> String {
+    create_private(client, base).await;
     let shell = Shell { client };
     shell.go("nav-coc", "coc-page").await;
     Review { client }.edit_draft(DRAFT).await;
@@ -435,13 +428,7 @@ async fn a_sealed_file_carries_offline_comments_and_no_word() {
         .await;
     click(&ada, "share-toggle").await;
     click(&ada, "export").await;
-    let exported = || {
-        std::fs::read_dir(&downloads)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|e| e == "moot"))
-    };
+    let exported = || support::downloaded(&downloads, "moot");
     eventually("the sealed export is downloaded", || async {
         exported()
             .and_then(|p| std::fs::read(p).ok())
@@ -450,19 +437,17 @@ async fn a_sealed_file_carries_offline_comments_and_no_word() {
     .await;
     let file = exported().unwrap();
     let bytes = std::fs::read(&file).unwrap();
-    for word in [
-        &b"Stewards"[..],
-        b"Sent by file",
-        b"Ada",
-        b"Open Hardware",
-        &[0x85, 0x6f, 0x4a, 0x83],
-    ] {
-        assert!(
-            !bytes.windows(word.len()).any(|w| w == word),
-            "{:?} in the sealed file",
-            String::from_utf8_lossy(word)
-        );
-    }
+    sealed_client::assert_none_of(
+        &[
+            &b"Stewards"[..],
+            b"Sent by file",
+            b"Ada",
+            b"Open Hardware",
+            &[0x85, 0x6f, 0x4a, 0x83],
+        ],
+        &bytes,
+        "the sealed file",
+    );
 
     click(&bea, "share-toggle").await;
     wait_for(&bea, &testid("import-file"))

@@ -45,6 +45,15 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The file with extension `ext` in `dir`, if one is there (a browser's downloads folder).
+pub fn downloaded(dir: &std::path::Path, ext: &str) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == ext))
+}
+
 /// Waits until `addr` accepts TCP connections.
 fn wait_for_listener(addr: SocketAddr, what: &str) {
     let start = Instant::now();

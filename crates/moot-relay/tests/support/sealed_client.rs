@@ -124,3 +124,15 @@ pub async fn join_link(addr: std::net::SocketAddr, link: &str, seed: u8) -> Clie
     c.synced().await;
     c
 }
+
+/// Fails if any of `words` (text, names, automerge's magic bytes) is in `bytes` (`what`: where
+/// they were looked for).
+pub fn assert_none_of(words: &[&[u8]], bytes: &[u8], what: &str) {
+    for word in words {
+        assert!(
+            !bytes.windows(word.len()).any(|w| w == *word),
+            "{:?} is in {what}",
+            String::from_utf8_lossy(word)
+        );
+    }
+}

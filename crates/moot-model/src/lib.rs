@@ -26,6 +26,7 @@
 //! ```
 
 mod agenda;
+pub mod decisions;
 mod defaults;
 mod demo;
 mod error;
@@ -37,6 +38,7 @@ mod migrate;
 mod review;
 pub mod schema;
 mod sessions;
+pub mod tally;
 pub mod time;
 mod tolerant;
 pub mod trust;
@@ -44,6 +46,7 @@ mod workspace;
 mod workstreams;
 
 pub use agenda::MAX_DEPTH as AGENDA_MAX_DEPTH;
+pub use decisions::{DecisionView, NewDecision};
 pub use defaults::OPERATIONAL_QUESTION;
 pub use demo::{ANDREW, ANNA, CODE_OF_CONDUCT, DEMO_SESSION_START, demo_workspace};
 pub use error::ModelError;

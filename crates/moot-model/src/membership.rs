@@ -442,7 +442,7 @@ impl Workspace {
     /// M5): otherwise anyone with the link could switch a tier to self-certification and
     /// approve themselves. A workspace with no members yet (nobody on its roster) is open to
     /// whoever sets it up.
-    fn require_member(&self, person: &str, what: &str) -> Result<(), ModelError> {
+    pub(crate) fn require_member(&self, person: &str, what: &str) -> Result<(), ModelError> {
         let members = self.membership()?.members;
         if members.is_empty() || members.contains(person) {
             Ok(())

@@ -8,6 +8,9 @@
 //! - anything inside objects that changes by their own key made (the thread, its anchor, the
 //!   comment, their person entry).
 //!
+//! - their own slot in a decision (`ballots`, `delegations`, `closes` under their person id)
+//!   and in the topic `delegations`: commenters who are in the electorate vote.
+//!
 //! Nothing else: no edit of the text, of someone else's comment, of a thread's resolution, of
 //! the agenda, the roster or a proposal.
 
@@ -74,6 +77,25 @@ pub fn comment_rule(doc: &Automerge, change: &Change, author: &VerifyingKey) -> 
         if (threads || replies) && op.insert && op.pred.is_empty() && new_map {
             continue;
         }
+        // Their own slot in a decision (ballot, delegation, close) or in the topic
+        // delegations: one string value under their person id.
+        let own_slot = matches!(&op.key, Key::Map(k) if k.as_str() == me)
+            && !op.insert
+            && matches!(
+                op.action,
+                OpType::Put(automerge::ScalarValue::Str(_)) | OpType::Delete
+            )
+            && (is(&place, &[Some("delegations")])
+                || (place.len() == 3
+                    && place[0].as_deref() == Some("decisions")
+                    && place[1].is_some()
+                    && matches!(
+                        place[2].as_deref(),
+                        Some("ballots" | "delegations" | "closes")
+                    )));
+        if own_slot {
+            continue;
+        }
         let person = is(&place, &[Some("people")])
             && matches!(&op.key, Key::Map(k) if k.as_str() == me)
             && new_map
@@ -87,7 +109,7 @@ pub fn comment_rule(doc: &Automerge, change: &Change, author: &VerifyingKey) -> 
 }
 
 /// The key an object or op id's actor is bound to (`None` for an actor of an open workspace).
-fn key_of_id(id: &automerge::ObjId) -> Option<VerifyingKey> {
+pub(crate) fn key_of_id(id: &automerge::ObjId) -> Option<VerifyingKey> {
     let text = id.to_string();
     let (_, actor) = text.split_once('@')?;
     if actor.len() != 2 * moot_trust::ACTOR_LEN {

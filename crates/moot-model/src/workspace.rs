@@ -143,6 +143,9 @@ impl Workspace {
             ..WorkspaceDoc::default()
         };
         autosurgeon::reconcile(&mut ws.doc, &state)?;
+        // Made now so that no two peers make them concurrently later (see `decisions.rs`).
+        ws.doc.put_object(ROOT, "decisions", ObjType::Map)?;
+        ws.doc.put_object(ROOT, "delegations", ObjType::Map)?;
         ws.commit(ctx, "create workspace");
         ws.set_person_name(ctx, ctx.person, creator_name)?;
         ws.edit(

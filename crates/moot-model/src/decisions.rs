@@ -1,0 +1,999 @@
+//! Decisions the group votes on, tallied the same by every peer with no clock and no server.
+//!
+//! Stored under the root map `decisions`, one map per decision:
+//!
+//! - `rules`: the frozen rules as one JSON string, written in the change that makes the
+//!   decision. They are read *at that change* ([`Automerge::get_at`] at its hash), so nothing
+//!   written later — by anyone — moves the goalposts. The electorate (person → weight) is in
+//!   them, taken from the derived membership when the decision opens.
+//! - `ballots`, `delegations`, `closes`: one slot per person (`ballots[voter]`), each value one
+//!   JSON string, so a ballot is one op: it is atomic, it can be traced to the key that wrote it
+//!   (private workspaces), and changing it overwrites the slot while automerge keeps the old
+//!   value in history. Of concurrent values in one slot, the newest (by op id, as automerge
+//!   picks) written by the slot owner's own key counts; values written by other keys are shown
+//!   as forged and never counted.
+//! - `outcome`: the words a person writes once it is closed.
+//!
+//! A close is a change, not a time: the tally counts exactly the ballots and delegations that
+//! causally precede the effective close (the document read at the close's change). The chair
+//! may close at any time; anyone in the electorate once the advisory closing time has passed
+//! on their own clock. Of several closes, one that follows another counts for nothing; of
+//! concurrent ones the chair's wins, then the smallest change hash.
+//!
+//! Topic delegations ("for every decision on this workstream") live in the root map
+//! `delegations`, one slot per person holding topic → delegate; a decision that allows
+//! delegation reads them at its close, and a delegation made on the decision itself wins.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::{
+    ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::tally::{self, Choice, Counting, Method, Tally};
+use crate::{ModelError, Status, Workspace, schema::CandidateKind, time, workspace::Ctx};
+
+/// The pseudo-tier of the roster's standing members, for choosing an electorate.
+pub const ROSTER: &str = "roster";
+/// Longest rules (JSON) a peer may write; a larger value is unreadable, not a hang.
+const MAX_RULES: usize = 1_000_000;
+const MAX_SLOT: usize = 40_000;
+const MAX_OPTIONS: usize = 20;
+const MAX_QUESTION: usize = 500;
+
+/// What a decision is about, linked both ways.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Subject {
+    AgendaItem {
+        session: String,
+        item: String,
+    },
+    /// "Adopt this wording": a Code of Conduct thread, with the document's version.
+    Thread {
+        document: String,
+        thread: String,
+        quote: String,
+        heads: Vec<String>,
+    },
+    /// Adopting a document as it stands: the version (heads) it ratifies.
+    Document {
+        document: String,
+        heads: Vec<String>,
+    },
+}
+
+/// The rules, frozen when the decision opens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rules {
+    pub question: String,
+    #[serde(default)]
+    pub details: String,
+    /// Majority and ranked choice; empty for consent.
+    #[serde(default)]
+    pub options: Vec<String>,
+    pub method: Method,
+    pub quorum_percent: u8,
+    /// The tiers whose members make the electorate ([`ROSTER`] for standing members).
+    #[serde(default)]
+    pub tiers: Vec<String>,
+    /// Person → weight.
+    pub electorate: BTreeMap<String, u64>,
+    pub chair: String,
+    /// Advisory: after it, anyone in the electorate may close.
+    #[serde(default)]
+    pub closes_at: Option<String>,
+    /// A workstream id: topic delegations for it apply.
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// Whether members may delegate their vote.
+    #[serde(default)]
+    pub delegation: bool,
+    #[serde(default)]
+    pub subject: Option<Subject>,
+    pub opened_by: String,
+    pub opened_at: String,
+}
+
+/// What someone asks for when opening a decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDecision {
+    pub question: String,
+    pub details: String,
+    pub options: Vec<String>,
+    pub method: Method,
+    pub quorum_percent: u8,
+    pub tiers: Vec<String>,
+    pub chair: String,
+    pub closes_at: Option<String>,
+    pub topic: Option<String>,
+    pub delegation: bool,
+    pub subject: Option<Subject>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct BallotValue {
+    choice: Choice,
+    at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct DelegationValue {
+    /// `None`: "I vote myself" (overrides a topic delegation).
+    to: Option<String>,
+    at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct CloseValue {
+    at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct OutcomeValue {
+    text: String,
+    by: String,
+    at: String,
+}
+
+/// What became of one person's current ballot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BallotState {
+    /// Counted (or, while open, would be).
+    Counted,
+    /// Cast (or changed) after the close: shown, never counted.
+    Late,
+    /// Written in their name by a key that is not theirs: shown, never counted.
+    Forged,
+    /// From someone outside the frozen electorate.
+    Outside,
+    /// Not a valid ballot for this decision's method.
+    Invalid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BallotLine {
+    pub voter: String,
+    pub choice: Option<Choice>,
+    pub at: String,
+    pub state: BallotState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Closed {
+    pub by: String,
+    pub at: String,
+    /// The close's change: the tally reads the document there.
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub text: String,
+    pub by: String,
+    pub at: String,
+    /// Written in `by`'s name by another key.
+    pub forged: bool,
+}
+
+/// A decision as read: rules, state, and the tally every peer computes the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionView {
+    pub id: String,
+    pub rules: Rules,
+    pub closed: Option<Closed>,
+    /// At the close, or provisional while open.
+    pub tally: Tally,
+    /// Every current ballot with what became of it (the counted ones are in `tally`).
+    pub ballots: Vec<BallotLine>,
+    /// Delegations in force for the tally (voter → delegate), the decision's own first.
+    pub delegations: BTreeMap<String, String>,
+    pub outcome: Option<Outcome>,
+    /// Every counted ballot was written by its voter's own key (a private workspace). In an
+    /// open workspace nothing is signed and the page says so.
+    pub verified: bool,
+    /// The rules were not written by the key of the person they name as opener.
+    pub forged: bool,
+}
+
+impl DecisionView {
+    pub fn is_open(&self) -> bool {
+        self.closed.is_none()
+    }
+
+    /// The option chosen or consent given (`Some(None)` for consent), if adopted.
+    pub fn adopted(&self) -> Option<Option<usize>> {
+        match self.tally.outcome {
+            tally::Outcome::Adopted { option } if !self.forged => Some(option),
+            _ => None,
+        }
+    }
+
+    /// Outcome in words: "Adopted", "Adopted: Option", "Not adopted: no quorum (…)".
+    pub fn outcome_label(&self) -> String {
+        if self.forged {
+            return "Not counted: its rules were forged".into();
+        }
+        let provisional = if self.is_open() { " (so far)" } else { "" };
+        match &self.tally.outcome {
+            tally::Outcome::Adopted { option: None } => format!("Adopted by consent{provisional}"),
+            tally::Outcome::Adopted { option: Some(i) } => format!(
+                "Adopted: {}{provisional}",
+                self.rules
+                    .options
+                    .get(*i)
+                    .map(String::as_str)
+                    .unwrap_or("?")
+            ),
+            tally::Outcome::NotAdopted(why) => {
+                let why = match why {
+                    tally::Failure::NoQuorum { needed, took_part } => {
+                        format!("no quorum ({took_part} of {needed} needed took part)")
+                    }
+                    tally::Failure::Objected { weight } => {
+                        format!("{weight} objection{}", if *weight == 1 { "" } else { "s" })
+                    }
+                    tally::Failure::BelowThreshold => match self.rules.method {
+                        Method::Majority { threshold } => {
+                            format!("no option reached {}", threshold.label())
+                        }
+                        _ => "below the threshold".into(),
+                    },
+                    tally::Failure::Tie => "a tie".into(),
+                    tally::Failure::NoVotes => "no votes".into(),
+                };
+                format!("Not adopted{provisional}: {why}")
+            }
+        }
+    }
+}
+
+fn json_slot<T: for<'de> Deserialize<'de>>(value: &Value<'_>) -> Option<T> {
+    match value {
+        Value::Scalar(s) => match s.as_ref() {
+            ScalarValue::Str(s) if s.len() <= MAX_RULES => serde_json::from_str(s).ok(),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Op ids sort as automerge orders them (counter, then actor).
+fn op_order(id: &ObjId) -> (u64, String) {
+    let s = id.to_string();
+    match s.split_once('@') {
+        Some((c, a)) => (c.parse().unwrap_or(0), a.to_owned()),
+        None => (0, s),
+    }
+}
+
+/// Whether `id`'s op was written by one of `owner`'s keys: `None` if nothing there is signed
+/// (an open workspace's actor).
+fn by_owner(doc: &impl ReadDoc, id: &ObjId, owner: &str) -> Option<bool> {
+    let key = crate::trust::key_of_id(id)?;
+    Some(crate::trust::keys_of(doc, owner).contains(&key))
+}
+
+/// One person's slot: the value that counts (and its op), and values forged in their name.
+struct Slot<T> {
+    value: Option<(T, ObjId)>,
+    unreadable: bool,
+    forged: Vec<(T, ObjId)>,
+}
+
+fn slot<T: for<'de> Deserialize<'de>>(
+    doc: &impl ReadDoc,
+    values: Vec<(Value<'_>, ObjId)>,
+    owner: &str,
+) -> Slot<T> {
+    let mut out = Slot {
+        value: None,
+        unreadable: false,
+        forged: Vec::new(),
+    };
+    let mut genuine: Vec<(Option<T>, ObjId)> = Vec::new();
+    for (value, id) in values {
+        let parsed = json_slot::<T>(&value);
+        if by_owner(doc, &id, owner) == Some(false) {
+            out.forged.extend(parsed.map(|p| (p, id)));
+        } else {
+            genuine.push((parsed, id));
+        }
+    }
+    genuine.sort_by_key(|(_, id)| op_order(id));
+    match genuine.pop() {
+        Some((Some(v), id)) => out.value = Some((v, id)),
+        Some((None, _)) => out.unreadable = true,
+        None => {}
+    }
+    out
+}
+
+/// Every slot of the map `obj[prop]` (at `heads`, or now), with all conflicting values.
+fn slots<'d>(
+    doc: &'d impl ReadDoc,
+    obj: &ObjId,
+    prop: &str,
+    heads: Option<&[ChangeHash]>,
+) -> Vec<(String, Vec<(Value<'d>, ObjId)>)> {
+    let map = match heads {
+        Some(h) => doc.get_at(obj, prop, h),
+        None => doc.get(obj, prop),
+    };
+    let Ok(Some((Value::Object(ObjType::Map), map))) = map else {
+        return Vec::new();
+    };
+    let keys: Vec<String> = match heads {
+        Some(h) => doc.keys_at(&map, h).collect(),
+        None => doc.keys(&map).collect(),
+    };
+    keys.into_iter()
+        .filter(|k| k.len() <= 200)
+        .map(|k| {
+            let values = match heads {
+                Some(h) => doc.get_all_at(&map, k.as_str(), h),
+                None => doc.get_all(&map, k.as_str()),
+            }
+            .unwrap_or_default();
+            (k, values)
+        })
+        .collect()
+}
+
+/// The maps at `obj[prop]`: all of them, if concurrent peers each made one (nothing written
+/// into the map that lost is hidden).
+fn all_maps(doc: &impl ReadDoc, obj: &ObjId, prop: &str) -> Vec<ObjId> {
+    doc.get_all(obj, prop)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(v, id)| matches!(v, Value::Object(ObjType::Map)).then_some(id))
+        .collect()
+}
+
+fn hex(h: &ChangeHash) -> String {
+    h.to_string()
+}
+
+impl Workspace {
+    /// The electorate of members in `tiers` now (person → weight 1): the roster's standing
+    /// members for [`ROSTER`], and individuals approved into a chosen tier.
+    pub fn electorate(&self, tiers: &[String]) -> Result<BTreeMap<String, u64>, ModelError> {
+        let membership = self.membership()?;
+        let (roster, _) = crate::tolerant::list::<String, _>(self.doc(), &ROOT, "roster")?;
+        let mut out = BTreeMap::new();
+        if tiers.iter().any(|t| t == ROSTER) {
+            for p in roster {
+                out.insert(p, 1);
+            }
+        }
+        for view in &membership.proposals {
+            if view.status == Status::Approved
+                && view.proposal.candidate.kind == CandidateKind::Individual
+                && tiers.contains(&view.proposal.tier)
+                && let Some(p) = &view.proposal.candidate.person
+            {
+                out.insert(p.clone(), 1);
+            }
+        }
+        Ok(out)
+    }
+
+    fn decisions_map(&mut self) -> Result<ObjId, ModelError> {
+        Ok(match self.doc().get(ROOT, "decisions")? {
+            Some((Value::Object(ObjType::Map), id)) => id,
+            _ => self.doc_mut().put_object(ROOT, "decisions", ObjType::Map)?,
+        })
+    }
+
+    /// The decision map with id `id` (in any of concurrently made `decisions` maps).
+    fn decision_obj(&self, id: &str) -> Option<ObjId> {
+        all_maps(self.doc(), &ROOT, "decisions")
+            .into_iter()
+            .find_map(|m| match self.doc().get(&m, id) {
+                Ok(Some((Value::Object(ObjType::Map), d))) => Some(d),
+                _ => None,
+            })
+    }
+
+    /// Opens a decision: validates, freezes the rules and the electorate, and returns its id.
+    pub fn open_decision(&mut self, ctx: Ctx<'_>, new: NewDecision) -> Result<String, ModelError> {
+        self.require_member(ctx.person, "open a decision")?;
+        let question = crate::workspace::nonempty("question", &new.question, MAX_QUESTION)?;
+        let details =
+            crate::workspace::bounded("details", &new.details, crate::workspace::MAX_BODY)?;
+        let options: Vec<String> = match new.method {
+            Method::Consent => Vec::new(),
+            _ => new
+                .options
+                .iter()
+                .map(|o| crate::workspace::nonempty("option", o, crate::workspace::MAX_NAME))
+                .collect::<Result<_, _>>()?,
+        };
+        if new.method != Method::Consent {
+            if options.len() < 2 || options.len() > MAX_OPTIONS {
+                return Err(ModelError::NotAllowed(format!(
+                    "a vote needs between 2 and {MAX_OPTIONS} options"
+                )));
+            }
+            if options.iter().collect::<BTreeSet<_>>().len() != options.len() {
+                return Err(ModelError::NotAllowed(
+                    "two options have the same words".into(),
+                ));
+            }
+        }
+        if let Method::Majority {
+            threshold: tally::Threshold::Percent { percent },
+        } = new.method
+            && !(1..=100).contains(&percent)
+        {
+            return Err(ModelError::NotAllowed(
+                "a threshold is between 1% and 100%".into(),
+            ));
+        }
+        if new.quorum_percent > 100 {
+            return Err(ModelError::NotAllowed(
+                "a quorum is between 0% and 100%".into(),
+            ));
+        }
+        let electorate = self.electorate(&new.tiers)?;
+        if electorate.is_empty() {
+            return Err(ModelError::NotAllowed(
+                "nobody is in the chosen tiers, so nobody could vote".into(),
+            ));
+        }
+        if !electorate.contains_key(&new.chair) && new.chair != ctx.person {
+            return Err(ModelError::NotAllowed(
+                "the chair must be in the electorate or be the one opening it".into(),
+            ));
+        }
+        let closes_at = match new.closes_at.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(t) => Some(time::format_instant(time::parse_instant(
+                "closing time",
+                t,
+            )?)),
+        };
+        if let Some(topic) = &new.topic
+            && !self.workstreams()?.iter().any(|w| &w.id == topic)
+        {
+            return Err(crate::workspace::unknown_id("workstream", topic));
+        }
+        let now: Vec<String> = self.heads().iter().map(hex).collect();
+        let subject = match new.subject {
+            Some(Subject::AgendaItem { session, item }) => {
+                let s = self
+                    .sessions()?
+                    .into_iter()
+                    .find(|s| s.id == session)
+                    .ok_or_else(|| crate::workspace::unknown_id("work session", &session))?;
+                if !contains(&s.agenda, &item) {
+                    return Err(crate::workspace::unknown_id("agenda item", &item));
+                }
+                Some(Subject::AgendaItem { session, item })
+            }
+            Some(Subject::Thread {
+                document, thread, ..
+            }) => {
+                let view = self
+                    .threads(&document)?
+                    .into_iter()
+                    .find(|t| t.thread.id == thread)
+                    .ok_or_else(|| crate::workspace::unknown_id("thread", &thread))?;
+                Some(Subject::Thread {
+                    document,
+                    thread,
+                    quote: view.thread.anchor.quote,
+                    heads: now.clone(),
+                })
+            }
+            Some(Subject::Document { document, .. }) => {
+                if !self.documents()?.iter().any(|d| d.id == document) {
+                    return Err(crate::workspace::unknown_id("document", &document));
+                }
+                Some(Subject::Document {
+                    document,
+                    heads: now.clone(),
+                })
+            }
+            None => None,
+        };
+        let rules = Rules {
+            question,
+            details,
+            options,
+            method: new.method,
+            quorum_percent: new.quorum_percent,
+            tiers: new.tiers,
+            electorate,
+            chair: new.chair,
+            closes_at,
+            topic: new.topic,
+            delegation: new.delegation,
+            subject,
+            opened_by: ctx.person.to_owned(),
+            opened_at: ctx.at.to_owned(),
+        };
+        let json = serde_json::to_string(&rules).map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        if json.len() > MAX_RULES {
+            return Err(ModelError::NotAllowed(
+                "this electorate is too large".into(),
+            ));
+        }
+        let id = self.next_id();
+        self.change(ctx, "open a decision", |ws| {
+            let decisions = ws.decisions_map()?;
+            if ws.doc().get(ROOT, "delegations")?.is_none() {
+                ws.doc_mut().put_object(ROOT, "delegations", ObjType::Map)?;
+            }
+            let doc = ws.doc_mut();
+            let d = doc.put_object(&decisions, id.as_str(), ObjType::Map)?;
+            doc.put(&d, "rules", json)?;
+            for slots in ["ballots", "delegations", "closes"] {
+                doc.put_object(&d, slots, ObjType::Map)?;
+            }
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    fn open_view(&self, id: &str) -> Result<(DecisionView, ObjId), ModelError> {
+        let obj = self
+            .decision_obj(id)
+            .ok_or_else(|| crate::workspace::unknown_id("decision", id))?;
+        let view = self.read_decision(id, &obj)?;
+        Ok((view, obj))
+    }
+
+    fn put_slot(
+        &mut self,
+        ctx: Ctx<'_>,
+        message: &str,
+        decision: &ObjId,
+        map: &str,
+        json: String,
+    ) -> Result<(), ModelError> {
+        if json.len() > MAX_SLOT {
+            return Err(ModelError::TooLong {
+                field: "ballot",
+                len: json.len(),
+                max: MAX_SLOT,
+            });
+        }
+        let decision = decision.clone();
+        self.change(ctx, message, |ws| {
+            let slots = match ws.doc().get(&decision, map)? {
+                Some((Value::Object(ObjType::Map), m)) => m,
+                _ => {
+                    return Err(ModelError::NotAllowed(
+                        "this decision cannot be read".into(),
+                    ));
+                }
+            };
+            // automerge skips a put of the value already there: one forged in my name with
+            // the same words must not swallow my own, so the slot is cleared first.
+            if ws.doc().get(&slots, ctx.person)?.is_some() {
+                ws.doc_mut().delete(&slots, ctx.person)?;
+            }
+            ws.doc_mut().put(&slots, ctx.person, json)?;
+            Ok(())
+        })
+    }
+
+    /// Casts (or changes) `ctx.person`'s ballot.
+    pub fn vote(&mut self, ctx: Ctx<'_>, decision: &str, choice: Choice) -> Result<(), ModelError> {
+        let (view, obj) = self.open_view(decision)?;
+        if !view.is_open() {
+            return Err(ModelError::NotAllowed("this decision is closed".into()));
+        }
+        if !view.rules.electorate.contains_key(ctx.person) {
+            return Err(ModelError::NotAllowed(
+                "you are not in this decision's electorate".into(),
+            ));
+        }
+        let choice = match choice {
+            Choice::Object { reason } => Choice::Object {
+                reason: crate::workspace::nonempty(
+                    "objection's reason",
+                    &reason,
+                    crate::workspace::MAX_BODY,
+                )?,
+            },
+            other => other,
+        };
+        if !choice.fits(view.rules.method, view.rules.options.len()) {
+            return Err(ModelError::NotAllowed(
+                "that is not a ballot this decision takes".into(),
+            ));
+        }
+        let json = serde_json::to_string(&BallotValue {
+            choice,
+            at: ctx.at.to_owned(),
+        })
+        .map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        self.put_slot(ctx, "vote", &obj, "ballots", json)
+    }
+
+    /// Delegates `ctx.person`'s vote on this decision to `to` (`None`: I vote myself, whatever
+    /// my topic delegation says).
+    pub fn delegate(
+        &mut self,
+        ctx: Ctx<'_>,
+        decision: &str,
+        to: Option<&str>,
+    ) -> Result<(), ModelError> {
+        let (view, obj) = self.open_view(decision)?;
+        if !view.is_open() {
+            return Err(ModelError::NotAllowed("this decision is closed".into()));
+        }
+        if !view.rules.delegation {
+            return Err(ModelError::NotAllowed(
+                "this decision does not take delegations".into(),
+            ));
+        }
+        if !view.rules.electorate.contains_key(ctx.person) {
+            return Err(ModelError::NotAllowed(
+                "you are not in this decision's electorate".into(),
+            ));
+        }
+        if let Some(to) = to {
+            if to == ctx.person {
+                return Err(ModelError::NotAllowed(
+                    "you cannot delegate to yourself".into(),
+                ));
+            }
+            if !view.rules.electorate.contains_key(to) {
+                return Err(ModelError::NotAllowed(
+                    "you can delegate only to someone in the electorate".into(),
+                ));
+            }
+        }
+        let json = serde_json::to_string(&DelegationValue {
+            to: to.map(str::to_owned),
+            at: ctx.at.to_owned(),
+        })
+        .map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        self.put_slot(ctx, "delegate", &obj, "delegations", json)
+    }
+
+    /// `ctx.person`'s standing delegations, topic (workstream id) → delegate.
+    pub fn topic_delegations(&self, person: &str) -> BTreeMap<String, String> {
+        self.topic_delegations_at(None)
+            .remove(person)
+            .unwrap_or_default()
+    }
+
+    fn topic_delegations_at(
+        &self,
+        heads: Option<&[ChangeHash]>,
+    ) -> BTreeMap<String, BTreeMap<String, String>> {
+        let doc = self.doc();
+        slots(doc, &ROOT, "delegations", heads)
+            .into_iter()
+            .filter_map(|(person, values)| {
+                let s = slot::<BTreeMap<String, String>>(doc, values, &person);
+                s.value.map(|(v, _)| (person, v))
+            })
+            .collect()
+    }
+
+    /// Delegates `ctx.person`'s vote on every decision on workstream `topic` (that takes
+    /// delegations) to `to`, or stops doing so (`None`).
+    pub fn delegate_topic(
+        &mut self,
+        ctx: Ctx<'_>,
+        topic: &str,
+        to: Option<&str>,
+    ) -> Result<(), ModelError> {
+        if !self.workstreams()?.iter().any(|w| w.id == topic) {
+            return Err(crate::workspace::unknown_id("workstream", topic));
+        }
+        let members = self.membership()?.members;
+        if !members.contains(ctx.person) {
+            return Err(ModelError::NotAllowed("only members may delegate".into()));
+        }
+        let mut mine = self.topic_delegations(ctx.person);
+        match to {
+            Some(to) if to == ctx.person => {
+                return Err(ModelError::NotAllowed(
+                    "you cannot delegate to yourself".into(),
+                ));
+            }
+            Some(to) if !members.contains(to) => {
+                return Err(ModelError::NotAllowed(
+                    "you can delegate only to a member".into(),
+                ));
+            }
+            Some(to) => {
+                mine.insert(topic.to_owned(), to.to_owned());
+            }
+            None => {
+                mine.remove(topic);
+            }
+        }
+        let json = serde_json::to_string(&mine).map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        self.change(ctx, "delegate on a topic", |ws| {
+            let map = match ws.doc().get(ROOT, "delegations")? {
+                Some((Value::Object(ObjType::Map), m)) => m,
+                _ => ws.doc_mut().put_object(ROOT, "delegations", ObjType::Map)?,
+            };
+            if ws.doc().get(&map, ctx.person)?.is_some() {
+                ws.doc_mut().delete(&map, ctx.person)?;
+            }
+            ws.doc_mut().put(&map, ctx.person, json)?;
+            Ok(())
+        })
+    }
+
+    /// Closes the decision: the chair at any time, anyone in the electorate once the closing
+    /// time has passed on their clock (`ctx.at`).
+    pub fn close_decision(&mut self, ctx: Ctx<'_>, decision: &str) -> Result<(), ModelError> {
+        let (view, obj) = self.open_view(decision)?;
+        if !view.is_open() {
+            return Err(ModelError::NotAllowed(
+                "this decision is already closed".into(),
+            ));
+        }
+        if !may_close(&view.rules, ctx.person, ctx.at) {
+            return Err(ModelError::NotAllowed(match &view.rules.closes_at {
+                Some(t) => format!("only the chair may close it before {t}"),
+                None => "only the chair may close it".into(),
+            }));
+        }
+        let json = serde_json::to_string(&CloseValue {
+            at: ctx.at.to_owned(),
+        })
+        .map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        self.put_slot(ctx, "close a decision", &obj, "closes", json)
+    }
+
+    /// Writes the outcome in words (once closed).
+    pub fn set_outcome(
+        &mut self,
+        ctx: Ctx<'_>,
+        decision: &str,
+        text: &str,
+    ) -> Result<(), ModelError> {
+        let (view, obj) = self.open_view(decision)?;
+        if view.is_open() {
+            return Err(ModelError::NotAllowed("close the decision first".into()));
+        }
+        let text = crate::workspace::nonempty("outcome", text, crate::workspace::MAX_BODY)?;
+        let json = serde_json::to_string(&OutcomeValue {
+            text,
+            by: ctx.person.to_owned(),
+            at: ctx.at.to_owned(),
+        })
+        .map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        self.change(ctx, "write a decision's outcome", |ws| {
+            if ws.doc().get(&obj, "outcome")?.is_some() {
+                ws.doc_mut().delete(&obj, "outcome")?;
+            }
+            ws.doc_mut().put(&obj, "outcome", json)?;
+            Ok(())
+        })
+    }
+
+    /// Every readable decision, oldest first.
+    pub fn decisions(&self) -> Vec<DecisionView> {
+        let doc = self.doc();
+        let mut out: Vec<DecisionView> = all_maps(doc, &ROOT, "decisions")
+            .iter()
+            .flat_map(|m| {
+                doc.keys(m)
+                    .filter_map(|k| match doc.get(m, k.as_str()) {
+                        Ok(Some((Value::Object(ObjType::Map), d))) => Some((k, d)),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .filter_map(|(id, obj)| self.read_decision(&id, &obj).ok())
+            .collect();
+        out.sort_by(|a, b| {
+            (a.rules.opened_at.as_str(), a.id.as_str())
+                .cmp(&(b.rules.opened_at.as_str(), b.id.as_str()))
+        });
+        out.dedup_by(|a, b| a.id == b.id);
+        out
+    }
+
+    pub fn decision(&self, id: &str) -> Result<DecisionView, ModelError> {
+        Ok(self.open_view(id)?.0)
+    }
+
+    fn read_decision(&self, id: &str, obj: &ObjId) -> Result<DecisionView, ModelError> {
+        let doc = self.doc();
+        let unreadable = || ModelError::NotAWorkspace(format!("decision {id} cannot be read"));
+        // The rules as the opening change wrote them.
+        let made = doc.hash_for_opid(obj).ok_or_else(unreadable)?;
+        let (rules_value, rules_id) = doc.get_at(obj, "rules", &[made])?.ok_or_else(unreadable)?;
+        let rules: Rules = json_slot(&rules_value).ok_or_else(unreadable)?;
+        let forged = by_owner(doc, &rules_id, &rules.opened_by) == Some(false);
+
+        let closed = self.effective_close(obj, &rules);
+        let heads: Option<Vec<ChangeHash>> = closed.as_ref().map(|(_, h)| vec![*h]);
+        let at = heads.as_deref();
+
+        let method = rules.method;
+        let n_options = rules.options.len();
+        // Ballots that count: at the close (or now).
+        let mut counted: BTreeMap<String, Choice> = BTreeMap::new();
+        let mut counted_ids: BTreeSet<ObjId> = BTreeSet::new();
+        // Signed: the rules and every counted ballot by their person's own key.
+        let mut signed = by_owner(doc, &rules_id, &rules.opened_by) == Some(true);
+        for (voter, values) in slots(doc, obj, "ballots", at) {
+            let s = slot::<BallotValue>(doc, values, &voter);
+            if let Some((b, bid)) = s.value
+                && rules.electorate.contains_key(&voter)
+                && b.choice.fits(method, n_options)
+            {
+                signed &= by_owner(doc, &bid, &voter) == Some(true);
+                counted.insert(voter, b.choice);
+                counted_ids.insert(bid);
+            }
+        }
+        // Every current ballot, with what became of it.
+        let mut ballots = Vec::new();
+        for (voter, values) in slots(doc, obj, "ballots", None) {
+            let s = slot::<BallotValue>(doc, values, &voter);
+            for (b, _) in s.forged {
+                ballots.push(BallotLine {
+                    voter: voter.clone(),
+                    choice: Some(b.choice),
+                    at: b.at,
+                    state: BallotState::Forged,
+                });
+            }
+            if s.unreadable {
+                ballots.push(BallotLine {
+                    voter: voter.clone(),
+                    choice: None,
+                    at: String::new(),
+                    state: BallotState::Invalid,
+                });
+            }
+            if let Some((b, bid)) = s.value {
+                let state = if !rules.electorate.contains_key(&voter) {
+                    BallotState::Outside
+                } else if !b.choice.fits(method, n_options) {
+                    BallotState::Invalid
+                } else if counted_ids.contains(&bid) {
+                    BallotState::Counted
+                } else {
+                    BallotState::Late
+                };
+                ballots.push(BallotLine {
+                    voter: voter.clone(),
+                    choice: Some(b.choice),
+                    at: b.at,
+                    state,
+                });
+            }
+        }
+        // Delegations in force: topic ones first, the decision's own override them.
+        let mut delegations: BTreeMap<String, String> = BTreeMap::new();
+        if rules.delegation {
+            if let Some(topic) = &rules.topic {
+                for (person, topics) in self.topic_delegations_at(at) {
+                    if let Some(to) = topics.get(topic) {
+                        delegations.insert(person, to.clone());
+                    }
+                }
+            }
+            for (voter, values) in slots(doc, obj, "delegations", at) {
+                let s = slot::<DelegationValue>(doc, values, &voter);
+                if let Some((d, _)) = s.value {
+                    match d.to {
+                        Some(to) => delegations.insert(voter, to),
+                        None => delegations.remove(&voter),
+                    };
+                }
+            }
+        }
+        let tally = tally::count(
+            Counting {
+                method,
+                options: n_options,
+                quorum_percent: rules.quorum_percent,
+                electorate: &rules.electorate,
+                delegation: rules.delegation,
+            },
+            &counted,
+            &delegations,
+        );
+        let outcome = doc.get(obj, "outcome").ok().flatten().and_then(|(v, oid)| {
+            let o: OutcomeValue = json_slot(&v)?;
+            let forged = by_owner(doc, &oid, &o.by) == Some(false);
+            Some(Outcome {
+                text: o.text,
+                by: o.by,
+                at: o.at,
+                forged,
+            })
+        });
+        Ok(DecisionView {
+            id: id.to_owned(),
+            closed: closed.map(|(c, _)| c),
+            tally,
+            ballots,
+            delegations,
+            outcome,
+            verified: signed,
+            forged,
+            rules,
+        })
+    }
+
+    /// The close that counts, if any, and its change.
+    fn effective_close(&self, obj: &ObjId, rules: &Rules) -> Option<(Closed, ChangeHash)> {
+        let doc = self.doc();
+        struct Candidate {
+            by: String,
+            at: String,
+            id: ObjId,
+            hash: ChangeHash,
+        }
+        let candidates: Vec<Candidate> = slots(doc, obj, "closes", None)
+            .into_iter()
+            .take(256)
+            .filter_map(|(by, values)| {
+                let (value, id) = slot::<CloseValue>(doc, values, &by).value?;
+                if !may_close(rules, &by, &value.at) {
+                    return None;
+                }
+                let hash = doc.hash_for_opid(&id)?;
+                Some(Candidate {
+                    by,
+                    at: value.at,
+                    id,
+                    hash,
+                })
+            })
+            .collect();
+        let closes = match doc.get(obj, "closes") {
+            Ok(Some((Value::Object(ObjType::Map), m))) => m,
+            _ => return None,
+        };
+        // A close that saw another valid close came too late to count.
+        let first: Vec<&Candidate> = candidates
+            .iter()
+            .filter(|b| {
+                !candidates.iter().any(|a| {
+                    a.id != b.id
+                        && doc
+                            .get_all_at(&closes, a.by.as_str(), &[b.hash])
+                            .unwrap_or_default()
+                            .iter()
+                            .any(|(_, id)| *id == a.id)
+                })
+            })
+            .collect();
+        let chosen = first.iter().min_by_key(|c| (c.by != rules.chair, c.hash))?;
+        Some((
+            Closed {
+                by: chosen.by.clone(),
+                at: chosen.at.clone(),
+                hash: hex(&chosen.hash),
+            },
+            chosen.hash,
+        ))
+    }
+}
+
+fn contains(items: &[crate::schema::AgendaItem], id: &str) -> bool {
+    items
+        .iter()
+        .any(|i| i.id == id || contains(&i.children, id))
+}
+
+/// Whether `person` may close a decision with `rules` at `at` (their clock).
+pub fn may_close(rules: &Rules, person: &str, at: &str) -> bool {
+    if person == rules.chair {
+        return true;
+    }
+    let (Some(closes), Ok(now)) = (&rules.closes_at, time::parse_instant("time", at)) else {
+        return false;
+    };
+    rules.electorate.contains_key(person)
+        && time::parse_instant("closing time", closes).is_ok_and(|c| now >= c)
+}

@@ -8,6 +8,7 @@
 
 mod anchor;
 mod browser;
+mod decisions;
 mod faults;
 mod load;
 mod native;
@@ -162,6 +163,11 @@ fn main() -> Result<()> {
     if std::env::args().nth(1).as_deref() == Some("faults") {
         return faults_main();
     }
+    // The decision tally rows alone (native, no inputs needed).
+    if std::env::args().nth(1).as_deref() == Some("decisions") {
+        report::print(&decisions::rows());
+        return Ok(());
+    }
     // The private-workspace rows alone (native, no inputs needed).
     if std::env::args().nth(1).as_deref() == Some("private") {
         report::print(&private::rows());
@@ -189,6 +195,10 @@ fn main() -> Result<()> {
     if only("P9") {
         eprintln!("bench: P9 private workspaces");
         rows.extend(private::rows());
+    }
+    if only("D1") {
+        eprintln!("bench: D1 decision tally (native)");
+        rows.extend(decisions::rows());
     }
     let scaled = if only("P8") {
         eprintln!("bench: P8 scaling (native)");

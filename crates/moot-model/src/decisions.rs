@@ -210,6 +210,50 @@ impl DecisionView {
         }
     }
 
+    /// The count in words: "3 consent, 1 objection, 0 abstain; 4 of 5 took part".
+    pub fn summary(&self) -> String {
+        let t = &self.tally;
+        let c = |i: usize| t.counts.get(i).copied().unwrap_or(0);
+        let counts = match self.rules.method {
+            Method::Consent => format!(
+                "{} consent, {} objection{}, {} abstain",
+                c(0),
+                c(1),
+                if c(1) == 1 { "" } else { "s" },
+                c(2)
+            ),
+            Method::Majority { .. } | Method::Ranked { .. } => {
+                // Ranked choice: the last round's count.
+                let last: Vec<u64> = match t.rounds.last() {
+                    Some(r) => r.iter().map(|v| v.unwrap_or(0)).collect(),
+                    None => t.counts.clone(),
+                };
+                let mut parts: Vec<String> = self
+                    .rules
+                    .options
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| {
+                        t.rounds
+                            .last()
+                            .is_none_or(|r| r.get(*i).is_some_and(Option::is_some))
+                    })
+                    .map(|(i, o)| format!("{o} {}", last.get(i).copied().unwrap_or(0)))
+                    .collect();
+                parts.push(format!("abstain {}", c(self.rules.options.len())));
+                let mut s = parts.join(", ");
+                if t.rounds.len() > 1 {
+                    s.push_str(&format!(" after {} rounds", t.rounds.len()));
+                }
+                s
+            }
+        };
+        format!(
+            "{counts}; {} of {} took part (quorum {})",
+            t.took_part, t.electorate, t.quorum_needed
+        )
+    }
+
     /// Outcome in words: "Adopted", "Adopted: Option", "Not adopted: no quorum (…)".
     pub fn outcome_label(&self) -> String {
         if self.forged {
@@ -310,13 +354,14 @@ fn slot<T: for<'de> Deserialize<'de>>(
     out
 }
 
-/// Every slot of the map `obj[prop]` (at `heads`, or now), with all conflicting values.
-fn slots<'d>(
-    doc: &'d impl ReadDoc,
+/// Every slot of the map `obj[prop]` (at `heads`, or now), with all conflicting values. One
+/// pass over the map; only a slot with concurrent values is read again.
+fn slots(
+    doc: &impl ReadDoc,
     obj: &ObjId,
     prop: &str,
     heads: Option<&[ChangeHash]>,
-) -> Vec<(String, Vec<(Value<'d>, ObjId)>)> {
+) -> Vec<(String, Vec<(Value<'static>, ObjId)>)> {
     let map = match heads {
         Some(h) => doc.get_at(obj, prop, h),
         None => doc.get(obj, prop),
@@ -324,19 +369,28 @@ fn slots<'d>(
     let Ok(Some((Value::Object(ObjType::Map), map))) = map else {
         return Vec::new();
     };
-    let keys: Vec<String> = match heads {
-        Some(h) => doc.keys_at(&map, h).collect(),
-        None => doc.keys(&map).collect(),
+    let items = match heads {
+        Some(h) => doc.map_range_at(&map, .., h),
+        None => doc.map_range(&map, ..),
     };
-    keys.into_iter()
-        .filter(|k| k.len() <= 200)
-        .map(|k| {
-            let values = match heads {
-                Some(h) => doc.get_all_at(&map, k.as_str(), h),
-                None => doc.get_all(&map, k.as_str()),
-            }
-            .unwrap_or_default();
-            (k, values)
+    items
+        .filter(|item| item.key.len() <= 200)
+        .map(|item| {
+            let key = item.key.to_string();
+            let values = if item.conflict {
+                match heads {
+                    Some(h) => doc.get_all_at(&map, key.as_str(), h),
+                    None => doc.get_all(&map, key.as_str()),
+                }
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(v, id)| (v.into_owned(), id))
+                .collect()
+            } else {
+                let id = item.id();
+                vec![(item.value.into_value(), id)]
+            };
+            (key, values)
         })
         .collect()
 }
@@ -537,12 +591,25 @@ impl Workspace {
         Ok(id)
     }
 
-    fn open_view(&self, id: &str) -> Result<(DecisionView, ObjId), ModelError> {
+    /// What an operation on a decision needs: its rules, whether it is open, its object —
+    /// without counting it (a ballot must not cost a tally).
+    fn open_rules(&self, id: &str) -> Result<(Rules, bool, ObjId), ModelError> {
         let obj = self
             .decision_obj(id)
             .ok_or_else(|| crate::workspace::unknown_id("decision", id))?;
-        let view = self.read_decision(id, &obj)?;
-        Ok((view, obj))
+        let (rules, _) = self.rules_of(id, &obj)?;
+        let open = self.effective_close(&obj, &rules).is_none();
+        Ok((rules, open, obj))
+    }
+
+    /// The rules as the opening change wrote them, and the op that wrote them.
+    fn rules_of(&self, id: &str, obj: &ObjId) -> Result<(Rules, ObjId), ModelError> {
+        let doc = self.doc();
+        let unreadable = || ModelError::NotAWorkspace(format!("decision {id} cannot be read"));
+        let made = doc.hash_for_opid(obj).ok_or_else(unreadable)?;
+        let (value, rules_id) = doc.get_at(obj, "rules", &[made])?.ok_or_else(unreadable)?;
+        let rules: Rules = json_slot(&value).ok_or_else(unreadable)?;
+        Ok((rules, rules_id))
     }
 
     fn put_slot(
@@ -582,11 +649,11 @@ impl Workspace {
 
     /// Casts (or changes) `ctx.person`'s ballot.
     pub fn vote(&mut self, ctx: Ctx<'_>, decision: &str, choice: Choice) -> Result<(), ModelError> {
-        let (view, obj) = self.open_view(decision)?;
-        if !view.is_open() {
+        let (rules, open, obj) = self.open_rules(decision)?;
+        if !open {
             return Err(ModelError::NotAllowed("this decision is closed".into()));
         }
-        if !view.rules.electorate.contains_key(ctx.person) {
+        if !rules.electorate.contains_key(ctx.person) {
             return Err(ModelError::NotAllowed(
                 "you are not in this decision's electorate".into(),
             ));
@@ -601,7 +668,7 @@ impl Workspace {
             },
             other => other,
         };
-        if !choice.fits(view.rules.method, view.rules.options.len()) {
+        if !choice.fits(rules.method, rules.options.len()) {
             return Err(ModelError::NotAllowed(
                 "that is not a ballot this decision takes".into(),
             ));
@@ -622,16 +689,16 @@ impl Workspace {
         decision: &str,
         to: Option<&str>,
     ) -> Result<(), ModelError> {
-        let (view, obj) = self.open_view(decision)?;
-        if !view.is_open() {
+        let (rules, open, obj) = self.open_rules(decision)?;
+        if !open {
             return Err(ModelError::NotAllowed("this decision is closed".into()));
         }
-        if !view.rules.delegation {
+        if !rules.delegation {
             return Err(ModelError::NotAllowed(
                 "this decision does not take delegations".into(),
             ));
         }
-        if !view.rules.electorate.contains_key(ctx.person) {
+        if !rules.electorate.contains_key(ctx.person) {
             return Err(ModelError::NotAllowed(
                 "you are not in this decision's electorate".into(),
             ));
@@ -642,7 +709,7 @@ impl Workspace {
                     "you cannot delegate to yourself".into(),
                 ));
             }
-            if !view.rules.electorate.contains_key(to) {
+            if !rules.electorate.contains_key(to) {
                 return Err(ModelError::NotAllowed(
                     "you can delegate only to someone in the electorate".into(),
                 ));
@@ -728,14 +795,14 @@ impl Workspace {
     /// Closes the decision: the chair at any time, anyone in the electorate once the closing
     /// time has passed on their clock (`ctx.at`).
     pub fn close_decision(&mut self, ctx: Ctx<'_>, decision: &str) -> Result<(), ModelError> {
-        let (view, obj) = self.open_view(decision)?;
-        if !view.is_open() {
+        let (rules, open, obj) = self.open_rules(decision)?;
+        if !open {
             return Err(ModelError::NotAllowed(
                 "this decision is already closed".into(),
             ));
         }
-        if !may_close(&view.rules, ctx.person, ctx.at) {
-            return Err(ModelError::NotAllowed(match &view.rules.closes_at {
+        if !may_close(&rules, ctx.person, ctx.at) {
+            return Err(ModelError::NotAllowed(match &rules.closes_at {
                 Some(t) => format!("only the chair may close it before {t}"),
                 None => "only the chair may close it".into(),
             }));
@@ -754,8 +821,8 @@ impl Workspace {
         decision: &str,
         text: &str,
     ) -> Result<(), ModelError> {
-        let (view, obj) = self.open_view(decision)?;
-        if view.is_open() {
+        let (_, open, obj) = self.open_rules(decision)?;
+        if open {
             return Err(ModelError::NotAllowed("close the decision first".into()));
         }
         let text = crate::workspace::nonempty("outcome", text, crate::workspace::MAX_BODY)?;
@@ -798,16 +865,15 @@ impl Workspace {
     }
 
     pub fn decision(&self, id: &str) -> Result<DecisionView, ModelError> {
-        Ok(self.open_view(id)?.0)
+        let obj = self
+            .decision_obj(id)
+            .ok_or_else(|| crate::workspace::unknown_id("decision", id))?;
+        self.read_decision(id, &obj)
     }
 
     fn read_decision(&self, id: &str, obj: &ObjId) -> Result<DecisionView, ModelError> {
         let doc = self.doc();
-        let unreadable = || ModelError::NotAWorkspace(format!("decision {id} cannot be read"));
-        // The rules as the opening change wrote them.
-        let made = doc.hash_for_opid(obj).ok_or_else(unreadable)?;
-        let (rules_value, rules_id) = doc.get_at(obj, "rules", &[made])?.ok_or_else(unreadable)?;
-        let rules: Rules = json_slot(&rules_value).ok_or_else(unreadable)?;
+        let (rules, rules_id) = self.rules_of(id, obj)?;
         let forged = by_owner(doc, &rules_id, &rules.opened_by) == Some(false);
 
         let closed = self.effective_close(obj, &rules);
@@ -819,23 +885,32 @@ impl Workspace {
         // Ballots that count: at the close (or now).
         let mut counted: BTreeMap<String, Choice> = BTreeMap::new();
         let mut counted_ids: BTreeSet<ObjId> = BTreeSet::new();
+        let parse = |heads: Option<&[ChangeHash]>| -> Vec<(String, Slot<BallotValue>)> {
+            slots(doc, obj, "ballots", heads)
+                .into_iter()
+                .map(|(voter, values)| {
+                    let s = slot::<BallotValue>(doc, values, &voter);
+                    (voter, s)
+                })
+                .collect()
+        };
+        let now = parse(None);
+        let at_close = at.map(|h| parse(Some(h)));
         // Signed: the rules and every counted ballot by their person's own key.
         let mut signed = by_owner(doc, &rules_id, &rules.opened_by) == Some(true);
-        for (voter, values) in slots(doc, obj, "ballots", at) {
-            let s = slot::<BallotValue>(doc, values, &voter);
-            if let Some((b, bid)) = s.value
-                && rules.electorate.contains_key(&voter)
+        for (voter, s) in at_close.as_ref().unwrap_or(&now) {
+            if let Some((b, bid)) = &s.value
+                && rules.electorate.contains_key(voter)
                 && b.choice.fits(method, n_options)
             {
-                signed &= by_owner(doc, &bid, &voter) == Some(true);
-                counted.insert(voter, b.choice);
-                counted_ids.insert(bid);
+                signed &= by_owner(doc, bid, voter) == Some(true);
+                counted.insert(voter.clone(), b.choice.clone());
+                counted_ids.insert(bid.clone());
             }
         }
         // Every current ballot, with what became of it.
         let mut ballots = Vec::new();
-        for (voter, values) in slots(doc, obj, "ballots", None) {
-            let s = slot::<BallotValue>(doc, values, &voter);
+        for (voter, s) in now {
             for (b, _) in s.forged {
                 ballots.push(BallotLine {
                     voter: voter.clone(),

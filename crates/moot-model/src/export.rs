@@ -15,7 +15,16 @@ fn number(prefix: &str, i: usize) -> String {
     }
 }
 
-fn agenda_markdown(out: &mut String, items: &[AgendaItem], prefix: &str, depth: usize) {
+/// Decisions on agenda items, as the lines the minutes show under each item.
+type Resolutions = std::collections::BTreeMap<String, Vec<String>>;
+
+fn agenda_markdown(
+    out: &mut String,
+    items: &[AgendaItem],
+    prefix: &str,
+    depth: usize,
+    resolutions: &Resolutions,
+) {
     for (i, item) in items.iter().enumerate() {
         let n = number(prefix, i);
         let heading = "#".repeat((depth + 3).min(6));
@@ -24,7 +33,10 @@ fn agenda_markdown(out: &mut String, items: &[AgendaItem], prefix: &str, depth: 
         if !minutes.is_empty() {
             let _ = writeln!(out, "{}\n", md_text(minutes));
         }
-        agenda_markdown(out, &item.children, &n, depth + 1);
+        for line in resolutions.get(&item.id).into_iter().flatten() {
+            let _ = writeln!(out, "{line}\n");
+        }
+        agenda_markdown(out, &item.children, &n, depth + 1, resolutions);
     }
 }
 
@@ -79,6 +91,20 @@ fn fold(line: &str) -> String {
     out
 }
 
+/// A decision in the minutes: the question, its outcome and count, and the words written.
+fn resolution(d: &crate::DecisionView) -> String {
+    let mut line = format!(
+        "**Resolution:** {} — {}. {}",
+        md_line(&d.rules.question),
+        md_line(&d.outcome_label()),
+        md_line(&d.summary())
+    );
+    if let Some(o) = &d.outcome {
+        let _ = write!(line, "\n\n> {}", md_line(&o.text));
+    }
+    line
+}
+
 impl Workspace {
     fn session(&self, id: &str) -> Result<WorkSession, ModelError> {
         self.sessions()?
@@ -104,7 +130,18 @@ impl Workspace {
             let _ = writeln!(out, "{}\n", md_text(s.invitation.as_str().trim()));
         }
         out.push_str("## Agenda and minutes\n\n");
-        agenda_markdown(&mut out, &s.agenda, "", 0);
+        let mut resolutions = Resolutions::new();
+        for d in self.decisions() {
+            if let Some(crate::decisions::Subject::AgendaItem { session, item }) = &d.rules.subject
+                && session == &s.id
+            {
+                resolutions
+                    .entry(item.clone())
+                    .or_default()
+                    .push(resolution(&d));
+            }
+        }
+        agenda_markdown(&mut out, &s.agenda, "", 0, &resolutions);
         if !s.action_points.is_empty() {
             out.push_str("## Action points\n\n");
             for a in &s.action_points {

@@ -502,21 +502,24 @@ impl Workspace {
     /// Adds a person to the standing roster (who may ratify from the start).
     pub fn add_to_roster(&mut self, ctx: Ctx<'_>, person: &str) -> Result<(), ModelError> {
         self.require_member(ctx.person, "change the roster")?;
-        let people: BTreeMap<String, Person> = self.read("people")?;
-        if !people.contains_key(person) {
+        use automerge::{ObjType, ReadDoc, Value};
+        let doc = self.doc();
+        let known = match doc.get(automerge::ROOT, "people")? {
+            Some((Value::Object(ObjType::Map), people)) => doc.get(&people, person)?.is_some(),
+            _ => false,
+        };
+        if !known {
             return Err(unknown_id("person", person));
         }
-        self.edit(
-            ctx,
-            "add to roster",
-            "roster",
-            |roster: &mut Vec<String>, _| {
-                if !roster.iter().any(|p| p == person) {
-                    roster.push(person.to_owned());
-                }
-                Ok(())
-            },
-        )
+        let (roster, _) = crate::tolerant::list::<String, _>(doc, &automerge::ROOT, "roster")?;
+        if roster.iter().any(|p| p == person) {
+            return Ok(());
+        }
+        // Appended without reconciling the whole list.
+        let person = person.to_owned();
+        self.change(ctx, "add to roster", |ws| {
+            ws.append(&automerge::ROOT, "roster", &person)
+        })
     }
 }
 

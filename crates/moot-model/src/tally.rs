@@ -195,20 +195,32 @@ pub fn count(
         .electorate
         .values()
         .fold(0, |a, w| a.saturating_add(*w));
-    let mut voters = Vec::with_capacity(rules.electorate.len());
+    let (names, ends) = resolve_all(rules, ballots, delegations);
+    let mut voters = Vec::with_capacity(names.len());
     let mut carried: BTreeMap<String, u64> = BTreeMap::new();
     let mut resolved: Vec<(u64, &Choice)> = Vec::new();
-    for (voter, weight) in rules.electorate {
-        let (chain, choice, note) = resolve(rules, voter, ballots, delegations);
-        if let (Some(choice), Some(last)) = (choice, chain.last()) {
-            *carried.entry(last.clone()).or_default() += *weight;
-            resolved.push((*weight, choice));
-        }
+    for (i, (end, weight)) in ends.iter().zip(rules.electorate.values()).enumerate() {
+        let (chain, choice, note) = match *end {
+            End::Ballot(j) => {
+                let choice = &ballots[names[j]];
+                *carried.entry(names[j].to_owned()).or_default() += *weight;
+                resolved.push((*weight, choice));
+                // The chain: the delegations from i to j.
+                let mut chain = vec![names[i].to_owned()];
+                let mut at = i;
+                while at != j {
+                    at = next_index(&names, delegations, at).unwrap_or(j);
+                    chain.push(names[at].to_owned());
+                }
+                (chain, Some(choice.clone()), "")
+            }
+            End::Nothing(note) => (Vec::new(), None, note),
+        };
         voters.push(VoterLine {
-            voter: voter.clone(),
+            voter: names[i].to_owned(),
             weight: *weight,
             chain,
-            choice: choice.cloned(),
+            choice,
             note,
         });
     }
@@ -305,54 +317,79 @@ fn ceil_percent(total: u64, percent: u8) -> u64 {
     u64::try_from((u128::from(total) * p).div_ceil(100)).unwrap_or(u64::MAX)
 }
 
-/// Follows `voter`'s delegations to the ballot their weight counts for.
-fn resolve<'b>(
-    rules: Counting<'_>,
-    voter: &str,
-    ballots: &'b BTreeMap<String, Choice>,
+/// Where a member's weight ends up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// The ballot of electorate member `j` (themselves for a direct ballot).
+    Ballot(usize),
+    Nothing(&'static str),
+}
+
+const DID_NOT_VOTE: &str = "did not vote";
+const NOBODY_VOTED: &str = "delegated, but nobody along the chain voted";
+
+/// The electorate member that `i` delegates to, if any and in the electorate.
+fn next_index(names: &[&str], delegations: &BTreeMap<String, String>, i: usize) -> Option<usize> {
+    let to = delegations.get(names[i])?;
+    names.binary_search(&to.as_str()).ok()
+}
+
+/// Follows every member's delegations to the ballot their weight counts for: a direct ballot
+/// first; else along the chain to the first member who voted. Each step is taken once
+/// (memoised), so chains of any length cost linear time.
+fn resolve_all<'e>(
+    rules: Counting<'e>,
+    ballots: &BTreeMap<String, Choice>,
     delegations: &BTreeMap<String, String>,
-) -> (Vec<String>, Option<&'b Choice>, &'static str) {
-    if let Some(choice) = ballots.get(voter) {
-        return (vec![voter.to_owned()], Some(choice), "");
-    }
-    if !rules.delegation {
-        return (Vec::new(), None, "did not vote");
-    }
-    let mut chain = vec![voter.to_owned()];
-    let mut seen: BTreeSet<&str> = BTreeSet::from([voter]);
-    let mut at = voter;
-    loop {
-        let Some(next) = delegations.get(at) else {
-            return (
-                Vec::new(),
-                None,
-                if chain.len() == 1 {
-                    "did not vote"
-                } else {
-                    "delegated, but nobody along the chain voted"
-                },
-            );
+) -> (Vec<&'e str>, Vec<End>) {
+    let names: Vec<&str> = rules.electorate.keys().map(String::as_str).collect();
+    let n = names.len();
+    let mut end: Vec<Option<End>> = vec![None; n];
+    let mut on_path = vec![false; n];
+    for start in 0..n {
+        let mut path: Vec<usize> = Vec::new();
+        let mut at = start;
+        let found = loop {
+            if let Some(e) = end[at] {
+                break e;
+            }
+            if ballots.contains_key(names[at]) {
+                break End::Ballot(at);
+            }
+            if !rules.delegation {
+                break End::Nothing(DID_NOT_VOTE);
+            }
+            if on_path[at] {
+                break End::Nothing("delegations form a loop with no vote in it");
+            }
+            let Some(to) = delegations.get(names[at]) else {
+                break End::Nothing(DID_NOT_VOTE);
+            };
+            let Ok(next) = names.binary_search(&to.as_str()) else {
+                break End::Nothing("delegated to someone outside the electorate");
+            };
+            on_path[at] = true;
+            path.push(at);
+            at = next;
         };
-        if !rules.electorate.contains_key(next.as_str()) {
-            return (
-                Vec::new(),
-                None,
-                "delegated to someone outside the electorate",
-            );
+        if end[at].is_none() {
+            end[at] = Some(found);
         }
-        if !seen.insert(next.as_str()) {
-            return (
-                Vec::new(),
-                None,
-                "delegations form a loop with no vote in it",
-            );
+        // Whoever delegated into a chain where nobody votes "delegated, but nobody voted".
+        let through = match found {
+            End::Nothing(DID_NOT_VOTE) => End::Nothing(NOBODY_VOTED),
+            other => other,
+        };
+        for p in path {
+            on_path[p] = false;
+            end[p] = Some(through);
         }
-        chain.push(next.clone());
-        if let Some(choice) = ballots.get(next.as_str()) {
-            return (chain, Some(choice), "");
-        }
-        at = next.as_str();
     }
+    let ends = end
+        .into_iter()
+        .map(|e| e.unwrap_or(End::Nothing(DID_NOT_VOTE)))
+        .collect();
+    (names, ends)
 }
 
 /// Instant runoff: the winner (if any ballot ranks anything) and each round's counts.

@@ -433,27 +433,31 @@ impl Workspace {
     ) -> Result<(), ModelError> {
         let name = nonempty("display name", name, MAX_NAME)?;
         let person = nonempty("person id", person, MAX_NAME)?;
-        self.edit(
-            ctx,
-            "set display name",
-            "people",
-            |people: &mut std::collections::BTreeMap<String, Person>, _| {
-                match people.get_mut(&person) {
-                    Some(p) => p.name = name,
-                    None => {
-                        people.insert(
-                            person.clone(),
-                            Person {
-                                id: person.clone(),
-                                name,
-                                created_at: ctx.at.to_owned(),
-                            },
-                        );
-                    }
+        // Only this person's entry is read and written: naming the 1000th person costs what
+        // naming the first did.
+        self.change(ctx, "set display name", |ws| {
+            let people = match ws.doc.get(ROOT, "people")? {
+                Some((automerge::Value::Object(ObjType::Map), people)) => people,
+                _ => ws.doc.put_object(ROOT, "people", ObjType::Map)?,
+            };
+            let existing: Option<Person> = match ws.doc.get(&people, person.as_str())? {
+                None => None,
+                Some(_) => Some(hydrate_prop(&ws.doc, &people, person.as_str())?),
+            };
+            let entry = match existing {
+                Some(mut p) => {
+                    p.name = name;
+                    p
                 }
-                Ok(())
-            },
-        )
+                None => Person {
+                    id: person.clone(),
+                    name,
+                    created_at: ctx.at.to_owned(),
+                },
+            };
+            reconcile_prop(&mut ws.doc, &people, person.as_str(), &entry)?;
+            Ok(())
+        })
     }
 
     /// The workspace's name (read alone, without hydrating the rest).

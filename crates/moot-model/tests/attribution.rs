@@ -181,4 +181,10 @@ fn a_second_device_writes_as_its_person_once_their_first_device_adds_it() {
     // A code that is not a key is refused.
     let c = ctx(&mut ws, &anna, &anna.person);
     assert!(ws.add_device(c, "not a code").is_err());
+    // Renaming herself (or anyone naming someone) keeps her devices.
+    let c = ctx(&mut ws, &anna, &anna.person);
+    ws.set_person_name(c, &anna.person, "Anna K.").unwrap();
+    let c = ctx(&mut ws, &anna, &anna.person);
+    ws.set_person_name(c, "someone-else", "Else").unwrap();
+    assert_eq!(ws.devices_of(&anna.person).len(), 2);
 }

@@ -720,3 +720,95 @@ fn a_commenter_may_write_their_own_slots_and_no_one_else_s() {
         "a commenter opens no decision"
     );
 }
+
+#[test]
+fn the_minutes_carry_the_resolution_under_its_agenda_item() {
+    let mut ws = group();
+    let s = ws
+        .add_session(ctx("ada", T0), "Work session", T0, 90, "")
+        .unwrap();
+    let item = ws
+        .add_agenda_item(ctx("ada", T0), &s, None, "Code of Conduct")
+        .unwrap();
+    let mut new = consent_decision("ada", None);
+    new.subject = Some(Subject::AgendaItem {
+        session: s.clone(),
+        item: item.clone(),
+    });
+    let d = ws.open_decision(ctx("ada", T0), new).unwrap();
+    ws.vote(ctx("bea", T0), &d, Choice::Consent).unwrap();
+    ws.vote(ctx("cai", T0), &d, Choice::Consent).unwrap();
+    ws.close_decision(ctx("ada", T1), &d).unwrap();
+    ws.set_outcome(ctx("ada", T1), &d, "Adopted <b>v1</b>.")
+        .unwrap();
+    let md = ws.minutes_markdown(&s).unwrap();
+    assert!(
+        md.contains(
+            "### 1 Code of Conduct\n\n**Resolution:** Adopt the Code of Conduct v1 — Adopted by consent. \
+             2 consent, 0 objections, 0 abstain; 2 of 4 took part (quorum 2)\n\n> Adopted &lt;b&gt;v1&lt;/b&gt;."
+        ),
+        "{md}"
+    );
+}
+
+/// The rule as the page explains it, step by step: a direct ballot; else follow the chain to
+/// the first member who voted; a loop, a step outside the electorate or an end with no vote
+/// counts for nothing.
+fn naive(
+    e: &BTreeMap<String, u64>,
+    ballots: &BTreeMap<String, Choice>,
+    delegations: &BTreeMap<String, String>,
+    voter: &str,
+) -> (Vec<String>, &'static str) {
+    if ballots.contains_key(voter) {
+        return (vec![voter.to_owned()], "");
+    }
+    let mut chain = vec![voter.to_owned()];
+    loop {
+        let at = chain.last().unwrap().clone();
+        let Some(next) = delegations.get(&at) else {
+            return (
+                Vec::new(),
+                if chain.len() == 1 {
+                    "did not vote"
+                } else {
+                    "delegated, but nobody along the chain voted"
+                },
+            );
+        };
+        if !e.contains_key(next) {
+            return (Vec::new(), "delegated to someone outside the electorate");
+        }
+        if chain.contains(next) {
+            return (Vec::new(), "delegations form a loop with no vote in it");
+        }
+        chain.push(next.clone());
+        if ballots.contains_key(next) {
+            return (chain, "");
+        }
+    }
+}
+
+proptest::proptest! {
+    #[test]
+    fn delegation_resolves_as_the_rule_says(
+        n in 1usize..14,
+        voted in proptest::collection::vec(proptest::bool::weighted(0.3), 14),
+        targets in proptest::collection::vec(proptest::option::of(0usize..16), 14),
+    ) {
+        let e = electorate(n);
+        let names: Vec<String> = e.keys().cloned().collect();
+        let name = |i: usize| if i < n { names[i].clone() } else { format!("outsider{i}") };
+        let ballots: BTreeMap<String, Choice> =
+            (0..n).filter(|i| voted[*i]).map(|i| (name(i), Choice::Consent)).collect();
+        let delegations: BTreeMap<String, String> = (0..n)
+            .filter_map(|i| targets[i].filter(|t| *t != i).map(|t| (name(i), name(t))))
+            .collect();
+        let t = tally::count(rules(Method::Consent, 0, 0, &e), &ballots, &delegations);
+        for line in &t.voters {
+            let (chain, note) = naive(&e, &ballots, &delegations, &line.voter);
+            proptest::prop_assert_eq!(&line.chain, &chain, "{}", line.voter);
+            proptest::prop_assert_eq!(line.note, note, "{}", line.voter);
+        }
+    }
+}

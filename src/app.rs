@@ -18,14 +18,16 @@ pub enum Page {
     Agenda,
     Workstreams,
     CodeOfConduct,
+    Decisions,
     Members,
 }
 
 impl Page {
-    pub const ALL: [Page; 4] = [
+    pub const ALL: [Page; 5] = [
         Page::Agenda,
         Page::Workstreams,
         Page::CodeOfConduct,
+        Page::Decisions,
         Page::Members,
     ];
 
@@ -34,6 +36,7 @@ impl Page {
             Page::Agenda => "agenda",
             Page::Workstreams => "workstreams",
             Page::CodeOfConduct => "coc",
+            Page::Decisions => "decisions",
             Page::Members => "members",
         }
     }
@@ -43,6 +46,7 @@ impl Page {
             Page::Agenda => "Agenda",
             Page::Workstreams => "Workstreams",
             Page::CodeOfConduct => "Code of Conduct",
+            Page::Decisions => "Decisions",
             Page::Members => "Members",
         }
     }
@@ -148,6 +152,7 @@ enum Opening {
 pub fn App() -> impl IntoView {
     let session = Session::new();
     provide_context(session);
+    provide_context(pages::decisions::Decisions::new(session));
     let here = Here::new();
     provide_context(here);
     let hub = SyncHub::new(session, here);
@@ -527,6 +532,7 @@ pub fn App() -> impl IntoView {
                         Page::Agenda => pages::agenda::AgendaPage().into_any(),
                         Page::Workstreams => pages::workstreams::WorkstreamsPage().into_any(),
                         Page::CodeOfConduct => pages::coc::CocPage().into_any(),
+                        Page::Decisions => pages::decisions::DecisionsPage().into_any(),
                         Page::Members => pages::members::MembersPage().into_any(),
                     },
                 }}

@@ -94,6 +94,13 @@ pub fn mark(name: &str) {
     }
 }
 
+/// A measure from mark `start` to now, named `name` (read by `cargo xtask bench`).
+pub fn measure(name: &str, start: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.measure_with_start_mark(name, start);
+    }
+}
+
 /// A value kept in this browser's localStorage for the app's origin.
 pub fn local_get(key: &str) -> Option<String> {
     web_sys::window()?

@@ -2,6 +2,7 @@
 
 pub mod agenda;
 pub mod coc;
+pub mod decisions;
 pub mod members;
 pub mod start;
 pub mod workstreams;

@@ -170,6 +170,21 @@ fn SessionView(session_id: String) -> impl IntoView {
             copied.set(true);
         }
     };
+    let download_md = move |_| {
+        let name = format!(
+            "{}.md",
+            title().replace(|c: char| !c.is_alphanumeric(), "-")
+        );
+        match session.read(|ws| ws.minutes_markdown(&sid.get_value())) {
+            Some(Ok(md)) => {
+                if let Err(e) = browser::download(&name, "text/markdown", md.as_bytes()) {
+                    session.error.set(Some(e));
+                }
+            }
+            Some(Err(e)) => session.error.set(Some(e.to_string())),
+            None => {}
+        }
+    };
     let new_item = RwSignal::new(String::new());
     let add_item = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -232,6 +247,7 @@ fn SessionView(session_id: String) -> impl IntoView {
                 <button type="button" on:click=markdown data-testid="copy-minutes">
                     {move || if copied.get() { "Minutes copied" } else { "Copy minutes as Markdown" }}
                 </button>
+                <button type="button" on:click=download_md data-testid="download-minutes">"Download minutes (.md)"</button>
             </div>
             <h4>"Rolling agenda"</h4>
             <ol class="agenda" data-testid="agenda">
@@ -259,6 +275,15 @@ fn AgendaRow(session_id: String, row: Row) -> impl IntoView {
         let _ =
             session.act(|ws, ctx| ws.move_agenda_item(ctx, &sid.get_value(), &id.get_value(), how));
     };
+    let decisions = expect_context::<crate::pages::decisions::Decisions>().0;
+    let on_item = Signal::derive(move || {
+        decisions.with(|all| {
+            all.iter()
+                .filter(|d| matches!(&d.rules.subject, Some(moot_model::decisions::Subject::AgendaItem { item, .. }) if id.with_value(|i| i == item)))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
     let minutes_id = format!("minutes-{}", row.id);
     let title_id = format!("title-{}", row.id);
     let sub = RwSignal::new(String::new());
@@ -298,6 +323,11 @@ fn AgendaRow(session_id: String, row: Row) -> impl IntoView {
                 prop:readOnly=move || !session.may(moot_trust::Level::Edit)
                 on:change=move |ev| { let _ = session.act(|ws, ctx| ws.set_minutes(ctx, &sid.get_value(), &id.get_value(), &event_target_value(&ev))); }
             >{row.minutes.clone()}</textarea>
+            <crate::pages::decisions::DecisionLinks on=on_item />
+            <a class="propose-decision" data-testid="agenda-propose-decision" hidden=move || !session.may(moot_trust::Level::Edit)
+                href=move || crate::pages::decisions::href(&session.doc_id.get().unwrap_or_default(), "from", &format!("agenda:{}:{}", sid.get_value(), id.get_value()))>
+                "Propose a decision on this item"
+            </a>
             <form class="row sub" on:submit=add_sub hidden=move || !session.may(moot_trust::Level::Edit)>
                 <input aria-label="New sub-point" placeholder="Add a sub-point" data-testid="new-sub-point"
                     prop:value=move || sub.get() on:input=move |ev| sub.set(event_target_value(&ev)) />

@@ -499,6 +499,12 @@ pub fn CocPage() -> impl IntoView {
     view! {
         <section aria-labelledby="coc-title" class="review" data-testid="coc-page">
             <h2 id="coc-title">{title}</h2>
+            <Show when=move || session.may(moot_trust::Level::Edit)>
+                <p><a data-testid="coc-propose-decision"
+                    href=move || crate::pages::decisions::href(&session.doc_id.get().unwrap_or_default(), "from", &format!("document:{}", doc_id()))>
+                    "Put the draft to a decision, as it stands"
+                </a></p>
+            </Show>
             <div class="review-grid">
                 <div class="draft">
                     <label for="draft-text">"Draft text (everyone in the workspace can edit; select a passage to comment on it)"</label>
@@ -553,6 +559,15 @@ fn ThreadCard(
     let session = expect_context::<Session>();
     let doc = StoredValue::new(doc_id);
     let id = StoredValue::new(view.thread.id.clone());
+    let decisions = expect_context::<crate::pages::decisions::Decisions>().0;
+    let on_thread = Signal::derive(move || {
+        decisions.with(|all| {
+            all.iter()
+                .filter(|d| matches!(&d.rules.subject, Some(moot_model::decisions::Subject::Thread { thread, .. }) if id.with_value(|i| i == thread)))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
     let reply = RwSignal::new(String::new());
     let orphaned = view.is_orphaned();
     let resolved = view.thread.resolved;
@@ -624,6 +639,13 @@ fn ThreadCard(
                 <input aria-label="Reply" placeholder="Reply" data-testid="reply-input" prop:value=move || reply.get() on:input=move |ev| reply.set(event_target_value(&ev)) />
                 <button type="submit" data-testid="reply-submit">"Reply"</button>
             </form>
+            </Show>
+            <crate::pages::decisions::DecisionLinks on=on_thread />
+            <Show when=move || session.may(moot_trust::Level::Edit)>
+            <a class="propose-decision" data-testid="thread-adopt"
+                href=move || crate::pages::decisions::href(&session.doc_id.get().unwrap_or_default(), "from", &format!("thread:{}:{}", doc.get_value(), id.get_value()))>
+                "Adopt this wording (put it to a decision)"
+            </a>
             </Show>
             <Show when=move || session.may(moot_trust::Level::Edit)>
             <button type="button" data-testid="resolve-toggle"

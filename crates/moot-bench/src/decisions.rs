@@ -64,7 +64,7 @@ pub fn workspace() -> Result<(Workspace, String)> {
     );
     // Delegators direct..VOTERS, in chains of CHAIN: each to the next, the last to a voter.
     for i in direct..VOTERS {
-        let next = if (i - direct + 1) % CHAIN == 0 {
+        let next = if (i - direct + 1).is_multiple_of(CHAIN) {
             person((i - direct) / CHAIN)
         } else {
             person(i + 1)

@@ -481,9 +481,20 @@ impl Workspace {
 
     /// The person's display name, or their id when they never set one.
     pub fn person_name(&self, person: &str) -> String {
-        self.read::<std::collections::BTreeMap<String, Person>>("people")
-            .ok()
-            .and_then(|p| p.get(person).map(|p| p.name.clone()))
+        // Only this person's entry: a page naming 1,000 voters reads 1,000 entries, not the
+        // whole map 1,000 times (and one unreadable entry hides no one else's name).
+        use automerge::Value;
+        let entry = match self.doc.get(ROOT, "people") {
+            Ok(Some((Value::Object(ObjType::Map), people))) => {
+                match self.doc.get(&people, person) {
+                    Ok(Some((Value::Object(ObjType::Map), entry))) => Some(entry),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        entry
+            .and_then(|e| crate::tolerant::read_str(&self.doc, &e, "name"))
             .unwrap_or_else(|| person.to_owned())
     }
 }

@@ -1,0 +1,358 @@
+//! Decisions end to end, in two real Chromium profiles through the real relay: two members
+//! vote while the relay is down, one changes her ballot offline while the chair closes, and
+//! after sync both show the same outcome with the offline change marked late; a delegated vote
+//! shows its chain on both; the downloaded minutes carry the resolution under its item.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use fantoccini::Client;
+use support::{
+    Harness,
+    pages::{Shell, Start, click, eventually, fill, text},
+    screenshot, testid, wait_for,
+};
+
+/// Sets a `<select>` (by test id) to the option whose text starts with `label`.
+async fn choose(client: &Client, id: &str, label: &str) {
+    wait_for(client, &testid(id)).await;
+    let ok = client
+        .execute(
+            "const s = document.querySelector(`[data-testid=\"${arguments[0]}\"]`); \
+             const o = [...s.options].find(o => o.textContent.startsWith(arguments[1])); \
+             if (!o) return false; s.value = o.value; s.dispatchEvent(new Event('change', { bubbles: true })); return true;",
+            vec![id.into(), label.into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ok, true, "no option {label:?} in {id}");
+}
+
+/// The decision card whose question starts with `question`: the text of its `id` element.
+async fn in_decision(client: &Client, question: &str, id: &str) -> Option<String> {
+    client
+        .execute(
+            "const card = [...document.querySelectorAll('[data-testid=\"decision\"]')] \
+               .find(c => c.querySelector('[data-testid=\"decision-question\"]').textContent.startsWith(arguments[0])); \
+             const e = card && card.querySelector(`[data-testid=\"${arguments[1]}\"]`); \
+             return e ? e.innerText : null;",
+            vec![question.into(), id.into()],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// Every `id` element's text in that card (`textContent`: the tally may be folded away),
+/// each with `|` and its `data-state`.
+async fn all_in_decision(client: &Client, question: &str, id: &str) -> Vec<String> {
+    let v = client
+        .execute(
+            "const card = [...document.querySelectorAll('[data-testid=\"decision\"]')] \
+               .find(c => c.querySelector('[data-testid=\"decision-question\"]').textContent.startsWith(arguments[0])); \
+             return card ? [...card.querySelectorAll(`[data-testid=\"${arguments[1]}\"]`)].map(e => e.textContent + '|' + (e.dataset.state || '')) : [];",
+            vec![question.into(), id.into()],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(v).unwrap_or_default()
+}
+
+async fn click_in_decision(client: &Client, question: &str, id: &str) {
+    eventually(&format!("{id} in the decision {question:?}"), || async {
+        client
+            .execute(
+                "const card = [...document.querySelectorAll('[data-testid=\"decision\"]')] \
+                   .find(c => c.querySelector('[data-testid=\"decision-question\"]').textContent.startsWith(arguments[0])); \
+                 const e = card && card.querySelector(`[data-testid=\"${arguments[1]}\"]`); \
+                 if (!e) return false; e.click(); return true;",
+                vec![question.into(), id.into()],
+            )
+            .await
+            .unwrap()
+            == true
+    })
+    .await;
+}
+
+async fn up_to_date(shell: &Shell<'_>, who: &str) {
+    eventually(&format!("{who} is up to date with the relay"), || async {
+        shell.sync_state().await == "Up to date"
+    })
+    .await;
+}
+
+/// Bea applies to the self-certifying "Member" tier and certifies herself: a member.
+async fn become_member(client: &Client, shell: &Shell<'_>, name: &str) {
+    shell.go("nav-members", "members-page").await;
+    fill(client, "candidate-name", name).await;
+    click(client, "candidate-myself").await;
+    choose(client, "candidate-tier", "Member (").await;
+    click(client, "propose-submit").await;
+    eventually("her proposal is listed", || async {
+        client
+            .execute(
+                "const p = [...document.querySelectorAll('[data-testid=\"proposal\"]')].find(p => p.innerText.includes(arguments[0])); \
+                 const b = p && p.querySelector('[data-testid=\"act-self-certify\"]'); if (!b) return false; b.click(); return true;",
+                vec![name.into()],
+            )
+            .await
+            .unwrap()
+            == true
+    })
+    .await;
+    eventually("she is approved", || async {
+        client
+            .execute(
+                "return [...document.querySelectorAll('[data-testid=\"proposal\"]')].some(p => p.innerText.includes(arguments[0]) && p.innerText.includes('approved'))",
+                vec![name.into()],
+            )
+            .await
+            .unwrap()
+            == true
+    })
+    .await;
+}
+
+/// The electorate: the roster and the "Member" tier.
+async fn with_member_tier(client: &Client) {
+    let ok = client
+        .execute(
+            "const l = [...document.querySelectorAll('.new-decision label.toggle')].find(l => l.textContent.trim() === 'Member'); \
+             const i = l && l.querySelector('input'); if (!i) return false; if (!i.checked) i.click(); return i.checked;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ok, true, "the Member tier can be chosen");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_vote_offline_the_chair_closes_and_both_see_the_same_outcome() {
+    let mut harness = Harness::start().await;
+    let downloads = harness.scratch_dir("ada-downloads");
+    let ada = harness.browser_downloading_to(&downloads).await;
+    let bea = harness.browser().await;
+    let ada_shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
+    let link = ada_shell.share_link().await;
+    let bea_shell = Start::join_as(&bea, &harness.base_url, "Bea", &link).await;
+    become_member(&bea, &bea_shell, "Bea").await;
+    up_to_date(&bea_shell, "Bea").await;
+
+    // Ada proposes a decision on the first agenda item.
+    ada_shell.go("nav-agenda", "agenda-page").await;
+    wait_for(&ada, &testid("agenda-propose-decision"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let question = wait_for(&ada, &testid("decision-question"))
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(question.starts_with("Decision on: Welcome"), "{question}");
+    fill(&ada, "decision-question", "Adopt the Code of Conduct v1").await;
+    choose(&ada, "decision-method", "Majority").await;
+    choose(&ada, "decision-threshold", "a percentage").await;
+    fill(&ada, "decision-percent", "50").await;
+    with_member_tier(&ada).await;
+    click(&ada, "decision-open").await;
+    let q = "Adopt the Code of Conduct v1";
+    eventually("the decision is open on Ada's page", || async {
+        in_decision(&ada, q, "decision-rules")
+            .await
+            .is_some_and(|r| r.contains("electorate of 4"))
+    })
+    .await;
+    up_to_date(&ada_shell, "Ada").await;
+    bea_shell.go("nav-decisions", "decisions-page").await;
+    eventually("Bea sees the decision", || async {
+        in_decision(&bea, q, "decision-outcome").await.is_some()
+    })
+    .await;
+
+    // The relay goes down; both vote "For".
+    harness.stop_relay().await;
+    click_in_decision(&ada, q, "vote-option-0").await;
+    click_in_decision(&bea, q, "vote-option-0").await;
+    for (who, c) in [("Ada", &ada), ("Bea", &bea)] {
+        eventually(&format!("{who}'s own ballot shows"), || async {
+            in_decision(c, q, "my-ballot")
+                .await
+                .is_some_and(|t| t == "Your ballot: For")
+        })
+        .await;
+    }
+    harness.restart_relay().await;
+    for (who, c) in [("Ada", &ada), ("Bea", &bea)] {
+        eventually(&format!("{who} counts both ballots"), || async {
+            in_decision(c, q, "decision-summary")
+                .await
+                .is_some_and(|t| t.starts_with("For 2, Against 0, abstain 0; 2 of 4 took part"))
+        })
+        .await;
+    }
+    up_to_date(&ada_shell, "Ada").await;
+    up_to_date(&bea_shell, "Bea").await;
+
+    // Down again: Bea changes her mind offline while the chair closes.
+    harness.stop_relay().await;
+    click_in_decision(&bea, q, "vote-option-1").await;
+    eventually("Bea's changed ballot shows", || async {
+        in_decision(&bea, q, "my-ballot")
+            .await
+            .is_some_and(|t| t == "Your ballot: Against")
+    })
+    .await;
+    bea_shell.wait_saved().await;
+    click_in_decision(&ada, q, "decision-close").await;
+    eventually("Ada sees it closed", || async {
+        in_decision(&ada, q, "decision-closed").await.is_some()
+    })
+    .await;
+    ada_shell.wait_saved().await;
+    harness.restart_relay().await;
+    for (who, c) in [("Ada", &ada), ("Bea", &bea)] {
+        eventually(
+            &format!("{who} sees the same outcome, Bea's change late"),
+            || async {
+                in_decision(c, q, "decision-outcome")
+                    .await
+                    .is_some_and(|t| t == "Adopted: For")
+                    && in_decision(c, q, "decision-summary")
+                        .await
+                        .is_some_and(|t| t.starts_with("For 2, Against 0"))
+                    && all_in_decision(c, q, "ballot-not-counted")
+                        .await
+                        .iter()
+                        .any(|l| {
+                            l.starts_with("Bea — Against — cast after the close")
+                                && l.ends_with("|late")
+                        })
+            },
+        )
+        .await;
+    }
+    assert_eq!(
+        in_decision(&ada, q, "decision-closed").await,
+        in_decision(&bea, q, "decision-closed").await
+    );
+    assert!(
+        in_decision(&bea, q, "decision-unverified").await.is_some(),
+        "an open workspace says its ballots are unverified"
+    );
+    screenshot(&bea, "decision-closed").await;
+
+    // The outcome in words; the agenda item links to the decision; the minutes carry it.
+    fill(
+        &ada,
+        "outcome-text",
+        "Adopted; Andrew publishes it on the wiki.",
+    )
+    .await;
+    click_in_decision(&ada, q, "outcome-save").await;
+    eventually("Bea sees the outcome's words", || async {
+        in_decision(&bea, q, "outcome")
+            .await
+            .is_some_and(|t| t.starts_with("Adopted; Andrew publishes it on the wiki."))
+    })
+    .await;
+    ada_shell.go("nav-agenda", "agenda-page").await;
+    assert_eq!(
+        text(&ada, &testid("decision-link-outcome")).await,
+        "Adopted: For"
+    );
+    click(&ada, "download-minutes").await;
+    let md = || support::downloaded(&downloads, "md").and_then(|p| std::fs::read_to_string(p).ok());
+    eventually("the minutes are downloaded", || async {
+        md().is_some_and(|m| m.contains("**Resolution:**"))
+    })
+    .await;
+    let md = md().unwrap();
+    assert!(
+        md.contains("### 1 Welcome\n\nWelcome and introductions.\n\n**Resolution:** Adopt the Code of Conduct v1 — Adopted: For. For 2, Against 0, abstain 0; 2 of 4 took part (quorum 2)\n\n> Adopted; Andrew publishes it on the wiki."),
+        "{md}"
+    );
+    harness.close(ada).await;
+    harness.close(bea).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delegated_vote_counts_with_its_chain_on_both_pages() {
+    let harness = Harness::start().await;
+    let ada = harness.browser().await;
+    let bea = harness.browser().await;
+    let ada_shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
+    let link = ada_shell.share_link().await;
+    let bea_shell = Start::join_as(&bea, &harness.base_url, "Bea", &link).await;
+    become_member(&bea, &bea_shell, "Bea").await;
+    up_to_date(&bea_shell, "Bea").await;
+
+    ada_shell.go("nav-decisions", "decisions-page").await;
+    let q = "Direct or representative democracy?";
+    fill(&ada, "decision-question", q).await;
+    fill(&ada, "decision-quorum", "50").await;
+    with_member_tier(&ada).await;
+    click(&ada, "decision-delegation").await;
+    click(&ada, "decision-open").await;
+    eventually("the decision is open", || async {
+        in_decision(&ada, q, "decision-rules")
+            .await
+            .is_some_and(|r| r.contains("delegation allowed"))
+    })
+    .await;
+    bea_shell.go("nav-decisions", "decisions-page").await;
+    eventually("Bea can delegate", || async {
+        in_decision(&bea, q, "delegate-submit").await.is_some()
+    })
+    .await;
+    choose(&bea, "delegate-to", "Ada").await;
+    click_in_decision(&bea, q, "delegate-submit").await;
+    click_in_decision(&ada, q, "vote-consent").await;
+    for (who, c) in [("Ada", &ada), ("Bea", &bea)] {
+        eventually(&format!("{who} sees Bea's vote go with Ada's"), || async {
+            in_decision(c, q, "decision-summary")
+                .await
+                .is_some_and(|t| {
+                    t.starts_with("2 consent, 0 objections, 0 abstain; 2 of 4 took part")
+                })
+                && all_in_decision(c, q, "tally-chain")
+                    .await
+                    .iter()
+                    .any(|l| l.starts_with("Bea → Ada"))
+                && all_in_decision(c, q, "tally-weight")
+                    .await
+                    .iter()
+                    .any(|l| l.starts_with("2 (carries 1 delegated)"))
+        })
+        .await;
+    }
+    assert_eq!(
+        in_decision(&bea, q, "my-ballot").await.as_deref(),
+        Some("Your vote goes with Ada's ballot, through Bea → Ada")
+    );
+    assert_eq!(
+        in_decision(&bea, q, "decision-outcome").await.as_deref(),
+        Some("Adopted by consent (so far)")
+    );
+    // Bea takes her vote back and objects: her own ballot wins over the delegation.
+    fill(
+        &bea,
+        "vote-reason",
+        "Representatives need a term limit first.",
+    )
+    .await;
+    click_in_decision(&bea, q, "vote-object").await;
+    eventually("Ada sees the objection", || async {
+        in_decision(&ada, q, "decision-outcome")
+            .await
+            .is_some_and(|t| t == "Not adopted (so far): 1 objection")
+    })
+    .await;
+    screenshot(&ada, "decision-delegated").await;
+    harness.close(ada).await;
+    harness.close(bea).await;
+}

@@ -24,7 +24,13 @@ async fn the_shell_shows_workspace_navigation_and_status() {
     assert_eq!(shell.workspace_name().await, "Test group");
     assert_eq!(
         shell.nav_labels().await,
-        ["Agenda", "Workstreams", "Code of Conduct", "Members"]
+        [
+            "Agenda",
+            "Workstreams",
+            "Code of Conduct",
+            "Decisions",
+            "Members"
+        ]
     );
     assert_eq!(shell.current_nav().await, "Agenda");
     shell.wait_saved().await;

@@ -149,7 +149,61 @@ fn bench() -> Result<()> {
             .env("MOOT_BENCH_OUT", &out),
     )?;
     let table = std::fs::read_to_string(out.join("report.md"))?;
+    // A partial run (MOOT_BENCH_ONLY) replaces only the rows it measured.
+    let table = match std::env::var("MOOT_BENCH_ONLY") {
+        Ok(only) if !only.trim().is_empty() => {
+            let readme = std::fs::read_to_string(root().join("README.md"))?;
+            merge_bench_rows(&readme, &table, &only)
+        }
+        _ => table,
+    };
     put_in_readme("bench", &table)
+}
+
+/// The README's bench table with the rows of a partial run (ids in `only`) replaced by the
+/// new ones, sorted by id; the header says which rows were measured when.
+fn merge_bench_rows(readme: &str, new_table: &str, only: &str) -> String {
+    let old = readme
+        .split("<!-- bench:start -->")
+        .nth(1)
+        .and_then(|r| r.split("<!-- bench:end -->").next())
+        .unwrap_or_default();
+    let id = |row: &str| {
+        row.trim_start_matches('|')
+            .split('|')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_owned()
+    };
+    let is_row = |l: &&str| l.starts_with("| ") && !l.starts_with("| # ");
+    let ids: Vec<String> = only.split(',').map(|s| s.trim().to_uppercase()).collect();
+    let mut rows: Vec<&str> = old
+        .lines()
+        .filter(is_row)
+        .filter(|l| !ids.contains(&id(l).to_uppercase()))
+        .collect();
+    rows.extend(new_table.lines().filter(is_row));
+    rows.sort_by_key(|r| id(r));
+    let old_header = old
+        .lines()
+        .find(|l| l.starts_with("moot benchmarks"))
+        .unwrap_or_default();
+    let new_header = new_table
+        .lines()
+        .find(|l| l.starts_with("moot benchmarks"))
+        .unwrap_or_default();
+    let when = new_header.split(" — ").nth(1).unwrap_or(new_header);
+    let head: Vec<&str> = new_table
+        .lines()
+        .filter(|l| l.starts_with("| # ") || l.starts_with("|---"))
+        .collect();
+    format!(
+        "{old_header}; rows {}: {when}\n\n{}\n{}\n",
+        ids.join(", "),
+        head.join("\n"),
+        rows.join("\n")
+    )
 }
 
 /// Puts `table` into README.md between `<!-- {name}:start -->` and `<!-- {name}:end -->`.

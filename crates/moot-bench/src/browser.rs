@@ -613,6 +613,27 @@ pub async fn rows(
         );
     }
 
+    // D1 in Chromium: the decision of `decisions::workspace` on its page.
+    if only("D1") {
+        match tally_in_browser(&mut lab).await {
+            Ok(times) => {
+                eprintln!("bench: tally in Chromium: {times:?}");
+                let m = median(times);
+                rows.push(
+                    Row::new(
+                        "D1",
+                        "Decision tally in Chromium (open; median of 5 page loads): 1,000 voters, 10,000 ballot changes, chains of 50",
+                    )
+                    .moot(format!("{m:.1} ms"))
+                    .anchor("goal 50 ms in Chromium")
+                    .ratio(m / 50.0)
+                    .target("≤ 50 ms", m <= 50.0),
+                );
+            }
+            Err(e) => rows.push(failed("D1", "Decision tally in Chromium", &e)),
+        }
+    }
+
     // P6: edit → remote paint, two browsers through the relay, and two tabs of one.
     if only("P6") {
         match remote_rows(&mut lab).await {
@@ -621,6 +642,37 @@ pub async fn rows(
         }
     }
     (rows, render)
+}
+
+/// The app's `moot:tally` measure (the Decisions memo), on the Decisions page of the bench
+/// decision, after each of 5 page loads: the longest one of each load (the first count runs
+/// before the workspace is open and counts nothing).
+async fn tally_in_browser(lab: &mut Lab) -> Result<Vec<f64>> {
+    let (ws, _) = crate::decisions::workspace()?;
+    let id = new_id(50);
+    lab.publish(id, ws.doc()).await?;
+    let client = open_workspace(lab, id, "Bench").await?;
+    let page = format!("{}#/w/{}/decisions", lab.base_url(), id.to_url());
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        client.goto(&page).await?;
+        client.refresh().await?;
+        eventually(
+            "the decision on screen",
+            &client,
+            "return document.querySelectorAll('[data-testid=\"decision\"]').length > 0 || null",
+        )
+        .await?;
+        let v = client
+            .execute(
+                "return Math.max(...performance.getEntriesByName('moot:tally').map(m => m.duration))",
+                vec![],
+            )
+            .await?;
+        times.push(v.as_f64().context("the tally measure")?);
+    }
+    client.close().await?;
+    Ok(times)
 }
 
 async fn remote_rows(lab: &mut Lab) -> Result<Vec<Row>> {

@@ -356,3 +356,74 @@ async fn a_delegated_vote_counts_with_its_chain_on_both_pages() {
     harness.close(ada).await;
     harness.close(bea).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hidden_ballots_show_who_took_part_until_the_chair_closes() {
+    let harness = Harness::start().await;
+    let ada = harness.browser().await;
+    let bea = harness.browser().await;
+    let ada_shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
+    let link = ada_shell.share_link().await;
+    let bea_shell = Start::join_as(&bea, &harness.base_url, "Bea", &link).await;
+    become_member(&bea, &bea_shell, "Bea").await;
+    up_to_date(&bea_shell, "Bea").await;
+
+    ada_shell.go("nav-decisions", "decisions-page").await;
+    let q = "Ratify the membership tiers";
+    fill(&ada, "decision-question", q).await;
+    fill(&ada, "decision-quorum", "25").await;
+    with_member_tier(&ada).await;
+    click(&ada, "decision-hidden").await;
+    click(&ada, "decision-open").await;
+    bea_shell.go("nav-decisions", "decisions-page").await;
+    eventually("Bea can vote", || async {
+        in_decision(&bea, q, "vote-object").await.is_some()
+    })
+    .await;
+    let reason = "Tiers need a review date first.";
+    fill(&bea, "vote-reason", reason).await;
+    click_in_decision(&bea, q, "vote-object").await;
+    for (who, c) in [("Ada", &ada), ("Bea", &bea)] {
+        eventually(
+            &format!("{who} sees that Bea took part, not how"),
+            || async {
+                in_decision(c, q, "decision-summary")
+                    .await
+                    .is_some_and(|t| {
+                        t == "1 of 4 took part (quorum 1); how each voted is sealed until the close"
+                    })
+                    && in_decision(c, q, "decision-outcome")
+                        .await
+                        .is_some_and(|t| t == "Ballots hidden until the chair closes it")
+            },
+        )
+        .await;
+    }
+    assert_eq!(
+        in_decision(&bea, q, "my-ballot").await.as_deref(),
+        Some("You have voted: your ballot is sealed until the chair closes the decision")
+    );
+    let page = ada
+        .execute("return document.body.textContent", vec![])
+        .await
+        .unwrap();
+    assert!(
+        !page.as_str().unwrap_or_default().contains(reason),
+        "the chair's page does not show the objection before the close"
+    );
+    click_in_decision(&ada, q, "decision-close").await;
+    for (who, c) in [("Ada", &ada), ("Bea", &bea)] {
+        eventually(&format!("{who} sees the revealed objection"), || async {
+            in_decision(c, q, "decision-outcome")
+                .await
+                .is_some_and(|t| t == "Not adopted: 1 objection")
+                && all_in_decision(c, q, "tally-choice")
+                    .await
+                    .iter()
+                    .any(|l| l.starts_with(&format!("objects: {reason}")))
+        })
+        .await;
+    }
+    harness.close(ada).await;
+    harness.close(bea).await;
+}

@@ -46,6 +46,12 @@ const KEYS: &[&str] = &[
     "done",
     "workstreams",
     "quote",
+    "decisions",
+    "delegations",
+    "rules",
+    "ballots",
+    "closes",
+    "outcome",
 ];
 const STRINGS: &[&str] = &[
     "",
@@ -67,6 +73,10 @@ const STRINGS: &[&str] = &[
     "self-certify",
     "all",
     "\r\n\u{0}\u{2028}",
+    r#"{"choice":{"kind":"option","option":99},"at":""}"#,
+    r#"{"choice":{"kind":"ranking","order":[0,0]},"at":""}"#,
+    r#"{"at":"2025-12-20T14:00:00Z","reveal":"00"}"#,
+    r#"{"to":"p0","at":""}"#,
 ];
 
 fn demo() -> &'static (AutoCommit, Vec<(ObjId, ObjType)>) {
@@ -88,6 +98,35 @@ fn demo() -> &'static (AutoCommit, Vec<(ObjId, ObjType)>) {
         ws.replace_text(ctx, &draft, "The quick brown fox.")
             .unwrap();
         ws.add_comment(ctx, &draft, 4, 9, "quick?", &[]).unwrap();
+        // A decision with a ballot, a delegation and a close.
+        let decision = ws
+            .open_decision(
+                ctx,
+                moot_model::NewDecision {
+                    question: "Q".into(),
+                    details: String::new(),
+                    options: vec!["a".into(), "b".into()],
+                    method: moot_model::tally::Method::Ranked {
+                        ties: moot_model::tally::TieRule::PriorRounds,
+                    },
+                    quorum_percent: 50,
+                    tiers: vec![moot_model::decisions::ROSTER.into()],
+                    chair: "p0".into(),
+                    closes_at: None,
+                    topic: None,
+                    delegation: true,
+                    subject: None,
+                    hidden: None,
+                },
+            )
+            .unwrap();
+        ws.vote(
+            ctx,
+            &decision,
+            moot_model::tally::Choice::Ranking { order: vec![1, 0] },
+        )
+        .unwrap();
+        ws.close_decision(ctx, &decision).unwrap();
         let bytes = ws.save();
         let doc = AutoCommit::load(&bytes).unwrap();
         let objs = objects(&doc);
@@ -196,6 +235,11 @@ fuzz_target!(|data: &[u8]| {
     {
         let _ = ws.name();
         let _ = ws.membership();
+        // Decisions: hostile rules, slots and closes read without a panic.
+        for d in ws.decisions().iter().take(4) {
+            let _ = d.summary();
+            let _ = d.outcome_label();
+        }
         let _ = ws.workstreams();
         let _ = ws.to_json();
         if let Ok(sessions) = ws.sessions() {

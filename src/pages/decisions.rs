@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use moot_model::{
     DecisionView,
-    decisions::{BallotState, NewDecision, ROSTER, Subject, may_close},
+    decisions::{BallotState, HiddenKey, NewDecision, ROSTER, Subject, may_close},
     tally::{Choice, Failure, Method, Outcome, Threshold, TieRule},
 };
 
@@ -215,6 +215,7 @@ fn NewDecisionForm() -> impl IntoView {
     let closes = RwSignal::new(String::new());
     let delegation = RwSignal::new(false);
     let topic = RwSignal::new(String::new());
+    let hidden = RwSignal::new(false);
     let all_tiers = move || session.read_ok(|ws| ws.tiers()).unwrap_or_default();
     let members = move || {
         session
@@ -245,8 +246,10 @@ fn NewDecisionForm() -> impl IntoView {
             _ => Method::Consent,
         };
         let me = session.me.get_untracked().map(|m| m.id).unwrap_or_default();
+        let hide = hidden.get_untracked();
+        // Hidden ballots: only the chair's device can reveal them, so I chair it.
         let chair_id = Some(chair.get_untracked())
-            .filter(|c| !c.is_empty())
+            .filter(|c| !c.is_empty() && !hide)
             .unwrap_or(me);
         let closes_at = closes.get_untracked();
         let new = NewDecision {
@@ -274,14 +277,38 @@ fn NewDecisionForm() -> impl IntoView {
                 .filter(|t| !t.is_empty() && delegation.get_untracked()),
             delegation: delegation.get_untracked(),
             subject: subject.get_value(),
+            hidden: None,
         };
-        if let Ok(id) = session.act(|ws, ctx| ws.open_decision(ctx, new)) {
+        let done = move |id: String| {
             question.set(String::new());
             details.set(String::new());
             if let Some(ws) = session.doc_id.get_untracked() {
                 crate::app::go(&href(&ws, "d", &id));
             }
+        };
+        if !hide {
+            if let Ok(id) = session.act(|ws, ctx| ws.open_decision(ctx, new)) {
+                done(id);
+            }
+            return;
         }
+        // The decision's key comes from this device's key and a fresh public salt.
+        leptos::task::spawn_local(async move {
+            let device = match crate::state::keys::device_key().await {
+                Ok(d) => d,
+                Err(e) => {
+                    session.error.set(Some(e));
+                    return;
+                }
+            };
+            let salt = identity::random_bytes::<16>();
+            let secret = moot_trust::decision_secret(&device.to_seed(), &salt);
+            let mut new = new;
+            new.hidden = Some(HiddenKey::new(&moot_trust::decision_public(&secret), &salt));
+            if let Ok(id) = session.act(|ws, ctx| ws.open_decision(ctx, new)) {
+                done(id);
+            }
+        });
     };
     view! {
         <form class="card new-decision" on:submit=open data-testid="decision-form">
@@ -360,6 +387,7 @@ fn NewDecisionForm() -> impl IntoView {
                     {move || workstreams().into_iter().map(|w| view! { <option value=w.id.clone()>{w.name.clone()}</option> }).collect_view()}
                 </select>
             </Show>
+            <label class="toggle"><input type="checkbox" data-testid="decision-hidden" prop:checked=move || hidden.get() on:change=move |ev| hidden.set(event_target_checked(&ev)) />" Hide ballots until I close it (I chair it; then everyone sees how each member voted — this is not anonymous)"</label>
             <button type="submit" data-testid="decision-open">"Open the decision"</button>
         </form>
     }
@@ -390,10 +418,19 @@ fn DecisionCard(id: String) -> impl IntoView {
     let outcome = RwSignal::new(String::new());
     let action = RwSignal::new(String::new());
     let vote = move |choice: Choice| {
-        if session
-            .act_comment(|ws, ctx| ws.vote(ctx, &did.get_value(), choice))
-            .is_ok()
-        {
+        let hidden = view.with_untracked(|v| v.as_ref().is_some_and(|v| v.rules.hidden.is_some()));
+        let result = if hidden {
+            let (ephemeral, nonce) = (
+                identity::random_bytes::<32>(),
+                identity::random_bytes::<24>(),
+            );
+            session.act_comment(|ws, ctx| {
+                ws.vote_hidden(ctx, &did.get_value(), choice, ephemeral, nonce)
+            })
+        } else {
+            session.act_comment(|ws, ctx| ws.vote(ctx, &did.get_value(), choice))
+        };
+        if result.is_ok() {
             reason.set(String::new());
         }
     };
@@ -413,7 +450,29 @@ fn DecisionCard(id: String) -> impl IntoView {
         let _ = session.act_comment(|ws, ctx| ws.delegate(ctx, &did.get_value(), to.as_deref()));
     };
     let close = move |_| {
-        let _ = session.act_comment(|ws, ctx| ws.close_decision(ctx, &did.get_value()));
+        let salt = view.with_untracked(|v| {
+            v.as_ref()
+                .and_then(|v| v.rules.hidden.as_ref().map(HiddenKey::salt_bytes))
+        });
+        match salt {
+            None => {
+                let _ = session.act_comment(|ws, ctx| ws.close_decision(ctx, &did.get_value()));
+            }
+            Some(None) => session
+                .error
+                .set(Some("this decision's key cannot be read".into())),
+            // Hidden ballots: this device derives the secret it opened the decision with.
+            Some(Some(salt)) => leptos::task::spawn_local(async move {
+                match crate::state::keys::device_key().await {
+                    Ok(device) => {
+                        let secret = moot_trust::decision_secret(&device.to_seed(), &salt);
+                        let _ = session
+                            .act_comment(|ws, ctx| ws.close_hidden(ctx, &did.get_value(), secret));
+                    }
+                    Err(e) => session.error.set(Some(e)),
+                }
+            }),
+        }
     };
     let save_outcome = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -541,6 +600,10 @@ fn DecisionCard(id: String) -> impl IntoView {
         });
         let my_status = my_line.map(|l| {
             let mut text = match (l.chain.len(), &l.choice) {
+                (1, None) if d.sealed => {
+                    "You have voted: your ballot is sealed until the chair closes the decision"
+                        .to_owned()
+                }
                 (1, Some(c)) => format!(
                     "Your ballot: {}{}",
                     choice_label(&d, c),
@@ -575,6 +638,15 @@ fn DecisionCard(id: String) -> impl IntoView {
         } else {
             view! { <p class="muted" data-testid="decision-unverified">"Ballots are unverified: in an open workspace nothing is signed, so anyone with the link could write a ballot in someone's name."</p> }.into_any()
         };
+        let hidden_note = d.rules.hidden.is_some().then(|| view! {
+            <p class="muted" data-testid="decision-hidden-note">
+                {if d.sealed {
+                    "Ballots are hidden until the chair closes the decision: who took part shows, not how. Then everyone sees how each member voted (not anonymous); the chair's device could read them early."
+                } else {
+                    "Ballots were hidden until the chair closed the decision; the close revealed them to everyone."
+                }}
+            </p>
+        });
         let t = d.tally.clone();
         let rounds = (t.rounds.len() > 1).then(|| view! {
             <table class="rounds" data-testid="tally-rounds">
@@ -589,7 +661,11 @@ fn DecisionCard(id: String) -> impl IntoView {
         let voters = t.voters.iter().map(|l| {
             let chain = if l.chain.len() > 1 { l.chain.iter().map(|p| name(p)).collect::<Vec<_>>().join(" → ") } else { String::new() };
             let carried = t.carried.get(&l.voter).copied().unwrap_or(0);
-            let choice = l.choice.as_ref().map(|c| choice_label(&d, c)).unwrap_or_else(|| l.note.to_owned());
+            let choice = match &l.choice {
+                Some(c) => choice_label(&d, c),
+                None if d.sealed && !l.chain.is_empty() => "sealed until the close".to_owned(),
+                None => l.note.to_owned(),
+            };
             view! {
                 <tr data-testid="tally-voter">
                     <td data-testid="tally-voter-name">{name(&l.voter)}</td>
@@ -648,6 +724,7 @@ fn DecisionCard(id: String) -> impl IntoView {
                 <p class="outcome" data-testid="decision-outcome" data-quorum=quorum>{d.outcome_label()}</p>
                 <p class="muted" data-testid="decision-summary">{d.summary()}</p>
                 {verified}
+                {hidden_note}
                 {my_status}
                 {ballot_ui}
                 {delegation_ui}

@@ -50,6 +50,7 @@ pub fn workspace() -> Result<(Workspace, String)> {
             topic: None,
             delegation: true,
             subject: None,
+            hidden: None,
         },
     )?;
     let direct = VOTERS / 2;

@@ -92,6 +92,9 @@ pub struct Rules {
     pub delegation: bool,
     #[serde(default)]
     pub subject: Option<Subject>,
+    /// Ballots sealed to this key until the chair closes the decision.
+    #[serde(default)]
+    pub hidden: Option<HiddenKey>,
     pub opened_by: String,
     pub opened_at: String,
 }
@@ -110,11 +113,18 @@ pub struct NewDecision {
     pub topic: Option<String>,
     pub delegation: bool,
     pub subject: Option<Subject>,
+    /// Hide ballots until close (the chair must be the one opening it).
+    pub hidden: Option<HiddenKey>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct BallotValue {
-    choice: Choice,
+    /// The choice in the clear (a decision whose ballots are not hidden).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    choice: Option<Choice>,
+    /// Hex of the choice sealed to the decision's key (hidden until close).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sealed: Option<String>,
     at: String,
 }
 
@@ -128,6 +138,48 @@ struct DelegationValue {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct CloseValue {
     at: String,
+    /// Hex of the decision secret, revealed by the chair (ballots hidden until close).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reveal: Option<String>,
+}
+
+/// Ballots hidden until close: the decision's X25519 public key, and the public salt the
+/// chair's device derives its secret from (`moot_trust::decision_secret`). Hex.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HiddenKey {
+    pub public: String,
+    pub salt: String,
+}
+
+impl HiddenKey {
+    pub fn new(public: &[u8; 32], salt: &[u8; 16]) -> Self {
+        HiddenKey {
+            public: to_hex(public),
+            salt: to_hex(salt),
+        }
+    }
+
+    pub fn public_key(&self) -> Option<[u8; 32]> {
+        from_hex(&self.public)?.try_into().ok()
+    }
+
+    pub fn salt_bytes(&self) -> Option<[u8; 16]> {
+        from_hex(&self.salt)?.try_into().ok()
+    }
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn from_hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 || s.len() > 2 * MAX_SLOT {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -195,6 +247,9 @@ pub struct DecisionView {
     pub verified: bool,
     /// The rules were not written by the key of the person they name as opener.
     pub forged: bool,
+    /// Ballots are hidden and the chair has not revealed them yet: the tally counts who
+    /// took part, not how.
+    pub sealed: bool,
 }
 
 impl DecisionView {
@@ -204,6 +259,9 @@ impl DecisionView {
 
     /// The option chosen or consent given (`Some(None)` for consent), if adopted.
     pub fn adopted(&self) -> Option<Option<usize>> {
+        if self.sealed {
+            return None;
+        }
         match self.tally.outcome {
             tally::Outcome::Adopted { option } if !self.forged => Some(option),
             _ => None,
@@ -213,6 +271,12 @@ impl DecisionView {
     /// The count in words: "3 consent, 1 objection, 0 abstain; 4 of 5 took part".
     pub fn summary(&self) -> String {
         let t = &self.tally;
+        if self.sealed {
+            return format!(
+                "{} of {} took part (quorum {}); how each voted is sealed until the close",
+                t.took_part, t.electorate, t.quorum_needed
+            );
+        }
         let c = |i: usize| t.counts.get(i).copied().unwrap_or(0);
         let counts = match self.rules.method {
             Method::Consent => format!(
@@ -258,6 +322,9 @@ impl DecisionView {
     pub fn outcome_label(&self) -> String {
         if self.forged {
             return "Not counted: its rules were forged".into();
+        }
+        if self.sealed {
+            return "Ballots hidden until the chair closes it".into();
         }
         let provisional = if self.is_open() { " (so far)" } else { "" };
         match &self.tally.outcome {
@@ -490,6 +557,16 @@ impl Workspace {
                 "a quorum is between 0% and 100%".into(),
             ));
         }
+        if let Some(h) = &new.hidden {
+            if new.chair != ctx.person {
+                return Err(ModelError::NotAllowed(
+                    "to hide ballots until the close, chair it yourself: only the chair's device can reveal them".into(),
+                ));
+            }
+            if h.public_key().is_none() || h.salt_bytes().is_none() {
+                return Err(ModelError::NotAllowed("that is not a decision key".into()));
+            }
+        }
         let electorate = self.electorate(&new.tiers)?;
         if electorate.is_empty() {
             return Err(ModelError::NotAllowed(
@@ -565,6 +642,7 @@ impl Workspace {
             topic: new.topic,
             delegation: new.delegation,
             subject,
+            hidden: new.hidden,
             opened_by: ctx.person.to_owned(),
             opened_at: ctx.at.to_owned(),
         };
@@ -650,31 +728,44 @@ impl Workspace {
     /// Casts (or changes) `ctx.person`'s ballot.
     pub fn vote(&mut self, ctx: Ctx<'_>, decision: &str, choice: Choice) -> Result<(), ModelError> {
         let (rules, open, obj) = self.open_rules(decision)?;
-        if !open {
-            return Err(ModelError::NotAllowed("this decision is closed".into()));
-        }
-        if !rules.electorate.contains_key(ctx.person) {
+        if rules.hidden.is_some() {
             return Err(ModelError::NotAllowed(
-                "you are not in this decision's electorate".into(),
+                "this decision hides ballots until the close: seal the ballot".into(),
             ));
         }
-        let choice = match choice {
-            Choice::Object { reason } => Choice::Object {
-                reason: crate::workspace::nonempty(
-                    "objection's reason",
-                    &reason,
-                    crate::workspace::MAX_BODY,
-                )?,
-            },
-            other => other,
-        };
-        if !choice.fits(rules.method, rules.options.len()) {
-            return Err(ModelError::NotAllowed(
-                "that is not a ballot this decision takes".into(),
-            ));
-        }
+        let choice = check_ballot(&rules, open, ctx.person, choice)?;
         let json = serde_json::to_string(&BallotValue {
-            choice,
+            choice: Some(choice),
+            sealed: None,
+            at: ctx.at.to_owned(),
+        })
+        .map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        self.put_slot(ctx, "vote", &obj, "ballots", json)
+    }
+
+    /// Casts a ballot of a decision whose ballots are hidden until close: sealed to its key
+    /// with the caller's randomness (an ephemeral secret and a nonce).
+    pub fn vote_hidden(
+        &mut self,
+        ctx: Ctx<'_>,
+        decision: &str,
+        choice: Choice,
+        ephemeral: [u8; 32],
+        nonce: [u8; 24],
+    ) -> Result<(), ModelError> {
+        let (rules, open, obj) = self.open_rules(decision)?;
+        let Some(key) = rules.hidden.as_ref().and_then(HiddenKey::public_key) else {
+            return Err(ModelError::NotAllowed(
+                "this decision's ballots are not hidden".into(),
+            ));
+        };
+        let choice = check_ballot(&rules, open, ctx.person, choice)?;
+        let plain = serde_json::to_vec(&choice).map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        let sealed = moot_trust::seal_ballot(&key, &plain, ephemeral, nonce)
+            .ok_or_else(|| ModelError::NotAllowed("that is not a decision key".into()))?;
+        let json = serde_json::to_string(&BallotValue {
+            choice: None,
+            sealed: Some(to_hex(&sealed)),
             at: ctx.at.to_owned(),
         })
         .map_err(|e| ModelError::Corrupt(e.to_string()))?;
@@ -801,6 +892,11 @@ impl Workspace {
                 "this decision is already closed".into(),
             ));
         }
+        if rules.hidden.is_some() {
+            return Err(ModelError::NotAllowed(
+                "only the chair closes it, revealing the ballots".into(),
+            ));
+        }
         if !may_close(&rules, ctx.person, ctx.at) {
             return Err(ModelError::NotAllowed(match &rules.closes_at {
                 Some(t) => format!("only the chair may close it before {t}"),
@@ -809,6 +905,42 @@ impl Workspace {
         }
         let json = serde_json::to_string(&CloseValue {
             at: ctx.at.to_owned(),
+            reveal: None,
+        })
+        .map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        self.put_slot(ctx, "close a decision", &obj, "closes", json)
+    }
+
+    /// The chair closes a decision whose ballots are hidden, revealing its secret: from then
+    /// on everyone reads every ballot and counts them.
+    pub fn close_hidden(
+        &mut self,
+        ctx: Ctx<'_>,
+        decision: &str,
+        secret: [u8; 32],
+    ) -> Result<(), ModelError> {
+        let (rules, open, obj) = self.open_rules(decision)?;
+        if !open {
+            return Err(ModelError::NotAllowed(
+                "this decision is already closed".into(),
+            ));
+        }
+        let Some(public) = rules.hidden.as_ref().and_then(HiddenKey::public_key) else {
+            return Err(ModelError::NotAllowed(
+                "this decision's ballots are not hidden".into(),
+            ));
+        };
+        if ctx.person != rules.chair {
+            return Err(ModelError::NotAllowed("only the chair may close it".into()));
+        }
+        if moot_trust::decision_public(&secret) != public {
+            return Err(ModelError::NotAllowed(
+                "this device does not hold the decision's key: close it from the device that opened it".into(),
+            ));
+        }
+        let json = serde_json::to_string(&CloseValue {
+            at: ctx.at.to_owned(),
+            reveal: Some(to_hex(&secret)),
         })
         .map_err(|e| ModelError::Corrupt(e.to_string()))?;
         self.put_slot(ctx, "close a decision", &obj, "closes", json)
@@ -877,8 +1009,24 @@ impl Workspace {
         let forged = by_owner(doc, &rules_id, &rules.opened_by) == Some(false);
 
         let closed = self.effective_close(obj, &rules);
-        let heads: Option<Vec<ChangeHash>> = closed.as_ref().map(|(_, h)| vec![*h]);
+        let heads: Option<Vec<ChangeHash>> = closed.as_ref().map(|(_, h, _)| vec![*h]);
         let at = heads.as_deref();
+        let secret = closed.as_ref().and_then(|(_, _, r)| *r);
+        let hidden = rules.hidden.is_some();
+        // Ballots hidden and not yet revealed: counted for taking part, not for what.
+        let sealed = hidden && secret.is_none();
+        // What a ballot says: in the clear, or opened with the revealed secret.
+        let choice_of = |b: &BallotValue| -> Option<Choice> {
+            match (hidden, secret) {
+                (false, _) => b.choice.clone(),
+                (true, Some(secret)) => {
+                    let bytes = from_hex(b.sealed.as_deref()?)?;
+                    let plain = moot_trust::open_ballot(&secret, &bytes)?;
+                    serde_json::from_slice(&plain).ok()
+                }
+                (true, None) => b.sealed.as_ref().map(|_| Choice::Abstain),
+            }
+        };
 
         let method = rules.method;
         let n_options = rules.options.len();
@@ -901,10 +1049,11 @@ impl Workspace {
         for (voter, s) in at_close.as_ref().unwrap_or(&now) {
             if let Some((b, bid)) = &s.value
                 && rules.electorate.contains_key(voter)
-                && b.choice.fits(method, n_options)
+                && let Some(choice) = choice_of(b)
+                && choice.fits(method, n_options)
             {
                 signed &= by_owner(doc, bid, voter) == Some(true);
-                counted.insert(voter.clone(), b.choice.clone());
+                counted.insert(voter.clone(), choice);
                 counted_ids.insert(bid.clone());
             }
         }
@@ -914,7 +1063,7 @@ impl Workspace {
             for (b, _) in s.forged {
                 ballots.push(BallotLine {
                     voter: voter.clone(),
-                    choice: Some(b.choice),
+                    choice: if sealed { None } else { choice_of(&b) },
                     at: b.at,
                     state: BallotState::Forged,
                 });
@@ -928,18 +1077,19 @@ impl Workspace {
                 });
             }
             if let Some((b, bid)) = s.value {
+                let choice = choice_of(&b);
                 let state = if !rules.electorate.contains_key(&voter) {
                     BallotState::Outside
-                } else if !b.choice.fits(method, n_options) {
-                    BallotState::Invalid
                 } else if counted_ids.contains(&bid) {
                     BallotState::Counted
+                } else if choice.as_ref().is_none_or(|c| !c.fits(method, n_options)) {
+                    BallotState::Invalid
                 } else {
                     BallotState::Late
                 };
                 ballots.push(BallotLine {
                     voter: voter.clone(),
-                    choice: Some(b.choice),
+                    choice: if sealed { None } else { choice },
                     at: b.at,
                     state,
                 });
@@ -986,9 +1136,17 @@ impl Workspace {
                 forged,
             })
         });
+        let mut tally = tally;
+        if sealed {
+            // Who took part is known; what they chose is not: no choice is shown.
+            for line in &mut tally.voters {
+                line.choice = None;
+            }
+        }
         Ok(DecisionView {
             id: id.to_owned(),
-            closed: closed.map(|(c, _)| c),
+            closed: closed.map(|(c, _, _)| c),
+            sealed,
             tally,
             ballots,
             delegations,
@@ -1000,14 +1158,20 @@ impl Workspace {
     }
 
     /// The close that counts, if any, and its change.
-    fn effective_close(&self, obj: &ObjId, rules: &Rules) -> Option<(Closed, ChangeHash)> {
+    fn effective_close(
+        &self,
+        obj: &ObjId,
+        rules: &Rules,
+    ) -> Option<(Closed, ChangeHash, Option<[u8; 32]>)> {
         let doc = self.doc();
         struct Candidate {
             by: String,
             at: String,
             id: ObjId,
             hash: ChangeHash,
+            reveal: Option<[u8; 32]>,
         }
+        let hidden = rules.hidden.as_ref().and_then(HiddenKey::public_key);
         let candidates: Vec<Candidate> = slots(doc, obj, "closes", None)
             .into_iter()
             .take(256)
@@ -1016,12 +1180,26 @@ impl Workspace {
                 if !may_close(rules, &by, &value.at) {
                     return None;
                 }
+                // Hidden ballots: a close counts only with the secret of the decision's key.
+                let reveal: Option<[u8; 32]> = match (&rules.hidden, hidden) {
+                    (None, _) => None,
+                    (Some(_), None) => return None,
+                    (Some(_), Some(public)) => {
+                        let secret: [u8; 32] =
+                            from_hex(value.reveal.as_deref()?)?.try_into().ok()?;
+                        if moot_trust::decision_public(&secret) != public {
+                            return None;
+                        }
+                        Some(secret)
+                    }
+                };
                 let hash = doc.hash_for_opid(&id)?;
                 Some(Candidate {
                     by,
                     at: value.at,
                     id,
                     hash,
+                    reveal,
                 })
             })
             .collect();
@@ -1051,8 +1229,43 @@ impl Workspace {
                 hash: hex(&chosen.hash),
             },
             chosen.hash,
+            chosen.reveal,
         ))
     }
+}
+
+/// What every ballot must be: on an open decision, by a member of its electorate, a choice it
+/// takes (an objection with its reason).
+fn check_ballot(
+    rules: &Rules,
+    open: bool,
+    person: &str,
+    choice: Choice,
+) -> Result<Choice, ModelError> {
+    if !open {
+        return Err(ModelError::NotAllowed("this decision is closed".into()));
+    }
+    if !rules.electorate.contains_key(person) {
+        return Err(ModelError::NotAllowed(
+            "you are not in this decision's electorate".into(),
+        ));
+    }
+    let choice = match choice {
+        Choice::Object { reason } => Choice::Object {
+            reason: crate::workspace::nonempty(
+                "objection's reason",
+                &reason,
+                crate::workspace::MAX_BODY,
+            )?,
+        },
+        other => other,
+    };
+    if !choice.fits(rules.method, rules.options.len()) {
+        return Err(ModelError::NotAllowed(
+            "that is not a ballot this decision takes".into(),
+        ));
+    }
+    Ok(choice)
 }
 
 fn contains(items: &[crate::schema::AgendaItem], id: &str) -> bool {
@@ -1065,6 +1278,10 @@ fn contains(items: &[crate::schema::AgendaItem], id: &str) -> bool {
 pub fn may_close(rules: &Rules, person: &str, at: &str) -> bool {
     if person == rules.chair {
         return true;
+    }
+    // Only the chair can reveal hidden ballots.
+    if rules.hidden.is_some() {
+        return false;
     }
     let (Some(closes), Ok(now)) = (&rules.closes_at, time::parse_instant("time", at)) else {
         return false;

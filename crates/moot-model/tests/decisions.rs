@@ -318,6 +318,7 @@ fn consent_decision(chair: &str, closes_at: Option<&str>) -> NewDecision {
         topic: None,
         delegation: false,
         subject: None,
+        hidden: None,
     }
 }
 
@@ -811,4 +812,78 @@ proptest::proptest! {
             proptest::prop_assert_eq!(line.note, note, "{}", line.voter);
         }
     }
+}
+
+#[test]
+fn hidden_ballots_are_sealed_until_the_chair_reveals_them() {
+    let mut ws = group();
+    let salt = [5u8; 16];
+    let secret = moot_trust::decision_secret(&[9; 32], &salt);
+    let mut new = consent_decision("ada", None);
+    new.hidden = Some(moot_model::decisions::HiddenKey::new(
+        &moot_trust::decision_public(&secret),
+        &salt,
+    ));
+    // Only the chair's device can reveal them: someone else may not chair it.
+    let mut other_chair = new.clone();
+    other_chair.chair = "bea".into();
+    assert!(ws.open_decision(ctx("ada", T0), other_chair).is_err());
+    let d = ws.open_decision(ctx("ada", T0), new).unwrap();
+    // A plain ballot is refused; sealed ones are taken.
+    assert!(ws.vote(ctx("bea", T0), &d, Choice::Consent).is_err());
+    ws.vote_hidden(ctx("bea", T0), &d, Choice::Consent, [1; 32], [1; 24])
+        .unwrap();
+    ws.vote_hidden(
+        ctx("cai", T0),
+        &d,
+        Choice::Object {
+            reason: "quietly".into(),
+        },
+        [2; 32],
+        [2; 24],
+    )
+    .unwrap();
+    // Nobody reads them before the close: not in the document, not in the view.
+    let json = ws.to_json().unwrap();
+    assert!(json.contains("sealed") && !json.contains("quietly"));
+    let view = ws.decision(&d).unwrap();
+    assert!(view.sealed);
+    assert_eq!(view.tally.took_part, 2);
+    assert!(view.ballots.iter().all(|b| b.choice.is_none()));
+    assert!(view.tally.voters.iter().all(|l| l.choice.is_none()));
+    assert_eq!(
+        view.outcome_label(),
+        "Ballots hidden until the chair closes it"
+    );
+    assert!(view.adopted().is_none());
+    // Nobody but the chair closes it, and only with the right secret.
+    assert!(ws.close_decision(ctx("ada", T1), &d).is_err());
+    assert!(ws.close_hidden(ctx("bea", T1), &d, secret).is_err());
+    assert!(ws.close_hidden(ctx("ada", T1), &d, [3; 32]).is_err());
+    // A close written with a wrong secret straight into the document counts for nothing.
+    let (_, decisions) = ws.doc().get(automerge::ROOT, "decisions").unwrap().unwrap();
+    let (_, obj) = ws.doc().get(&decisions, d.as_str()).unwrap().unwrap();
+    let (_, closes) = ws.doc().get(&obj, "closes").unwrap().unwrap();
+    let wrong = format!(r#"{{"at":"{T1}","reveal":"{}"}}"#, "00".repeat(32));
+    let mut copy = fork(&ws);
+    copy.doc_mut().put(&closes, "ada", wrong).unwrap();
+    copy.doc_mut().commit();
+    assert!(copy.decision(&d).unwrap().closed.is_none());
+    // The chair reveals: everyone counts the same, one objection.
+    ws.close_hidden(ctx("ada", T1), &d, secret).unwrap();
+    let view = ws.decision(&d).unwrap();
+    assert!(!view.sealed);
+    assert_eq!(view.tally.counts, vec![1, 1, 0]);
+    assert_eq!(
+        view.tally.outcome,
+        Outcome::NotAdopted(Failure::Objected { weight: 1 })
+    );
+    let mut other = Workspace::load(&ws.save(), 9).unwrap();
+    assert_eq!(other.decision(&d).unwrap(), view);
+    // A ballot after the reveal is late, and was never secret.
+    assert!(
+        other
+            .vote_hidden(ctx("dov", T2), &d, Choice::Consent, [4; 32], [4; 24])
+            .is_err()
+    );
 }

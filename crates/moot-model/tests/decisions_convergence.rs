@@ -20,11 +20,13 @@ const PEOPLE: [&str; 6] = ["p0", "p1", "p2", "p3", "p4", "p5"];
 const T0: &str = "2026-12-01T10:00:00Z";
 const T1: &str = "2026-12-01T11:00:00Z";
 const ORDERS: usize = 1000;
+/// The chair's decision secret when ballots are hidden.
+const SECRET: [u8; 32] = [42; 32];
 
-/// How many cases had a close, a late ballot, a delegated vote: the property must have
-/// been tried on each.
-static SEEN: [std::sync::atomic::AtomicUsize; 3] =
-    [const { std::sync::atomic::AtomicUsize::new(0) }; 3];
+/// How many cases had a close, a late ballot, a delegated vote, hidden ballots revealed: the
+/// property must have been tried on each.
+static SEEN: [std::sync::atomic::AtomicUsize; 4] =
+    [const { std::sync::atomic::AtomicUsize::new(0) }; 4];
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -73,6 +75,8 @@ struct Case {
     /// Whether the decision has a closing time (passed by the time anyone acts), so that
     /// anyone in the electorate may close it, or only the chair may.
     anyone_closes: bool,
+    /// Ballots hidden until the chair closes (then only the chair closes).
+    hidden: bool,
     order_seed: u64,
 }
 
@@ -84,17 +88,26 @@ fn case() -> impl Strategy<Value = Case> {
             0u8..=100,
             any::<bool>(),
             proptest::collection::vec(step(n), 10..50),
-            any::<bool>(),
+            (any::<bool>(), any::<bool>()),
             any::<u64>(),
         )
             .prop_map(
-                |(replicas, method, quorum, delegation, steps, anyone_closes, order_seed)| Case {
+                |(
+                    replicas,
+                    method,
+                    quorum,
+                    delegation,
+                    steps,
+                    (anyone_closes, hidden),
+                    order_seed,
+                )| Case {
                     replicas,
                     method,
                     quorum,
                     delegation,
                     steps,
                     anyone_closes,
+                    hidden,
                     order_seed,
                 },
             )
@@ -173,6 +186,12 @@ fn run(case: &Case, orders: usize) -> Result<(), TestCaseError> {
                 topic: None,
                 delegation: case.delegation,
                 subject: None,
+                hidden: case.hidden.then(|| {
+                    moot_model::decisions::HiddenKey::new(
+                        &moot_trust::decision_public(&SECRET),
+                        &[1; 16],
+                    )
+                }),
             },
         )
         .unwrap();
@@ -188,8 +207,20 @@ fn run(case: &Case, orders: usize) -> Result<(), TestCaseError> {
     for step in &case.steps {
         // Errors are expected (a closed decision refuses ballots): they change nothing.
         match *step {
+            Step::Vote { r, pick } if case.hidden => {
+                let _ = replicas[r].vote_hidden(
+                    Ctx::new(PEOPLE[r], T1),
+                    &id,
+                    choice(method, pick),
+                    [pick; 32],
+                    [r as u8; 24],
+                );
+            }
             Step::Vote { r, pick } => {
                 let _ = replicas[r].vote(Ctx::new(PEOPLE[r], T1), &id, choice(method, pick));
+            }
+            Step::Close { r } if case.hidden => {
+                let _ = replicas[r].close_hidden(Ctx::new(PEOPLE[r], T1), &id, SECRET);
             }
             Step::Delegate { r, to } => {
                 let _ = replicas[r].delegate(Ctx::new(PEOPLE[r], T1), &id, to.map(|t| PEOPLE[t]));
@@ -244,6 +275,9 @@ fn run(case: &Case, orders: usize) -> Result<(), TestCaseError> {
     {
         SEEN[1].fetch_add(1, Relaxed);
     }
+    if case.hidden && reference.closed.is_some() && !reference.sealed && t.took_part > 0 {
+        SEEN[3].fetch_add(1, Relaxed);
+    }
     if t.voters.iter().any(|l| l.chain.len() > 1) {
         SEEN[2].fetch_add(1, Relaxed);
     }
@@ -294,9 +328,11 @@ fn decisions_tally_the_same_in_every_delivery_order() {
         .iter()
         .map(|s| s.load(std::sync::atomic::Ordering::Relaxed))
         .collect();
-    eprintln!("closed, late ballots, delegated votes in {seen:?} of {cases} cases");
+    eprintln!(
+        "closed, late ballots, delegated votes, revealed hidden ballots in {seen:?} of {cases} cases"
+    );
     assert!(
         seen.iter().all(|s| *s > 0),
-        "cases with a close, a late ballot, a delegation: {seen:?}"
+        "cases with a close, a late ballot, a delegation, revealed hidden ballots: {seen:?}"
     );
 }

@@ -1,7 +1,10 @@
-//! Decisions end to end, in two real Chromium profiles through the real relay: two members
-//! vote while the relay is down, one changes her ballot offline while the chair closes, and
-//! after sync both show the same outcome with the offline change marked late; a delegated vote
-//! shows its chain on both; the downloaded minutes carry the resolution under its item.
+//! Decisions end to end, in real Chromium profiles through the real relay: two members vote
+//! while the relay is down, one changes her ballot offline while the chair closes, and after
+//! sync both show the same outcome with the offline change marked late; the outcome's words,
+//! an action point from it, and the downloaded minutes carrying the resolution; a delegated
+//! vote with its chain on both pages; ballots hidden until the chair closes; the draft and a
+//! thread's wording put to decisions (ranked choice) that record their version; signed ballots
+//! in a private workspace.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod support;
@@ -260,11 +263,28 @@ async fn members_vote_offline_the_chair_closes_and_both_see_the_same_outcome() {
             .is_some_and(|t| t.starts_with("Adopted; Andrew publishes it on the wiki."))
     })
     .await;
+    // An action point from the outcome, on the item the decision was on.
+    fill(
+        &ada,
+        "outcome-action",
+        "Publish the Code of Conduct on the wiki",
+    )
+    .await;
+    click_in_decision(&ada, q, "outcome-action-add").await;
     ada_shell.go("nav-agenda", "agenda-page").await;
     assert_eq!(
         text(&ada, &testid("decision-link-outcome")).await,
         "Adopted: For"
     );
+    let agenda = support::pages::Agenda { client: &ada };
+    eventually("the action point is on the agenda page", || async {
+        agenda
+            .action_points()
+            .await
+            .iter()
+            .any(|a| a.contains("Publish the Code of Conduct on the wiki"))
+    })
+    .await;
     click(&ada, "download-minutes").await;
     let md = || support::downloaded(&downloads, "md").and_then(|p| std::fs::read_to_string(p).ok());
     eventually("the minutes are downloaded", || async {
@@ -421,6 +441,181 @@ async fn hidden_ballots_show_who_took_part_until_the_chair_closes() {
                     .await
                     .iter()
                     .any(|l| l.starts_with(&format!("objects: {reason}")))
+        })
+        .await;
+    }
+    harness.close(ada).await;
+    harness.close(bea).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_draft_and_a_thread_s_wording_go_to_decisions_that_record_their_version() {
+    let harness = Harness::start().await;
+    let ada = harness.browser().await;
+    let shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
+
+    // "Adopt this wording" from a thread: the decision quotes it, the thread links to it.
+    shell.go("nav-coc", "coc-page").await;
+    wait_for(&ada, &testid("thread-adopt"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let question = wait_for(&ada, &testid("decision-question"))
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(question.starts_with("Adopt this wording: “"), "{question}");
+    click(&ada, "decision-open").await;
+    eventually("the decision quotes the thread", || async {
+        in_decision(&ada, "Adopt this wording", "decision-subject")
+            .await
+            .is_some_and(|t| t.starts_with("Adopting the wording of a Code of Conduct thread"))
+    })
+    .await;
+    shell.go("nav-coc", "coc-page").await;
+    eventually("the thread links to its decision", || async {
+        support::pages::all_texts(&ada, &testid("decision-link"))
+            .await
+            .iter()
+            .any(|t| t.starts_with("Decision: Adopt this wording"))
+    })
+    .await;
+
+    // The whole draft, by ranked choice among three versions.
+    wait_for(&ada, &testid("coc-propose-decision"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let q = "Which version of the Code of Conduct?";
+    fill(&ada, "decision-question", q).await;
+    choose(&ada, "decision-method", "Ranked choice").await;
+    fill(&ada, "decision-options", "Version A\nVersion B\nVersion C").await;
+    choose(&ada, "decision-ties", "the option listed last").await;
+    fill(&ada, "decision-quorum", "0").await;
+    click(&ada, "decision-open").await;
+    eventually("the ranked decision is open", || async {
+        in_decision(&ada, q, "decision-rules")
+            .await
+            .is_some_and(|r| r.contains("ranked choice") && r.contains("the option listed last"))
+    })
+    .await;
+    let wording = in_decision(&ada, q, "decision-subject").await.unwrap();
+    assert!(
+        wording.starts_with("Adopting the draft as it stood"),
+        "{wording}"
+    );
+    for (i, rank) in [(0, "2"), (1, "1"), (2, "3")] {
+        ada.execute(
+            "const card = [...document.querySelectorAll('[data-testid=\"decision\"]')].find(c => c.innerText.includes(arguments[0])); \
+             const input = card.querySelector(`[data-testid=\"rank-${arguments[1]}\"]`); \
+             input.value = arguments[2]; input.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![q.into(), i.into(), rank.into()],
+        )
+        .await
+        .unwrap();
+    }
+    click_in_decision(&ada, q, "vote-ranking").await;
+    eventually("Ada's ranking is her ballot", || async {
+        in_decision(&ada, q, "my-ballot")
+            .await
+            .is_some_and(|t| t == "Your ballot: Version B > Version A > Version C")
+    })
+    .await;
+    click_in_decision(&ada, q, "decision-close").await;
+    eventually("the draft's version is ratified", || async {
+        in_decision(&ada, q, "decision-outcome")
+            .await
+            .is_some_and(|t| t == "Adopted: Version B")
+            && in_decision(&ada, q, "decision-version")
+                .await
+                .is_some_and(|t| t.starts_with("Ratified: version "))
+    })
+    .await;
+    let voted = ada
+        .execute(
+            "const card = [...document.querySelectorAll('[data-testid=\"decision\"]')].find(c => c.innerText.includes(arguments[0])); \
+             return card.querySelector('[data-testid=\"decision-wording\"]').textContent;",
+            vec![q.into()],
+        )
+        .await
+        .unwrap();
+    assert!(
+        voted
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Code of Conduct"),
+        "the wording voted on is the draft's: {voted}"
+    );
+    harness.close(ada).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_private_workspace_ballots_are_signed_by_their_voters() {
+    let harness = Harness::start().await;
+    let ada = harness.browser().await;
+    let bea = harness.browser().await;
+    let start = Start::open(&ada, &harness.base_url).await;
+    start.set_name("Ada").await;
+    fill(&ada, "create-name", "Open Hardware Makers").await;
+    click(&ada, "create-private").await;
+    click(&ada, "create-submit").await;
+    wait_for(&ada, &testid("agenda-page")).await;
+    let ada_shell = Shell { client: &ada };
+    up_to_date(&ada_shell, "Ada").await;
+    click(&ada, "share-toggle").await;
+    let edit_link = wait_for(&ada, &testid("share-link-edit"))
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    click(&ada, "share-toggle").await;
+    Start::open(&bea, &harness.base_url)
+        .await
+        .set_name("Bea")
+        .await;
+    bea.goto(&edit_link).await.unwrap();
+    wait_for(&bea, &testid("agenda-page")).await;
+    let bea_shell = Shell { client: &bea };
+    become_member(&bea, &bea_shell, "Bea").await;
+    up_to_date(&bea_shell, "Bea").await;
+
+    // Ada's device has Bea's signed self-certification before it freezes the electorate.
+    ada_shell.go("nav-members", "members-page").await;
+    eventually("Ada sees Bea approved", || async {
+        ada.execute(
+            "return [...document.querySelectorAll('[data-testid=\"proposal\"]')].some(p => p.innerText.includes('Bea') && p.innerText.includes('approved'))",
+            vec![],
+        )
+        .await
+        .unwrap()
+            == true
+    })
+    .await;
+    ada_shell.go("nav-decisions", "decisions-page").await;
+    let q = "Meet monthly";
+    fill(&ada, "decision-question", q).await;
+    with_member_tier(&ada).await;
+    click(&ada, "decision-open").await;
+    eventually("the electorate is Ada and Bea", || async {
+        in_decision(&ada, q, "decision-rules")
+            .await
+            .is_some_and(|r| r.contains("electorate of 2"))
+    })
+    .await;
+    click_in_decision(&ada, q, "vote-consent").await;
+    bea_shell.go("nav-decisions", "decisions-page").await;
+    click_in_decision(&bea, q, "vote-consent").await;
+    for (who, c) in [("Ada", &ada), ("Bea", &bea)] {
+        eventually(&format!("{who} sees both ballots, signed"), || async {
+            in_decision(c, q, "decision-summary")
+                .await
+                .is_some_and(|t| t.starts_with("2 consent"))
+                && in_decision(c, q, "decision-verified").await.is_some()
         })
         .await;
     }

@@ -118,6 +118,20 @@ async fn become_member(client: &Client, shell: &Shell<'_>, name: &str) {
     .await;
 }
 
+/// Ada opens the demo, Bea joins it by its link and becomes a member; both are up to date.
+async fn demo_with_bea_a_member<'a>(
+    harness: &Harness,
+    ada: &'a Client,
+    bea: &'a Client,
+) -> (Shell<'a>, Shell<'a>) {
+    let ada_shell = Start::demo_as(ada, &harness.base_url, "Ada").await;
+    let link = ada_shell.share_link().await;
+    let bea_shell = Start::join_as(bea, &harness.base_url, "Bea", &link).await;
+    become_member(bea, &bea_shell, "Bea").await;
+    up_to_date(&bea_shell, "Bea").await;
+    (ada_shell, bea_shell)
+}
+
 /// The electorate: the roster and the "Member" tier.
 async fn with_member_tier(client: &Client) {
     let ok = client
@@ -137,11 +151,7 @@ async fn members_vote_offline_the_chair_closes_and_both_see_the_same_outcome() {
     let downloads = harness.scratch_dir("ada-downloads");
     let ada = harness.browser_downloading_to(&downloads).await;
     let bea = harness.browser().await;
-    let ada_shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
-    let link = ada_shell.share_link().await;
-    let bea_shell = Start::join_as(&bea, &harness.base_url, "Bea", &link).await;
-    become_member(&bea, &bea_shell, "Bea").await;
-    up_to_date(&bea_shell, "Bea").await;
+    let (ada_shell, bea_shell) = demo_with_bea_a_member(&harness, &ada, &bea).await;
 
     // Ada proposes a decision on the first agenda item.
     ada_shell.go("nav-agenda", "agenda-page").await;
@@ -305,11 +315,7 @@ async fn a_delegated_vote_counts_with_its_chain_on_both_pages() {
     let harness = Harness::start().await;
     let ada = harness.browser().await;
     let bea = harness.browser().await;
-    let ada_shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
-    let link = ada_shell.share_link().await;
-    let bea_shell = Start::join_as(&bea, &harness.base_url, "Bea", &link).await;
-    become_member(&bea, &bea_shell, "Bea").await;
-    up_to_date(&bea_shell, "Bea").await;
+    let (ada_shell, bea_shell) = demo_with_bea_a_member(&harness, &ada, &bea).await;
 
     ada_shell.go("nav-decisions", "decisions-page").await;
     let q = "Direct or representative democracy?";
@@ -382,11 +388,7 @@ async fn hidden_ballots_show_who_took_part_until_the_chair_closes() {
     let harness = Harness::start().await;
     let ada = harness.browser().await;
     let bea = harness.browser().await;
-    let ada_shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
-    let link = ada_shell.share_link().await;
-    let bea_shell = Start::join_as(&bea, &harness.base_url, "Bea", &link).await;
-    become_member(&bea, &bea_shell, "Bea").await;
-    up_to_date(&bea_shell, "Bea").await;
+    let (ada_shell, bea_shell) = demo_with_bea_a_member(&harness, &ada, &bea).await;
 
     ada_shell.go("nav-decisions", "decisions-page").await;
     let q = "Ratify the membership tiers";

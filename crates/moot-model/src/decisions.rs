@@ -360,6 +360,11 @@ impl DecisionView {
     }
 }
 
+/// A slot's value, written as JSON.
+fn json(value: &impl Serialize) -> Result<String, ModelError> {
+    serde_json::to_string(value).map_err(|e| ModelError::Corrupt(e.to_string()))
+}
+
 fn json_slot<T: for<'de> Deserialize<'de>>(value: &Value<'_>) -> Option<T> {
     match value {
         Value::Scalar(s) => match s.as_ref() {
@@ -646,7 +651,7 @@ impl Workspace {
             opened_by: ctx.person.to_owned(),
             opened_at: ctx.at.to_owned(),
         };
-        let json = serde_json::to_string(&rules).map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        let json = json(&rules)?;
         if json.len() > MAX_RULES {
             return Err(ModelError::NotAllowed(
                 "this electorate is too large".into(),
@@ -734,12 +739,11 @@ impl Workspace {
             ));
         }
         let choice = check_ballot(&rules, open, ctx.person, choice)?;
-        let json = serde_json::to_string(&BallotValue {
+        let json = json(&BallotValue {
             choice: Some(choice),
             sealed: None,
             at: ctx.at.to_owned(),
-        })
-        .map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        })?;
         self.put_slot(ctx, "vote", &obj, "ballots", json)
     }
 
@@ -763,12 +767,11 @@ impl Workspace {
         let plain = serde_json::to_vec(&choice).map_err(|e| ModelError::Corrupt(e.to_string()))?;
         let sealed = moot_trust::seal_ballot(&key, &plain, ephemeral, nonce)
             .ok_or_else(|| ModelError::NotAllowed("that is not a decision key".into()))?;
-        let json = serde_json::to_string(&BallotValue {
+        let json = json(&BallotValue {
             choice: None,
             sealed: Some(to_hex(&sealed)),
             at: ctx.at.to_owned(),
-        })
-        .map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        })?;
         self.put_slot(ctx, "vote", &obj, "ballots", json)
     }
 
@@ -806,11 +809,10 @@ impl Workspace {
                 ));
             }
         }
-        let json = serde_json::to_string(&DelegationValue {
+        let json = json(&DelegationValue {
             to: to.map(str::to_owned),
             at: ctx.at.to_owned(),
-        })
-        .map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        })?;
         self.put_slot(ctx, "delegate", &obj, "delegations", json)
     }
 
@@ -869,7 +871,7 @@ impl Workspace {
                 mine.remove(topic);
             }
         }
-        let json = serde_json::to_string(&mine).map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        let json = json(&mine)?;
         self.change(ctx, "delegate on a topic", |ws| {
             let map = match ws.doc().get(ROOT, "delegations")? {
                 Some((Value::Object(ObjType::Map), m)) => m,
@@ -903,11 +905,10 @@ impl Workspace {
                 None => "only the chair may close it".into(),
             }));
         }
-        let json = serde_json::to_string(&CloseValue {
+        let json = json(&CloseValue {
             at: ctx.at.to_owned(),
             reveal: None,
-        })
-        .map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        })?;
         self.put_slot(ctx, "close a decision", &obj, "closes", json)
     }
 
@@ -938,11 +939,10 @@ impl Workspace {
                 "this device does not hold the decision's key: close it from the device that opened it".into(),
             ));
         }
-        let json = serde_json::to_string(&CloseValue {
+        let json = json(&CloseValue {
             at: ctx.at.to_owned(),
             reveal: Some(to_hex(&secret)),
-        })
-        .map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        })?;
         self.put_slot(ctx, "close a decision", &obj, "closes", json)
     }
 
@@ -958,12 +958,11 @@ impl Workspace {
             return Err(ModelError::NotAllowed("close the decision first".into()));
         }
         let text = crate::workspace::nonempty("outcome", text, crate::workspace::MAX_BODY)?;
-        let json = serde_json::to_string(&OutcomeValue {
+        let json = json(&OutcomeValue {
             text,
             by: ctx.person.to_owned(),
             at: ctx.at.to_owned(),
-        })
-        .map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        })?;
         self.change(ctx, "write a decision's outcome", |ws| {
             if ws.doc().get(&obj, "outcome")?.is_some() {
                 ws.doc_mut().delete(&obj, "outcome")?;

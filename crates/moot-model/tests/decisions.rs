@@ -610,14 +610,8 @@ fn who(seed: u8) -> Who {
     }
 }
 
-fn as_(ws: &mut Workspace, writer: &Who, person: &str) -> Ctx<'static> {
-    ws.doc_mut().set_actor(writer.actor.clone());
-    Ctx::new(Box::leak(person.to_owned().into_boxed_str()), T0)
-}
-
-#[test]
-fn a_ballot_counts_only_when_the_voter_s_key_wrote_it() {
-    let (anna, bob, mallory) = (who(1), who(2), who(3));
+/// A private workspace of Anna's with Bob on the roster, each writing with their own key.
+fn private_pair(anna: &Who, bob: &Who) -> Workspace {
     let mut ws = Workspace::create_as(
         anna.actor.clone(),
         Ctx::new(&anna.person, T0),
@@ -626,10 +620,22 @@ fn a_ballot_counts_only_when_the_voter_s_key_wrote_it() {
         1,
     )
     .unwrap();
-    let c = as_(&mut ws, &bob, &bob.person);
+    let c = as_(&mut ws, bob, &bob.person);
     ws.set_person_name(c, &bob.person, "Bob").unwrap();
-    let c = as_(&mut ws, &anna, &anna.person);
+    let c = as_(&mut ws, anna, &anna.person);
     ws.add_to_roster(c, &bob.person).unwrap();
+    ws
+}
+
+fn as_(ws: &mut Workspace, writer: &Who, person: &str) -> Ctx<'static> {
+    ws.doc_mut().set_actor(writer.actor.clone());
+    Ctx::new(Box::leak(person.to_owned().into_boxed_str()), T0)
+}
+
+#[test]
+fn a_ballot_counts_only_when_the_voter_s_key_wrote_it() {
+    let (anna, bob, mallory) = (who(1), who(2), who(3));
+    let mut ws = private_pair(&anna, &bob);
     let mut new = consent_decision(&anna.person, None);
     new.quorum_percent = 100;
     let c = as_(&mut ws, &anna, &anna.person);
@@ -678,18 +684,7 @@ fn a_ballot_counts_only_when_the_voter_s_key_wrote_it() {
 #[test]
 fn a_commenter_may_write_their_own_slots_and_no_one_else_s() {
     let (anna, bob) = (who(1), who(2));
-    let mut ws = Workspace::create_as(
-        anna.actor.clone(),
-        Ctx::new(&anna.person, T0),
-        "Private",
-        "Anna",
-        1,
-    )
-    .unwrap();
-    let c = as_(&mut ws, &bob, &bob.person);
-    ws.set_person_name(c, &bob.person, "Bob").unwrap();
-    let c = as_(&mut ws, &anna, &anna.person);
-    ws.add_to_roster(c, &bob.person).unwrap();
+    let mut ws = private_pair(&anna, &bob);
     let c = as_(&mut ws, &anna, &anna.person);
     let d = ws
         .open_decision(c, consent_decision(&anna.person, None))

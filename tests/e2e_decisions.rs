@@ -378,6 +378,48 @@ async fn a_delegated_vote_counts_with_its_chain_on_both_pages() {
             .is_some_and(|t| t == "Not adopted (so far): 1 objection")
     })
     .await;
+
+    // A standing delegation for a workstream's decisions: Bea delegates once, on the
+    // Workstreams page, and a later decision on that topic counts her with Ada.
+    bea_shell.go("nav-workstreams", "workstreams-page").await;
+    let topic = support::pages::all_texts(&bea, "[data-testid=\"workstream\"] h3")
+        .await
+        .first()
+        .cloned()
+        .expect("the demo has workstreams");
+    choose(&bea, "topic-delegate-to", "Ada").await;
+    click(&bea, "topic-delegate-submit").await;
+    eventually("Bea's standing delegation shows", || async {
+        text(&bea, &testid("topic-delegate-current"))
+            .await
+            .contains("your vote goes to Ada")
+    })
+    .await;
+    up_to_date(&bea_shell, "Bea").await;
+    let q2 = "How often do representatives rotate?";
+    fill(&ada, "decision-question", q2).await;
+    fill(&ada, "decision-quorum", "50").await;
+    with_member_tier(&ada).await;
+    click(&ada, "decision-delegation").await;
+    choose(&ada, "decision-topic", &topic).await;
+    click(&ada, "decision-open").await;
+    click_in_decision(&ada, q2, "vote-consent").await;
+    bea_shell.go("nav-decisions", "decisions-page").await;
+    for (who, c) in [("Ada", &ada), ("Bea", &bea)] {
+        eventually(
+            &format!("{who} counts Bea with Ada on the topic's decision"),
+            || async {
+                all_in_decision(c, q2, "tally-chain")
+                    .await
+                    .iter()
+                    .any(|l| l.starts_with("Bea → Ada"))
+                    && in_decision(c, q2, "decision-summary")
+                        .await
+                        .is_some_and(|t| t.starts_with("2 consent"))
+            },
+        )
+        .await;
+    }
     screenshot(&ada, "decision-delegated").await;
     harness.close(ada).await;
     harness.close(bea).await;

@@ -105,6 +105,54 @@ pub fn DecisionLinks(#[prop(into)] on: Signal<Vec<DecisionView>>) -> impl IntoVi
     }
 }
 
+/// My standing delegation for the decisions about one workstream (those that take
+/// delegations and name it as their topic); shown to members.
+#[component]
+pub fn TopicDelegation(topic: String) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let topic = StoredValue::new(topic);
+    let to = RwSignal::new(String::new());
+    let me = move || session.me.get().map(|m| m.id).unwrap_or_default();
+    let members = move || {
+        session
+            .read_ok(|ws| ws.membership())
+            .map(|m| m.members)
+            .unwrap_or_default()
+    };
+    let current = move || {
+        let me = me();
+        session
+            .read(|ws| ws.topic_delegations(&me).get(&topic.get_value()).cloned())
+            .flatten()
+    };
+    let set = move |who: Option<String>| {
+        let _ = session
+            .act_comment(|ws, ctx| ws.delegate_topic(ctx, &topic.get_value(), who.as_deref()));
+    };
+    view! {
+        <Show when=move || session.may(moot_trust::Level::Comment) && members().contains(&me())>
+            <div class="row topic-delegation" data-testid="topic-delegation">
+                <span data-testid="topic-delegate-current">{move || match current() {
+                    Some(p) => format!("On decisions about this workstream that take delegations, your vote goes to {} unless you vote.", person_name(session, &p)),
+                    None => "You vote yourself on decisions about this workstream.".to_owned(),
+                }}</span>
+                <select aria-label="Delegate my vote on this workstream's decisions to" data-testid="topic-delegate-to" on:change=move |ev| to.set(event_target_value(&ev))>
+                    <option value="">"—"</option>
+                    {move || {
+                        let me = me();
+                        members().into_iter().filter(|p| *p != me).map(|p| {
+                            let label = person_name(session, &p);
+                            view! { <option value=p>{label}</option> }
+                        }).collect_view()
+                    }}
+                </select>
+                <button type="button" data-testid="topic-delegate-submit" on:click=move |_| { let who = to.get_untracked(); if !who.is_empty() { set(Some(who)) } }>"Delegate"</button>
+                <button type="button" data-testid="topic-delegate-stop" hidden=move || current().is_none() on:click=move |_| set(None)>"Stop delegating"</button>
+            </div>
+        </Show>
+    }
+}
+
 #[component]
 pub fn DecisionsPage() -> impl IntoView {
     let session = expect_context::<Session>();

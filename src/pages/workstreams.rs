@@ -67,6 +67,7 @@ fn StreamCard(stream: Workstream) -> impl IntoView {
         <article class="card" data-testid="workstream">
             <h3>{stream.name.clone()}</h3>
             <p class="muted">{stream.scope.clone()}</p>
+            <crate::pages::decisions::TopicDelegation topic=sid.get_value() />
             <ul>{stream.items.iter().cloned().map(|i| view! { <ItemRow stream_id=sid.get_value() item=i /> }).collect_view()}</ul>
             <form class="row" on:submit=add hidden=move || !session.may(moot_trust::Level::Edit)>
                 <select aria-label="Kind" on:change=move |ev| kind.set(match event_target_value(&ev).as_str() { "food" => ItemKind::FoodForThought, "idea" => ItemKind::FirstIdea, _ => ItemKind::KeyQuestion })>

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::{DirectBox, SaveStatus, ShareBox, SyncStatus},
+    components::{DirectBox, SaveStatus, SearchBox, ShareBox, SyncStatus},
     pages,
     state::{Session, identity, workspaces},
     sync::{ANNOUNCE_MS, Direct, Here, SealedHub, SealedTabs, SyncHub, Tabs, relay::default_relay},
@@ -206,7 +206,9 @@ pub fn App() -> impl IntoView {
     });
     let (route, set_route) = signal(Route::from_hash(&current_hash()));
     let handle = window_event_listener(leptos::ev::hashchange, move |_| {
-        set_route.set(Route::from_hash(&current_hash()))
+        set_route.set(Route::from_hash(&current_hash()));
+        // A search result names the element to show on its page.
+        crate::components::search::show_place();
     });
     on_cleanup(move || handle.remove());
 
@@ -410,6 +412,9 @@ pub fn App() -> impl IntoView {
             <header class="app-header" data-testid="app-header">
                 <a class="brand" href="#/" aria-label="moot: all workspaces">"moot"</a>
                 <h1 class="workspace-name" data-testid="workspace-name">{workspace_name}</h1>
+                <Show when=move || current_page().is_some() && session.is_open()>
+                    <SearchBox />
+                </Show>
                 <SaveStatus />
                 <SyncStatus />
                 <DirectBox />

@@ -3,10 +3,12 @@
 mod direct;
 pub mod exchange;
 mod save_status;
+pub mod search;
 pub mod share;
 mod sync_status;
 
 pub use direct::DirectBox;
 pub use save_status::SaveStatus;
+pub use search::SearchBox;
 pub use share::ShareBox;
 pub use sync_status::SyncStatus;

@@ -220,7 +220,7 @@ fn SessionView(session_id: String) -> impl IntoView {
             .act(|ws, ctx| ws.set_invitation(ctx, &sid.get_value(), &event_target_value(&ev)));
     };
     view! {
-        <article class="card session" data-testid="session">
+        <article class="card session" data-testid="session" id=move || format!("session-{}", sid.get_value()) tabindex="-1">
             <h3 data-testid="session-title">{title}</h3>
             <p class="when">
                 <time data-testid="session-utc" datetime=start>{move || browser::utc_time(&start())}</time>
@@ -429,7 +429,7 @@ fn ActionPoints(session_id: String) -> impl IntoView {
                     let overdue = a.is_overdue(&browser::today());
                     let label = format!("{}: {}", owner_names(&a.owners), a.text);
                     view! {
-                        <li class:overdue=overdue class:done=a.done data-testid="action-point">
+                        <li class:overdue=overdue class:done=a.done data-testid="action-point" id=format!("action-{}", a.id) tabindex="-1">
                             <label>
                                 <input type="checkbox" data-testid="action-done" prop:checked=a.done
                                     prop:disabled=move || !session.may(moot_trust::Level::Edit)

@@ -606,7 +606,7 @@ fn ThreadCard(
         }
     };
     view! {
-        <li class="card thread" class:resolved=resolved class:orphaned=orphaned data-testid="thread" data-thread-id=id.get_value()>
+        <li class="card thread" class:resolved=resolved class:orphaned=orphaned data-testid="thread" data-thread-id=id.get_value() id=format!("thread-{}", id.get_value()) tabindex="-1">
             {if orphaned {
                 view! { <p class="quote orphan" data-testid="thread-orphaned">"Passage deleted — originally: “" {view.thread.anchor.quote.clone()} "”"</p> }.into_any()
             } else {

@@ -757,7 +757,7 @@ fn DecisionCard(id: String) -> impl IntoView {
             _ => "met",
         };
         view! {
-            <li class="card decision" class:focused=focused id=format!("decision-{}", d.id) data-testid="decision" data-decision-id=d.id.clone() data-open=open.to_string()>
+            <li class="card decision" class:focused=focused id=format!("decision-{}", d.id) tabindex="-1" data-testid="decision" data-decision-id=d.id.clone() data-open=open.to_string()>
                 <h3 data-testid="decision-question">{d.rules.question.clone()}</h3>
                 {(!d.rules.details.is_empty()).then(|| view! { <p>{d.rules.details.clone()}</p> })}
                 {subject}

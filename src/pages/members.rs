@@ -266,7 +266,7 @@ fn ProposalCard(view: ProposalView) -> impl IntoView {
         String::new()
     };
     view! {
-        <li class="card proposal" data-testid="proposal">
+        <li class="card proposal" data-testid="proposal" id=format!("proposal-{}", view.proposal.id) tabindex="-1">
             <p><strong data-testid="proposal-candidate">{candidate}</strong>" for "<span>{tier_name}</span>
                " — "<span class=format!("status {}", status.label()) data-testid="proposal-status">{status.label()}</span>{progress}</p>
             <p class="muted">"Proposed by "{name(&view.proposal.proposer)}": "{view.proposal.statement.clone()}</p>

@@ -64,7 +64,7 @@ fn StreamCard(stream: Workstream) -> impl IntoView {
         }
     };
     view! {
-        <article class="card" data-testid="workstream">
+        <article class="card" data-testid="workstream" id=format!("workstream-{}", stream.id) tabindex="-1">
             <h3>{stream.name.clone()}</h3>
             <p class="muted">{stream.scope.clone()}</p>
             <crate::pages::decisions::TopicDelegation topic=sid.get_value() />
@@ -112,7 +112,7 @@ fn ItemRow(stream_id: String, item: WorkstreamItem) -> impl IntoView {
         }
     };
     view! {
-        <li class="ws-item">
+        <li class="ws-item" id=format!("ws-item-{}", item.id) tabindex="-1">
             <span class="tag">{kind_label(item.kind)}</span>" "{item.text.clone()}<span class="muted">{format!(" — {}", name(&item.author))}</span>
             <ul>{item.comments.iter().map(|c| view! { <li>{format!("{}: {}", name(&c.author), c.body)}</li> }).collect_view()}</ul>
             <form class="row" on:submit=send hidden=move || !session.may(moot_trust::Level::Comment)>

@@ -634,6 +634,30 @@ pub async fn rows(
         }
     }
 
+    // S1: search as you type on the large workspace.
+    if only("S1")
+        && let Some((_, ws)) = workspaces.first()
+    {
+        match search_in_browser(&mut lab, ws.doc()).await {
+            Ok((queries, index)) => {
+                eprintln!("bench: search queries {queries:?}, index {index:.1} ms");
+                let worst = queries.iter().copied().fold(0.0, f64::max);
+                let m = median(queries.clone());
+                rows.push(
+                    Row::new(
+                        "S1",
+                        format!("Search as you type, large workspace: per query, median / worst of {} (index built once per change)", queries.len()),
+                    )
+                    .moot(format!("{m:.1} / {worst:.1} ms (index {index:.1} ms)"))
+                    .anchor("goal 50 ms per query in Chromium")
+                    .ratio(worst / 50.0)
+                    .target("≤ 50 ms", worst <= 50.0),
+                );
+            }
+            Err(e) => rows.push(failed("S1", "Search as you type", &e)),
+        }
+    }
+
     // P6: edit → remote paint, two browsers through the relay, and two tabs of one.
     if only("P6") {
         match remote_rows(&mut lab).await {
@@ -673,6 +697,48 @@ async fn tally_in_browser(lab: &mut Lab) -> Result<Vec<f64>> {
     }
     client.close().await?;
     Ok(times)
+}
+
+/// The app's `moot:search` measure for each of several queries typed into the search box on
+/// the large workspace, and its `moot:search-index` (the index of the unchanged document,
+/// built for the first query).
+async fn search_in_browser(lab: &mut Lab, doc: &AutoCommit) -> Result<(Vec<f64>, f64)> {
+    let id = new_id(60);
+    lab.publish(id, doc).await?;
+    let client = open_workspace(lab, id, "Bench").await?;
+    wait_for(&client, &testid("search-input")).await?;
+    let mut times = Vec::new();
+    for q in [
+        "minutes",
+        "respect",
+        "person 3",
+        "follow up",
+        "settled in the open",
+        "zzzz",
+        "m",
+    ] {
+        let v = client
+            .execute_async(
+                "const done = arguments[1]; performance.clearMeasures('moot:search'); \
+                 const i = document.querySelector('[data-testid=\"search-input\"]'); \
+                 i.value = arguments[0]; i.dispatchEvent(new Event('input', { bubbles: true })); \
+                 let frames = 0; const look = () => { const m = performance.getEntriesByName('moot:search'); \
+                   if (m.length) done(m[m.length - 1].duration); else if (++frames > 600) done(null); else requestAnimationFrame(look); }; look();",
+                vec![q.into()],
+            )
+            .await?;
+        times.push(v.as_f64().context("the search measure")?);
+    }
+    let index = client
+        .execute(
+            "const m = performance.getEntriesByName('moot:search-index'); return m.length ? m[0].duration : null;",
+            vec![],
+        )
+        .await?
+        .as_f64()
+        .context("the index measure")?;
+    client.close().await?;
+    Ok((times, index))
 }
 
 async fn remote_rows(lab: &mut Lab) -> Result<Vec<Row>> {

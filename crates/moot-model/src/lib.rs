@@ -37,6 +37,7 @@ mod membership;
 mod migrate;
 mod review;
 pub mod schema;
+pub mod search;
 mod sessions;
 pub mod tally;
 pub mod time;

@@ -388,7 +388,8 @@ pub fn App() -> impl IntoView {
     let workspace_name = move || {
         session
             .read_ok(|ws| ws.name())
-            .unwrap_or_else(|| "moot".to_owned())
+            // The start page: the brand beside it already says "moot".
+            .unwrap_or_else(|| "Workspaces".to_owned())
     };
     let current_page = move || match route.get() {
         Route::Workspace { page, .. } => Some(page),

@@ -14,6 +14,39 @@ pub fn local_time(rfc3339: &str) -> String {
     date.to_locale_string("default", &options).into()
 }
 
+/// How long ago an RFC 3339 instant was, in words ("just now", "5 min ago", "3 h ago",
+/// "2 days ago", then the date).
+pub fn relative_time(rfc3339: &str) -> String {
+    let then = js_sys::Date::parse(rfc3339);
+    if then.is_nan() {
+        return rfc3339.to_owned();
+    }
+    let secs = ((js_sys::Date::now() - then) / 1000.0).max(0.0) as u64;
+    match secs {
+        0..60 => "just now".into(),
+        60..3600 => format!("{} min ago", secs / 60),
+        3600..86_400 => format!("{} h ago", secs / 3600),
+        86_400..604_800 => match secs / 86_400 {
+            1 => "yesterday".into(),
+            n => format!("{n} days ago"),
+        },
+        _ => rfc3339.get(..10).unwrap_or(rfc3339).to_owned(),
+    }
+}
+
+/// When something was written: how long ago, with the exact time (local and UTC) on hover
+/// and on focus.
+#[leptos::component]
+pub fn When(#[prop(into)] at: String) -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    let exact = format!("{} ({})", local_time(&at), utc_time(&at));
+    view! {
+        <time class="when" data-testid="comment-time" datetime=at.clone() title=exact.clone() aria-label=exact tabindex="0">
+            {relative_time(&at)}
+        </time>
+    }
+}
+
 /// The viewer's time zone name, e.g. "Europe/Berlin".
 pub fn time_zone() -> String {
     let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())

@@ -51,6 +51,15 @@ async fn demo_workspace_shows_the_seed_session_and_survives_a_reload() {
     );
     screenshot(&browser, "agenda").await;
 
+    // The seed's words are the task force's, not the opener's.
+    shell.go("nav-workstreams", "workstreams-page").await;
+    let items = support::pages::all_texts(&browser, ".ws-item").await;
+    assert!(
+        !items.is_empty() && items.iter().all(|i| !i.contains("— Ada")),
+        "{items:?}"
+    );
+    shell.go("nav-agenda", "agenda-page").await;
+
     // Add an agenda item with minutes, then reload: everything is still there.
     agenda.add_item("Any other business").await;
     agenda
@@ -153,6 +162,21 @@ async fn review_comment_reply_resolve_filter_and_anchors_follow_edits() {
     review
         .comment("Assume good intent", "Could we give an example?", false)
         .await;
+    // A comment shows when it was written, the exact time on hover and focus.
+    let when = browser
+        .execute(
+            "const c = [...document.querySelectorAll('[data-testid=\"comment\"]')].find(c => c.innerText.includes('Could we give an example?')); \
+             const t = c && c.querySelector('[data-testid=\"comment-time\"]'); return t ? [t.textContent, t.title, t.tabIndex] : null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(when[0], "just now", "{when}");
+    assert!(
+        when[1].as_str().unwrap_or_default().contains("UTC"),
+        "{when}"
+    );
+    assert_eq!(when[2], 0, "{when}");
     // Free tags too, with "operational question" always first.
     review
         .in_thread(

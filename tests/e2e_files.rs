@@ -47,6 +47,21 @@ async fn export_then_import_merges_offline_edits_and_refuses_bad_files() {
     let bytes = std::fs::read(&file).unwrap();
     assert_eq!(&bytes[..4], &[0x85, 0x6f, 0x4a, 0x83], "an automerge file");
 
+    // The same workspace as JSON, from Share.
+    click(&ada, "export-json").await;
+    let json = || {
+        support::downloaded(&downloads, "json")
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+    };
+    eventually("the JSON export is downloaded", || async {
+        json().is_some()
+    })
+    .await;
+    let json = json().unwrap();
+    assert_eq!(json["name"], "IOPA Governance");
+    assert!(json.to_string().contains("Ada, sent by file"));
+
     click(&bea, "share-toggle").await;
     let input = wait_for(&bea, &testid("import-file")).await;
     input.send_keys(file.to_str().unwrap()).await.unwrap();

@@ -94,6 +94,22 @@ pub fn Exchange() -> impl IntoView {
             session.error.set(Some(e));
         }
     };
+    // Everything in the workspace as JSON, for other tools (read with care: plain text).
+    let export_json = move |_| {
+        let name = session
+            .read_ok(|ws| ws.name())
+            .unwrap_or_else(|| "workspace".into());
+        match session.read(|ws| ws.to_json()) {
+            Some(Ok(json)) => {
+                let file = format!("{}.json", name.replace(|c: char| !c.is_alphanumeric(), "-"));
+                if let Err(e) = browser::download(&file, "application/json", json.as_bytes()) {
+                    session.error.set(Some(e));
+                }
+            }
+            Some(Err(e)) => session.error.set(Some(e.to_string())),
+            None => {}
+        }
+    };
     let picked = move |ev: leptos::ev::Event| {
         let Some(input) = ev
             .target()
@@ -110,6 +126,10 @@ pub fn Exchange() -> impl IntoView {
         <div class="row exchange">
             <button type="button" data-testid="export" on:click=export>
                 {move || if private() { "Export sealed (.moot)" } else { "Export workspace (.automerge)" }}
+            </button>
+            <button type="button" data-testid="export-json" on:click=export_json
+                title=move || if private() { "The whole workspace as plain JSON: decrypted, for your own use" } else { "The whole workspace as JSON, for other tools" }>
+                "Export as JSON"
             </button>
             <label class="file-pick">"Import a workspace file "
                 <input type="file" accept=".automerge,.moot,application/octet-stream" data-testid="import-file" on:change=picked />

@@ -24,7 +24,11 @@ pub fn SyncStatus() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     };
+    let session = expect_context::<crate::state::Session>();
+    // With no workspace open nothing syncs: saying "Offline" would blame the network.
+    let open = move || session.doc_id.get().is_some();
     let class = move || match hub.status.get() {
+        _ if !open() => "dot idle",
         SyncStatus::Offline => "dot offline",
         SyncStatus::Connecting | SyncStatus::Syncing => "dot syncing",
         SyncStatus::UpToDate => "dot synced",
@@ -38,7 +42,7 @@ pub fn SyncStatus() -> impl IntoView {
     view! {
         <div class="sync-status" role="status" aria-live="polite" data-testid="sync-status" title=title>
             <span class=class aria-hidden="true"></span>
-            <span data-testid="sync-state">{move || hub.status.get().label()}</span>
+            <span data-testid="sync-state">{move || if open() { hub.status.get().label() } else { "No workspace open" }}</span>
             <Show when=move || { tabs.count.get() > 0 }>
                 <span class="muted" data-testid="tab-count">{move || match tabs.count.get() { 1 => " · 1 other tab".to_owned(), n => format!(" · {n} other tabs") }}</span>
             </Show>

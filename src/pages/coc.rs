@@ -619,7 +619,7 @@ fn ThreadCard(
                     let is_forged = move || forged.with(|f| cid.with_value(|id| f.contains(id)));
                     view! {
                         <li data-testid="comment" class:forged=is_forged>
-                            <strong>{name(&c.author)}</strong>
+                            <strong>{name(&c.author)}</strong>" "<crate::browser::When at=c.created_at.clone() />
                             <Show when=is_forged>
                                 <span class="forged-note" data-testid="comment-forged">" (not written by them: their key did not sign this)"</span>
                             </Show>

@@ -114,7 +114,7 @@ fn ItemRow(stream_id: String, item: WorkstreamItem) -> impl IntoView {
     view! {
         <li class="ws-item" id=format!("ws-item-{}", item.id) tabindex="-1">
             <span class="tag">{kind_label(item.kind)}</span>" "{item.text.clone()}<span class="muted">{format!(" — {}", name(&item.author))}</span>
-            <ul>{item.comments.iter().map(|c| view! { <li>{format!("{}: {}", name(&c.author), c.body)}</li> }).collect_view()}</ul>
+            <ul>{item.comments.iter().map(|c| view! { <li>{format!("{}: {}", name(&c.author), c.body)}" "<crate::browser::When at=c.created_at.clone() /></li> }).collect_view()}</ul>
             <form class="row" on:submit=send hidden=move || !session.may(moot_trust::Level::Comment)>
                 <input aria-label="Comment on this item" placeholder="Comment" prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev)) />
                 <button type="submit">"Comment"</button>

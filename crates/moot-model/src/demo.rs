@@ -121,35 +121,39 @@ by others. Communication channels and tools: on-boarding process, website page o
         Some(&summary),
     )?;
 
+    // The seed's words are the task force's: Anna and Andrew wrote them, not whoever opens
+    // the demo.
+    let anna = Ctx::new(ANNA, ctx.at);
+    let andrew = Ctx::new(ANDREW, ctx.at);
     let dm = ws.add_workstream(ctx, "Decision making", DECISION_SCOPE)?;
     ws.add_workstream_item(
-        ctx,
+        anna,
         &dm,
         ItemKind::KeyQuestion,
         "Direct or representative democracy?",
     )?;
-    ws.add_workstream_item(ctx, &dm, ItemKind::FoodForThought, "Driven by a charter; standards committees, working groups and specific communities would have their own governance structure.")?;
-    ws.add_workstream_item(ctx, &dm, ItemKind::FoodForThought, "Closely linked to the types of members (individual vs. organisations, size of organisation): \"If it's organisational membership, representative democracy allows for easy capture\".")?;
+    ws.add_workstream_item(anna, &dm, ItemKind::FoodForThought, "Driven by a charter; standards committees, working groups and specific communities would have their own governance structure.")?;
+    ws.add_workstream_item(anna, &dm, ItemKind::FoodForThought, "Closely linked to the types of members (individual vs. organisations, size of organisation): \"If it's organisational membership, representative democracy allows for easy capture\".")?;
     let mb = ws.add_workstream(
         ctx,
         "Membership",
         "Criteria and parameters for membership; communication channels and tools.",
     )?;
-    ws.add_workstream_item(ctx, &mb, ItemKind::FirstIdea, "Think in phases.")?;
+    ws.add_workstream_item(andrew, &mb, ItemKind::FirstIdea, "Think in phases.")?;
     ws.add_workstream_item(
-        ctx,
+        andrew,
         &mb,
         ItemKind::FirstIdea,
         "Think in circles/tiers: community members, members, active, reputational.",
     )?;
     ws.add_workstream_item(
-        ctx,
+        andrew,
         &mb,
         ItemKind::KeyQuestion,
         "Approval process: self-certification vs. ratification by others?",
     )?;
     ws.add_workstream_item(
-        ctx,
+        andrew,
         &mb,
         ItemKind::KeyQuestion,
         "On-boarding process and a website page on membership.",
@@ -167,7 +171,6 @@ by others. Communication channels and tools: on-boarding process, website page o
         (start, start + needle.chars().count())
     };
     let (s1, e1) = at("report it to the stewards, who answer within two weeks");
-    let anna = Ctx::new(ANNA, ctx.at);
     let t1 = ws.add_comment(
         anna,
         &coc,
@@ -177,14 +180,14 @@ by others. Communication channels and tools: on-boarding process, website page o
         &["operational question".to_owned()],
     )?;
     ws.reply(
-        ctx,
+        andrew,
         &coc,
         &t1,
         "Good point — the membership workstream should say how stewards are appointed.",
     )?;
     let (s2, e2) = at("Criticise ideas, not people.");
     ws.add_comment(
-        Ctx::new(ANDREW, ctx.at),
+        andrew,
         &coc,
         s2,
         e2,

@@ -164,3 +164,24 @@ fn workspace_exports_as_json_and_binary() {
         ws.state().unwrap()
     );
 }
+
+#[test]
+fn the_demo_attributes_the_seed_s_words_to_the_task_force_not_to_whoever_opens_it() {
+    let me = moot_model::Ctx::new("opener", "2025-12-20T14:00:00Z");
+    let ws = moot_model::demo_workspace(me, "Opener", 3).unwrap();
+    for w in ws.workstreams().unwrap() {
+        for item in &w.items {
+            assert_ne!(item.author, "opener", "{}", item.text);
+            for c in &item.comments {
+                assert_ne!(c.author, "opener", "{}", c.body);
+            }
+        }
+    }
+    for d in ws.documents().unwrap() {
+        for t in &d.threads {
+            for c in &t.comments {
+                assert_ne!(c.author, "opener", "{}", c.body);
+            }
+        }
+    }
+}

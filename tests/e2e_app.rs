@@ -381,11 +381,39 @@ async fn membership_by_self_certification_and_by_endorsement() {
         all_texts(&browser, &testid("proposal-status")).await == ["pending"]
     })
     .await;
+    // Pending, it says what it still needs.
+    assert_eq!(
+        all_texts(&browser, &testid("proposal-needs")).await,
+        ["Still needs the applicant's own certification"]
+    );
     click(&browser, "act-self-certify").await;
     eventually("approved by self-certification", || async {
         all_texts(&browser, &testid("proposal-status")).await == ["approved"]
     })
     .await;
+    // Who the members are, by tier, and how each got in.
+    eventually(
+        "Ada is listed as a self-certified community member",
+        || async {
+            let groups = all_texts(&browser, &testid("member-group")).await;
+            groups.iter().any(|g| {
+                g.starts_with("Standing members (the roster) (1)")
+                    && g.contains("Ada — a standing member")
+            }) && groups.iter().any(|g| {
+                g.starts_with("Community member (1)") && g.contains("Ada — self-certified ")
+            })
+        },
+    )
+    .await;
+    // The tier policy is folded away until asked for.
+    assert!(
+        all_texts(&browser, &testid("tier-policy"))
+            .await
+            .iter()
+            .all(|t| t.is_empty()),
+        "the tiers are collapsed"
+    );
+    click(&browser, "tiers-toggle").await;
 
     // An organisation for a ratified tier with one endorsement needed: I endorse, it is approved.
     let tiers = browser

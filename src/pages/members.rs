@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use moot_model::{
     ProposalView, Status,
+    roster::How,
     schema::{ActKind, Approval, Candidate, CandidateKind, ObjectionRule, Tier},
 };
 
@@ -33,7 +34,17 @@ pub fn MembersPage() -> impl IntoView {
     let tiers = move || session.read_ok(|ws| ws.tiers()).unwrap_or_default();
     // Derived once per change, for the proposals and for who may edit the tiers.
     let membership = Memo::new(move |_| session.read_ok(|ws| ws.membership()));
-    let proposals = move || membership.get().map(|m| m.proposals).unwrap_or_default();
+    // Pending proposals first (what they still need is the thing to act on), then the rest.
+    let proposals = move || {
+        let mut all = membership.get().map(|m| m.proposals).unwrap_or_default();
+        all.sort_by_key(|p| p.status != Status::Pending);
+        all
+    };
+    let groups = move || {
+        session
+            .read_ok(|ws| ws.members_by_tier())
+            .unwrap_or_default()
+    };
     // Only members change how people become members (the model refuses others too).
     let may_edit = Signal::derive(move || {
         let me = session.me.get().map(|m| m.id);
@@ -97,12 +108,51 @@ pub fn MembersPage() -> impl IntoView {
     view! {
         <section aria-labelledby="members-title" data-testid="members-page">
             <h2 id="members-title">"Members"</h2>
-            <h3>"Tiers and how members are approved"</h3>
-            <ul class="tiers" data-testid="tiers">
-                <For each=tiers key=|t: &Tier| (t.id.clone(), t.name.clone(), format!("{:?}", t.approval)) let:t>
-                    <TierRow tier=t may_edit=may_edit />
-                </For>
-            </ul>
+            <h3>"Who the members are"</h3>
+            <div class="member-groups" data-testid="member-groups">
+                {move || {
+                    let ws = session.doc_id.get().unwrap_or_default();
+                    groups().into_iter().map(|g| {
+                        let title = g.tier.as_ref().map(|t| t.name.clone()).unwrap_or_else(|| "Standing members (the roster)".into());
+                        let n = g.members.len();
+                        view! {
+                            <section class="member-group" data-testid="member-group">
+                                <h4 data-testid="member-group-title">{format!("{title} ({n})")}</h4>
+                                {(n == 0).then(|| view! { <p class="muted">"Nobody yet."</p> })}
+                                <ul>
+                                    {g.members.into_iter().map(|m| {
+                                        let name = session.read(|w| w.person_name(&m.person)).unwrap_or_else(|| m.person.clone());
+                                        let how = match &m.how {
+                                            How::Standing => "a standing member".to_owned(),
+                                            How::SelfCertified { at } => format!("self-certified {}", crate::browser::utc_time(at)),
+                                            How::Ratified { by, at } => format!(
+                                                "ratified by {}, {}",
+                                                by.iter().map(|p| session.read(|w| w.person_name(p)).unwrap_or_else(|| p.clone())).collect::<Vec<_>>().join(" and "),
+                                                crate::browser::utc_time(at)
+                                            ),
+                                        };
+                                        let link = m.proposal.map(|p| format!("#/w/{ws}/members?at=proposal-{p}"));
+                                        view! {
+                                            <li data-testid="member">
+                                                <strong data-testid="member-name">{name}</strong>" — "<span data-testid="member-how">{how}</span>
+                                                {link.map(|l| view! { " " <a href=l data-testid="member-proposal">"(the proposal)"</a> })}
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            </section>
+                        }
+                    }).collect_view()
+                }}
+            </div>
+            <details class="tiers-section" data-testid="tiers-section">
+                <summary data-testid="tiers-toggle">"Tiers and how members are approved"</summary>
+                <ul class="tiers" data-testid="tiers">
+                    <For each=tiers key=|t: &Tier| (t.id.clone(), t.name.clone(), format!("{:?}", t.approval)) let:t>
+                        <TierRow tier=t may_edit=may_edit />
+                    </For>
+                </ul>
+            </details>
             <Show when=move || session.level.get().is_some_and(|l| l >= moot_trust::Level::Comment)>
                 <YourDevices />
             </Show>
@@ -136,7 +186,7 @@ pub fn MembersPage() -> impl IntoView {
                     }).collect_view()}
                 </ul>
             </Show>
-            <h3>"Proposals"</h3>
+            <h3>"Proposals (pending first)"</h3>
             <ul class="proposals" data-testid="proposals">
                 <For each=proposals key=|p: &ProposalView| format!("{p:?}") let:p>
                     <ProposalCard view=p />
@@ -257,6 +307,9 @@ fn ProposalCard(view: ProposalView) -> impl IntoView {
         }
     };
     let status = view.status;
+    let needs = session
+        .read_ok(|ws| ws.tiers())
+        .and_then(|tiers| view.still_needs(&tiers));
     let progress = if view.needed > 0 {
         format!(
             " · {}/{} endorsements, {} objection(s)",
@@ -269,6 +322,7 @@ fn ProposalCard(view: ProposalView) -> impl IntoView {
         <li class="card proposal" data-testid="proposal" id=format!("proposal-{}", view.proposal.id) tabindex="-1">
             <p><strong data-testid="proposal-candidate">{candidate}</strong>" for "<span>{tier_name}</span>
                " — "<span class=format!("status {}", status.label()) data-testid="proposal-status">{status.label()}</span>{progress}</p>
+            {needs.map(|n| view! { <p data-testid="proposal-needs">"Still needs " {n}</p> })}
             <p class="muted">"Proposed by "{name(&view.proposal.proposer)}": "{view.proposal.statement.clone()}</p>
             <ol class="history" data-testid="proposal-history">
                 {view.proposal.acts.iter().map(|a| view! {

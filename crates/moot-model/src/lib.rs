@@ -36,6 +36,7 @@ pub mod fixtures;
 mod membership;
 mod migrate;
 mod review;
+pub mod roster;
 pub mod schema;
 pub mod search;
 mod sessions;

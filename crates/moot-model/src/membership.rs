@@ -42,6 +42,9 @@ pub struct ProposalView {
     pub objections: usize,
     /// Endorsements the tier needs (0 for self-certification).
     pub needed: u64,
+    /// Who endorsed and who objected, as counted (members at that point, not the candidate).
+    pub endorsers: Vec<String>,
+    pub objectors: Vec<String>,
     /// Acts in someone's name that their key did not write (private workspaces): shown as
     /// such, never counted.
     pub forged: Vec<crate::schema::Act>,
@@ -129,12 +132,18 @@ fn derive_from(roster: &[String], tiers: &[Tier], mut proposals: Vec<Proposal>) 
                 members.insert(person.clone());
             }
         }
+        let (endorsers, objectors) = (
+            endorsers.iter().map(|p| p.to_string()).collect(),
+            objectors.iter().map(|p| p.to_string()).collect(),
+        );
         views.push(ProposalView {
             proposal,
             status,
             endorsements: e,
             objections: o,
             needed,
+            endorsers,
+            objectors,
             forged: Vec::new(),
         });
     }

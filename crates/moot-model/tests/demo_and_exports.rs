@@ -185,3 +185,92 @@ fn the_demo_attributes_the_seed_s_words_to_the_task_force_not_to_whoever_opens_i
         }
     }
 }
+
+#[test]
+fn members_are_grouped_by_tier_with_how_they_got_in_and_pending_needs_are_said() {
+    use moot_model::roster::How;
+    use moot_model::schema::{Candidate, CandidateKind};
+    let me = moot_model::Ctx::new("ada", "2025-12-20T14:00:00Z");
+    let mut ws = moot_model::demo_workspace(me, "Ada", 3).unwrap();
+    let tiers = ws.tiers().unwrap();
+    let member_tier = tiers
+        .iter()
+        .find(|t| t.name == "Member")
+        .unwrap()
+        .id
+        .clone();
+    let active = tiers
+        .iter()
+        .find(|t| t.name == "Active")
+        .unwrap()
+        .id
+        .clone();
+    let bea = moot_model::Ctx::new("bea", "2025-12-20T15:00:00Z");
+    ws.set_person_name(bea, "bea", "Bea").unwrap();
+    let person = |p: &str, name: &str| Candidate {
+        kind: CandidateKind::Individual,
+        name: name.into(),
+        size: None,
+        person: Some(p.into()),
+    };
+    let p = ws
+        .propose(bea, person("bea", "Bea"), &member_tier, "Hello")
+        .unwrap();
+    ws.self_certify(bea, &p, "I accept the Code of Conduct.")
+        .unwrap();
+    let cy = moot_model::Ctx::new("cy", "2025-12-20T15:00:00Z");
+    ws.set_person_name(cy, "cy", "Cy").unwrap();
+    let q = ws
+        .propose(cy, person("cy", "Cy"), &active, "I run the wiki")
+        .unwrap();
+    ws.endorse(moot_model::Ctx::new("ada", "2025-12-20T16:00:00Z"), &q, "")
+        .unwrap();
+    ws.endorse(
+        moot_model::Ctx::new(moot_model::ANNA, "2025-12-20T17:00:00Z"),
+        &q,
+        "",
+    )
+    .unwrap();
+
+    let groups = ws.members_by_tier().unwrap();
+    let standing: Vec<&str> = groups[0]
+        .members
+        .iter()
+        .map(|m| m.person.as_str())
+        .collect();
+    assert_eq!(groups[0].tier, None);
+    assert_eq!(standing, ["ada", moot_model::ANNA, moot_model::ANDREW]);
+    let of = |name: &str| {
+        groups
+            .iter()
+            .find(|g| g.tier.as_ref().is_some_and(|t| t.name == name))
+            .unwrap()
+            .members
+            .clone()
+    };
+    assert_eq!(
+        of("Member")[0].how,
+        How::SelfCertified {
+            at: "2025-12-20T15:00:00Z".into()
+        }
+    );
+    assert_eq!(
+        of("Active")[0].how,
+        How::Ratified {
+            by: vec!["ada".to_owned(), moot_model::ANNA.to_owned()],
+            at: "2025-12-20T17:00:00Z".into()
+        }
+    );
+    // The demo's pending organisation: 2 endorsements needed under "Active" (subtract rule).
+    let pending = ws
+        .membership()
+        .unwrap()
+        .proposals
+        .into_iter()
+        .find(|v| v.proposal.candidate.name == "Open Hardware Makers")
+        .unwrap();
+    assert_eq!(
+        pending.still_needs(&tiers).as_deref(),
+        Some("2 more endorsements (each objection cancels one)")
+    );
+}

@@ -198,9 +198,19 @@ fn merge_bench_rows(readme: &str, new_table: &str, only: &str) -> String {
         .lines()
         .filter(|l| l.starts_with("| # ") || l.starts_with("|---"))
         .collect();
+    // The header keeps when each partial run measured its rows; an earlier note for the same
+    // rows gives way to this one.
+    let ids_label = ids.join(", ");
+    let mut parts = old_header.split("; rows ");
+    let mut header = parts.next().unwrap_or_default().to_owned();
+    for part in parts {
+        if part.split(": ").next() != Some(ids_label.as_str()) {
+            header.push_str("; rows ");
+            header.push_str(part);
+        }
+    }
     format!(
-        "{old_header}; rows {}: {when}\n\n{}\n{}\n",
-        ids.join(", "),
+        "{header}; rows {ids_label}: {when}\n\n{}\n{}\n",
         head.join("\n"),
         rows.join("\n")
     )

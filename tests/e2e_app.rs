@@ -674,10 +674,36 @@ async fn works_at_375_pixels_and_a_one_megabyte_paste_does_not_freeze_the_page()
     let harness = Harness::start().await;
     let browser = harness.browser().await;
     browser.set_window_size(375, 812).await.unwrap();
-    let shell = Start::demo_as(&browser, &harness.base_url, "Ada").await;
+    // A long name, a thread with replies and many tags, a decision: what made cards overflow.
+    let long = "Adelheid-Maria Wilhelmina von Hohenzollern-Sigmaringen";
+    let shell = Start::demo_as(&browser, &harness.base_url, long).await;
+    shell.go("nav-coc", "coc-page").await;
+    let review = Review { client: &browser };
+    review
+        .in_thread(
+            "report it to the stewards",
+            "tag-input",
+            "accountability, stewardship, reporting-and-escalation-procedures, timelines",
+            "tag-submit",
+        )
+        .await;
+    review
+        .in_thread(
+            "report it to the stewards",
+            "reply-input",
+            "A-very-long-unbroken-word-like-a-link-https://example.org/governance/code-of-conduct/stewards",
+            "reply-submit",
+        )
+        .await;
+    shell.go("nav-decisions", "decisions-page").await;
+    fill(&browser, "decision-question", "Adopt the Code of Conduct with the stewards' reporting-and-escalation-procedures").await;
+    click(&browser, "decision-open").await;
+    wait_for(&browser, &testid("decision")).await;
     for (nav, page, shot) in [
         ("nav-agenda", "agenda-page", "narrow-agenda"),
+        ("nav-workstreams", "workstreams-page", "narrow-workstreams"),
         ("nav-coc", "coc-page", "narrow-coc"),
+        ("nav-decisions", "decisions-page", "narrow-decisions"),
         ("nav-members", "members-page", "narrow-members"),
     ] {
         shell.go(nav, page).await;
@@ -690,6 +716,23 @@ async fn works_at_375_pixels_and_a_one_megabyte_paste_does_not_freeze_the_page()
         assert!(
             overflow <= 0,
             "{page} scrolls sideways by {overflow}px at 375px"
+        );
+        // No element sticks out of the screen either (a card's row clipped by its parent is
+        // still cut off), except inside something that scrolls on purpose.
+        let sticking_out = browser
+            .execute(
+                "const w = document.documentElement.clientWidth; \
+                 const scrolls = e => { for (let p = e.parentElement; p; p = p.parentElement) { const o = getComputedStyle(p).overflowX; if (o === 'auto' || o === 'scroll' || o === 'hidden') return true; } return false; }; \
+                 return [...document.querySelectorAll('body *')].filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && r.right > w + 0.5 && !scrolls(e); }) \
+                   .slice(0, 8).map(e => e.tagName + '.' + e.className + '[' + (e.dataset.testid || '') + '] +' + Math.round(e.getBoundingClientRect().right - w) + 'px');",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            sticking_out,
+            serde_json::json!([]),
+            "{page}: elements past the right edge at 375px"
         );
         screenshot(&browser, shot).await;
     }

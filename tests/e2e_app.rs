@@ -696,7 +696,12 @@ async fn works_at_375_pixels_and_a_one_megabyte_paste_does_not_freeze_the_page()
         )
         .await;
     shell.go("nav-decisions", "decisions-page").await;
-    fill(&browser, "decision-question", "Adopt the Code of Conduct with the stewards' reporting-and-escalation-procedures").await;
+    fill(
+        &browser,
+        "decision-question",
+        "Adopt the Code of Conduct with the stewards' reporting-and-escalation-procedures",
+    )
+    .await;
     click(&browser, "decision-open").await;
     wait_for(&browser, &testid("decision")).await;
     for (nav, page, shot) in [

@@ -604,3 +604,40 @@ async fn a_second_device_paired_by_its_code_writes_as_its_person() {
     harness.close(laptop).await;
     harness.close(phone).await;
 }
+
+/// A lower link opened on a device that holds a higher one keeps the higher (the admin who
+/// clicks her own comment link stays admin).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lower_link_never_replaces_a_higher_one_on_this_device() {
+    let harness = Harness::start().await;
+    let ada = harness.browser().await;
+    create_private(&ada, &harness.base_url).await;
+    assert_eq!(level(&ada).await, "admin");
+    let shell = Shell { client: &ada };
+    eventually("Ada is up to date with the relay", || async {
+        shell.sync_state().await == "Up to date"
+    })
+    .await;
+    click(&ada, "share-toggle").await;
+    let comment_link = value(&ada, "share-link-comment").await;
+    click(&ada, "share-toggle").await;
+    ada.goto(&comment_link).await.unwrap();
+    wait_for(&ada, &testid("agenda-page")).await;
+    assert_eq!(
+        level(&ada).await,
+        "admin",
+        "the comment link did not lower Ada"
+    );
+    // The link's secret leaves the address bar once it is opened.
+    eventually("the address is the workspace's, not the link", || async {
+        let hash = ada.execute("return location.hash", vec![]).await.unwrap();
+        hash.as_str()
+            .is_some_and(|h| h.starts_with("#/w/") && !h.contains("#/p/"))
+    })
+    .await;
+    // And after a reload, from this device's storage.
+    ada.refresh().await.unwrap();
+    wait_for(&ada, &testid("agenda-page")).await;
+    assert_eq!(level(&ada).await, "admin");
+    harness.close(ada).await;
+}

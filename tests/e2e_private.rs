@@ -203,6 +203,47 @@ async fn each_link_does_what_it_says_and_the_relay_reads_nothing() {
         "a read link offers no comment form"
     );
 
+    // On the review page each level sees only the controls it may use: a commenter replies
+    // but neither tags nor resolves; a reader does none of it; neither puts anything to a
+    // decision.
+    let count = |client: &'_ fantoccini::Client, id: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .execute(
+                    "return document.querySelectorAll(`[data-testid=\"${arguments[0]}\"]`).length",
+                    vec![id.into()],
+                )
+                .await
+                .unwrap()
+                .as_u64()
+                .unwrap()
+        }
+    };
+    eventually("Bea's page lists the thread", || async {
+        count(&bea, "thread").await > 0
+    })
+    .await;
+    assert!(count(&bea, "reply-input").await > 0, "a commenter replies");
+    for id in [
+        "tag-input",
+        "resolve-toggle",
+        "thread-adopt",
+        "coc-propose-decision",
+    ] {
+        assert_eq!(count(&bea, id).await, 0, "a commenter sees {id}");
+    }
+    assert!(count(&cyd, "thread").await > 0);
+    for id in [
+        "reply-input",
+        "tag-input",
+        "resolve-toggle",
+        "thread-adopt",
+        "coc-propose-decision",
+    ] {
+        assert_eq!(count(&cyd, id).await, 0, "a reader sees {id}");
+    }
+
     // The other pages show a read or comment link no control that writes what it may not.
     for (who, client) in [("Bea (comment)", &bea), ("Cyd (read)", &cyd)] {
         Shell { client }.go("nav-agenda", "agenda-page").await;

@@ -52,6 +52,7 @@ pub fn AgendaPage() -> impl IntoView {
     // The sessions are hydrated once per change, here; every session view reads its own from
     // this memo (hydrating per view made opening a workspace quadratic in its sessions).
     let all = Memo::new(move |_| session.read_ok(|ws| ws.sessions()));
+    crate::pages::decisions::LinkedDecisions::provide(session);
     provide_context(Sessions(all));
     let sessions = move || all.get().unwrap_or_default();
     Effect::new(move |_| {
@@ -275,7 +276,7 @@ fn AgendaRow(session_id: String, row: Row) -> impl IntoView {
         let _ =
             session.act(|ws, ctx| ws.move_agenda_item(ctx, &sid.get_value(), &id.get_value(), how));
     };
-    let decisions = expect_context::<crate::pages::decisions::Decisions>().0;
+    let decisions = expect_context::<crate::pages::decisions::LinkedDecisions>().0;
     let on_item = Signal::derive(move || {
         decisions.with(|all| {
             all.iter()

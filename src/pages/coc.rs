@@ -253,6 +253,7 @@ enum Filter {
 #[component]
 pub fn CocPage() -> impl IntoView {
     let session = expect_context::<Session>();
+    crate::pages::decisions::LinkedDecisions::provide(session);
     // The draft's id, title and text are read once per change (memos), not per use.
     let draft_doc = Memo::new(move |_| {
         session
@@ -559,7 +560,7 @@ fn ThreadCard(
     let session = expect_context::<Session>();
     let doc = StoredValue::new(doc_id);
     let id = StoredValue::new(view.thread.id.clone());
-    let decisions = expect_context::<crate::pages::decisions::Decisions>().0;
+    let decisions = expect_context::<crate::pages::decisions::LinkedDecisions>().0;
     let on_thread = Signal::derive(move || {
         decisions.with(|all| {
             all.iter()

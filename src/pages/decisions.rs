@@ -27,6 +27,25 @@ impl Decisions {
     }
 }
 
+/// The decisions as pages that only link to them (the agenda, the review) see them: counted
+/// when the page opens and when the document changes from outside, not on this tab's own
+/// keystrokes in minutes or the draft (decisions change on the Decisions page, which this tab
+/// leaves and comes back from). Each such page provides its own (a type of its own, so the
+/// Decisions page never reads one a page disposed of).
+#[derive(Clone, Copy)]
+pub struct LinkedDecisions(pub Memo<Vec<DecisionView>>);
+
+impl LinkedDecisions {
+    pub fn provide(session: Session) {
+        provide_context(LinkedDecisions(Memo::new(move |_| {
+            session.outside.track();
+            session
+                .read_untracked(|ws| ws.decisions())
+                .unwrap_or_default()
+        })));
+    }
+}
+
 /// A query parameter of the address's fragment (`#/w/…/decisions?from=…&d=…`).
 fn hash_param(name: &str) -> Option<String> {
     let hash = window().location().hash().ok()?;

@@ -173,13 +173,7 @@ fn to_hex(bytes: &[u8]) -> String {
 }
 
 fn from_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || s.len() > 2 * MAX_SLOT {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
+    crate::tolerant::hex(s, MAX_SLOT)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -360,6 +354,22 @@ impl DecisionView {
     }
 }
 
+/// Writes `value` at `obj[key]` as a new op, even if an equal value is there: automerge skips
+/// a put of the value already there, and one forged in my name with the same words must not
+/// stand in for my own, so the key is cleared first.
+fn put_fresh(
+    doc: &mut automerge::AutoCommit,
+    obj: &ObjId,
+    key: &str,
+    value: String,
+) -> Result<(), ModelError> {
+    if doc.get(obj, key)?.is_some() {
+        doc.delete(obj, key)?;
+    }
+    doc.put(obj, key, value)?;
+    Ok(())
+}
+
 /// A slot's value, written as JSON.
 fn json(value: &impl Serialize) -> Result<String, ModelError> {
     serde_json::to_string(value).map_err(|e| ModelError::Corrupt(e.to_string()))
@@ -477,10 +487,6 @@ fn all_maps(doc: &impl ReadDoc, obj: &ObjId, prop: &str) -> Vec<ObjId> {
         .collect()
 }
 
-fn hex(h: &ChangeHash) -> String {
-    h.to_string()
-}
-
 impl Workspace {
     /// The electorate of members in `tiers` now (person → weight 1): the roster's standing
     /// members for [`ROSTER`], and individuals approved into a chosen tier.
@@ -595,7 +601,7 @@ impl Workspace {
         {
             return Err(crate::workspace::unknown_id("workstream", topic));
         }
-        let now: Vec<String> = self.heads().iter().map(hex).collect();
+        let now: Vec<String> = self.heads().iter().map(ChangeHash::to_string).collect();
         let subject = match new.subject {
             Some(Subject::AgendaItem { session, item }) => {
                 let s = self
@@ -720,12 +726,7 @@ impl Workspace {
                     ));
                 }
             };
-            // automerge skips a put of the value already there: one forged in my name with
-            // the same words must not swallow my own, so the slot is cleared first.
-            if ws.doc().get(&slots, ctx.person)?.is_some() {
-                ws.doc_mut().delete(&slots, ctx.person)?;
-            }
-            ws.doc_mut().put(&slots, ctx.person, json)?;
+            put_fresh(ws.doc_mut(), &slots, ctx.person, json)?;
             Ok(())
         })
     }
@@ -818,8 +819,16 @@ impl Workspace {
 
     /// `ctx.person`'s standing delegations, topic (workstream id) → delegate.
     pub fn topic_delegations(&self, person: &str) -> BTreeMap<String, String> {
-        self.topic_delegations_at(None)
-            .remove(person)
+        // Their one slot, not everyone's (a workstream card asks on every change).
+        // The same map the tally reads (`topic_delegations_at`).
+        let doc = self.doc();
+        let Ok(Some((Value::Object(ObjType::Map), map))) = doc.get(ROOT, "delegations") else {
+            return BTreeMap::new();
+        };
+        let values = doc.get_all(&map, person).unwrap_or_default();
+        slot::<BTreeMap<String, String>>(doc, values, person)
+            .value
+            .map(|(v, _)| v)
             .unwrap_or_default()
     }
 
@@ -877,10 +886,7 @@ impl Workspace {
                 Some((Value::Object(ObjType::Map), m)) => m,
                 _ => ws.doc_mut().put_object(ROOT, "delegations", ObjType::Map)?,
             };
-            if ws.doc().get(&map, ctx.person)?.is_some() {
-                ws.doc_mut().delete(&map, ctx.person)?;
-            }
-            ws.doc_mut().put(&map, ctx.person, json)?;
+            put_fresh(ws.doc_mut(), &map, ctx.person, json)?;
             Ok(())
         })
     }
@@ -964,18 +970,30 @@ impl Workspace {
             at: ctx.at.to_owned(),
         })?;
         self.change(ctx, "write a decision's outcome", |ws| {
-            if ws.doc().get(&obj, "outcome")?.is_some() {
-                ws.doc_mut().delete(&obj, "outcome")?;
-            }
-            ws.doc_mut().put(&obj, "outcome", json)?;
+            put_fresh(ws.doc_mut(), &obj, "outcome", json)?;
             Ok(())
         })
     }
 
     /// Every readable decision, oldest first.
     pub fn decisions(&self) -> Vec<DecisionView> {
+        let mut out: Vec<DecisionView> = self
+            .decision_objs()
+            .into_iter()
+            .filter_map(|(id, obj)| self.read_decision(&id, &obj).ok())
+            .collect();
+        out.sort_by(|a, b| {
+            (a.rules.opened_at.as_str(), a.id.as_str())
+                .cmp(&(b.rules.opened_at.as_str(), b.id.as_str()))
+        });
+        out.dedup_by(|a, b| a.id == b.id);
+        out
+    }
+
+    /// Every decision map, by id (in any of concurrently made `decisions` maps).
+    fn decision_objs(&self) -> Vec<(String, ObjId)> {
         let doc = self.doc();
-        let mut out: Vec<DecisionView> = all_maps(doc, &ROOT, "decisions")
+        all_maps(doc, &ROOT, "decisions")
             .iter()
             .flat_map(|m| {
                 doc.keys(m)
@@ -985,14 +1003,26 @@ impl Workspace {
                     })
                     .collect::<Vec<_>>()
             })
-            .filter_map(|(id, obj)| self.read_decision(&id, &obj).ok())
-            .collect();
-        out.sort_by(|a, b| {
-            (a.rules.opened_at.as_str(), a.id.as_str())
-                .cmp(&(b.rules.opened_at.as_str(), b.id.as_str()))
-        });
-        out.dedup_by(|a, b| a.id == b.id);
-        out
+            .collect()
+    }
+
+    /// Each readable decision's id, frozen rules and outcome words, without counting it (what
+    /// search reads).
+    pub(crate) fn decision_texts(&self) -> Vec<(String, Rules, Option<String>)> {
+        let doc = self.doc();
+        self.decision_objs()
+            .into_iter()
+            .filter_map(|(id, obj)| {
+                let (rules, _) = self.rules_of(&id, &obj).ok()?;
+                let outcome = doc
+                    .get(&obj, "outcome")
+                    .ok()
+                    .flatten()
+                    .and_then(|(v, _)| json_slot::<OutcomeValue>(&v))
+                    .map(|o| o.text);
+                Some((id, rules, outcome))
+            })
+            .collect()
     }
 
     pub fn decision(&self, id: &str) -> Result<DecisionView, ModelError> {
@@ -1225,7 +1255,7 @@ impl Workspace {
             Closed {
                 by: chosen.by.clone(),
                 at: chosen.at.clone(),
-                hash: hex(&chosen.hash),
+                hash: chosen.hash.to_string(),
             },
             chosen.hash,
             chosen.reveal,

@@ -244,25 +244,22 @@ impl Workspace {
                 }
             }
         }
-        for d in self.decisions() {
+        for (id, rules, outcome) in self.decision_texts() {
             let place = Place {
                 area: Area::Decisions,
-                anchor: format!("decision-{}", d.id),
-                decision: Some(d.id.clone()),
+                anchor: format!("decision-{id}"),
+                decision: Some(id),
             };
-            index.push(place.clone(), "Decision".into(), &d.rules.question);
+            let q = &rules.question;
+            index.push(place.clone(), "Decision".into(), q);
+            index.push(place.clone(), format!("{q} — details"), &rules.details);
             index.push(
                 place.clone(),
-                format!("{} — details", d.rules.question),
-                &d.rules.details,
+                format!("{q} — options"),
+                &rules.options.join(" · "),
             );
-            index.push(
-                place.clone(),
-                format!("{} — options", d.rules.question),
-                &d.rules.options.join(" · "),
-            );
-            if let Some(o) = &d.outcome {
-                index.push(place, format!("{} — outcome", d.rules.question), &o.text);
+            if let Some(o) = outcome {
+                index.push(place, format!("{q} — outcome"), &o);
             }
         }
         for p in self.membership()?.proposals {
@@ -277,9 +274,8 @@ impl Workspace {
                 index.push(
                     place.clone(),
                     format!(
-                        "{} — {} by {}",
+                        "{} — comment by {}",
                         p.proposal.candidate.name,
-                        "comment",
                         self.person_name(&a.by)
                     ),
                     &a.comment,

@@ -5,6 +5,17 @@
 use automerge::{ObjId, ObjType, ScalarValue, Value};
 use autosurgeon::{Hydrate, HydrateError, Prop, ReadDoc};
 
+/// The bytes of a hex string a peer wrote (at most `max` bytes); `None` if it is not hex.
+pub(crate) fn hex(s: &str, max: usize) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 || s.len() > 2 * max {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// `obj[prop]` as a string: a string scalar or a Text object; anything else is `None`.
 pub(crate) fn read_str(doc: &impl ReadDoc, obj: &ObjId, prop: &str) -> Option<String> {
     match doc.get(obj, prop).ok()?? {

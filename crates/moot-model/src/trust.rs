@@ -115,11 +115,7 @@ pub(crate) fn key_of_id(id: &automerge::ObjId) -> Option<VerifyingKey> {
     if actor.len() != 2 * moot_trust::ACTOR_LEN {
         return None;
     }
-    let bytes: Vec<u8> = (0..actor.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(actor.get(i..i + 2)?, 16).ok())
-        .collect::<Option<_>>()?;
-    key_of_actor(&bytes)
+    key_of_actor(&crate::tolerant::hex(actor, moot_trust::ACTOR_LEN)?)
 }
 
 /// Whether `obj` claims to be written by `claimed` but was not: in a private workspace (its

@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    components::{DirectBox, SaveStatus, SearchBox, ShareBox, SyncStatus},
+    components::{DirectBox, NewsBox, SaveStatus, SearchBox, ShareBox, SyncStatus, WhatsNew},
     pages,
     state::{Session, identity, workspaces},
     sync::{ANNOUNCE_MS, Direct, Here, SealedHub, SealedTabs, SyncHub, Tabs, relay::default_relay},
@@ -38,6 +38,18 @@ impl Page {
             Page::CodeOfConduct => "coc",
             Page::Decisions => "decisions",
             Page::Members => "members",
+        }
+    }
+
+    /// The part of the workspace this page shows (search and what's new name pages so).
+    pub fn area(self) -> moot_model::search::Area {
+        use moot_model::search::Area;
+        match self {
+            Page::Agenda => Area::Agenda,
+            Page::Workstreams => Area::Workstreams,
+            Page::CodeOfConduct => Area::CodeOfConduct,
+            Page::Decisions => Area::Decisions,
+            Page::Members => Area::Members,
         }
     }
 
@@ -395,6 +407,13 @@ pub fn App() -> impl IntoView {
         Route::Workspace { page, .. } => Some(page),
         Route::Start | Route::Connect(_) | Route::Private { .. } => None,
     };
+    // What's new counts a page as looked at while it shows (not while it is still opening).
+    let viewing = Memo::new(move |_| match opening.get() {
+        Opening::Done => current_page().map(Page::area),
+        _ => None,
+    });
+    let news = WhatsNew::new(session, viewing);
+    provide_context(news);
 
     view! {
         <div
@@ -415,6 +434,7 @@ pub fn App() -> impl IntoView {
                 <h1 class="workspace-name" data-testid="workspace-name">{workspace_name}</h1>
                 <Show when=move || current_page().is_some() && session.is_open()>
                     <SearchBox />
+                    <NewsBox />
                 </Show>
                 <SaveStatus />
                 <SyncStatus />
@@ -436,6 +456,10 @@ pub fn App() -> impl IntoView {
                                     aria-current=move || (current_page() == Some(p)).then_some("page")
                                 >
                                     {p.label()}
+                                    <Show when=move || news.is_marked(p.area())>
+                                        <span class="new-dot" data-testid=format!("nav-new-{}", p.slug()) aria-hidden="true"></span>
+                                        <span class="visually-hidden">" (new activity)"</span>
+                                    </Show>
                                 </a>
                             }
                         })

@@ -4,13 +4,13 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use moot_model::search::{Area, Hit, SearchIndex};
+use moot_model::search::{Area, Hit, Place, SearchIndex};
 
 use crate::state::Session;
 
 const LIMIT: usize = 60;
 
-fn slug(area: Area) -> &'static str {
+pub fn slug(area: Area) -> &'static str {
     match area {
         Area::Agenda => "agenda",
         Area::Workstreams => "workstreams",
@@ -20,23 +20,19 @@ fn slug(area: Area) -> &'static str {
     }
 }
 
-/// Where a hit opens: its page, with the element to show (`at`) and a decision to focus.
-fn href(workspace: &str, hit: &Hit) -> String {
+/// Where a place opens: its page, with the element to show (`at`) and a decision to focus.
+pub fn href(workspace: &str, place: &Place) -> String {
     let mut query = vec![format!(
         "at={}",
-        String::from(js_sys::encode_uri_component(&hit.place.anchor))
+        String::from(js_sys::encode_uri_component(&place.anchor))
     )];
-    if let Some(d) = &hit.place.decision {
+    if let Some(d) = &place.decision {
         query.push(format!(
             "d={}",
             String::from(js_sys::encode_uri_component(d))
         ));
     }
-    format!(
-        "#/w/{workspace}/{}?{}",
-        slug(hit.place.area),
-        query.join("&")
-    )
+    format!("#/w/{workspace}/{}?{}", slug(place.area), query.join("&"))
 }
 
 /// Shows the element a search result named (`?at=<id>` in the address) once its page has
@@ -168,7 +164,7 @@ pub fn SearchBox() -> impl IntoView {
                                         let after: String = chars[b..].iter().collect();
                                         view! {
                                             <li>
-                                                <a data-testid="search-hit" href=href(&ws, &h) on:click=move |_| query.set(String::new())>
+                                                <a data-testid="search-hit" href=href(&ws, &h.place) on:click=move |_| query.set(String::new())>
                                                     <span class="hit-title">{h.title.clone()}</span>
                                                     <span class="hit-snippet">{before}<mark>{matched}</mark>{after}</span>
                                                 </a>

@@ -146,7 +146,17 @@ impl Session {
         let at = identity::now();
         let result = self
             .model
-            .try_update_value(|m| m.as_mut().map(|ws| f(ws, Ctx::new(&me.id, &at))))
+            .try_update_value(|m| {
+                m.as_mut().map(|ws| {
+                    let ctx = Ctx::new(&me.id, &at);
+                    // Others see my name beside my words: written with my first act in this
+                    // workspace, and again after I change it (its own change, kept if `f` fails).
+                    if ws.person_name(&me.id) != me.name {
+                        let _ = ws.set_person_name(ctx, &me.id, &me.name);
+                    }
+                    f(ws, ctx)
+                })
+            })
             .flatten()
             .ok_or(ModelError::NotAllowed("no workspace is open".into()))?;
         match &result {
@@ -419,6 +429,12 @@ impl Session {
         self.model
             .try_update_value(|m| m.as_mut().map(|ws| f(ws.doc_mut())))
             .flatten()
+    }
+
+    /// Runs `f` on the open workspace without marking a change (reads that need `&mut`, like
+    /// automerge's change queries); `None` when nothing is open. `f` must not read the session.
+    pub fn with_workspace_mut<T>(&self, f: impl FnOnce(&mut Workspace) -> T) -> Option<T> {
+        self.model.try_update_value(|m| m.as_mut().map(f)).flatten()
     }
 
     /// Changes arrived from a peer: re-render and save them (not pushed back out).

@@ -692,7 +692,7 @@ impl Workspace {
     }
 
     /// The rules as the opening change wrote them, and the op that wrote them.
-    fn rules_of(&self, id: &str, obj: &ObjId) -> Result<(Rules, ObjId), ModelError> {
+    pub(crate) fn rules_of(&self, id: &str, obj: &ObjId) -> Result<(Rules, ObjId), ModelError> {
         let doc = self.doc();
         let unreadable = || ModelError::NotAWorkspace(format!("decision {id} cannot be read"));
         let made = doc.hash_for_opid(obj).ok_or_else(unreadable)?;
@@ -991,7 +991,7 @@ impl Workspace {
     }
 
     /// Every decision map, by id (in any of concurrently made `decisions` maps).
-    fn decision_objs(&self) -> Vec<(String, ObjId)> {
+    pub(crate) fn decision_objs(&self) -> Vec<(String, ObjId)> {
         let doc = self.doc();
         all_maps(doc, &ROOT, "decisions")
             .iter()

@@ -35,6 +35,7 @@ mod export;
 pub mod fixtures;
 mod membership;
 mod migrate;
+pub mod news;
 mod review;
 pub mod roster;
 pub mod schema;

@@ -1,0 +1,554 @@
+//! What is new for a person since they last looked, from the document alone.
+//!
+//! A device keeps the heads it had when its person last looked (per page, and for the "new
+//! since your last visit" list). Everything written after those heads is new: the ops of the
+//! changes that are not ancestors of them ([`Since`], from change metadata only, no decoding).
+//! An item is new when the op that made it is: a comment's map, a proposal's map, a decision's
+//! map, an owner written into an action point, the `@` that starts a mention in minutes.
+//!
+//! Nothing here trusts a peer's clock: newness is causal (after the seen heads or not); times
+//! shown are the items' own words, for display only.
+
+use std::collections::{BTreeSet, HashMap};
+
+use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value};
+
+use crate::search::{Area, Place};
+use crate::tolerant::read_str;
+use crate::{Workspace, agenda};
+
+/// The ops written after a set of heads, as counter ranges per actor.
+#[derive(Debug, Default)]
+pub struct Since {
+    ranges: HashMap<ActorId, Vec<(u64, u64)>>,
+}
+
+impl Since {
+    /// Nothing was written after the heads.
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// Whether the op that made `id` was written after the heads.
+    pub fn is_new(&self, id: &ObjId) -> bool {
+        match id {
+            ObjId::Root => false,
+            ObjId::Id(counter, actor, _) => self
+                .ranges
+                .get(actor)
+                .is_some_and(|r| r.iter().any(|(lo, hi)| (*lo..=*hi).contains(counter))),
+        }
+    }
+
+    /// The op's actor, if it is new and not `mine`.
+    fn is_new_by_other(&self, id: &ObjId, mine: &ActorId) -> bool {
+        matches!(id, ObjId::Id(_, actor, _) if actor != mine) && self.is_new(id)
+    }
+}
+
+/// What a news item is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NewsKind {
+    /// A reply in a thread I wrote in, or a comment on my workstream item.
+    Reply,
+    /// `@my name` in a comment, an act's comment or minutes.
+    Mention,
+    Proposal,
+    /// I was made an owner of an action point.
+    ActionPoint,
+    /// A decision was opened.
+    Decision,
+}
+
+impl NewsKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            NewsKind::Reply => "Reply",
+            NewsKind::Mention => "Mention",
+            NewsKind::Proposal => "Proposal",
+            NewsKind::ActionPoint => "Action point",
+            NewsKind::Decision => "Decision",
+        }
+    }
+}
+
+/// One thing that is new for me.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct News {
+    pub kind: NewsKind,
+    /// Stable across peers and versions: what a device remembers as seen.
+    pub key: String,
+    pub place: Place,
+    /// In words: "Andrew replied on “after a ratified decision”".
+    pub what: String,
+    /// The words themselves (a reply's body, a proposal's statement), shortened.
+    pub excerpt: String,
+    /// When, as the item says (RFC 3339), or empty.
+    pub at: String,
+}
+
+const EXCERPT: usize = 140;
+
+fn excerpt(s: &str) -> String {
+    let s = s.replace(['\n', '\r'], " ");
+    let mut out: String = s.chars().take(EXCERPT).collect();
+    if s.chars().count() > EXCERPT {
+        out.push('…');
+    }
+    out
+}
+
+fn quote(s: &str) -> String {
+    let short: String = s.chars().take(40).collect();
+    if s.chars().count() > 40 {
+        format!("“{short}…”")
+    } else {
+        format!("“{short}”")
+    }
+}
+
+/// Where `text` mentions a person called `name`: `@` + the full name, or `@` + its first word,
+/// case-insensitive, not followed by a letter or digit. Char offsets of each `@`.
+pub fn mentions(text: &str, name: &str) -> Vec<usize> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Vec::new();
+    }
+    let fold = |s: &str| -> Vec<char> { s.chars().flat_map(char::to_lowercase).collect() };
+    let mut needles = vec![fold(name)];
+    if let Some(first) = name.split_whitespace().next()
+        && first != name
+    {
+        needles.push(fold(first));
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    for (i, c) in chars.iter().enumerate() {
+        if *c != '@' || (i > 0 && chars[i - 1].is_alphanumeric()) {
+            continue;
+        }
+        let hit = needles.iter().any(|n| {
+            let mut j = i + 1;
+            for want in n {
+                let Some(got) = chars.get(j) else {
+                    return false;
+                };
+                // Compare one char's lowercase to one needle char (names are mostly one char
+                // per lowercase char; others simply do not match).
+                if got.to_lowercase().next() != Some(*want) {
+                    return false;
+                }
+                j += 1;
+            }
+            !chars.get(j).is_some_and(|c| c.is_alphanumeric())
+        });
+        if hit {
+            out.push(i);
+        }
+    }
+    out
+}
+
+/// Each element of the list `obj[prop]` that is a map.
+fn maps(doc: &AutoCommit, obj: &ObjId, prop: &str) -> Vec<ObjId> {
+    match doc.get(obj, prop) {
+        Ok(Some((Value::Object(ObjType::List), list))) => doc
+            .list_range(&list, ..)
+            .filter(|i| matches!(i.value, automerge::ValueRef::Object(ObjType::Map)))
+            .map(|i| i.id())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn text(doc: &AutoCommit, obj: &ObjId, prop: &str) -> String {
+    read_str(doc, obj, prop).unwrap_or_default()
+}
+
+/// The root property an op's object hangs under, as the page that shows it.
+fn area_of_root(key: &str) -> Option<Area> {
+    match key {
+        "sessions" => Some(Area::Agenda),
+        "workstreams" => Some(Area::Workstreams),
+        "documents" => Some(Area::CodeOfConduct),
+        "decisions" | "delegations" => Some(Area::Decisions),
+        "proposals" | "roster" | "tiers" => Some(Area::Members),
+        _ => None,
+    }
+}
+
+impl Workspace {
+    /// The ops written after `seen` (heads this document holds; unknown heads are ignored).
+    pub fn since(&mut self, seen: &[ChangeHash]) -> Since {
+        let known: Vec<ChangeHash> = seen
+            .iter()
+            .filter(|h| self.doc_mut().get_change_by_hash(h).is_some())
+            .copied()
+            .collect();
+        let mut since = Since::default();
+        for meta in self.doc_mut().get_changes_meta(&known) {
+            if meta.max_op >= meta.start_op {
+                since
+                    .ranges
+                    .entry(meta.actor.into_owned())
+                    .or_default()
+                    .push((meta.start_op, meta.max_op));
+            }
+        }
+        since
+    }
+
+    /// Whether every head in `seen` is in this document (a device's seen heads are its own, so
+    /// an unknown one means the workspace was replaced, e.g. re-imported).
+    pub fn knows(&mut self, seen: &[ChangeHash]) -> bool {
+        seen.iter()
+            .all(|h| self.doc_mut().get_change_by_hash(h).is_some())
+    }
+
+    /// The pages that changes written after `seen`, by actors other than this document's own,
+    /// touched.
+    pub fn activity(&mut self, seen: &[ChangeHash]) -> BTreeSet<Area> {
+        let mine = self.doc().get_actor().clone();
+        let known: Vec<ChangeHash> = seen
+            .iter()
+            .filter(|h| self.doc_mut().get_change_by_hash(h).is_some())
+            .copied()
+            .collect();
+        let changes: Vec<_> = self
+            .doc_mut()
+            .get_changes(&known)
+            .into_iter()
+            .filter(|c| c.actor_id() != &mine)
+            .collect();
+        let doc = self.doc();
+        let mut out = BTreeSet::new();
+        let mut cache: HashMap<String, Option<Area>> = HashMap::new();
+        for change in changes {
+            for op in change.decode().operations {
+                let area = match &op.obj {
+                    automerge::legacy::ObjectId::Root => match &op.key {
+                        automerge::legacy::Key::Map(k) => area_of_root(k),
+                        automerge::legacy::Key::Seq(_) => None,
+                    },
+                    obj => {
+                        let s = obj.to_string();
+                        *cache.entry(s).or_insert_with_key(|s| {
+                            let id = doc.import_obj(s).ok()?;
+                            let root = doc.parents(&id).ok()?.last()?;
+                            match root.prop {
+                                automerge::Prop::Map(k) => area_of_root(&k),
+                                automerge::Prop::Seq(_) => None,
+                            }
+                        })
+                    }
+                };
+                if let Some(a) = area {
+                    out.insert(a);
+                }
+            }
+            if out.len() == 5 {
+                break;
+            }
+        }
+        out
+    }
+
+    /// What is new for `me` since `seen`: replies to me, mentions of me, new proposals, action
+    /// points I was made an owner of, decisions opened — by others, newest first.
+    pub fn news(&mut self, seen: &[ChangeHash], me: &str) -> Vec<News> {
+        let since = self.since(seen);
+        if since.is_empty() {
+            return Vec::new();
+        }
+        let my_name = self.person_name(me);
+        let mine = self.doc().get_actor().clone();
+        let mut out = Vec::new();
+        self.thread_news(&since, me, &my_name, &mut out);
+        self.workstream_news(&since, me, &my_name, &mut out);
+        self.proposal_news(&since, me, &my_name, &mut out);
+        let mut timed = Vec::new();
+        self.session_news(&since, me, &my_name, &mine, &mut out, &mut timed);
+        for (i, hash) in timed {
+            let meta = self.doc_mut().document().get_change_meta_by_hash(&hash);
+            if let Some(t) = meta.map(|m| m.timestamp).filter(|t| *t > 0) {
+                out[i].at = crate::time::format_instant(t);
+            }
+        }
+        for (id, obj) in self.decision_objs() {
+            if !since.is_new(&obj) {
+                continue;
+            }
+            let Ok((rules, _)) = self.rules_of(&id, &obj) else {
+                continue;
+            };
+            if rules.opened_by != me {
+                out.push(News {
+                    kind: NewsKind::Decision,
+                    key: format!("decision:{id}"),
+                    place: Place {
+                        area: Area::Decisions,
+                        anchor: format!("decision-{id}"),
+                        decision: Some(id.clone()),
+                    },
+                    what: format!(
+                        "{} opened a decision: {}",
+                        self.person_name(&rules.opened_by),
+                        quote(&rules.question)
+                    ),
+                    excerpt: excerpt(&rules.details),
+                    at: rules.opened_at.clone(),
+                });
+            }
+        }
+        out.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.key.cmp(&b.key)));
+        out.dedup_by(|a, b| a.key == b.key);
+        out
+    }
+
+    /// Replies and mentions in the review documents' threads.
+    fn thread_news(&self, since: &Since, me: &str, my_name: &str, out: &mut Vec<News>) {
+        let doc = self.doc();
+        for d in maps(doc, &ROOT, "documents") {
+            for t in maps(doc, &d, "threads") {
+                let thread = text(doc, &t, "id");
+                let quoted = match doc.get(&t, "anchor") {
+                    Ok(Some((Value::Object(ObjType::Map), a))) => text(doc, &a, "quote"),
+                    _ => String::new(),
+                };
+                let mut involved = false;
+                for c in maps(doc, &t, "comments") {
+                    let author = text(doc, &c, "author");
+                    if author == me {
+                        involved = true;
+                        continue;
+                    }
+                    if !since.is_new(&c) {
+                        continue;
+                    }
+                    let body = text(doc, &c, "body");
+                    let mentioned = !mentions(&body, my_name).is_empty();
+                    if !involved && !mentioned {
+                        continue;
+                    }
+                    let who = self.person_name(&author);
+                    out.push(News {
+                        kind: if involved {
+                            NewsKind::Reply
+                        } else {
+                            NewsKind::Mention
+                        },
+                        key: format!("comment:{}", text(doc, &c, "id")),
+                        place: Place {
+                            area: Area::CodeOfConduct,
+                            anchor: format!("thread-{thread}"),
+                            decision: None,
+                        },
+                        what: if involved {
+                            format!("{who} replied on {}", quote(&quoted))
+                        } else {
+                            format!("{who} mentioned you on {}", quote(&quoted))
+                        },
+                        excerpt: excerpt(&body),
+                        at: text(doc, &c, "created_at"),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Comments on my workstream items (or where I commented), and mentions in the others.
+    fn workstream_news(&self, since: &Since, me: &str, my_name: &str, out: &mut Vec<News>) {
+        let doc = self.doc();
+        for w in maps(doc, &ROOT, "workstreams") {
+            for item in maps(doc, &w, "items") {
+                let item_id = text(doc, &item, "id");
+                let item_text = text(doc, &item, "text");
+                let mut involved = text(doc, &item, "author") == me;
+                for c in maps(doc, &item, "comments") {
+                    let author = text(doc, &c, "author");
+                    if author == me {
+                        involved = true;
+                        continue;
+                    }
+                    if !since.is_new(&c) {
+                        continue;
+                    }
+                    let body = text(doc, &c, "body");
+                    let mentioned = !mentions(&body, my_name).is_empty();
+                    if !involved && !mentioned {
+                        continue;
+                    }
+                    let who = self.person_name(&author);
+                    out.push(News {
+                        kind: if involved {
+                            NewsKind::Reply
+                        } else {
+                            NewsKind::Mention
+                        },
+                        key: format!("comment:{}", text(doc, &c, "id")),
+                        place: Place {
+                            area: Area::Workstreams,
+                            anchor: format!("ws-item-{item_id}"),
+                            decision: None,
+                        },
+                        what: if involved {
+                            format!("{who} commented on {}", quote(&item_text))
+                        } else {
+                            format!("{who} mentioned you on {}", quote(&item_text))
+                        },
+                        excerpt: excerpt(&body),
+                        at: text(doc, &c, "created_at"),
+                    });
+                }
+            }
+        }
+    }
+
+    /// New proposals, and mentions in acts' comments.
+    fn proposal_news(&self, since: &Since, me: &str, my_name: &str, out: &mut Vec<News>) {
+        let doc = self.doc();
+        for p in maps(doc, &ROOT, "proposals") {
+            let id = text(doc, &p, "id");
+            let name = match doc.get(&p, "candidate") {
+                Ok(Some((Value::Object(ObjType::Map), c))) => text(doc, &c, "name"),
+                _ => String::new(),
+            };
+            let place = Place {
+                area: Area::Members,
+                anchor: format!("proposal-{id}"),
+                decision: None,
+            };
+            let proposer = text(doc, &p, "proposer");
+            if since.is_new(&p) && proposer != me {
+                out.push(News {
+                    kind: NewsKind::Proposal,
+                    key: format!("proposal:{id}"),
+                    place: place.clone(),
+                    what: format!(
+                        "{} proposed {} as a member",
+                        self.person_name(&proposer),
+                        quote(&name)
+                    ),
+                    excerpt: excerpt(&text(doc, &p, "statement")),
+                    at: text(doc, &p, "created_at"),
+                });
+            }
+            for a in maps(doc, &p, "acts") {
+                let by = text(doc, &a, "by");
+                if by == me || !since.is_new(&a) {
+                    continue;
+                }
+                let comment = text(doc, &a, "comment");
+                if mentions(&comment, my_name).is_empty() {
+                    continue;
+                }
+                out.push(News {
+                    kind: NewsKind::Mention,
+                    key: format!("act:{}", text(doc, &a, "id")),
+                    place: place.clone(),
+                    what: format!(
+                        "{} mentioned you on the proposal of {}",
+                        self.person_name(&by),
+                        quote(&name)
+                    ),
+                    excerpt: excerpt(&comment),
+                    at: text(doc, &a, "at"),
+                });
+            }
+        }
+    }
+
+    /// Action points I was made an owner of, and mentions in minutes.
+    fn session_news(
+        &self,
+        since: &Since,
+        me: &str,
+        my_name: &str,
+        mine: &ActorId,
+        out: &mut Vec<News>,
+        timed: &mut Vec<(usize, ChangeHash)>,
+    ) {
+        let doc = self.doc();
+        for s in maps(doc, &ROOT, "sessions") {
+            let title = text(doc, &s, "title");
+            for a in maps(doc, &s, "action_points") {
+                let Ok(Some((Value::Object(ObjType::List), owners))) = doc.get(&a, "owners") else {
+                    continue;
+                };
+                let assigned = doc.list_range(&owners, ..).any(|o| {
+                    let id = o.id();
+                    matches!(o.value, automerge::ValueRef::Scalar(automerge::ScalarValueRef::Str(s)) if s == me)
+                        && since.is_new_by_other(&id, mine)
+                });
+                if !assigned {
+                    continue;
+                }
+                let id = text(doc, &a, "id");
+                let what = text(doc, &a, "text");
+                out.push(News {
+                    kind: NewsKind::ActionPoint,
+                    key: format!("action:{id}"),
+                    place: Place {
+                        area: Area::Agenda,
+                        anchor: format!("action-{id}"),
+                        decision: None,
+                    },
+                    what: format!(
+                        "You own an action point of {}: {}",
+                        quote(&title),
+                        quote(&what)
+                    ),
+                    excerpt: excerpt(&what),
+                    at: text(doc, &a, "created_at"),
+                });
+            }
+            for item in agenda::stored_items(doc, &s) {
+                let Ok(Some((Value::Object(ObjType::Text), minutes))) =
+                    doc.get(&item.obj, "minutes")
+                else {
+                    continue;
+                };
+                let Ok(words) = doc.text(&minutes) else {
+                    continue;
+                };
+                for at in mentions(&words, my_name) {
+                    let Ok(Some((_, op))) = doc.get(&minutes, at) else {
+                        continue;
+                    };
+                    if !since.is_new_by_other(&op, mine) {
+                        continue;
+                    }
+                    let chars: Vec<char> = words.chars().collect();
+                    let from = at.saturating_sub(60);
+                    let to = (at + 80).min(chars.len());
+                    let mut context: String = chars[from..to].iter().collect();
+                    if from > 0 {
+                        context.insert(0, '…');
+                    }
+                    if to < chars.len() {
+                        context.push('…');
+                    }
+                    let item_title = read_str(doc, &item.obj, "title").unwrap_or_default();
+                    if let Some(hash) = doc.hash_for_opid(&op) {
+                        timed.push((out.len(), hash));
+                    }
+                    out.push(News {
+                        kind: NewsKind::Mention,
+                        key: format!("minutes:{}:{op}", item.id),
+                        place: Place {
+                            area: Area::Agenda,
+                            anchor: format!("minutes-{}", item.id),
+                            decision: None,
+                        },
+                        what: format!(
+                            "You were mentioned in the minutes of {}",
+                            quote(&item_title)
+                        ),
+                        excerpt: excerpt(&context),
+                        at: String::new(),
+                    });
+                }
+            }
+        }
+    }
+}

@@ -179,7 +179,8 @@ pub fn App() -> impl IntoView {
     sealed.on_taken(move || sealed_tabs.push());
     sealed_tabs.on_taken(move || sealed.send_new());
     // Presence: say who I am every few seconds while a workspace is open; forget the silent.
-    let announce = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+    // The app lives as long as the page: so does its timer.
+    gloo_timers::callback::Interval::new(ANNOUNCE_MS, move || {
         here.sweep();
         // A private workspace says nothing in the clear: presence would name its people.
         if session.doc_id.get_untracked().is_none() || session.level.get_untracked().is_some() {
@@ -196,16 +197,8 @@ pub fn App() -> impl IntoView {
             direct.ephemeral(&data);
             direct.hello();
         }
-    });
-    {
-        use wasm_bindgen::JsCast;
-        let _ = window().set_interval_with_callback_and_timeout_and_arguments_0(
-            announce.as_ref().unchecked_ref(),
-            ANNOUNCE_MS,
-        );
-    }
-    // The app lives as long as the page: so does its timer.
-    announce.forget();
+    })
+    .forget();
     session.on_local_change(move || {
         if session.level.get_untracked().is_some() {
             sealed.push();

@@ -114,12 +114,7 @@ fn pieces(text: &str, size: usize) -> Vec<String> {
 
 /// Resolves on a later task, letting the browser paint and handle input in between.
 async fn next_task() {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback(&resolve);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    gloo_timers::future::TimeoutFuture::new(0).await;
 }
 
 /// One line of the draft in the mirror.

@@ -499,17 +499,11 @@ impl Session {
         self.save_retry
             .set_value((true, (delay * 2).min(SAVE_RETRY_MAX_MS)));
         let this = *self;
-        let again = wasm_bindgen::closure::Closure::once_into_js(move || {
+        gloo_timers::callback::Timeout::new(delay.unsigned_abs(), move || {
             this.save_retry.update_value(|r| r.0 = false);
             this.save();
-        });
-        if let Some(w) = web_sys::window() {
-            use wasm_bindgen::JsCast;
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
-                again.unchecked_ref(),
-                delay,
-            );
-        }
+        })
+        .forget();
     }
 
     /// Replays this device's changes from sequence number `seq` on under a fresh actor

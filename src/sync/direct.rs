@@ -15,15 +15,17 @@
 //! (`moot_sync::direct::split`). A link that fails or closes is dropped; nothing is lost, since
 //! every change is saved on its device first and the next link syncs what is missing.
 
-use std::{any::Any, cell::RefCell, collections::HashMap, rc::Rc};
+use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
 use automerge::AutoCommit;
+use gloo_events::EventListener;
+use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use moot_sync::{
     Connection, DocumentId, Event, PeerMetadata, Single,
     direct::{Invitation, Joiner, Signal, SignalKind, split},
 };
-use wasm_bindgen::{JsCast, JsValue, closure::Closure};
+use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     MessageEvent, RtcConfiguration, RtcDataChannel, RtcDataChannelEvent, RtcDataChannelState,
@@ -37,9 +39,9 @@ use crate::state::Session;
 /// Where the ICE servers (STUN/TURN) are kept: one per line, `url [username credential]`.
 const ICE_KEY: &str = "moot.ice-servers";
 /// How long candidate gathering may take before a description is sent with what it has.
-const GATHER_MS: i32 = 3_000;
+const GATHER_MS: u32 = 3_000;
 /// A link not open by then is given up.
-const OPEN_DEADLINE_MS: i32 = 20_000;
+const OPEN_DEADLINE_MS: u32 = 20_000;
 /// A peer whose link failed is not offered another from its hellos for this long.
 const RETRY_AFTER_MS: f64 = 30_000.0;
 /// At most this many links at once (a flood of offers through the relay makes no more).
@@ -99,8 +101,8 @@ struct Peer {
     channel: Option<RtcDataChannel>,
     conn: Option<Connection>,
     joiner: Joiner,
-    /// Kept alive as long as the link is.
-    callbacks: Vec<Box<dyn Any>>,
+    /// The connection's and channel's listeners, removed when the link goes.
+    listeners: Vec<EventListener>,
 }
 
 impl Peer {
@@ -116,12 +118,12 @@ impl Peer {
         }
     }
 
+    /// Closes the link; its listeners go when the peer is dropped (a late event finds no
+    /// peer under its id and does nothing).
     fn close(&self) {
         if let Some(c) = &self.channel {
-            c.set_onclose(None);
             c.close();
         }
-        self.pc.set_onconnectionstatechange(None);
         self.pc.close();
     }
 
@@ -236,17 +238,18 @@ async fn gathered(pc: &RtcPeerConnection) {
     let promise = js_sys::Promise::new(&mut |resolve: js_sys::Function, _| {
         let watched = pc.clone();
         let done = resolve.clone();
-        let on_change = Closure::<dyn FnMut()>::new(move || {
+        let on_change = EventListener::new(pc, "icegatheringstatechange", move |_| {
             if watched.ice_gathering_state() == RtcIceGatheringState::Complete {
                 let _ = done.call0(&JsValue::NULL);
             }
         });
-        pc.set_onicegatheringstatechange(Some(on_change.as_ref().unchecked_ref()));
-        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, GATHER_MS);
-        hold = Some(on_change);
+        let timeout = Timeout::new(GATHER_MS, move || {
+            let _ = resolve.call0(&JsValue::NULL);
+        });
+        hold = Some((on_change, timeout));
     });
     let _ = JsFuture::from(promise).await;
-    pc.set_onicegatheringstatechange(None);
+    // Dropped: the listener is removed and the timer cancelled.
     drop(hold);
 }
 
@@ -319,7 +322,10 @@ impl Direct {
         };
         here.on_signal(move |sender, s| direct.signal(sender, s));
         if let Ok(channel) = web_sys::BroadcastChannel::new("moot:direct-answers") {
-            let on_answer = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            let on_answer = EventListener::new(&channel, "message", move |ev| {
+                let Some(ev) = ev.dyn_ref::<MessageEvent>() else {
+                    return;
+                };
                 let Some(text) = ev.data().as_string() else {
                     return;
                 };
@@ -334,7 +340,6 @@ impl Direct {
                     });
                 }
             });
-            channel.set_onmessage(Some(on_answer.as_ref().unchecked_ref()));
             // The app lives as long as the page: so does this channel.
             on_answer.forget();
             direct.answers.set_value(Some(channel));
@@ -450,8 +455,9 @@ impl Direct {
         };
         let direct = *self;
         let on_state = {
-            let pc = pc.clone();
-            Closure::<dyn FnMut()>::new(move || {
+            let watched = pc.clone();
+            EventListener::new(&pc, "connectionstatechange", move |_| {
+                let pc = &watched;
                 if matches!(
                     pc.connection_state(),
                     RtcPeerConnectionState::Failed | RtcPeerConnectionState::Closed
@@ -462,12 +468,11 @@ impl Direct {
                 }
             })
         };
-        pc.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
-        let on_channel =
-            Closure::<dyn FnMut(RtcDataChannelEvent)>::new(move |ev: RtcDataChannelEvent| {
-                direct.attach_channel(id, ev.channel())
-            });
-        pc.set_ondatachannel(Some(on_channel.as_ref().unchecked_ref()));
+        let on_channel = EventListener::new(&pc, "datachannel", move |ev| {
+            if let Some(ev) = ev.dyn_ref::<RtcDataChannelEvent>() {
+                direct.attach_channel(id, ev.channel());
+            }
+        });
         inner.borrow_mut().peers.insert(
             id,
             Peer {
@@ -480,7 +485,7 @@ impl Direct {
                 channel: None,
                 conn: None,
                 joiner: Joiner::default(),
-                callbacks: vec![Box::new(on_state), Box::new(on_channel)],
+                listeners: vec![on_state, on_channel],
             },
         );
         self.publish();
@@ -488,9 +493,9 @@ impl Direct {
     }
 
     /// Gives up a link that is not open in time (no candidates in common, the other side gone).
-    fn deadline(&self, id: u32, ms: i32) {
+    fn deadline(&self, id: u32, ms: u32) {
         let direct = *self;
-        let give_up = Closure::once_into_js(move || {
+        Timeout::new(ms, move || {
             let stuck = direct
                 .inner()
                 .borrow()
@@ -500,24 +505,22 @@ impl Direct {
             if stuck {
                 direct.drop_link(id, true);
             }
-        });
-        let _ = window()
-            .set_timeout_with_callback_and_timeout_and_arguments_0(give_up.unchecked_ref(), ms);
+        })
+        .forget();
     }
 
     fn attach_channel(&self, id: u32, channel: RtcDataChannel) {
         channel.set_binary_type(RtcDataChannelType::Arraybuffer);
         let direct = *self;
-        let on_open = Closure::<dyn FnMut()>::new(move || direct.opened(id));
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-            if let Ok(buf) = ev.data().dyn_into::<js_sys::ArrayBuffer>() {
+        let on_open = EventListener::new(&channel, "open", move |_| direct.opened(id));
+        let on_message = EventListener::new(&channel, "message", move |ev| {
+            if let Some(ev) = ev.dyn_ref::<MessageEvent>()
+                && let Ok(buf) = ev.data().dyn_into::<js_sys::ArrayBuffer>()
+            {
                 direct.receive(id, &js_sys::Uint8Array::new(&buf).to_vec());
             }
         });
-        let on_close = Closure::<dyn FnMut()>::new(move || direct.drop_link(id, false));
-        channel.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        channel.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        let on_close = EventListener::new(&channel, "close", move |_| direct.drop_link(id, false));
         let already_open = channel.ready_state() == RtcDataChannelState::Open;
         {
             let inner = self.inner();
@@ -527,11 +530,7 @@ impl Direct {
                 return;
             };
             p.channel = Some(channel);
-            p.callbacks.extend([
-                Box::new(on_open) as Box<dyn Any>,
-                Box::new(on_message),
-                Box::new(on_close),
-            ]);
+            p.listeners.extend([on_open, on_message, on_close]);
         }
         if already_open {
             self.opened(id);
@@ -570,8 +569,8 @@ impl Direct {
                 i.failed.insert(endpoint.clone(), now);
             }
             // The link's callbacks may be running now: release them after this task.
-            let callbacks = p.callbacks;
-            leptos::task::spawn_local(async move { drop(callbacks) });
+            let listeners = p.listeners;
+            leptos::task::spawn_local(async move { drop(listeners) });
         }
         self.publish();
     }

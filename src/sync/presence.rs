@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use moot_sync::{Presence, direct::Signal};
 
 /// Presence is announced this often, and forgotten after `EXPIRY_MS` without news.
-pub const ANNOUNCE_MS: i32 = 4_000;
+pub const ANNOUNCE_MS: u32 = 4_000;
 const EXPIRY_MS: f64 = 20_000.0;
 
 /// Gets the relay-level sender (the peer that carried it) and the signal.

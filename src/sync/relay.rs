@@ -4,9 +4,11 @@
 use std::{cell::RefCell, rc::Rc};
 
 use automerge::AutoCommit;
+use gloo_events::EventListener;
+use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use moot_sync::{Connection, DocumentId, Event, PeerMetadata, Single};
-use wasm_bindgen::{JsCast, closure::Closure};
+use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 use crate::state::{Session, identity};
@@ -66,7 +68,8 @@ struct Link {
     backoff: moot_sync::backoff::Backoff,
     closed_by_us: bool,
     /// Kept alive as long as the socket is.
-    _callbacks: Vec<Box<dyn std::any::Any>>,
+    /// The socket's listeners, removed when the link is dropped or replaced.
+    _listeners: Vec<EventListener>,
 }
 
 /// Sync state for the whole app, provided as context.
@@ -123,7 +126,7 @@ impl SyncHub {
             conn: None,
             backoff: Default::default(),
             closed_by_us: false,
-            _callbacks: Vec::new(),
+            _listeners: Vec::new(),
         }));
         self.link.set_value(Some(link.clone()));
         self.relay.set(Some(url.to_owned()));
@@ -151,7 +154,7 @@ impl SyncHub {
             conn: None,
             backoff: Default::default(),
             closed_by_us: false,
-            _callbacks: Vec::new(),
+            _listeners: Vec::new(),
         }));
         self.on_fetched.set_value(Some(Rc::new(done)));
         self.link.set_value(Some(link.clone()));
@@ -199,7 +202,7 @@ impl SyncHub {
         let on_open = {
             let link = link.clone();
             let socket = socket.clone();
-            Closure::<dyn FnMut()>::new(move || {
+            EventListener::new(&socket.clone(), "open", move |_| {
                 let metadata = PeerMetadata {
                     storage_id: None,
                     is_ephemeral: Some(true),
@@ -224,7 +227,10 @@ impl SyncHub {
         let on_message = {
             let link = link.clone();
             let socket = socket.clone();
-            Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            EventListener::new(&socket.clone(), "message", move |ev| {
+                let Some(ev) = ev.dyn_ref::<MessageEvent>() else {
+                    return;
+                };
                 let Ok(buf) = ev.data().dyn_into::<js_sys::ArrayBuffer>() else {
                     return;
                 };
@@ -243,7 +249,7 @@ impl SyncHub {
         };
         let on_close = {
             let link = link.clone();
-            Closure::<dyn FnMut()>::new(move || {
+            EventListener::new(&socket, "close", move |_| {
                 let mine = hub.link.get_value().is_some_and(|l| Rc::ptr_eq(&l, &link));
                 if !mine || link.borrow().closed_by_us {
                     return;
@@ -253,30 +259,22 @@ impl SyncHub {
                 hub.retry(link.clone());
             })
         };
-        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         let mut l = link.borrow_mut();
         l.socket = Some(socket);
-        l._callbacks = vec![Box::new(on_open), Box::new(on_message), Box::new(on_close)];
+        l._listeners = vec![on_open, on_message, on_close];
     }
 
     /// Tries again after a growing pause ([`moot_sync::backoff`]).
     fn retry(&self, link: Rc<RefCell<Link>>) {
         let hub = *self;
-        let delay = link.borrow_mut().backoff.next_delay_ms() as i32;
-        let again = Closure::once_into_js(move || {
+        let delay = link.borrow_mut().backoff.next_delay_ms();
+        Timeout::new(delay, move || {
             let mine = hub.link.get_value().is_some_and(|l| Rc::ptr_eq(&l, &link));
             if mine && !link.borrow().closed_by_us {
                 hub.open_socket(link);
             }
-        });
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
-                again.unchecked_ref(),
-                delay,
-            );
-        }
+        })
+        .forget();
     }
 
     fn receive(&self, link: &Rc<RefCell<Link>>, socket: &WebSocket, frame: &[u8]) {

@@ -5,10 +5,12 @@
 
 use std::{cell::RefCell, rc::Rc};
 
+use gloo_events::EventListener;
+use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use moot_sync::sealed::Replica;
 use moot_trust::{Exchange, Link, Message};
-use wasm_bindgen::{JsCast, closure::Closure};
+use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 use super::{SyncHub, SyncStatus};
@@ -31,7 +33,8 @@ struct Conn {
     joining: Option<Replica>,
     backoff: moot_sync::backoff::Backoff,
     closed_by_us: bool,
-    _callbacks: Vec<Box<dyn std::any::Any>>,
+    /// The socket's listeners, removed when the connection is dropped or replaced.
+    _listeners: Vec<EventListener>,
 }
 
 type Joined = Rc<dyn Fn(Result<Replica, String>)>;
@@ -90,7 +93,7 @@ impl SealedHub {
             joining,
             backoff: Default::default(),
             closed_by_us: false,
-            _callbacks: Vec::new(),
+            _listeners: Vec::new(),
         }));
         self.conn.set_value(Some(conn.clone()));
         self.hub.relay.set(Some(relay.to_owned()));
@@ -126,7 +129,7 @@ impl SealedHub {
         let on_open = {
             let conn = conn.clone();
             let socket = socket.clone();
-            Closure::<dyn FnMut()>::new(move || {
+            EventListener::new(&socket.clone(), "open", move |_| {
                 let mut c = conn.borrow_mut();
                 c.exchange = Exchange::new();
                 let Conn {
@@ -152,7 +155,10 @@ impl SealedHub {
         let on_message = {
             let conn = conn.clone();
             let socket = socket.clone();
-            Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            EventListener::new(&socket.clone(), "message", move |ev| {
+                let Some(ev) = ev.dyn_ref::<MessageEvent>() else {
+                    return;
+                };
                 let Ok(buf) = ev.data().dyn_into::<js_sys::ArrayBuffer>() else {
                     return;
                 };
@@ -166,7 +172,7 @@ impl SealedHub {
         };
         let on_close = {
             let conn = conn.clone();
-            Closure::<dyn FnMut()>::new(move || {
+            EventListener::new(&socket, "close", move |_| {
                 let mine = this.conn.get_value().is_some_and(|c| Rc::ptr_eq(&c, &conn));
                 if !mine || conn.borrow().closed_by_us {
                     return;
@@ -175,29 +181,21 @@ impl SealedHub {
                 this.retry(conn.clone());
             })
         };
-        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         let mut c = conn.borrow_mut();
         c.socket = Some(socket);
-        c._callbacks = vec![Box::new(on_open), Box::new(on_message), Box::new(on_close)];
+        c._listeners = vec![on_open, on_message, on_close];
     }
 
     fn retry(&self, conn: Rc<RefCell<Conn>>) {
         let this = *self;
-        let delay = conn.borrow_mut().backoff.next_delay_ms() as i32;
-        let again = Closure::once_into_js(move || {
+        let delay = conn.borrow_mut().backoff.next_delay_ms();
+        Timeout::new(delay, move || {
             let mine = this.conn.get_value().is_some_and(|c| Rc::ptr_eq(&c, &conn));
             if mine && !conn.borrow().closed_by_us {
                 this.open_socket(conn);
             }
-        });
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
-                again.unchecked_ref(),
-                delay,
-            );
-        }
+        })
+        .forget();
     }
 
     fn receive(&self, conn: &Rc<RefCell<Conn>>, socket: &WebSocket, frame: &[u8]) {
@@ -371,7 +369,7 @@ struct TabsInner {
     me: [u8; 8],
     channel: web_sys::BroadcastChannel,
     peers: std::collections::HashMap<[u8; 8], Exchange>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_message: EventListener,
 }
 
 /// Other tabs one tab keeps an exchange with.
@@ -419,13 +417,15 @@ impl SealedTabs {
         };
         let me = crate::state::keys::tab();
         let this = *self;
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        let on_message = EventListener::new(&channel, "message", move |ev| {
+            let Some(ev) = ev.dyn_ref::<MessageEvent>() else {
+                return;
+            };
             let Ok(array) = ev.data().dyn_into::<js_sys::Uint8Array>() else {
                 return;
             };
             this.receive(&array.to_vec());
         });
-        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         let hello = self
             .session
             .with_sealing(|_, s| Exchange::new().hello(&s.log));

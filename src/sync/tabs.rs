@@ -6,9 +6,10 @@
 
 use std::{cell::RefCell, collections::HashMap, rc::Rc};
 
+use gloo_events::EventListener;
 use leptos::prelude::*;
 use moot_sync::{Connection, DocumentId, Message, PeerMetadata};
-use wasm_bindgen::{JsCast, closure::Closure};
+use wasm_bindgen::JsCast;
 use web_sys::{BroadcastChannel, MessageEvent};
 
 use crate::state::Session;
@@ -18,7 +19,7 @@ struct Inner {
     doc_id: DocumentId,
     channel: BroadcastChannel,
     peers: HashMap<String, Connection>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_message: EventListener,
 }
 
 /// The tab channel for the open workspace.
@@ -58,13 +59,15 @@ impl Tabs {
         };
         let me = format!("tab-{}", super::page_id());
         let tabs = *self;
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        let on_message = EventListener::new(&channel, "message", move |ev| {
+            let Some(ev) = ev.dyn_ref::<MessageEvent>() else {
+                return;
+            };
             let Ok(array) = ev.data().dyn_into::<js_sys::Uint8Array>() else {
                 return;
             };
             tabs.receive(&array.to_vec());
         });
-        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         let (_, join) = Connection::dial(&me, metadata(), &me);
         let inner = Inner {
             me,

@@ -167,3 +167,74 @@ async fn whats_new_marks_pages_lists_what_is_for_me_and_remembers_what_i_saw() {
     harness.close(bea).await;
     harness.close(ada).await;
 }
+
+async fn notified(client: &fantoccini::Client) -> u64 {
+    client
+        .execute(
+            "return Number(document.querySelector('[data-testid=\"news\"]').dataset.notified)",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_background_tab_notifies_once_the_person_allowed_it() {
+    let harness = Harness::start().await;
+    let ada = harness.browser_allowing_notifications().await;
+    let shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
+    shell.go("nav-coc", "coc-page").await;
+    Review { client: &ada }
+        .comment("Be open.", "Open to whom: members or everyone?", false)
+        .await;
+    let link = shell.share_link().await;
+    let bea = harness.browser().await;
+    let bea_shell = Start::join_as(&bea, &harness.base_url, "Bea", &link).await;
+    bea_shell.go("nav-coc", "coc-page").await;
+    let bea_review = Review { client: &bea };
+
+    // Allowed already: the app does not ask.
+    click(&ada, "news-toggle").await;
+    wait_for(&ada, &testid("news-panel")).await;
+    assert!(all_texts(&ada, &testid("news-notify")).await.is_empty());
+    click(&ada, "news-toggle").await;
+    assert_eq!(notified(&ada).await, 0);
+
+    // In the background, a reply for Ada becomes a system notification.
+    ada.minimize_window().await.unwrap();
+    eventually("Ada's tab is in the background", || async {
+        ada.execute("return document.hidden", vec![]).await.unwrap() == true
+    })
+    .await;
+    bea_review
+        .in_thread(
+            "Open to whom",
+            "reply-input",
+            "Members first.",
+            "reply-submit",
+        )
+        .await;
+    eventually("one notification", || async { notified(&ada).await == 1 }).await;
+    assert_eq!(count(&ada).await, "1");
+
+    // In view, a new item shows in the list and makes no notification.
+    ada.maximize_window().await.unwrap();
+    eventually("Ada's tab is in view", || async {
+        ada.execute("return document.hidden", vec![]).await.unwrap() == false
+    })
+    .await;
+    bea_review
+        .in_thread(
+            "Open to whom",
+            "reply-input",
+            "Then everyone.",
+            "reply-submit",
+        )
+        .await;
+    eventually("two items", || async { count(&ada).await == "2" }).await;
+    assert_eq!(notified(&ada).await, 1);
+    harness.close(bea).await;
+    harness.close(ada).await;
+}

@@ -215,6 +215,16 @@ impl Harness {
 
     /// A new headless Chromium whose downloads land in `downloads`.
     pub async fn browser_downloading_to(&self, downloads: &std::path::Path) -> Client {
+        self.browser_with(downloads, false).await
+    }
+
+    /// A new headless Chromium whose person allowed the app's system notifications.
+    pub async fn browser_allowing_notifications(&self) -> Client {
+        let downloads = self.scratch.join(format!("downloads-{}", free_port()));
+        self.browser_with(&downloads, true).await
+    }
+
+    async fn browser_with(&self, downloads: &std::path::Path, notifications: bool) -> Client {
         std::fs::create_dir_all(downloads).unwrap();
         let profile = self.scratch.join(format!("profile-{}", free_port()));
         std::fs::create_dir_all(&profile).unwrap();
@@ -241,6 +251,12 @@ impl Harness {
                     "webrtc.ip_handling_policy": udp }
             }
         });
+        let mut caps = caps;
+        if notifications {
+            // As if the person had answered "Allow" (1) to the app's question.
+            caps["goog:chromeOptions"]["prefs"]["profile.default_content_setting_values.notifications"] =
+                1.into();
+        }
         let caps: serde_json::Map<String, serde_json::Value> =
             caps.as_object().unwrap().clone().into_iter().collect();
         // chromedriver can reset the first connections while it starts under load: retry

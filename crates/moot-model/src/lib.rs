@@ -33,6 +33,7 @@ mod error;
 mod exchange;
 mod export;
 pub mod fixtures;
+pub mod history;
 mod membership;
 mod migrate;
 pub mod news;

@@ -244,7 +244,8 @@ impl Workspace {
         let time = time::parse_instant("time", ctx.at).unwrap_or(0);
         self.doc.commit_with(
             CommitOptions::default()
-                .with_message(message.to_owned())
+                // Who, for History (as unverified as a name in an open workspace).
+                .with_message(crate::history::message(message, ctx.person))
                 .with_time(time),
         );
     }

@@ -1,0 +1,785 @@
+//! History: every change, grouped by person and by burst of work, told in words; named
+//! versions of a review document; a redline between two versions; restoring one.
+//!
+//! Who made a change: in a private workspace the device key its actor is bound to (verified);
+//! otherwise what the change says (`"<what> by <person>"`, the message every operation
+//! writes), as unverified as a name in an open workspace. When: the author's clock, for
+//! display and grouping only. Grouping is a pure function of the changes, so every peer that
+//! holds the same changes shows the same groups.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use automerge::{
+    ChangeHash, ObjId, ObjType, Prop, ROOT, ReadDoc, Value, transaction::Transactable,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::search::{Area, Place};
+use crate::tolerant::read_str;
+use crate::{Ctx, ModelError, Workspace};
+
+/// Changes by one person less than this far apart are one burst of work.
+pub const BURST_SECS: i64 = 10 * 60;
+
+/// The separator between what a change did and who did it, in its message.
+const BY: &str = " by ";
+
+/// A change's message: what it did, and the person it says did it.
+pub fn message(label: &str, person: &str) -> String {
+    format!("{label}{BY}{person}")
+}
+
+fn split_message(m: &str) -> (&str, Option<&str>) {
+    match m.rsplit_once(BY) {
+        Some((label, person)) if !person.is_empty() && !person.contains(' ') => {
+            (label, Some(person))
+        }
+        _ => (m, None),
+    }
+}
+
+/// The page a kind of change belongs to.
+pub fn label_area(label: &str) -> Option<Area> {
+    Some(match label {
+        "write minutes" | "add agenda item" | "rename agenda item" | "remove agenda item"
+        | "reorder agenda" | "add action point" | "edit action point" | "add work session"
+        | "rename session" | "reschedule session" | "edit invitation" | "set action done" => {
+            Area::Agenda
+        }
+        "add workstream" | "add workstream item" | "comment on workstream item" => {
+            Area::Workstreams
+        }
+        "edit text" | "comment" | "reply" | "tag thread" | "resolve thread" | "add document"
+        | "name a version" | "restore a version" => Area::CodeOfConduct,
+        "open a decision"
+        | "vote"
+        | "delegate"
+        | "close a decision"
+        | "delegate on a topic"
+        | "write a decision's outcome" => Area::Decisions,
+        "propose member"
+        | "act on proposal"
+        | "add to roster"
+        | "add tier"
+        | "rename tier"
+        | "change tier policy"
+        | "default tiers"
+        | "creator joins the roster" => Area::Members,
+        _ => return None,
+    })
+}
+
+/// One burst of work by one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// The person id the changes name ("" when they name none).
+    pub person: String,
+    /// Whether a device key vouches for `person` (private workspaces).
+    pub verified: bool,
+    /// First and last change, in seconds since the epoch by the author's clock.
+    pub from: i64,
+    pub to: i64,
+    /// What the changes did, each with how many times, in the order first done.
+    pub labels: Vec<(String, usize)>,
+    pub areas: BTreeSet<Area>,
+    /// The group's changes, oldest first.
+    pub changes: Vec<ChangeHash>,
+}
+
+impl Group {
+    /// A key that names the group the same on every peer.
+    pub fn key(&self) -> String {
+        self.changes
+            .last()
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    }
+}
+
+/// What one kind of change in a group touched, in words, and where to open it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Touch {
+    pub words: String,
+    pub place: Option<Place>,
+}
+
+/// A named version of a review document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Version {
+    #[serde(skip)]
+    pub id: String,
+    pub document: String,
+    pub name: String,
+    pub heads: Vec<String>,
+    pub by: String,
+    pub at: String,
+}
+
+/// One run of a redline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mark {
+    Same,
+    Inserted,
+    Deleted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub mark: Mark,
+    pub text: String,
+}
+
+const MAX_VERSION_NAME: usize = 200;
+const MAX_VERSIONS: usize = 1000;
+
+fn quote(s: &str) -> String {
+    let one_line = s.replace(['\n', '\r'], " ");
+    let short: String = one_line.chars().take(48).collect();
+    if one_line.chars().count() > 48 {
+        format!("“{short}…”")
+    } else {
+        format!("“{short}”")
+    }
+}
+
+fn parse_heads(heads: &[String]) -> Result<Vec<ChangeHash>, ModelError> {
+    heads
+        .iter()
+        .map(|h| {
+            h.parse()
+                .map_err(|_| ModelError::Corrupt(format!("bad change hash {h}")))
+        })
+        .collect()
+}
+
+impl Workspace {
+    /// Every change, grouped by person and burst, newest group first.
+    pub fn history(&mut self) -> Vec<Group> {
+        struct Item {
+            hash: ChangeHash,
+            at: i64,
+            label: String,
+            person: String,
+            verified: bool,
+        }
+        let metas: Vec<(ChangeHash, i64, Option<String>, automerge::ActorId)> = self
+            .doc_mut()
+            .get_changes_meta(&[])
+            .into_iter()
+            .map(|m| {
+                (
+                    m.hash,
+                    m.timestamp,
+                    m.message.map(|s| s.into_owned()),
+                    m.actor.into_owned(),
+                )
+            })
+            .collect();
+        let mut verified_of: BTreeMap<Vec<u8>, Option<String>> = BTreeMap::new();
+        let mut by_person: BTreeMap<(String, bool), Vec<Item>> = BTreeMap::new();
+        for (hash, at, msg, actor) in metas {
+            let msg = msg.unwrap_or_default();
+            let (label, claimed) = split_message(&msg);
+            let claimed = claimed.unwrap_or("").to_owned();
+            // A device key binds its actor to a person: that person, if the claim is theirs.
+            let bytes = actor.to_bytes().to_vec();
+            let key_person = verified_of
+                .entry(bytes.clone())
+                .or_insert_with(|| {
+                    let key = moot_trust::key_of_actor(&bytes)?;
+                    Some(moot_trust::person_id(&key))
+                })
+                .clone();
+            let (person, verified) = match key_person {
+                Some(own) if own == claimed => (claimed, true),
+                Some(own) => {
+                    let key = moot_trust::key_of_actor(&bytes);
+                    let second = key.is_some_and(|k| {
+                        !claimed.is_empty()
+                            && crate::trust::keys_of(self.doc(), &claimed).contains(&k)
+                    });
+                    if second { (claimed, true) } else { (own, true) }
+                }
+                None => (claimed, false),
+            };
+            by_person
+                .entry((person.clone(), verified))
+                .or_default()
+                .push(Item {
+                    hash,
+                    at,
+                    label: label.to_owned(),
+                    person,
+                    verified,
+                });
+        }
+        let mut groups = Vec::new();
+        for (_, mut items) in by_person {
+            items.sort_by(|a, b| (a.at, a.hash).cmp(&(b.at, b.hash)));
+            let mut current: Option<Group> = None;
+            for it in items {
+                let extend = current.as_ref().is_some_and(|g| it.at - g.to <= BURST_SECS);
+                if !extend && let Some(g) = current.take() {
+                    groups.push(g);
+                }
+                let g = current.get_or_insert_with(|| Group {
+                    person: it.person.clone(),
+                    verified: it.verified,
+                    from: it.at,
+                    to: it.at,
+                    labels: Vec::new(),
+                    areas: BTreeSet::new(),
+                    changes: Vec::new(),
+                });
+                g.to = it.at;
+                g.changes.push(it.hash);
+                if let Some(a) = label_area(&it.label) {
+                    g.areas.insert(a);
+                }
+                match g.labels.iter_mut().find(|(l, _)| *l == it.label) {
+                    Some((_, n)) => *n += 1,
+                    None => g.labels.push((it.label, 1)),
+                }
+            }
+            if let Some(g) = current {
+                groups.push(g);
+            }
+        }
+        groups.sort_by(|a, b| (b.to, b.key()).cmp(&(a.to, a.key())));
+        groups
+    }
+
+    /// What each kind of change in `group` touched, in words (read from the newest change of
+    /// that kind: decoding every keystroke is not needed to say "wrote minutes on …").
+    pub fn describe(&mut self, group: &Group) -> Vec<Touch> {
+        let mut newest: BTreeMap<String, ChangeHash> = BTreeMap::new();
+        let mut order = Vec::new();
+        for hash in &group.changes {
+            let Some(meta) = self.doc_mut().get_change_meta_by_hash(hash) else {
+                continue;
+            };
+            let msg = meta.message.map(|m| m.into_owned()).unwrap_or_default();
+            let label = split_message(&msg).0.to_owned();
+            if !newest.contains_key(&label) {
+                order.push(label.clone());
+            }
+            newest.insert(label, *hash);
+        }
+        let mut out = Vec::new();
+        for label in order {
+            let count = group
+                .labels
+                .iter()
+                .find(|(l, _)| *l == label)
+                .map_or(1, |(_, n)| *n);
+            let Some(change) = self.doc_mut().get_change_by_hash(&newest[&label]) else {
+                continue;
+            };
+            let touch = self.touch_of(&label, &change, count);
+            if !out.contains(&touch) {
+                out.push(touch);
+            }
+        }
+        out
+    }
+
+    fn touch_of(&self, label: &str, change: &automerge::Change, count: usize) -> Touch {
+        let doc = self.doc();
+        // The objects the change wrote into, in op order: the first that sits under an item
+        // names it.
+        // Inserts into a list name only the list: the ops inside the new item name it, so
+        // lists are looked at only when nothing else names an item.
+        let objs: Vec<ObjId> = change
+            .decode()
+            .operations
+            .iter()
+            .filter(|op| op.obj != automerge::legacy::ObjectId::Root)
+            .filter_map(|op| doc.import_obj(&op.obj.to_string()).ok())
+            .collect();
+        let is_list = |o: &ObjId| matches!(doc.object_type(o), Ok(ObjType::List));
+        let what = objs
+            .iter()
+            .filter(|o| !is_list(o))
+            .chain(objs.iter().filter(|o| is_list(o)))
+            .find_map(|o| self.item_words(label, o));
+        let times = if count > 1 && !matches!(label, "edit text" | "write minutes") {
+            format!(" ({count}×)")
+        } else {
+            String::new()
+        };
+        match what {
+            Some((words, place)) => Touch {
+                words: format!("{words}{times}"),
+                place,
+            },
+            None => Touch {
+                words: format!("{}{times}", past(label)),
+                place: label_area(label).map(|area| Place {
+                    area,
+                    anchor: String::new(),
+                    decision: None,
+                }),
+            },
+        }
+    }
+
+    /// The item an object sits in (itself or its nearest container with an id), in words
+    /// fitting `label`.
+    fn item_words(&self, label: &str, obj: &ObjId) -> Option<(String, Option<Place>)> {
+        let doc = self.doc();
+        let path = doc.parents(obj).ok()?.path();
+        // The chain of objects from the root's child down to `obj`, each with the list or
+        // map key it sits under.
+        let mut chain: Vec<(ObjId, String)> = Vec::new();
+        let mut under = String::new();
+        for (i, (_, prop)) in path.iter().enumerate() {
+            match prop {
+                Prop::Map(k) => under = k.clone(),
+                Prop::Seq(_) => {}
+            }
+            let child = path
+                .get(i + 1)
+                .map(|(o, _)| o.clone())
+                .unwrap_or_else(|| obj.clone());
+            chain.push((child, under.clone()));
+        }
+        let root = match path.first() {
+            Some((_, Prop::Map(k))) => k.clone(),
+            _ => return None,
+        };
+        let place = |area: Area, anchor: String| {
+            Some(Place {
+                area,
+                anchor,
+                decision: None,
+            })
+        };
+        // The innermost map that has an id, with the key of the list it is in.
+        let inner = |keys: &[&str]| {
+            chain.iter().rev().find(|(o, k)| {
+                keys.contains(&k.as_str())
+                    && matches!(doc.object_type(o), Ok(ObjType::Map))
+                    && read_str(doc, o, "id").is_some()
+            })
+        };
+        match root.as_str() {
+            "sessions" => {
+                if let Some((item, _)) = inner(&["agenda", "children"]) {
+                    let id = read_str(doc, item, "id")?;
+                    let title = quote(&read_str(doc, item, "title").unwrap_or_default());
+                    let words = match label {
+                        "write minutes" => format!("wrote minutes on {title}"),
+                        "add agenda item" => format!("added {title} to the agenda"),
+                        "rename agenda item" => format!("renamed an agenda item to {title}"),
+                        "remove agenda item" => format!("removed {title} from the agenda"),
+                        "reorder agenda" => format!("moved {title} in the agenda"),
+                        _ => format!("{label}: {title}"),
+                    };
+                    let anchor = if label == "write minutes" {
+                        "minutes"
+                    } else {
+                        "title"
+                    };
+                    return Some((words, place(Area::Agenda, format!("{anchor}-{id}"))));
+                }
+                if let Some((ap, _)) = inner(&["action_points"]) {
+                    let id = read_str(doc, ap, "id")?;
+                    let text = quote(&read_str(doc, ap, "text").unwrap_or_default());
+                    let words = match label {
+                        "add action point" => format!("added the action point {text}"),
+                        _ => format!("changed the action point {text}"),
+                    };
+                    return Some((words, place(Area::Agenda, format!("action-{id}"))));
+                }
+                let (session, _) = inner(&["sessions"])?;
+                let id = read_str(doc, session, "id")?;
+                let title = quote(&read_str(doc, session, "title").unwrap_or_default());
+                let words = match label {
+                    "add work session" => format!("added the work session {title}"),
+                    "edit invitation" => format!("wrote the invitation of {title}"),
+                    _ => format!("{label}: {title}"),
+                };
+                Some((words, place(Area::Agenda, format!("session-{id}"))))
+            }
+            "workstreams" => {
+                let (item, _) = inner(&["items"])?;
+                let id = read_str(doc, item, "id")?;
+                let text = quote(&read_str(doc, item, "text").unwrap_or_default());
+                let words = match label {
+                    "comment on workstream item" => format!("commented on {text}"),
+                    "add workstream item" => format!("added {text}"),
+                    _ => format!("{label}: {text}"),
+                };
+                Some((words, place(Area::Workstreams, format!("ws-item-{id}"))))
+            }
+            "documents" => {
+                if let Some((thread, _)) = inner(&["threads"]) {
+                    let id = read_str(doc, thread, "id")?;
+                    let q = match doc.get(thread, "anchor") {
+                        Ok(Some((Value::Object(ObjType::Map), a))) => {
+                            quote(&read_str(doc, &a, "quote").unwrap_or_default())
+                        }
+                        _ => "“”".into(),
+                    };
+                    let words = match label {
+                        "reply" => format!("replied to {q}"),
+                        "comment" => format!("commented on {q}"),
+                        "tag thread" => format!("tagged the thread on {q}"),
+                        "resolve thread" => format!("resolved the thread on {q}"),
+                        _ => format!("{label}: {q}"),
+                    };
+                    return Some((words, place(Area::CodeOfConduct, format!("thread-{id}"))));
+                }
+                let (d, _) = inner(&["documents"])?;
+                let title = quote(&read_str(doc, d, "title").unwrap_or_default());
+                let words = match label {
+                    "edit text" => format!("edited {title}"),
+                    "restore a version" => format!("restored a version of {title}"),
+                    _ => format!("{label}: {title}"),
+                };
+                Some((words, place(Area::CodeOfConduct, "draft-text".into())))
+            }
+            "proposals" => {
+                let (p, _) = inner(&["proposals"])?;
+                let id = read_str(doc, p, "id")?;
+                let name = match doc.get(p, "candidate") {
+                    Ok(Some((Value::Object(ObjType::Map), c))) => {
+                        read_str(doc, &c, "name").unwrap_or_default()
+                    }
+                    _ => String::new(),
+                };
+                let words = match (label, inner(&["acts"])) {
+                    ("act on proposal", Some((act, _))) => {
+                        let kind = read_str(doc, act, "kind").unwrap_or_default();
+                        let verb = match kind.as_str() {
+                            "Endorse" => "endorsed",
+                            "Object" => "objected to",
+                            "SelfCertify" => "self-certified",
+                            "Withdraw" => "withdrew",
+                            _ => "acted on",
+                        };
+                        format!("{verb} {name}")
+                    }
+                    ("propose member", _) => format!("proposed {name}"),
+                    _ => format!("{label}: {name}"),
+                };
+                Some((words, place(Area::Members, format!("proposal-{id}"))))
+            }
+            "decisions" => {
+                // decisions map → decision map (keyed by its id).
+                let (decision, id) = match (path.get(1), chain.get(1)) {
+                    (Some((_, Prop::Map(id))), Some((d, _))) => (d.clone(), id.clone()),
+                    _ => return None,
+                };
+                let (rules, _) = self.rules_of(&id, &decision).ok()?;
+                let q = quote(&rules.question);
+                let words = match label {
+                    "open a decision" => format!("opened the decision {q}"),
+                    "vote" => format!("voted on {q}"),
+                    "delegate" => format!("delegated their vote on {q}"),
+                    "close a decision" => format!("closed {q}"),
+                    "write a decision's outcome" => format!("wrote the outcome of {q}"),
+                    _ => format!("{label}: {q}"),
+                };
+                Some((
+                    words,
+                    Some(Place {
+                        area: Area::Decisions,
+                        anchor: format!("decision-{id}"),
+                        decision: Some(id),
+                    }),
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    // ----- named versions -------------------------------------------------------------------
+
+    /// Names the current version of a review document; its id.
+    pub fn name_version(
+        &mut self,
+        ctx: Ctx<'_>,
+        document: &str,
+        name: &str,
+    ) -> Result<String, ModelError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(ModelError::Empty {
+                field: "version name",
+            });
+        }
+        if name.chars().count() > MAX_VERSION_NAME {
+            return Err(ModelError::TooLong {
+                field: "version name",
+                len: name.chars().count(),
+                max: MAX_VERSION_NAME,
+            });
+        }
+        self.text_obj(document)?;
+        if self.versions(document).len() >= MAX_VERSIONS {
+            return Err(ModelError::NotAllowed(format!(
+                "a document keeps at most {MAX_VERSIONS} named versions"
+            )));
+        }
+        let heads: Vec<String> = self.heads().iter().map(ToString::to_string).collect();
+        let version = Version {
+            id: String::new(),
+            document: document.to_owned(),
+            name: name.to_owned(),
+            heads,
+            by: ctx.person.to_owned(),
+            at: ctx.at.to_owned(),
+        };
+        let json =
+            serde_json::to_string(&version).map_err(|e| ModelError::Corrupt(e.to_string()))?;
+        let id = self.next_id();
+        self.change(ctx, "name a version", |ws| {
+            let map = match ws.doc().get(ROOT, "versions")? {
+                Some((Value::Object(ObjType::Map), m)) => m,
+                _ => ws.doc_mut().put_object(ROOT, "versions", ObjType::Map)?,
+            };
+            ws.doc_mut().put(&map, id.as_str(), json)?;
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    /// The named versions of a document whose heads this document holds, oldest first.
+    pub fn versions(&self, document: &str) -> Vec<Version> {
+        let doc = self.doc();
+        let mut out: Vec<Version> = doc
+            .get_all(ROOT, "versions")
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(v, m)| matches!(v, Value::Object(ObjType::Map)).then_some(m))
+            .flat_map(|m| {
+                doc.map_range(&m, ..)
+                    .filter_map(|item| {
+                        let automerge::ValueRef::Scalar(automerge::ScalarValueRef::Str(s)) =
+                            &item.value
+                        else {
+                            return None;
+                        };
+                        let mut v: Version = serde_json::from_str(&s.to_string()).ok()?;
+                        v.id = item.key.to_string();
+                        Some(v)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .filter(|v| v.document == document && parse_heads(&v.heads).is_ok())
+            .collect();
+        out.sort_by(|a, b| (a.at.as_str(), a.id.as_str()).cmp(&(b.at.as_str(), b.id.as_str())));
+        out.dedup_by(|a, b| a.id == b.id);
+        out
+    }
+
+    /// Whether this document holds every change `heads` name.
+    fn holds(&mut self, heads: &[ChangeHash]) -> bool {
+        heads
+            .iter()
+            .all(|h| self.doc_mut().get_change_by_hash(h).is_some())
+    }
+
+    /// A document's text at `heads` (`None`: now), checking the heads first.
+    pub fn text_at_version(
+        &mut self,
+        document: &str,
+        heads: Option<&[String]>,
+    ) -> Result<String, ModelError> {
+        let obj = self.text_obj(document)?;
+        match heads {
+            None => Ok(self.doc().text(&obj)?),
+            Some(h) => {
+                let heads = parse_heads(h)?;
+                if !self.holds(&heads) {
+                    return Err(ModelError::NotAllowed(
+                        "this version is not on this device yet".into(),
+                    ));
+                }
+                Ok(self.doc().text_at(&obj, &heads)?)
+            }
+        }
+    }
+
+    /// The redline from version `before` to `after` (`None`: now) of a document: runs of
+    /// text kept, inserted and deleted.
+    pub fn redline(
+        &mut self,
+        document: &str,
+        before: &[String],
+        after: Option<&[String]>,
+    ) -> Result<Vec<Run>, ModelError> {
+        let obj = self.text_obj(document)?;
+        let from = parse_heads(before)?;
+        let to = match after {
+            Some(a) => parse_heads(a)?,
+            None => self.heads(),
+        };
+        if !self.holds(&from) || !self.holds(&to) {
+            return Err(ModelError::NotAllowed(
+                "this version is not on this device yet".into(),
+            ));
+        }
+        let old: Vec<char> = self.doc().text_at(&obj, &from)?.chars().collect();
+        let patches = self.doc_mut().diff_obj(&obj, &from, &to, true)?;
+        // The redline as runs; positions in patches count kept and inserted chars.
+        let mut runs: Vec<(Mark, Vec<char>)> = vec![(Mark::Same, old)];
+        for p in patches {
+            match p.action {
+                automerge::PatchAction::SpliceText { index, value, .. } => {
+                    let text: Vec<char> = value.make_string().chars().collect();
+                    insert_at(&mut runs, index, text);
+                }
+                automerge::PatchAction::DeleteSeq { index, length } => {
+                    delete_at(&mut runs, index, length);
+                }
+                _ => {}
+            }
+        }
+        let runs = settle(runs);
+        let mut out: Vec<Run> = Vec::new();
+        for (mark, chars) in runs {
+            if chars.is_empty() {
+                continue;
+            }
+            let text: String = chars.into_iter().collect();
+            match out.last_mut() {
+                Some(r) if r.mark == mark => r.text.push_str(&text),
+                _ => out.push(Run { mark, text }),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Makes a document's text equal to a version's: one new change, nothing rewritten.
+    pub fn restore_version(
+        &mut self,
+        ctx: Ctx<'_>,
+        document: &str,
+        heads: &[String],
+    ) -> Result<(), ModelError> {
+        let text = self.text_at_version(document, Some(heads))?;
+        let obj = self.text_obj(document)?;
+        if self.doc().text(&obj)? == text {
+            return Ok(());
+        }
+        self.change(ctx, "restore a version", |ws| {
+            ws.doc_mut().update_text(&obj, &text)?;
+            Ok(())
+        })
+    }
+}
+
+/// Where the visible position `at` (kept and inserted chars) falls: (run, offset in run).
+fn locate(runs: &[(Mark, Vec<char>)], at: usize) -> (usize, usize) {
+    let mut left = at;
+    for (i, (mark, chars)) in runs.iter().enumerate() {
+        if *mark == Mark::Deleted {
+            continue;
+        }
+        if left <= chars.len() {
+            return (i, left);
+        }
+        left -= chars.len();
+    }
+    (runs.len(), 0)
+}
+
+fn insert_at(runs: &mut Vec<(Mark, Vec<char>)>, at: usize, text: Vec<char>) {
+    let (i, off) = locate(runs, at);
+    if i >= runs.len() {
+        runs.push((Mark::Inserted, text));
+        return;
+    }
+    let (mark, chars) = &mut runs[i];
+    let tail = chars.split_off(off);
+    let mark = *mark;
+    runs.insert(i + 1, (Mark::Inserted, text));
+    runs.insert(i + 2, (mark, tail));
+}
+
+fn delete_at(runs: &mut Vec<(Mark, Vec<char>)>, at: usize, mut len: usize) {
+    while len > 0 {
+        let (mut i, mut off) = locate(runs, at);
+        // The first visible char at `at`: past the end of a run, or past deleted runs.
+        while i < runs.len() && (runs[i].0 == Mark::Deleted || off >= runs[i].1.len()) {
+            if runs[i].0 != Mark::Deleted {
+                off = 0;
+            }
+            i += 1;
+        }
+        if i >= runs.len() {
+            break;
+        }
+        let mark = runs[i].0;
+        let mut gone = runs[i].1.split_off(off);
+        let here = gone.len().min(len);
+        let rest = gone.split_off(here);
+        let mut k = i + 1;
+        // Inserted text deleted again simply vanishes.
+        if mark == Mark::Same {
+            runs.insert(k, (Mark::Deleted, gone));
+            k += 1;
+        }
+        runs.insert(k, (mark, rest));
+        len -= here;
+    }
+    runs.retain(|(_, c)| !c.is_empty());
+}
+
+/// What a change did, when no item names it.
+fn past(label: &str) -> &str {
+    match label {
+        "" => "changed something",
+        "name a version" => "named a version",
+        "set display name" => "set their name",
+        "create workspace" => "created the workspace",
+        "rename workspace" => "renamed the workspace",
+        "describe workspace" => "described the workspace",
+        "add to roster" => "added someone to the roster",
+        "add a device" => "added a device",
+        "add tier" => "added a tier",
+        "rename tier" => "renamed a tier",
+        "change tier policy" => "changed a tier's policy",
+        "delegate on a topic" => "delegated on a topic",
+        other => other,
+    }
+}
+
+/// Text that was deleted and inserted again beside it (a restore writes new characters for
+/// old words) is kept text: for each deleted run next to an inserted one, their common start
+/// and end become kept.
+fn settle(runs: Vec<(Mark, Vec<char>)>) -> Vec<(Mark, Vec<char>)> {
+    let runs: Vec<(Mark, Vec<char>)> = runs.into_iter().filter(|(_, c)| !c.is_empty()).collect();
+    let mut out: Vec<(Mark, Vec<char>)> = Vec::new();
+    let mut i = 0;
+    while i < runs.len() {
+        let pair = runs.get(i + 1).filter(|(m, _)| {
+            matches!(
+                (runs[i].0, *m),
+                (Mark::Deleted, Mark::Inserted) | (Mark::Inserted, Mark::Deleted)
+            )
+        });
+        let Some((second, b)) = pair else {
+            out.push(runs[i].clone());
+            i += 1;
+            continue;
+        };
+        let (first, a) = (&runs[i].0, &runs[i].1);
+        let pre = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let suf = a[pre..]
+            .iter()
+            .rev()
+            .zip(b[pre..].iter().rev())
+            .take_while(|(x, y)| x == y)
+            .count();
+        out.push((Mark::Same, a[..pre].to_vec()));
+        out.push((*first, a[pre..a.len() - suf].to_vec()));
+        out.push((*second, b[pre..b.len() - suf].to_vec()));
+        out.push((Mark::Same, a[a.len() - suf..].to_vec()));
+        i += 2;
+    }
+    out.retain(|(_, c)| !c.is_empty());
+    out
+}

@@ -1,0 +1,225 @@
+//! History: changes grouped by person and burst and told in words; named versions; the
+//! redline between two versions; restore.
+
+use automerge::ActorId;
+use moot_model::history::{BURST_SECS, Mark, Run};
+use moot_model::schema::{Candidate, CandidateKind};
+use moot_model::search::Area;
+use moot_model::{Ctx, Workspace};
+
+const T0: &str = "2026-12-01T10:00:00Z";
+const T1: &str = "2026-12-01T10:03:00Z";
+const T2: &str = "2026-12-01T11:00:00Z";
+const T3: &str = "2026-12-01T11:04:00Z";
+
+fn ctx(person: &'static str, at: &'static str) -> Ctx<'static> {
+    Ctx::new(person, at)
+}
+
+fn runs(r: &[Run]) -> Vec<(Mark, &str)> {
+    r.iter().map(|r| (r.mark, r.text.as_str())).collect()
+}
+
+fn setup() -> (Workspace, String) {
+    let mut ws = Workspace::create(ctx("ada", T0), "IOPA", "Ada", 1).unwrap();
+    ws.set_person_name(ctx("bea", T0), "bea", "Bea").unwrap();
+    let draft = ws.documents().unwrap()[0].id.clone();
+    ws.replace_text(ctx("ada", T0), &draft, "Be kind. Be open.")
+        .unwrap();
+    (ws, draft)
+}
+
+#[test]
+fn changes_group_by_person_and_burst_newest_first_and_say_what_they_touched() {
+    let (mut ws, draft) = setup();
+    let session = ws
+        .add_session(
+            ctx("ada", T1),
+            "Work session 3",
+            "2026-12-02T15:00:00Z",
+            60,
+            "",
+        )
+        .unwrap();
+    let item = ws
+        .add_agenda_item(ctx("ada", T1), &session, None, "Membership")
+        .unwrap();
+    ws.set_minutes(ctx("ada", T1), &session, &item, "Notes")
+        .unwrap();
+    // Bea, an hour later, on another device.
+    let mut bea = ws.clone();
+    bea.doc_mut().set_actor(ActorId::random());
+    let thread = bea
+        .add_comment(ctx("bea", T2), &draft, 0, 8, "Kind to whom?", &[])
+        .unwrap();
+    bea.reply(ctx("bea", T3), &draft, &thread, "To everyone.")
+        .unwrap();
+    let tier = bea.tiers().unwrap()[0].id.clone();
+    let p = bea
+        .propose(
+            ctx("bea", T3),
+            Candidate {
+                kind: CandidateKind::Individual,
+                name: "Open Hardware Makers".into(),
+                size: None,
+                person: None,
+            },
+            &tier,
+            "",
+        )
+        .unwrap();
+    ws.merge(&mut bea).unwrap();
+    ws.endorse(ctx("ada", T3), &p, "Yes").unwrap();
+
+    let groups = ws.history();
+    let who: Vec<(&str, i64)> = groups.iter().map(|g| (g.person.as_str(), g.to)).collect();
+    let t = |s| moot_model::time::parse_instant("t", s).unwrap();
+    // Ada's endorsement at T3 is a burst of its own (an hour after her last change); Bea's
+    // name, written at T0, is hers.
+    let mut last = who[..2].to_vec();
+    last.sort();
+    assert_eq!(last, vec![("ada", t(T3)), ("bea", t(T3))], "{groups:#?}");
+    assert_eq!(who[2..], [("ada", t(T1)), ("bea", t(T0))], "{groups:#?}");
+    assert!(t(T2) - t(T1) > BURST_SECS);
+    let at = |p: &str| groups.iter().position(|g| g.person == p).unwrap();
+    let bea_group = &groups[at("bea")];
+    assert!(!bea_group.verified);
+    assert_eq!(
+        bea_group.areas.iter().copied().collect::<Vec<_>>(),
+        vec![Area::CodeOfConduct, Area::Members]
+    );
+    let mut words: Vec<String> = ws
+        .describe(bea_group)
+        .into_iter()
+        .map(|t| t.words)
+        .collect();
+    words.sort();
+    assert_eq!(
+        words,
+        vec![
+            "commented on “Be kind.”",
+            "proposed Open Hardware Makers",
+            "replied to “Be kind.”",
+        ]
+    );
+    let ada_now: Vec<_> = ws.describe(&groups[at("ada")]);
+    assert_eq!(ada_now[0].words, "endorsed Open Hardware Makers");
+    assert_eq!(
+        ada_now[0].place.as_ref().unwrap().anchor,
+        format!("proposal-{p}")
+    );
+    let first: Vec<String> = ws
+        .describe(&groups[2])
+        .into_iter()
+        .map(|t| t.words)
+        .collect();
+    assert!(
+        first.contains(&"wrote minutes on “Membership”".to_owned()),
+        "{first:?}"
+    );
+    assert!(
+        first.contains(&"added “Membership” to the agenda".to_owned()),
+        "{first:?}"
+    );
+    assert!(
+        first.contains(&"edited “Code of Conduct (draft)”".to_owned()),
+        "{first:?}"
+    );
+
+    // Every peer holding the same changes groups them the same.
+    let mut other = Workspace::load(&ws.save(), 2).unwrap();
+    assert_eq!(other.history(), groups);
+}
+
+#[test]
+fn a_named_version_reads_back_and_diffs_against_hand_checked_texts() {
+    let (mut ws, draft) = setup();
+    let v1 = ws.name_version(ctx("ada", T1), &draft, "Sent out").unwrap();
+    ws.replace_text(
+        ctx("ada", T2),
+        &draft,
+        "Be kind. Be open to everyone. Zoë agrees.",
+    )
+    .unwrap();
+    ws.splice_text(ctx("ada", T2), &draft, 0, 2, "Stay")
+        .unwrap();
+    let versions = ws.versions(&draft);
+    assert_eq!(versions.len(), 1);
+    assert_eq!(
+        (versions[0].id.as_str(), versions[0].name.as_str()),
+        (v1.as_str(), "Sent out")
+    );
+    let heads = versions[0].heads.clone();
+    assert_eq!(
+        ws.text_at_version(&draft, Some(&heads)).unwrap(),
+        "Be kind. Be open."
+    );
+    let red = ws.redline(&draft, &heads, None).unwrap();
+    let of = |m: Mark| -> Vec<&str> {
+        red.iter()
+            .filter(|r| r.mark == m)
+            .map(|r| r.text.as_str())
+            .collect()
+    };
+    assert_eq!(of(Mark::Deleted), vec!["Be"], "{:?}", runs(&red));
+    assert_eq!(
+        of(Mark::Inserted),
+        vec!["Stay", " to everyone. Zoë agrees"],
+        "{:?}",
+        runs(&red)
+    );
+    assert_eq!(
+        of(Mark::Same),
+        vec![" kind. Be open", "."],
+        "{:?}",
+        runs(&red)
+    );
+    // Keeping the kept and inserted runs gives the new text; kept and deleted the old.
+    let new: String = red
+        .iter()
+        .filter(|r| r.mark != Mark::Deleted)
+        .map(|r| r.text.as_str())
+        .collect();
+    let old: String = red
+        .iter()
+        .filter(|r| r.mark != Mark::Inserted)
+        .map(|r| r.text.as_str())
+        .collect();
+    assert_eq!(new, "Stay kind. Be open to everyone. Zoë agrees.");
+    assert_eq!(old, "Be kind. Be open.");
+}
+
+#[test]
+fn restore_is_a_new_change_after_which_the_redline_is_empty() {
+    let (mut ws, draft) = setup();
+    ws.name_version(ctx("ada", T1), &draft, "v1").unwrap();
+    let heads = ws.versions(&draft)[0].heads.clone();
+    ws.replace_text(ctx("bea", T2), &draft, "Be rude.").unwrap();
+    let before = ws.history().len();
+    ws.restore_version(ctx("ada", T3), &draft, &heads).unwrap();
+    assert_eq!(ws.document_text(&draft).unwrap(), "Be kind. Be open.");
+    let red = ws.redline(&draft, &heads, None).unwrap();
+    assert!(red.iter().all(|r| r.mark == Mark::Same), "{red:#?}");
+    // The restore is in History; the rude edit is still there too.
+    let groups = ws.history();
+    assert_eq!(groups.len(), before + 1);
+    assert_eq!(groups[0].labels, vec![("restore a version".to_owned(), 1)]);
+    assert_eq!(
+        ws.describe(&groups[0])[0].words,
+        "restored a version of “Code of Conduct (draft)”"
+    );
+}
+
+#[test]
+fn unknown_versions_and_bad_names_get_clear_errors() {
+    let (mut ws, draft) = setup();
+    assert!(ws.name_version(ctx("ada", T1), &draft, "  ").is_err());
+    assert!(ws.name_version(ctx("ada", T1), "nope", "v").is_err());
+    let stranger = vec!["00".repeat(32)];
+    assert!(ws.text_at_version(&draft, Some(&stranger)).is_err());
+    assert!(ws.redline(&draft, &stranger, None).is_err());
+    assert!(
+        ws.restore_version(ctx("ada", T1), &draft, &["zz".into()])
+            .is_err()
+    );
+}

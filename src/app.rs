@@ -20,15 +20,17 @@ pub enum Page {
     CodeOfConduct,
     Decisions,
     Members,
+    History,
 }
 
 impl Page {
-    pub const ALL: [Page; 5] = [
+    pub const ALL: [Page; 6] = [
         Page::Agenda,
         Page::Workstreams,
         Page::CodeOfConduct,
         Page::Decisions,
         Page::Members,
+        Page::History,
     ];
 
     fn slug(self) -> &'static str {
@@ -38,19 +40,21 @@ impl Page {
             Page::CodeOfConduct => "coc",
             Page::Decisions => "decisions",
             Page::Members => "members",
+            Page::History => "history",
         }
     }
 
     /// The part of the workspace this page shows (search and what's new name pages so).
-    pub fn area(self) -> moot_model::search::Area {
+    pub fn area(self) -> Option<moot_model::search::Area> {
         use moot_model::search::Area;
-        match self {
+        Some(match self {
             Page::Agenda => Area::Agenda,
             Page::Workstreams => Area::Workstreams,
             Page::CodeOfConduct => Area::CodeOfConduct,
             Page::Decisions => Area::Decisions,
             Page::Members => Area::Members,
-        }
+            Page::History => return None,
+        })
     }
 
     pub fn label(self) -> &'static str {
@@ -60,6 +64,7 @@ impl Page {
             Page::CodeOfConduct => "Code of Conduct",
             Page::Decisions => "Decisions",
             Page::Members => "Members",
+            Page::History => "History",
         }
     }
 }
@@ -402,7 +407,7 @@ pub fn App() -> impl IntoView {
     };
     // What's new counts a page as looked at while it shows (not while it is still opening).
     let viewing = Memo::new(move |_| match opening.get() {
-        Opening::Done => current_page().map(Page::area),
+        Opening::Done => current_page().and_then(Page::area),
         _ => None,
     });
     let news = WhatsNew::new(session, viewing);
@@ -449,7 +454,7 @@ pub fn App() -> impl IntoView {
                                     aria-current=move || (current_page() == Some(p)).then_some("page")
                                 >
                                     {p.label()}
-                                    <Show when=move || news.is_marked(p.area())>
+                                    <Show when=move || p.area().is_some_and(|a| news.is_marked(a))>
                                         <span class="new-dot" data-testid=format!("nav-new-{}", p.slug()) aria-hidden="true"></span>
                                         <span class="visually-hidden">" (new activity)"</span>
                                     </Show>
@@ -557,6 +562,7 @@ pub fn App() -> impl IntoView {
                         Page::CodeOfConduct => pages::coc::CocPage().into_any(),
                         Page::Decisions => pages::decisions::DecisionsPage().into_any(),
                         Page::Members => pages::members::MembersPage().into_any(),
+                        Page::History => pages::history::HistoryPage().into_any(),
                     },
                 }}
             </main>

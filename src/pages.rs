@@ -3,6 +3,8 @@
 pub mod agenda;
 pub mod coc;
 pub mod decisions;
+pub mod history;
 pub mod members;
 pub mod start;
+pub mod versions;
 pub mod workstreams;

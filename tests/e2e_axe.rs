@@ -1,6 +1,7 @@
 //! Accessibility in real Chromium: axe-core (the npm package, pinned in tests/interop) finds
 //! no WCAG 2.1 A/AA violation on any page — the start page, every workspace page, and the
-//! boxes that open over them (what's new, search results, Share, a decision's form).
+//! boxes that open over them (what's new, search results, Share, a decision's form, a
+//! version's redline).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod support;
@@ -75,6 +76,7 @@ async fn axe_finds_no_violations_on_any_page() {
         ("nav-coc", "coc-page"),
         ("nav-decisions", "decisions-page"),
         ("nav-members", "members-page"),
+        ("nav-history", "history-page"),
     ] {
         click(&ada, nav).await;
         wait_for(&ada, &testid(page)).await;
@@ -112,6 +114,22 @@ async fn axe_finds_no_violations_on_any_page() {
     })
     .await;
     report.push(("a decision".into(), violations(&ada, &source).await));
+
+    // A named version compared with now (the redline).
+    click(&ada, "nav-coc").await;
+    wait_for(&ada, &testid("coc-page")).await;
+    fill(&ada, "version-name", "Sent out").await;
+    click(&ada, "version-save").await;
+    wait_for(&ada, &testid("version-compare"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    wait_for(&ada, &testid("redline")).await;
+    report.push((
+        "versions and a redline".into(),
+        violations(&ada, &source).await,
+    ));
 
     let failing: Vec<String> = report
         .iter()

@@ -30,7 +30,8 @@ async fn the_shell_shows_workspace_navigation_and_status() {
             "Workstreams",
             "Code of Conduct",
             "Decisions",
-            "Members"
+            "Members",
+            "History"
         ]
     );
     assert_eq!(shell.current_nav().await, "Agenda");

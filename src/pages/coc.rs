@@ -541,6 +541,7 @@ pub fn CocPage() -> impl IntoView {
                     </ul>
                 </aside>
             </div>
+            <crate::pages::versions::Versions document=Signal::derive(doc_id) />
         </section>
     }
 }

@@ -671,6 +671,46 @@ impl Workspace {
     }
 }
 
+/// Per numbered section ("3. Be open." starts section "3"), the chars inserted and deleted,
+/// for the sections a redline changes; text before the first number is section "".
+pub fn redline_summary(runs: &[Run]) -> Vec<(String, usize, usize)> {
+    let mut out: Vec<(String, usize, usize)> = Vec::new();
+    let mut section = String::new();
+    let mut line_start = true;
+    let mut line = String::new();
+    for run in runs {
+        for c in run.text.chars() {
+            if line_start && run.mark != Mark::Deleted {
+                line.clear();
+            }
+            if run.mark != Mark::Deleted {
+                line.push(c);
+                // "12." at a line's start names the section.
+                if c == '.'
+                    && line.len() > 1
+                    && line[..line.len() - 1].chars().all(|d| d.is_ascii_digit())
+                {
+                    section = line[..line.len() - 1].to_owned();
+                }
+                line_start = c == '\n';
+            }
+            if run.mark == Mark::Same {
+                continue;
+            }
+            if out.last().is_none_or(|(s, _, _)| *s != section) {
+                out.push((section.clone(), 0, 0));
+            }
+            let last = out.last_mut().expect("pushed");
+            match run.mark {
+                Mark::Inserted => last.1 += 1,
+                Mark::Deleted => last.2 += 1,
+                Mark::Same => {}
+            }
+        }
+    }
+    out
+}
+
 /// Where the visible position `at` (kept and inserted chars) falls: (run, offset in run).
 fn locate(runs: &[(Mark, Vec<char>)], at: usize) -> (usize, usize) {
     let mut left = at;

@@ -1,0 +1,138 @@
+//! History and versions in real Chromium: name a version of the draft, edit, compare (the
+//! redline shows the edit, summarised per section), download the version as Markdown,
+//! restore it, and see the restore in History, filtered by person and page, opening places.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use support::{
+    Harness,
+    pages::{Review, Start, all_texts, click, eventually, fill},
+    testid, wait_for,
+};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn name_edit_compare_restore_and_see_it_in_history() {
+    let harness = Harness::start().await;
+    let downloads = harness.scratch_dir("ada-downloads");
+    let ada = harness.browser_downloading_to(&downloads).await;
+    let shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
+    shell.go("nav-coc", "coc-page").await;
+    let review = Review { client: &ada };
+    let original = review.draft().await;
+
+    fill(&ada, "version-name", "Sent to members").await;
+    click(&ada, "version-save").await;
+    eventually("the version is listed", || async {
+        all_texts(&ada, &testid("version-title")).await == ["Sent to members"]
+    })
+    .await;
+
+    // An edit in section 3, then the redline against the version.
+    let edited = original.replace("3. Be open.", "3. Be open and kind to newcomers.");
+    assert_ne!(edited, original, "the demo draft has section 3");
+    review.edit_draft(&edited).await;
+    shell.wait_saved().await;
+    click(&ada, "version-compare").await;
+    wait_for(&ada, &testid("redline")).await;
+    let inserted = all_texts(&ada, "[data-testid=\"redline\"] ins").await;
+    assert_eq!(inserted, [" and kind to newcomers"], "{inserted:?}");
+    assert!(
+        all_texts(&ada, "[data-testid=\"redline\"] del")
+            .await
+            .is_empty()
+    );
+    let summary = all_texts(&ada, "[data-testid=\"redline-summary\"] li").await;
+    assert_eq!(summary, ["Section 3: 22 characters added, 0 removed"]);
+
+    // The version, as Markdown.
+    click(&ada, "version-download").await;
+    let md = || support::downloaded(&downloads, "md").and_then(|p| std::fs::read_to_string(p).ok());
+    eventually("the Markdown file is downloaded", || async {
+        md().is_some_and(|t| t.contains("3. Be open. Decisions"))
+    })
+    .await;
+    assert!(
+        md().unwrap()
+            .starts_with("# Code of Conduct (draft)\n\nVersion “Sent to members”")
+    );
+
+    // Restore: the draft reads as it did, and nothing is left to compare.
+    click(&ada, "version-restore").await;
+    eventually("the draft is restored", || async {
+        review.draft().await == original
+    })
+    .await;
+    shell.wait_saved().await;
+    click(&ada, "version-compare").await;
+    eventually("no changes since the version", || async {
+        all_texts(&ada, &testid("redline-summary")).await == ["No changes: the texts are the same."]
+    })
+    .await;
+
+    // History: Ada's newest burst says what she did; the demo's people have theirs.
+    shell.go("nav-history", "history-page").await;
+    let first = wait_for(&ada, &testid("history-group")).await;
+    let words = first.text().await.unwrap();
+    assert!(words.starts_with("Ada"), "{words}");
+    for said in [
+        "restored a version of “Code of Conduct (draft)”",
+        "edited “Code of Conduct (draft)”",
+        "named a version",
+    ] {
+        assert!(words.contains(said), "{said} in {words}");
+    }
+    let who = all_texts(&ada, &testid("history-who")).await;
+    assert!(
+        who.iter().any(|w| w == "Anna") && who.iter().any(|w| w == "Andrew"),
+        "{who:?}"
+    );
+
+    // Filters: only Ada; only the Members page.
+    ada.execute(
+        "const s = document.querySelector('[data-testid=\"history-person\"]'); s.value = [...s.options].find(o => o.text === 'Ada').value; s.dispatchEvent(new Event('change'))",
+        vec![],
+    )
+    .await
+    .unwrap();
+    eventually("only Ada's groups", || async {
+        let who = all_texts(&ada, &testid("history-who")).await;
+        !who.is_empty() && who.iter().all(|w| w == "Ada")
+    })
+    .await;
+    ada.execute(
+        "const s = document.querySelector('[data-testid=\"history-person\"]'); s.value = ''; s.dispatchEvent(new Event('change')); const a = document.querySelector('[data-testid=\"history-area\"]'); a.value = 'members'; a.dispatchEvent(new Event('change'))",
+        vec![],
+    )
+    .await
+    .unwrap();
+    eventually("only groups that touched Members", || async {
+        let touches = all_texts(&ada, &testid("history-group")).await;
+        !touches.is_empty()
+            && touches.iter().all(|t| {
+                t.contains("proposed")
+                    || t.contains("endorsed")
+                    || t.contains("roster")
+                    || t.contains("tier")
+                    || t.contains("self-certified")
+                    || t.contains("objected")
+            })
+    })
+    .await;
+
+    // A place opens: back to all pages, the newest edit of the draft opens the draft.
+    ada.execute(
+        "const a = document.querySelector('[data-testid=\"history-area\"]'); a.value = ''; a.dispatchEvent(new Event('change'))",
+        vec![],
+    )
+    .await
+    .unwrap();
+    ada.execute(
+        "[...document.querySelectorAll('[data-testid=\"history-touch\"] a')].find(a => a.textContent.startsWith('restored a version')).click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait_for(&ada, &testid("coc-page")).await;
+    harness.close(ada).await;
+}

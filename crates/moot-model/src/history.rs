@@ -113,6 +113,9 @@ pub struct Version {
     pub heads: Vec<String>,
     pub by: String,
     pub at: String,
+    /// The decision that put this version to the group, when a decision named it.
+    #[serde(skip)]
+    pub decision: Option<String>,
 }
 
 /// One run of a redline.
@@ -530,6 +533,7 @@ impl Workspace {
             heads,
             by: ctx.person.to_owned(),
             at: ctx.at.to_owned(),
+            decision: None,
         };
         let json =
             serde_json::to_string(&version).map_err(|e| ModelError::Corrupt(e.to_string()))?;
@@ -569,6 +573,24 @@ impl Workspace {
             })
             .filter(|v| v.document == document && parse_heads(&v.heads).is_ok())
             .collect();
+        // A decision on the document as it stands names the version it put to the group.
+        for (id, rules, _) in self.decision_texts() {
+            if let Some(crate::decisions::Subject::Document { document: d, heads }) = &rules.subject
+                && d == document
+                && !heads.is_empty()
+                && parse_heads(heads).is_ok()
+            {
+                out.push(Version {
+                    id: format!("decision:{id}"),
+                    document: d.clone(),
+                    name: format!("Put to decision: {}", quote(&rules.question)),
+                    heads: heads.clone(),
+                    by: rules.opened_by.clone(),
+                    at: rules.opened_at.clone(),
+                    decision: Some(id),
+                });
+            }
+        }
         out.sort_by(|a, b| (a.at.as_str(), a.id.as_str()).cmp(&(b.at.as_str(), b.id.as_str())));
         out.dedup_by(|a, b| a.id == b.id);
         out
@@ -822,4 +844,84 @@ fn settle(runs: Vec<(Mark, Vec<char>)>) -> Vec<(Mark, Vec<char>)> {
     }
     out.retain(|(_, c)| !c.is_empty());
     out
+}
+
+// ----- the past ---------------------------------------------------------------------------
+
+impl Workspace {
+    /// The heads of everything written by `t` (seconds, by the authors' clocks): the changes
+    /// stamped at or before it, with every change they depend on.
+    pub fn heads_at_time(&mut self, t: i64) -> Vec<ChangeHash> {
+        let metas: Vec<(ChangeHash, i64, Vec<ChangeHash>)> = self
+            .doc_mut()
+            .get_changes_meta(&[])
+            .into_iter()
+            .map(|m| (m.hash, m.timestamp, m.deps))
+            .collect();
+        let deps: BTreeMap<ChangeHash, Vec<ChangeHash>> =
+            metas.iter().map(|(h, _, d)| (*h, d.clone())).collect();
+        let mut set: BTreeSet<ChangeHash> = BTreeSet::new();
+        let mut stack: Vec<ChangeHash> = metas
+            .iter()
+            .filter(|(_, at, _)| *at <= t)
+            .map(|(h, _, _)| *h)
+            .collect();
+        while let Some(h) = stack.pop() {
+            if set.insert(h)
+                && let Some(d) = deps.get(&h)
+            {
+                stack.extend(d.iter().copied());
+            }
+        }
+        let depended: BTreeSet<ChangeHash> = set
+            .iter()
+            .flat_map(|h| deps.get(h).into_iter().flatten().copied())
+            .collect();
+        set.difference(&depended).copied().collect()
+    }
+
+    /// The workspace as it was at `heads`, to read (never written, never migrated).
+    pub fn at(&mut self, heads: &[ChangeHash]) -> Result<Workspace, ModelError> {
+        if !self.holds(heads) {
+            return Err(ModelError::NotAllowed(
+                "this version is not on this device yet".into(),
+            ));
+        }
+        let doc = self.doc_mut().fork_at(heads)?;
+        Ok(Workspace::past(doc))
+    }
+
+    /// The text a thread was made on (the version its anchor names), and where its passage
+    /// sits in it (chars), found by the words around it.
+    pub fn thread_origin(
+        &mut self,
+        document: &str,
+        thread: &str,
+    ) -> Result<(String, Option<(usize, usize)>), ModelError> {
+        let view = self
+            .threads(document)?
+            .into_iter()
+            .find(|t| t.thread.id == thread)
+            .ok_or_else(|| crate::workspace::unknown_id("thread", thread))?;
+        let a = view.thread.anchor;
+        if a.heads.is_empty() {
+            return Err(ModelError::NotAllowed(
+                "this thread does not say which version it was made on".into(),
+            ));
+        }
+        let text = self.text_at_version(document, Some(&a.heads))?;
+        let whole = format!("{}{}{}", a.prefix, a.quote, a.suffix);
+        let byte = if a.quote.is_empty() {
+            None
+        } else {
+            text.find(&whole)
+                .map(|b| b + a.prefix.len())
+                .or_else(|| text.find(&a.quote))
+        };
+        let range = byte.map(|b| {
+            let start = text[..b].chars().count();
+            (start, start + a.quote.chars().count())
+        });
+        Ok((text, range))
+    }
 }

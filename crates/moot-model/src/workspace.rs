@@ -188,6 +188,15 @@ impl Workspace {
         Ok(ws)
     }
 
+    /// A past version of the workspace, to read: no checks, no migration (nothing is written).
+    pub(crate) fn past(doc: AutoCommit) -> Self {
+        Self {
+            doc,
+            ids: IdGen { state: 0 },
+            checked_cursors: CursorChecks::default(),
+        }
+    }
+
     /// Opens a document from this device's own storage: upgraded like [`Self::from_doc`], but
     /// not hydrated whole first. What is stored here was checked when it arrived (creation,
     /// import, fetch) and has since changed only by operations and sync, like the open

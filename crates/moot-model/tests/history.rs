@@ -223,3 +223,137 @@ fn unknown_versions_and_bad_names_get_clear_errors() {
             .is_err()
     );
 }
+
+#[test]
+fn membership_replays_at_any_point_as_it_was_derived_then() {
+    use moot_model::schema::Approval;
+    let mut ws = Workspace::create(ctx("ada", T0), "IOPA", "Ada", 1).unwrap();
+    ws.set_person_name(ctx("bea", T0), "bea", "Bea").unwrap();
+    ws.set_person_name(ctx("cai", T0), "cai", "Cai").unwrap();
+    let tiers = ws.tiers().unwrap();
+    let selfcert = tiers
+        .iter()
+        .find(|t| t.approval == Approval::SelfCertification)
+        .map(|t| t.id.clone());
+    let ratified = tiers
+        .iter()
+        .find(|t| t.approval != Approval::SelfCertification)
+        .map(|t| t.id.clone())
+        .unwrap();
+    let mut points = Vec::new();
+    let mut record = |ws: &mut Workspace| {
+        let heads = ws.heads();
+        let m = ws.membership().unwrap();
+        let by_tier = ws.members_by_tier().unwrap();
+        points.push((heads, m, by_tier));
+    };
+    record(&mut ws);
+    let person = |name: &str, who: &str| Candidate {
+        kind: CandidateKind::Individual,
+        name: name.into(),
+        size: None,
+        person: Some(who.into()),
+    };
+    let bea = ws
+        .propose(
+            ctx("bea", T1),
+            person("Bea", "bea"),
+            &ratified,
+            "Bea has joined every session.",
+        )
+        .unwrap();
+    record(&mut ws);
+    ws.endorse(ctx("ada", T1), &bea, "Yes").unwrap();
+    record(&mut ws);
+    if let Some(tier) = &selfcert {
+        let cai = ws
+            .propose(ctx("cai", T2), person("Cai", "cai"), tier, "")
+            .unwrap();
+        ws.self_certify(ctx("cai", T2), &cai, "I make open hardware.")
+            .unwrap();
+    }
+    record(&mut ws);
+    ws.withdraw(ctx("bea", T3), &bea, "").unwrap();
+    record(&mut ws);
+    for (i, (heads, membership, by_tier)) in points.iter().enumerate() {
+        let past = ws.at(heads).unwrap();
+        assert_eq!(&past.membership().unwrap(), membership, "point {i}");
+        assert_eq!(&past.members_by_tier().unwrap(), by_tier, "point {i}");
+    }
+    // By the clock: everything stamped by T1 is the state after Ada's endorsement.
+    let t = |s| moot_model::time::parse_instant("t", s).unwrap();
+    let heads = ws.heads_at_time(t(T1));
+    assert_eq!(ws.at(&heads).unwrap().membership().unwrap(), points[2].1);
+    assert!(ws.heads_at_time(t(T0) - 1).is_empty());
+    assert_eq!(ws.heads_at_time(t(T3)), ws.heads());
+}
+
+#[test]
+fn an_orphaned_thread_opens_on_the_text_it_was_made_on_with_its_passage() {
+    let (mut ws, draft) = setup();
+    ws.replace_text(ctx("ada", T1), &draft, "Intro. Be kind. Zoë says: be open.")
+        .unwrap();
+    let thread = ws
+        .add_comment(ctx("bea", T1), &draft, 26, 33, "Open to whom?", &[])
+        .unwrap();
+    // The passage goes: the thread is orphaned.
+    ws.replace_text(ctx("ada", T2), &draft, "Intro. Be kind.")
+        .unwrap();
+    let view = ws
+        .threads(&draft)
+        .unwrap()
+        .into_iter()
+        .find(|t| t.thread.id == thread)
+        .unwrap();
+    assert!(view.is_orphaned());
+    let (text, range) = ws.thread_origin(&draft, &thread).unwrap();
+    assert_eq!(text, "Intro. Be kind. Zoë says: be open.");
+    let (s, e) = range.unwrap();
+    assert_eq!(
+        text.chars().skip(s).take(e - s).collect::<String>(),
+        "be open"
+    );
+    assert!(ws.thread_origin(&draft, "nope").is_err());
+}
+
+#[test]
+fn a_decision_on_the_draft_names_the_version_it_put_to_the_group() {
+    use moot_model::decisions::{NewDecision, ROSTER, Subject};
+    let (mut ws, draft) = setup();
+    let heads: Vec<String> = ws.heads().iter().map(ToString::to_string).collect();
+    let id = ws
+        .open_decision(
+            ctx("ada", T1),
+            NewDecision {
+                question: "Adopt the Code of Conduct v1".into(),
+                details: String::new(),
+                options: Vec::new(),
+                method: moot_model::tally::Method::Consent,
+                quorum_percent: 50,
+                tiers: vec![ROSTER.into()],
+                chair: "ada".into(),
+                closes_at: None,
+                topic: None,
+                delegation: false,
+                subject: Some(Subject::Document {
+                    document: draft.clone(),
+                    heads: heads.clone(),
+                }),
+                hidden: None,
+            },
+        )
+        .unwrap();
+    ws.replace_text(ctx("ada", T2), &draft, "Be kind.").unwrap();
+    let versions = ws.versions(&draft);
+    assert_eq!(versions.len(), 1);
+    assert_eq!(
+        versions[0].name,
+        "Put to decision: “Adopt the Code of Conduct v1”"
+    );
+    assert_eq!(versions[0].decision.as_deref(), Some(id.as_str()));
+    assert_eq!(
+        ws.text_at_version(&draft, Some(&versions[0].heads))
+            .unwrap(),
+        "Be kind. Be open."
+    );
+}

@@ -136,3 +136,68 @@ async fn name_edit_compare_restore_and_see_it_in_history() {
     wait_for(&ada, &testid("coc-page")).await;
     harness.close(ada).await;
 }
+
+async fn members(client: &fantoccini::Client) -> usize {
+    all_texts(client, &testid("member")).await.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orphan_opens_on_its_own_version_and_the_roster_replays_at_a_moment() {
+    let harness = Harness::start().await;
+    let ada = harness.browser().await;
+    let shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
+    shell.go("nav-coc", "coc-page").await;
+    let review = Review { client: &ada };
+    review
+        .comment(
+            "Criticise ideas, not people.",
+            "Also: not institutions?",
+            false,
+        )
+        .await;
+    let draft = review.draft().await;
+    review
+        .edit_draft(&draft.replace(" Criticise ideas, not people.", ""))
+        .await;
+    eventually("the thread is orphaned", || async {
+        all_texts(&ada, &testid("thread-orphaned"))
+            .await
+            .iter()
+            .any(|t| t.contains("Criticise ideas, not people."))
+    })
+    .await;
+    review
+        .click_in_thread("Also: not institutions?", "thread-origin-toggle")
+        .await;
+    eventually("the text it was made on, its passage marked", || async {
+        all_texts(&ada, &testid("thread-origin-passage")).await == ["Criticise ideas, not people."]
+    })
+    .await;
+    let origin = all_texts(&ada, &testid("thread-origin")).await;
+    assert!(
+        origin[0].contains("4. Disagree well. Criticise ideas"),
+        "{origin:?}"
+    );
+
+    // The roster now, and as it was before anything was written.
+    shell.go("nav-members", "members-page").await;
+    eventually("members now", || async { members(&ada).await > 0 }).await;
+    let now = members(&ada).await;
+    let set = |v: &'static str| {
+        ada.execute(
+            "const i = document.querySelector('[data-testid=\"members-as-of\"]'); i.value = arguments[0]; i.dispatchEvent(new Event('change'))",
+            vec![v.into()],
+        )
+    };
+    set("2000-01-01T00:00").await.unwrap();
+    eventually("nobody in 2000", || async {
+        members(&ada).await == 0
+            && !all_texts(&ada, &testid("members-as-of-note"))
+                .await
+                .is_empty()
+    })
+    .await;
+    set("").await.unwrap();
+    eventually("the members again", || async { members(&ada).await == now }).await;
+    harness.close(ada).await;
+}

@@ -605,7 +605,34 @@ fn ThreadCard(
     view! {
         <li class="card thread" class:resolved=resolved class:orphaned=orphaned data-testid="thread" data-thread-id=id.get_value() id=format!("thread-{}", id.get_value()) tabindex="-1">
             {if orphaned {
-                view! { <p class="quote orphan" data-testid="thread-orphaned">"Passage deleted — originally: “" {view.thread.anchor.quote.clone()} "”"</p> }.into_any()
+                let origin = RwSignal::new(None::<(String, Option<(usize, usize)>)>);
+                let show_origin = move |_| {
+                    if origin.get_untracked().is_some() {
+                        origin.set(None);
+                        return;
+                    }
+                    match session.with_workspace_mut(|ws| ws.thread_origin(&doc.get_value(), &id.get_value())) {
+                        Some(Ok(found)) => origin.set(Some(found)),
+                        Some(Err(e)) => session.error.set(Some(e.to_string())),
+                        None => {}
+                    }
+                };
+                view! {
+                    <p class="quote orphan" data-testid="thread-orphaned">"Passage deleted — originally: “" {view.thread.anchor.quote.clone()} "”"</p>
+                    <button type="button" data-testid="thread-origin-toggle" aria-expanded=move || origin.with(Option::is_some).to_string() on:click=show_origin>
+                        "Show the text it was made on"
+                    </button>
+                    {move || origin.get().map(|(text, range)| {
+                        let chars: Vec<char> = text.chars().collect();
+                        let (a, b) = range.map_or((chars.len(), chars.len()), |(a, b)| (a.min(chars.len()), b.min(chars.len())));
+                        let before: String = chars[..a].iter().collect();
+                        let passage: String = chars[a..b].iter().collect();
+                        let after: String = chars[b..].iter().collect();
+                        view! {
+                            <pre class="version-text" data-testid="thread-origin">{before}<mark data-testid="thread-origin-passage">{passage}</mark>{after}</pre>
+                        }
+                    })}
+                }.into_any()
             } else {
                 view! { <p class="quote" data-testid="thread-quote">"“" {passage} "”"</p> }.into_any()
             }}

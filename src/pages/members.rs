@@ -40,10 +40,32 @@ pub fn MembersPage() -> impl IntoView {
         all.sort_by_key(|p| p.status != Status::Pending);
         all
     };
-    let groups = move || {
-        session
+    // "As of": the roster replayed at a moment (by the authors' clocks), or now.
+    let as_of = RwSignal::new(None::<i64>);
+    let groups = move || match as_of.get() {
+        None => session
             .read_ok(|ws| ws.members_by_tier())
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        Some(t) => {
+            session.version.track();
+            session
+                .with_workspace_mut(|ws| {
+                    let heads = ws.heads_at_time(t);
+                    ws.at(&heads).and_then(|past| past.members_by_tier())
+                })
+                .and_then(Result::ok)
+                .unwrap_or_default()
+        }
+    };
+    let set_as_of = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        if value.is_empty() {
+            as_of.set(None);
+            return;
+        }
+        // A datetime-local value is the viewer's local time.
+        let ms = js_sys::Date::new(&wasm_bindgen::JsValue::from_str(&value)).get_time();
+        as_of.set((!ms.is_nan()).then(|| (ms / 1000.0).floor() as i64));
     };
     // Only members change how people become members (the model refuses others too).
     let may_edit = Signal::derive(move || {
@@ -109,6 +131,13 @@ pub fn MembersPage() -> impl IntoView {
         <section aria-labelledby="members-title" data-testid="members-page">
             <h2 id="members-title">"Members"</h2>
             <h3>"Who the members are"</h3>
+            <p class="row">
+                <label for="members-as-of">"As of (your local time; empty for now) "</label>
+                <input id="members-as-of" type="datetime-local" data-testid="members-as-of" on:change=set_as_of on:input=set_as_of />
+                {move || as_of.get().map(|t| view! {
+                    <span class="muted" data-testid="members-as-of-note">{format!(" The roster as it was at {} UTC, replayed from the history.", crate::browser::utc_time(&moot_model::time::format_instant(t)))}</span>
+                })}
+            </p>
             <div class="member-groups" data-testid="member-groups">
                 {move || {
                     let ws = session.doc_id.get().unwrap_or_default();

@@ -10,6 +10,7 @@ mod anchor;
 mod browser;
 mod decisions;
 mod faults;
+mod history;
 mod load;
 mod native;
 mod private;
@@ -199,6 +200,10 @@ fn main() -> Result<()> {
     if only("D1") {
         eprintln!("bench: D1 decision tally (native)");
         rows.extend(decisions::rows());
+    }
+    if only("H1") {
+        eprintln!("bench: H1 history on the automerge-paper draft (native)");
+        rows.extend(history::rows(&inputs));
     }
     let scaled = if only("P8") {
         eprintln!("bench: P8 scaling (native)");

@@ -69,7 +69,11 @@ pub fn Versions(#[prop(into)] document: Signal<String>) -> impl IntoView {
                 None => return,
             }
         };
-        match session.with_workspace_mut(|ws| ws.redline(&doc, &from_heads, to_heads.as_deref())) {
+        crate::browser::mark("moot:redline-start");
+        let found =
+            session.with_workspace_mut(|ws| ws.redline(&doc, &from_heads, to_heads.as_deref()));
+        crate::browser::measure("moot:redline", "moot:redline-start");
+        match found {
             Some(Ok(runs)) => shown.set(Shown::Redline {
                 from: from_name,
                 to: to_name,

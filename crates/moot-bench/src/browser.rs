@@ -634,6 +634,34 @@ pub async fn rows(
         }
     }
 
+    // H1 in Chromium: History's first render and a redline, on the automerge-paper draft.
+    if only("H1") {
+        match history_in_browser(&mut lab, inputs).await {
+            Ok((render, redline)) => {
+                eprintln!("bench: history in Chromium: render {render:?}, redline {redline:?}");
+                let (r, d) = (median(render), median(redline));
+                rows.push(
+                    Row::new("H1", "History page first render in Chromium (automerge-paper draft, 2,611 changes), median of 5 loads")
+                        .moot(format!("{r:.1} ms"))
+                        .anchor("goal 200 ms")
+                        .ratio(r / 200.0)
+                        .target("≤ 200 ms", r <= 200.0),
+                );
+                rows.push(
+                    Row::new(
+                        "H1",
+                        "Redline 25 % → 75 % of the automerge-paper draft in Chromium, median of 5",
+                    )
+                    .moot(format!("{d:.1} ms"))
+                    .anchor("goal 300 ms in Chromium")
+                    .ratio(d / 300.0)
+                    .target("≤ 300 ms", d <= 300.0),
+                );
+            }
+            Err(e) => rows.push(failed("H1", "History in Chromium", &e)),
+        }
+    }
+
     // S1: search as you type on the large workspace.
     if only("S1")
         && let Some((_, ws)) = workspaces.first()
@@ -697,6 +725,44 @@ async fn tally_in_browser(lab: &mut Lab) -> Result<Vec<f64>> {
     }
     client.close().await?;
     Ok(times)
+}
+
+/// The app's `moot:history` measure (page made → first frame with its groups) after each of 5
+/// loads of the History page, and its `moot:redline` measure for 5 comparisons of the 25 %
+/// and 75 % versions on the review page.
+async fn history_in_browser(lab: &mut Lab, inputs: &Inputs) -> Result<(Vec<f64>, Vec<f64>)> {
+    let (ws, _, _) = crate::history::build(inputs)?;
+    let id = new_id(70);
+    lab.publish(id, ws.doc()).await?;
+    let client = open_workspace(lab, id, "Bench").await?;
+    let page = format!("{}#/w/{}/history", lab.base_url(), id.to_url());
+    let mut render = Vec::new();
+    for _ in 0..5 {
+        client.goto(&page).await?;
+        client.refresh().await?;
+        let v = client
+            .execute_async(
+                "const done = arguments[0]; let frames = 0; const look = () => {                    const m = performance.getEntriesByName('moot:history');                    const g = document.querySelectorAll('[data-testid=\"history-group\"]').length;                    if (m.length && g >= 40) done(Math.max(...m.map(x => x.duration)));                    else if (++frames > 1200) done(null); else requestAnimationFrame(look); }; look();",
+                vec![],
+            )
+            .await?;
+        render.push(v.as_f64().context("the history measure")?);
+    }
+    let coc = format!("{}#/w/{}/coc", lab.base_url(), id.to_url());
+    client.goto(&coc).await?;
+    wait_for(&client, &testid("compare-show")).await?;
+    let mut redline = Vec::new();
+    for _ in 0..5 {
+        let v = client
+            .execute_async(
+                "const done = arguments[0]; performance.clearMeasures('moot:redline');                  const pick = (id, i) => { const s = document.querySelector(`[data-testid=\"${id}\"]`); s.value = s.options[i].value; s.dispatchEvent(new Event('change')); };                  pick('compare-from', 1); pick('compare-to', 3);                  document.querySelector('[data-testid=\"compare-show\"]').click();                  let frames = 0; const look = () => { const m = performance.getEntriesByName('moot:redline');                    if (m.length && document.querySelector('[data-testid=\"redline\"]')) done(m[0].duration);                    else if (++frames > 1200) done(null); else requestAnimationFrame(look); }; look();",
+                vec![],
+            )
+            .await?;
+        redline.push(v.as_f64().context("the redline measure")?);
+    }
+    client.close().await?;
+    Ok((render, redline))
 }
 
 /// The app's `moot:search` measure for each of several queries typed into the search box on

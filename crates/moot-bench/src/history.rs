@@ -36,7 +36,7 @@ pub fn rows(inputs: &Inputs) -> Vec<Row> {
 }
 
 /// The workspace with the paper's edits and versions at 25, 50, 75 and 100 %.
-fn build(inputs: &Inputs) -> Result<(Workspace, String, Vec<Vec<String>>)> {
+pub fn build(inputs: &Inputs) -> Result<(Workspace, String, Vec<Vec<String>>)> {
     let mut json = String::new();
     flate2::read::GzDecoder::new(
         std::fs::File::open(&inputs.trace).with_context(|| inputs.trace.display().to_string())?,

@@ -201,3 +201,145 @@ async fn an_orphan_opens_on_its_own_version_and_the_roster_replays_at_a_moment()
     eventually("the members again", || async { members(&ada).await == now }).await;
     harness.close(ada).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn minutes_restore_from_history_and_a_version_shows_its_comments() {
+    let harness = Harness::start().await;
+    let downloads = harness.scratch_dir("ada-downloads");
+    let ada = harness.browser_downloading_to(&downloads).await;
+    let shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
+    let agenda = support::pages::Agenda { client: &ada };
+    agenda
+        .write_minutes_on_last(" Ada: we agreed on two tiers.")
+        .await;
+    shell.wait_saved().await;
+    let mine = agenda.minutes().await.last().cloned().unwrap();
+    assert!(mine.ends_with("we agreed on two tiers."), "{mine}");
+    let link = shell.share_link().await;
+
+    // Bea rewrites those minutes.
+    let bea = harness.browser().await;
+    let bea_shell = Start::join_as(&bea, &harness.base_url, "Bea", &link).await;
+    let bea_agenda = support::pages::Agenda { client: &bea };
+    bea.execute(
+        "const f = [...document.querySelectorAll('[data-testid=\"agenda-minutes\"]')].pop(); f.value = 'Nothing was agreed.'; f.dispatchEvent(new Event('input')); f.dispatchEvent(new Event('change')); f.blur();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    bea_shell.wait_saved().await;
+    eventually("Ada sees Bea's minutes", || async {
+        agenda.minutes().await.last().map(String::as_str) == Some("Nothing was agreed.")
+    })
+    .await;
+    let _ = bea_agenda;
+
+    // In History, Ada puts her minutes back as they were after her burst.
+    shell.go("nav-history", "history-page").await;
+    eventually("Bea's burst is listed first", || async {
+        all_texts(&ada, &testid("history-who"))
+            .await
+            .first()
+            .map(String::as_str)
+            == Some("Bea")
+    })
+    .await;
+    ada.execute(
+        "const g = [...document.querySelectorAll('[data-testid=\"history-group\"]')].find(g => g.dataset.person && g.querySelector('[data-testid=\"history-who\"]').textContent === 'Ada'); g.querySelector('[data-testid=\"history-restore-minutes\"]').click();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    eventually("the restore is in History", || async {
+        // Bea's burst and the restore may share a second: either may come first.
+        all_texts(&ada, &testid("history-group"))
+            .await
+            .iter()
+            .take(2)
+            .any(|t| t.starts_with("Ada") && t.contains("restored the minutes of"))
+    })
+    .await;
+    shell.go("nav-agenda", "agenda-page").await;
+    eventually("Ada's minutes are back", || async {
+        agenda.minutes().await.last() == Some(&mine)
+    })
+    .await;
+    eventually("and Bea has them too", || async {
+        bea_agenda_minutes(&bea).await.last() == Some(&mine)
+    })
+    .await;
+
+    // A version shows the comments there were on it; every version downloads with its changes.
+    shell.go("nav-coc", "coc-page").await;
+    fill(&ada, "version-name", "With the demo's comments").await;
+    click(&ada, "version-save").await;
+    click(&ada, "version-view").await;
+    eventually("the version's comments", || async {
+        all_texts(&ada, &testid("version-thread"))
+            .await
+            .iter()
+            .any(|t| t.contains("Who are the stewards"))
+    })
+    .await;
+    click(&ada, "versions-download").await;
+    let md = || std::fs::read_to_string(downloads.join("versions.md")).ok();
+    eventually("every version as Markdown", || async {
+        md().is_some_and(|t| {
+            t.starts_with("# Code of Conduct (draft): its versions")
+                && t.contains("## With the demo's comments (Ada, ")
+        })
+    })
+    .await;
+    harness.close(bea).await;
+    harness.close(ada).await;
+}
+
+async fn bea_agenda_minutes(client: &fantoccini::Client) -> Vec<String> {
+    support::pages::Agenda { client }.minutes().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_items_minutes_have_named_versions_that_restore() {
+    let harness = Harness::start().await;
+    let ada = harness.browser().await;
+    let shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
+    let agenda = support::pages::Agenda { client: &ada };
+    agenda.write_minutes_on_last(" Read out: two tiers.").await;
+    shell.wait_saved().await;
+    let read_out = agenda.minutes().await.last().cloned().unwrap();
+    ada.execute(
+        "[...document.querySelectorAll('[data-testid=\"minutes-versions-toggle\"]')].pop().click()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    fill(&ada, "version-name", "As read out").await;
+    click(&ada, "version-save").await;
+    eventually("the minutes' version is listed", || async {
+        all_texts(&ada, &testid("version-title")).await == ["As read out"]
+    })
+    .await;
+    ada.execute(
+        "const f = [...document.querySelectorAll('[data-testid=\"agenda-minutes\"]')].pop(); f.value = 'Rewritten.'; f.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await
+    .unwrap();
+    shell.wait_saved().await;
+    click(&ada, "version-compare").await;
+    eventually("the redline shows the rewrite", || async {
+        !all_texts(&ada, "[data-testid=\"redline\"] ins")
+            .await
+            .is_empty()
+            && !all_texts(&ada, "[data-testid=\"redline\"] del")
+                .await
+                .is_empty()
+    })
+    .await;
+    click(&ada, "version-restore").await;
+    eventually("the minutes read as they were", || async {
+        agenda.minutes().await.last() == Some(&read_out)
+    })
+    .await;
+    harness.close(ada).await;
+}

@@ -49,6 +49,7 @@ fn flatten(items: &[AgendaItem], prefix: &str, depth: usize, out: &mut Vec<Row>)
 #[component]
 pub fn AgendaPage() -> impl IntoView {
     let session = expect_context::<Session>();
+    provide_context(crate::pages::versions::OpenMinutes::default());
     // The sessions are hydrated once per change, here; every session view reads its own from
     // this memo (hydrating per view made opening a workspace quadratic in its sessions).
     let all = Memo::new(move |_| session.read_ok(|ws| ws.sessions()));
@@ -324,6 +325,7 @@ fn AgendaRow(session_id: String, row: Row) -> impl IntoView {
                 prop:readOnly=move || !session.may(moot_trust::Level::Edit)
                 on:change=move |ev| { let _ = session.act(|ws, ctx| ws.set_minutes(ctx, &sid.get_value(), &id.get_value(), &event_target_value(&ev))); }
             >{row.minutes.clone()}</textarea>
+            <crate::pages::versions::MinutesVersions item=id.get_value() />
             <crate::pages::decisions::DecisionLinks on=on_item />
             <a class="propose-decision" data-testid="agenda-propose-decision" hidden=move || !session.may(moot_trust::Level::Edit)
                 href=move || crate::pages::decisions::href(&session.doc_id.get().unwrap_or_default(), "from", &format!("agenda:{}:{}", sid.get_value(), id.get_value()))>

@@ -123,6 +123,8 @@ fn GroupView(group: Group) -> impl IntoView {
     let name = name_of(session, &group.person);
     let changes = group.changes.len();
     let at = moot_model::time::format_instant(group.to);
+    // The state after this burst: every change of it (and so all they depend on).
+    let after = StoredValue::new(group.changes.clone());
     view! {
         <li class="card history-group" data-testid="history-group" data-person=group.person.clone()>
             <p class="history-head">
@@ -137,7 +139,20 @@ fn GroupView(group: Group) -> impl IntoView {
                     match t.place {
                         Some(place) => {
                             let href = crate::components::search::href(&ws_id, &place);
-                            view! { <li data-testid="history-touch"><a href=href>{words}</a></li> }.into_any()
+                            // Minutes can be put back as they were after this burst.
+                            let restore = place.anchor.strip_prefix("minutes-").map(str::to_owned).map(|item| {
+                                let item = StoredValue::new(item);
+                                view! {
+                                    " " <button type="button" data-testid="history-restore-minutes" on:click=move |_| {
+                                        let item = item.get_value();
+                                        let heads = after.get_value();
+                                        if session.act(|ws, ctx| ws.restore_minutes(ctx, &item, &heads)).is_ok() {
+                                            session.notice.set(Some("The minutes read again as they did after this.".into()));
+                                        }
+                                    }>"Restore these minutes to this point"</button>
+                                }
+                            });
+                            view! { <li data-testid="history-touch"><a href=href>{words}</a>{restore}</li> }.into_any()
                         }
                         None => view! { <li data-testid="history-touch">{words}</li> }.into_any(),
                     }

@@ -15,6 +15,8 @@ enum Shown {
     Text {
         name: String,
         text: String,
+        /// The threads there were on that version: passage, and each comment's author and words.
+        threads: Vec<(String, Vec<(String, String)>)>,
     },
     Redline {
         from: String,
@@ -85,8 +87,33 @@ pub fn Versions(#[prop(into)] document: Signal<String>) -> impl IntoView {
     };
     let view_version = move |v: Version| {
         let doc = document.get_untracked();
-        match session.with_workspace_mut(|ws| ws.text_at_version(&doc, Some(&v.heads))) {
-            Some(Ok(text)) => shown.set(Shown::Text { name: v.name, text }),
+        let read = session.with_workspace_mut(|ws| {
+            let text = ws.text_at_version(&doc, Some(&v.heads))?;
+            let heads: Vec<automerge::ChangeHash> =
+                v.heads.iter().filter_map(|h| h.parse().ok()).collect();
+            let past = ws.at(&heads)?;
+            let threads = past
+                .threads(&doc)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|t| {
+                    let comments = t
+                        .thread
+                        .comments
+                        .iter()
+                        .map(|c| (past.person_name(&c.author), c.body.clone()))
+                        .collect();
+                    (t.thread.anchor.quote.clone(), comments)
+                })
+                .collect();
+            Ok::<_, moot_model::ModelError>((text, threads))
+        });
+        match read {
+            Some(Ok((text, threads))) => shown.set(Shown::Text {
+                name: v.name,
+                text,
+                threads,
+            }),
             Some(Err(e)) => session.error.set(Some(e.to_string())),
             None => {}
         }
@@ -109,9 +136,8 @@ pub fn Versions(#[prop(into)] document: Signal<String>) -> impl IntoView {
     let download = move |v: Version| {
         let doc = document.get_untracked();
         let title = session
-            .read_untracked(|ws| ws.document_titles().ok())
+            .read_untracked(|ws| ws.target_title(&doc).ok())
             .flatten()
-            .and_then(|d| d.into_iter().find(|(id, _)| *id == doc).map(|(_, t)| t))
             .unwrap_or_default();
         if let Some(Ok(text)) =
             session.with_workspace_mut(|ws| ws.text_at_version(&doc, Some(&v.heads)))
@@ -174,6 +200,20 @@ pub fn Versions(#[prop(into)] document: Signal<String>) -> impl IntoView {
                 </For>
             </ul>
             <Show when=move || { versions.with(|v| !v.is_empty()) }>
+                <p>
+                    <button type="button" data-testid="versions-download" on:click=move |_| {
+                        let doc = document.get_untracked();
+                        match session.with_workspace_mut(|ws| ws.versions_markdown(&doc)) {
+                            Some(Ok(md)) => {
+                                if let Err(e) = crate::browser::download("versions.md", "text/markdown", md.as_bytes()) {
+                                    session.error.set(Some(e));
+                                }
+                            }
+                            Some(Err(e)) => session.error.set(Some(e.to_string())),
+                            None => {}
+                        }
+                    }>"Download every version with its changes (.md)"</button>
+                </p>
                 <div class="row compare">
                     <label>"Compare "
                         <select data-testid="compare-from" on:change=move |ev| from.set(event_target_value(&ev))>
@@ -192,13 +232,25 @@ pub fn Versions(#[prop(into)] document: Signal<String>) -> impl IntoView {
             </Show>
             {move || match shown.get() {
                 Shown::Nothing => ().into_any(),
-                Shown::Text { name, text } => view! {
-                    <div class="version-panel" data-testid="version-panel">
-                        <p><strong>{format!("“{name}”, read-only")}</strong>
-                            " " <button type="button" on:click=move |_| shown.set(Shown::Nothing)>"Close"</button></p>
-                        <pre class="version-text" data-testid="version-text">{text}</pre>
-                    </div>
-                }.into_any(),
+                Shown::Text { name, text, threads } => {
+                    let n = threads.len();
+                    view! {
+                        <div class="version-panel" data-testid="version-panel">
+                            <p><strong>{format!("“{name}”, read-only")}</strong>
+                                " " <button type="button" on:click=move |_| shown.set(Shown::Nothing)>"Close"</button></p>
+                            <pre class="version-text" data-testid="version-text">{text}</pre>
+                            <h4>{format!("Comments on this version ({n})")}</h4>
+                            <ul class="version-threads">
+                                {threads.into_iter().map(|(quote, comments)| view! {
+                                    <li data-testid="version-thread">
+                                        <p class="quote">"“" {quote} "”"</p>
+                                        {comments.into_iter().map(|(who, body)| view! { <p><strong>{who}</strong>": " {body}</p> }).collect_view()}
+                                    </li>
+                                }).collect_view()}
+                            </ul>
+                        </div>
+                    }.into_any()
+                }
                 Shown::Redline { from, to, runs } => {
                     let summary = redline_summary(&runs);
                     view! {
@@ -229,5 +281,41 @@ pub fn Versions(#[prop(into)] document: Signal<String>) -> impl IntoView {
                 }
             }}
         </section>
+    }
+}
+
+/// An agenda item's minutes: their named versions, opened on demand (one per item would read
+/// every version on every change).
+/// Which items' minutes versions are open on the agenda page: kept by the page, since an
+/// item's row is drawn anew when its minutes change.
+#[derive(Clone, Copy, Default)]
+pub struct OpenMinutes(pub RwSignal<std::collections::BTreeSet<String>>);
+
+#[component]
+pub fn MinutesVersions(item: String) -> impl IntoView {
+    let opened = use_context::<OpenMinutes>().unwrap_or_default();
+    let item = StoredValue::new(item);
+    let open = move || opened.0.with(|o| o.contains(&item.get_value()));
+    let toggle = move |_| {
+        opened.0.update(|o| {
+            let i = item.get_value();
+            if !o.remove(&i) {
+                o.insert(i);
+            }
+        })
+    };
+    let target = StoredValue::new(format!(
+        "{}{}",
+        moot_model::history::MINUTES,
+        item.get_value()
+    ));
+    view! {
+        <button type="button" class="minutes-versions-toggle" data-testid="minutes-versions-toggle"
+            aria-expanded=move || open().to_string() on:click=toggle>
+            "Versions of these minutes"
+        </button>
+        <Show when=open>
+            <Versions document=Signal::derive(move || target.get_value()) />
+        </Show>
     }
 }

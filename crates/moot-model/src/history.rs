@@ -18,8 +18,14 @@ use crate::search::{Area, Place};
 use crate::tolerant::read_str;
 use crate::{Ctx, ModelError, Workspace};
 
+/// The prefix that makes a version's target an agenda item's minutes.
+pub const MINUTES: &str = "minutes:";
+
 /// Changes by one person less than this far apart are one burst of work.
 pub const BURST_SECS: i64 = 10 * 60;
+
+/// Changes of one kind read to say which items a group touched (the newest ones).
+const TOLD: usize = 12;
 
 /// The separator between what a change did and who did it, in its message.
 const BY: &str = " by ";
@@ -43,9 +49,8 @@ pub fn label_area(label: &str) -> Option<Area> {
     Some(match label {
         "write minutes" | "add agenda item" | "rename agenda item" | "remove agenda item"
         | "reorder agenda" | "add action point" | "edit action point" | "add work session"
-        | "rename session" | "reschedule session" | "edit invitation" | "set action done" => {
-            Area::Agenda
-        }
+        | "rename session" | "reschedule session" | "edit invitation" | "set action done"
+        | "restore minutes" => Area::Agenda,
         "add workstream" | "add workstream item" | "comment on workstream item" => {
             Area::Workstreams
         }
@@ -159,13 +164,17 @@ impl Workspace {
     /// Every change, grouped by person and burst, newest group first.
     pub fn history(&mut self) -> Vec<Group> {
         struct Item {
+            /// Within one actor, its sequence number: ties of the clock keep that actor's
+            /// causal order, and every peer sorts the same.
+            seq: u64,
+            actor: Vec<u8>,
             hash: ChangeHash,
             at: i64,
             label: String,
             person: String,
             verified: bool,
         }
-        let metas: Vec<(ChangeHash, i64, Option<String>, automerge::ActorId)> = self
+        let metas: Vec<(ChangeHash, i64, Option<String>, automerge::ActorId, u64)> = self
             .doc_mut()
             .get_changes_meta(&[])
             .into_iter()
@@ -175,12 +184,13 @@ impl Workspace {
                     m.timestamp,
                     m.message.map(|s| s.into_owned()),
                     m.actor.into_owned(),
+                    m.seq,
                 )
             })
             .collect();
         let mut verified_of: BTreeMap<Vec<u8>, Option<String>> = BTreeMap::new();
         let mut by_person: BTreeMap<(String, bool), Vec<Item>> = BTreeMap::new();
-        for (hash, at, msg, actor) in metas {
+        for (hash, at, msg, actor, seq) in metas {
             let msg = msg.unwrap_or_default();
             let (label, claimed) = split_message(&msg);
             let claimed = claimed.unwrap_or("").to_owned();
@@ -209,6 +219,8 @@ impl Workspace {
                 .entry((person.clone(), verified))
                 .or_default()
                 .push(Item {
+                    seq,
+                    actor: bytes.clone(),
                     hash,
                     at,
                     label: label.to_owned(),
@@ -218,7 +230,7 @@ impl Workspace {
         }
         let mut groups = Vec::new();
         for (_, mut items) in by_person {
-            items.sort_by(|a, b| (a.at, a.hash).cmp(&(b.at, b.hash)));
+            items.sort_by(|a, b| (a.at, a.seq, &a.actor).cmp(&(b.at, b.seq, &b.actor)));
             let mut current: Option<Group> = None;
             for it in items {
                 let extend = current.as_ref().is_some_and(|g| it.at - g.to <= BURST_SECS);
@@ -255,32 +267,42 @@ impl Workspace {
     /// What each kind of change in `group` touched, in words (read from the newest change of
     /// that kind: decoding every keystroke is not needed to say "wrote minutes on …").
     pub fn describe(&mut self, group: &Group) -> Vec<Touch> {
-        let mut newest: BTreeMap<String, ChangeHash> = BTreeMap::new();
-        let mut order = Vec::new();
+        // Each kind of change, in the order first done, with its changes newest first.
+        let mut by_label: Vec<(String, Vec<ChangeHash>)> = Vec::new();
         for hash in &group.changes {
             let Some(meta) = self.doc_mut().get_change_meta_by_hash(hash) else {
                 continue;
             };
             let msg = meta.message.map(|m| m.into_owned()).unwrap_or_default();
             let label = split_message(&msg).0.to_owned();
-            if !newest.contains_key(&label) {
-                order.push(label.clone());
+            match by_label.iter_mut().find(|(l, _)| *l == label) {
+                Some((_, hashes)) => hashes.insert(0, *hash),
+                None => by_label.push((label, vec![*hash])),
             }
-            newest.insert(label, *hash);
         }
         let mut out = Vec::new();
-        for label in order {
-            let count = group
-                .labels
-                .iter()
-                .find(|(l, _)| *l == label)
-                .map_or(1, |(_, n)| *n);
-            let Some(change) = self.doc_mut().get_change_by_hash(&newest[&label]) else {
-                continue;
-            };
-            let touch = self.touch_of(&label, &change, count);
-            if !out.contains(&touch) {
-                out.push(touch);
+        for (label, hashes) in by_label {
+            // The items the newest few touched: "wrote minutes on A", "… on B".
+            let mut touches: Vec<Touch> = Vec::new();
+            for hash in hashes.iter().take(TOLD) {
+                let Some(change) = self.doc_mut().get_change_by_hash(hash) else {
+                    continue;
+                };
+                let touch = self.touch_of(&label, &change, 1);
+                if !touches.contains(&touch) {
+                    touches.push(touch);
+                }
+            }
+            if let [one] = touches.as_mut_slice()
+                && hashes.len() > 1
+                && !matches!(label.as_str(), "edit text" | "write minutes")
+            {
+                one.words = format!("{} ({}×)", one.words, hashes.len());
+            }
+            for t in touches {
+                if !out.contains(&t) {
+                    out.push(t);
+                }
             }
         }
         out
@@ -372,13 +394,14 @@ impl Workspace {
                     let title = quote(&read_str(doc, item, "title").unwrap_or_default());
                     let words = match label {
                         "write minutes" => format!("wrote minutes on {title}"),
+                        "restore minutes" => format!("restored the minutes of {title}"),
                         "add agenda item" => format!("added {title} to the agenda"),
                         "rename agenda item" => format!("renamed an agenda item to {title}"),
                         "remove agenda item" => format!("removed {title} from the agenda"),
                         "reorder agenda" => format!("moved {title} in the agenda"),
                         _ => format!("{label}: {title}"),
                     };
-                    let anchor = if label == "write minutes" {
+                    let anchor = if matches!(label, "write minutes" | "restore minutes") {
                         "minutes"
                     } else {
                         "title"
@@ -519,7 +542,7 @@ impl Workspace {
                 max: MAX_VERSION_NAME,
             });
         }
-        self.text_obj(document)?;
+        self.target_obj(document)?;
         if self.versions(document).len() >= MAX_VERSIONS {
             return Err(ModelError::NotAllowed(format!(
                 "a document keeps at most {MAX_VERSIONS} named versions"
@@ -609,7 +632,7 @@ impl Workspace {
         document: &str,
         heads: Option<&[String]>,
     ) -> Result<String, ModelError> {
-        let obj = self.text_obj(document)?;
+        let obj = self.target_obj(document)?;
         match heads {
             None => Ok(self.doc().text(&obj)?),
             Some(h) => {
@@ -632,7 +655,7 @@ impl Workspace {
         before: &[String],
         after: Option<&[String]>,
     ) -> Result<Vec<Run>, ModelError> {
-        let obj = self.text_obj(document)?;
+        let obj = self.target_obj(document)?;
         let from = parse_heads(before)?;
         let to = match after {
             Some(a) => parse_heads(a)?,
@@ -682,11 +705,16 @@ impl Workspace {
         heads: &[String],
     ) -> Result<(), ModelError> {
         let text = self.text_at_version(document, Some(heads))?;
-        let obj = self.text_obj(document)?;
+        let obj = self.target_obj(document)?;
         if self.doc().text(&obj)? == text {
             return Ok(());
         }
-        self.change(ctx, "restore a version", |ws| {
+        let label = if document.starts_with(MINUTES) {
+            "restore minutes"
+        } else {
+            "restore a version"
+        };
+        self.change(ctx, label, |ws| {
             ws.doc_mut().update_text(&obj, &text)?;
             Ok(())
         })
@@ -924,4 +952,147 @@ impl Workspace {
         });
         Ok((text, range))
     }
+}
+
+// ----- minutes ----------------------------------------------------------------------------
+
+impl Workspace {
+    /// The minutes (a Text object) of the agenda item `item`, in whichever session holds it.
+    fn minutes_obj(&self, item: &str) -> Result<ObjId, ModelError> {
+        let doc = self.doc();
+        for s in crate::trust::maps(doc, &ROOT, "sessions") {
+            for stored in crate::agenda::stored_items(doc, &s) {
+                if stored.id == item
+                    && let Ok(Some((Value::Object(ObjType::Text), minutes))) =
+                        doc.get(&stored.obj, "minutes")
+                {
+                    return Ok(minutes);
+                }
+            }
+        }
+        Err(crate::workspace::unknown_id("agenda item", item))
+    }
+
+    /// What a version's target is called: the document's title, or "Minutes of “item”".
+    pub fn target_title(&self, target: &str) -> Result<String, ModelError> {
+        if let Some(item) = target.strip_prefix(MINUTES) {
+            let doc = self.doc();
+            for s in crate::trust::maps(doc, &ROOT, "sessions") {
+                for stored in crate::agenda::stored_items(doc, &s) {
+                    if stored.id == item {
+                        let title = read_str(doc, &stored.obj, "title").unwrap_or_default();
+                        return Ok(format!("Minutes of {}", quote(&title)));
+                    }
+                }
+            }
+            return Err(crate::workspace::unknown_id("agenda item", item));
+        }
+        self.document_titles()?
+            .into_iter()
+            .find(|(id, _)| id == target)
+            .map(|(_, t)| t)
+            .ok_or_else(|| crate::workspace::unknown_id("document", target))
+    }
+
+    /// The text a version names: a review document (its id), or an agenda item's minutes
+    /// (`minutes:<item id>`).
+    fn target_obj(&self, target: &str) -> Result<ObjId, ModelError> {
+        match target.strip_prefix(MINUTES) {
+            Some(item) => self.minutes_obj(item),
+            None => self.text_obj(target),
+        }
+    }
+
+    /// An item's minutes as they were at `heads`.
+    pub fn minutes_at(&mut self, item: &str, heads: &[ChangeHash]) -> Result<String, ModelError> {
+        let obj = self.minutes_obj(item)?;
+        if !self.holds(heads) {
+            return Err(ModelError::NotAllowed(
+                "this version is not on this device yet".into(),
+            ));
+        }
+        // An item made after those heads had no minutes then (automerge would read "").
+        if self.since(heads).is_new(&obj) {
+            return Err(ModelError::NotAllowed(
+                "this agenda item did not exist yet at that point".into(),
+            ));
+        }
+        Ok(self.doc().text_at(&obj, heads)?)
+    }
+
+    /// Makes an item's minutes read as they did at `heads`: one new change.
+    pub fn restore_minutes(
+        &mut self,
+        ctx: Ctx<'_>,
+        item: &str,
+        heads: &[ChangeHash],
+    ) -> Result<(), ModelError> {
+        let text = self.minutes_at(item, heads)?;
+        let obj = self.minutes_obj(item)?;
+        if self.doc().text(&obj)? == text {
+            return Ok(());
+        }
+        self.change(ctx, "restore minutes", |ws| {
+            ws.doc_mut().update_text(&obj, &text)?;
+            Ok(())
+        })
+    }
+
+    /// A document's named versions as Markdown: each with what changed since the one before
+    /// (`{+inserted+}`, `[-deleted-]`, per numbered section), then the text as it is now.
+    pub fn versions_markdown(&mut self, document: &str) -> Result<String, ModelError> {
+        let title = self.target_title(document)?;
+        let mut out = format!("# {title}: its versions\n\n");
+        let versions = self.versions(document);
+        let mut previous: Option<Vec<String>> = None;
+        for v in &versions {
+            let by = self.person_name(&v.by);
+            out.push_str(&format!("## {} ({by}, {})\n\n", v.name, v.at));
+            match &previous {
+                None => {
+                    let text = self.text_at_version(document, Some(&v.heads))?;
+                    out.push_str(&format!("The first named version:\n\n{text}\n\n"));
+                }
+                Some(p) => {
+                    let runs = self.redline(document, p, Some(&v.heads))?;
+                    out.push_str(&redline_markdown(&runs));
+                }
+            }
+            previous = Some(v.heads.clone());
+        }
+        if let Some(p) = previous {
+            let runs = self.redline(document, &p, None)?;
+            if runs.iter().any(|r| r.mark != Mark::Same) {
+                out.push_str("## Now (not named)\n\n");
+                out.push_str(&redline_markdown(&runs));
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn redline_markdown(runs: &[Run]) -> String {
+    let summary = redline_summary(runs);
+    if summary.is_empty() {
+        return "No changes since the version before.\n\n".into();
+    }
+    let mut out = String::from("Changed:\n\n");
+    for (section, ins, del) in summary {
+        let name = if section.is_empty() {
+            "before the numbered sections".to_owned()
+        } else {
+            format!("section {section}")
+        };
+        out.push_str(&format!("- {name}: {ins} added, {del} removed\n"));
+    }
+    out.push_str("\n");
+    for r in runs {
+        match r.mark {
+            Mark::Same => out.push_str(&r.text),
+            Mark::Inserted => out.push_str(&format!("{{+{}+}}", r.text)),
+            Mark::Deleted => out.push_str(&format!("[-{}-]", r.text)),
+        }
+    }
+    out.push_str("\n\n");
+    out
 }

@@ -357,3 +357,137 @@ fn a_decision_on_the_draft_names_the_version_it_put_to_the_group() {
         "Be kind. Be open."
     );
 }
+
+#[test]
+fn minutes_restore_to_any_point_and_the_restore_is_in_history() {
+    let mut ws = Workspace::create(ctx("ada", T0), "IOPA", "Ada", 1).unwrap();
+    let session = ws
+        .add_session(
+            ctx("ada", T0),
+            "Work session 3",
+            "2026-12-02T15:00:00Z",
+            60,
+            "",
+        )
+        .unwrap();
+    let item = ws
+        .add_agenda_item(ctx("ada", T0), &session, None, "Membership")
+        .unwrap();
+    ws.set_minutes(
+        ctx("ada", T1),
+        &session,
+        &item,
+        "Agreed: two tiers. Zoë objects.",
+    )
+    .unwrap();
+    let then = ws.heads();
+    ws.set_minutes(ctx("bea", T2), &session, &item, "Nothing agreed.")
+        .unwrap();
+    assert_eq!(
+        ws.minutes_at(&item, &then).unwrap(),
+        "Agreed: two tiers. Zoë objects."
+    );
+    ws.restore_minutes(ctx("ada", T3), &item, &then).unwrap();
+    let now = ws.sessions().unwrap()[0].agenda[0]
+        .minutes
+        .as_str()
+        .to_owned();
+    assert_eq!(now, "Agreed: two tiers. Zoë objects.");
+    let groups = ws.history();
+    assert_eq!(
+        ws.describe(&groups[0])[0].words,
+        "restored the minutes of “Membership”"
+    );
+    // Before the item existed there were no minutes to restore.
+    let mut fresh = Workspace::create(ctx("ada", T0), "IOPA", "Ada", 1).unwrap();
+    let early = fresh.heads();
+    let s = fresh
+        .add_session(ctx("ada", T1), "S", "2026-12-02T15:00:00Z", 60, "")
+        .unwrap();
+    let i = fresh
+        .add_agenda_item(ctx("ada", T1), &s, None, "Late")
+        .unwrap();
+    assert!(fresh.restore_minutes(ctx("ada", T2), &i, &early).is_err());
+    assert!(
+        fresh
+            .restore_minutes(ctx("ada", T2), "nope", &early)
+            .is_err()
+    );
+}
+
+#[test]
+fn the_drafts_versions_export_as_markdown_with_their_changes() {
+    let (mut ws, draft) = setup();
+    ws.name_version(ctx("ada", T1), &draft, "First").unwrap();
+    ws.replace_text(ctx("ada", T2), &draft, "Be kind. Be open to all.")
+        .unwrap();
+    ws.name_version(ctx("ada", T2), &draft, "Second").unwrap();
+    ws.replace_text(ctx("ada", T3), &draft, "Be kind.").unwrap();
+    let md = ws.versions_markdown(&draft).unwrap();
+    assert!(
+        md.starts_with("# Code of Conduct (draft): its versions\n\n## First (Ada, "),
+        "{md}"
+    );
+    assert!(
+        md.contains("The first named version:\n\nBe kind. Be open.\n"),
+        "{md}"
+    );
+    assert!(md.contains("## Second (Ada, "), "{md}");
+    assert!(md.contains("Be kind. Be open{+ to all+}."), "{md}");
+    assert!(md.contains("## Now (not named)"), "{md}");
+    assert!(md.contains("Be kind.[- Be open to all.-]"), "{md}");
+}
+
+#[test]
+fn minutes_have_named_versions_too() {
+    use moot_model::history::MINUTES;
+    let mut ws = Workspace::create(ctx("ada", T0), "IOPA", "Ada", 1).unwrap();
+    let session = ws
+        .add_session(
+            ctx("ada", T0),
+            "Work session 3",
+            "2026-12-02T15:00:00Z",
+            60,
+            "",
+        )
+        .unwrap();
+    let item = ws
+        .add_agenda_item(ctx("ada", T0), &session, None, "Membership")
+        .unwrap();
+    ws.set_minutes(ctx("ada", T1), &session, &item, "Two tiers.")
+        .unwrap();
+    let target = format!("{MINUTES}{item}");
+    ws.name_version(ctx("ada", T1), &target, "As read out")
+        .unwrap();
+    ws.set_minutes(ctx("bea", T2), &session, &item, "Three tiers.")
+        .unwrap();
+    let v = ws.versions(&target);
+    assert_eq!(v.len(), 1);
+    assert!(
+        ws.versions(&ws.documents().unwrap()[0].id.clone())
+            .is_empty()
+    );
+    let red = ws.redline(&target, &v[0].heads, None).unwrap();
+    let keep = |skip: Mark| -> String {
+        red.iter()
+            .filter(|r| r.mark != skip)
+            .map(|r| r.text.as_str())
+            .collect()
+    };
+    assert_eq!(keep(Mark::Inserted), "Two tiers.");
+    assert_eq!(keep(Mark::Deleted), "Three tiers.");
+    assert!(
+        red.iter()
+            .any(|r| r.mark == Mark::Same && r.text.contains("tiers."))
+    );
+    ws.restore_version(ctx("ada", T3), &target, &v[0].heads)
+        .unwrap();
+    let now = ws.heads();
+    assert_eq!(ws.minutes_at(&item, &now).unwrap(), "Two tiers.");
+    assert_eq!(ws.target_title(&target).unwrap(), "Minutes of “Membership”");
+    let groups = ws.history();
+    assert_eq!(
+        ws.describe(&groups[0])[0].words,
+        "restored the minutes of “Membership”"
+    );
+}

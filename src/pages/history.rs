@@ -9,7 +9,7 @@ use crate::browser::When;
 use crate::state::Session;
 
 /// Groups shown at first, and added by "Show more".
-const PAGE: usize = 40;
+const PAGE: usize = 25;
 
 const AREAS: [Area; 5] = [
     Area::Agenda,

@@ -87,27 +87,13 @@ pub fn Versions(#[prop(into)] document: Signal<String>) -> impl IntoView {
     };
     let view_version = move |v: Version| {
         let doc = document.get_untracked();
+        crate::browser::mark("moot:version-text-start");
         let read = session.with_workspace_mut(|ws| {
             let text = ws.text_at_version(&doc, Some(&v.heads))?;
-            let heads: Vec<automerge::ChangeHash> =
-                v.heads.iter().filter_map(|h| h.parse().ok()).collect();
-            let past = ws.at(&heads)?;
-            let threads = past
-                .threads(&doc)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|t| {
-                    let comments = t
-                        .thread
-                        .comments
-                        .iter()
-                        .map(|c| (past.person_name(&c.author), c.body.clone()))
-                        .collect();
-                    (t.thread.anchor.quote.clone(), comments)
-                })
-                .collect();
+            let threads = ws.threads_at_version(&doc, &v.heads)?;
             Ok::<_, moot_model::ModelError>((text, threads))
         });
+        crate::browser::measure("moot:version-text", "moot:version-text-start");
         match read {
             Some(Ok((text, threads))) => shown.set(Shown::Text {
                 name: v.name,

@@ -152,7 +152,7 @@ fn measure(inputs: &Inputs) -> Result<Vec<Row>> {
     let history = median(
         || {
             groups = ws.history();
-            let shown: Vec<_> = groups.iter().take(40).cloned().collect();
+            let shown: Vec<_> = groups.iter().take(25).cloned().collect();
             for g in &shown {
                 ws.describe(g);
             }
@@ -169,7 +169,7 @@ fn measure(inputs: &Inputs) -> Result<Vec<Row>> {
     rows.push(
         Row::new(
             "H1",
-            format!("History: {changes} changes grouped ({} groups), the first 40 told in words", groups.len()),
+            format!("History: {changes} changes grouped ({} groups), the first 25 (one page) told in words", groups.len()),
         )
         .moot(ms(history))
         .anchor("Google Drive keeps ≤ 100 revisions for 30 days; moot keeps all; goal 200 ms (page budget)")

@@ -25,7 +25,7 @@ pub const MINUTES: &str = "minutes:";
 pub const BURST_SECS: i64 = 10 * 60;
 
 /// Changes of one kind read to say which items a group touched (the newest ones).
-const TOLD: usize = 12;
+const TOLD: usize = 4;
 
 /// The separator between what a change did and who did it, in its message.
 const BY: &str = " by ";
@@ -310,23 +310,36 @@ impl Workspace {
 
     fn touch_of(&self, label: &str, change: &automerge::Change, count: usize) -> Touch {
         let doc = self.doc();
-        // The objects the change wrote into, in op order: the first that sits under an item
-        // names it.
+        // The objects the change wrote into, in op order, each looked at once (a typing
+        // change writes many ops into one text): the first that sits under an item names it.
         // Inserts into a list name only the list: the ops inside the new item name it, so
         // lists are looked at only when nothing else names an item.
-        let objs: Vec<ObjId> = change
-            .decode()
-            .operations
-            .iter()
-            .filter(|op| op.obj != automerge::legacy::ObjectId::Root)
-            .filter_map(|op| doc.import_obj(&op.obj.to_string()).ok())
-            .collect();
-        let is_list = |o: &ObjId| matches!(doc.object_type(o), Ok(ObjType::List));
-        let what = objs
-            .iter()
-            .filter(|o| !is_list(o))
-            .chain(objs.iter().filter(|o| is_list(o)))
-            .find_map(|o| self.item_words(label, o));
+        let mut seen = std::collections::HashSet::new();
+        let mut lists = Vec::new();
+        let mut what = None;
+        for op in change.decode().operations {
+            if op.obj == automerge::legacy::ObjectId::Root {
+                continue;
+            }
+            let key = op.obj.to_string();
+            if !seen.insert(key.clone()) {
+                continue;
+            }
+            let Ok(id) = doc.import_obj(&key) else {
+                continue;
+            };
+            if matches!(doc.object_type(&id), Ok(ObjType::List)) {
+                lists.push(id);
+                continue;
+            }
+            if let Some(found) = self.item_words(label, &id) {
+                what = Some(found);
+                break;
+            }
+        }
+        if what.is_none() {
+            what = lists.iter().find_map(|o| self.item_words(label, o));
+        }
         let times = if count > 1 && !matches!(label, "edit text" | "write minutes") {
             format!(" ({count}×)")
         } else {
@@ -1095,4 +1108,54 @@ fn redline_markdown(runs: &[Run]) -> String {
     }
     out.push_str("\n\n");
     out
+}
+
+impl Workspace {
+    /// The threads there were on a document at `heads`: each one's quote and its comments
+    /// (author's name, words) made by then — read from the document as it is, leaving out
+    /// what was made after (no fork of the whole history).
+    pub fn threads_at_version(
+        &mut self,
+        document: &str,
+        heads: &[String],
+    ) -> Result<Vec<(String, Vec<(String, String)>)>, ModelError> {
+        let heads = parse_heads(heads)?;
+        if !self.holds(&heads) {
+            return Err(ModelError::NotAllowed(
+                "this version is not on this device yet".into(),
+            ));
+        }
+        let since = self.since(&heads);
+        let doc = self.doc();
+        let mut out = Vec::new();
+        for d in crate::trust::maps(doc, &ROOT, "documents") {
+            if read_str(doc, &d, "id").as_deref() != Some(document) {
+                continue;
+            }
+            for t in crate::trust::maps(doc, &d, "threads") {
+                if since.is_new(&t) {
+                    continue;
+                }
+                let quote = match doc.get(&t, "anchor") {
+                    Ok(Some((Value::Object(ObjType::Map), a))) => {
+                        read_str(doc, &a, "quote").unwrap_or_default()
+                    }
+                    _ => String::new(),
+                };
+                let comments = crate::trust::maps(doc, &t, "comments")
+                    .into_iter()
+                    .filter(|c| !since.is_new(c))
+                    .map(|c| {
+                        let author = read_str(doc, &c, "author").unwrap_or_default();
+                        (
+                            self.person_name(&author),
+                            read_str(doc, &c, "body").unwrap_or_default(),
+                        )
+                    })
+                    .collect();
+                out.push((quote, comments));
+            }
+        }
+        Ok(out)
+    }
 }

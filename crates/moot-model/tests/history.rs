@@ -491,3 +491,29 @@ fn minutes_have_named_versions_too() {
         "restored the minutes of “Membership”"
     );
 }
+
+#[test]
+fn a_version_shows_the_threads_and_comments_made_by_then() {
+    let (mut ws, draft) = setup();
+    let t = ws
+        .add_comment(ctx("bea", T1), &draft, 0, 8, "Kind to whom?", &[])
+        .unwrap();
+    let v = ws.name_version(ctx("ada", T1), &draft, "v").unwrap();
+    ws.reply(ctx("ada", T2), &draft, &t, "Everyone.").unwrap();
+    ws.add_comment(ctx("ada", T2), &draft, 9, 17, "Later thread", &[])
+        .unwrap();
+    let heads = ws
+        .versions(&draft)
+        .into_iter()
+        .find(|x| x.id == v)
+        .unwrap()
+        .heads;
+    let then = ws.threads_at_version(&draft, &heads).unwrap();
+    assert_eq!(
+        then,
+        vec![(
+            "Be kind.".to_owned(),
+            vec![("Bea".to_owned(), "Kind to whom?".to_owned())]
+        )]
+    );
+}

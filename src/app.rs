@@ -246,11 +246,11 @@ pub fn App() -> impl IntoView {
             leptos::task::spawn_local(async move {
                 // A link of a lower level never replaces a higher one this device holds.
                 let held = crate::state::keys::load_link(&id).await.ok().flatten();
-                if held.as_ref().is_none_or(|h| h.level() < link.level()) {
-                    if let Err(e) = crate::state::keys::save_link(&id, &link).await {
-                        opening.set(Opening::Failed(e));
-                        return;
-                    }
+                if held.as_ref().is_none_or(|h| h.level() < link.level())
+                    && let Err(e) = crate::state::keys::save_link(&id, &link).await
+                {
+                    opening.set(Opening::Failed(e));
+                    return;
                 }
                 if let Some(person) = &person {
                     let _ = crate::state::keys::save_person(&id, person).await;
@@ -366,10 +366,10 @@ pub fn App() -> impl IntoView {
                 if !sealed_tabs.is_open() {
                     sealed_tabs.open();
                 }
-                if !sealed.is_linked() {
-                    if let Some(relay) = workspaces::relay_of(id).or_else(default_relay) {
-                        sealed.connect(&relay);
-                    }
+                if !sealed.is_linked()
+                    && let Some(relay) = workspaces::relay_of(id).or_else(default_relay)
+                {
+                    sealed.connect(&relay);
                 }
             }
             return;

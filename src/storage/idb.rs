@@ -121,11 +121,10 @@ impl ChunkStore {
         let on_upgrade = Closure::once_into_js(move || {
             if let Ok(db) = upgrade_req
                 .result()
-                .and_then(|r| r.dyn_into::<IdbDatabase>().map_err(JsValue::from))
+                .and_then(|r| r.dyn_into::<IdbDatabase>())
+                && !db.object_store_names().contains(STORE)
             {
-                if !db.object_store_names().contains(STORE) {
-                    let _ = db.create_object_store(STORE);
-                }
+                let _ = db.create_object_store(STORE);
             }
         });
         open.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));
@@ -148,11 +147,11 @@ impl ChunkStore {
         Reflect::set(&options, &"durability".into(), &"strict".into())
             .map_err(|e| StorageError::from_js(&e))?;
         let transaction: js_sys::Function = Reflect::get(&self.db, &"transaction".into())
-            .and_then(|f| f.dyn_into().map_err(JsValue::from))
+            .and_then(|f| f.dyn_into())
             .map_err(|e| StorageError::from_js(&e))?;
         transaction
             .call3(&self.db, &STORE.into(), &"readwrite".into(), &options)
-            .and_then(|tx| tx.dyn_into().map_err(JsValue::from))
+            .and_then(|tx| tx.dyn_into())
             .map_err(|e| StorageError::from_js(&e))
     }
 
@@ -231,11 +230,11 @@ impl ChunkStore {
         let mut out = Vec::with_capacity(records.length() as usize);
         for record in records.iter() {
             let key: Array = Reflect::get(&record, &JsValue::from_str("key"))
-                .and_then(|k| k.dyn_into().map_err(JsValue::from))
+                .and_then(|k| k.dyn_into())
                 .map_err(|e| StorageError::from_js(&e))?;
             let key: Vec<String> = key.iter().filter_map(|k| k.as_string()).collect();
             let Ok(bytes) = Reflect::get(&record, &JsValue::from_str("binary"))
-                .and_then(|b| b.dyn_into::<Uint8Array>().map_err(JsValue::from))
+                .and_then(|b| b.dyn_into::<Uint8Array>())
             else {
                 continue;
             };

@@ -688,10 +688,10 @@ impl Direct {
         let mut i = inner.borrow_mut();
         let Some(id) = i.doc_id else { return };
         for p in i.peers.values_mut() {
-            if let Some(conn) = p.conn.as_mut().filter(|c| c.is_connected()) {
-                if let Some(frame) = conn.ephemeral(id, data.to_vec()) {
-                    p.send(&frame);
-                }
+            if let Some(conn) = p.conn.as_mut().filter(|c| c.is_connected())
+                && let Some(frame) = conn.ephemeral(id, data.to_vec())
+            {
+                p.send(&frame);
             }
         }
     }

@@ -333,13 +333,13 @@ impl SyncHub {
                 if self.status.get_untracked() == SyncStatus::UpToDate {
                     backoff.synced();
                 }
-                if moved {
-                    if let (Some(sid), Some(state)) = (
+                if moved
+                    && let (Some(sid), Some(state)) = (
                         conn.remote().and_then(|r| r.metadata.storage_id.clone()),
                         conn.sync_state(&id),
-                    ) {
-                        save_sync_state(id, sid, state);
-                    }
+                    )
+                {
+                    save_sync_state(id, sid, state);
                 }
                 drop(l);
                 super::apply_events(self.session, self.here, &events);
@@ -375,14 +375,12 @@ impl SyncHub {
         let hub = *self;
         leptos::task::spawn_local(async move {
             let id = link.borrow().doc_id;
-            if let Some(sid) = &storage_id {
-                if let Some(saved) = load_sync_state(id, sid).await {
-                    if let Some(conn) = link.borrow_mut().conn.as_mut() {
-                        if conn.restore_sync_state(id, &saved).is_err() {
-                            leptos::logging::warn!("moot: ignoring an unreadable saved sync state");
-                        }
-                    }
-                }
+            if let Some(sid) = &storage_id
+                && let Some(saved) = load_sync_state(id, sid).await
+                && let Some(conn) = link.borrow_mut().conn.as_mut()
+                && conn.restore_sync_state(id, &saved).is_err()
+            {
+                leptos::logging::warn!("moot: ignoring an unreadable saved sync state");
             }
             let mut l = link.borrow_mut();
             if l.fetching.is_some() {
@@ -461,10 +459,10 @@ impl SyncHub {
         }
         let id = l.doc_id;
         let socket = l.socket.clone();
-        if let (Some(conn), Some(socket)) = (l.conn.as_mut(), socket) {
-            if let Some(frame) = conn.ephemeral(id, data.to_vec()) {
-                let _ = socket.send_with_u8_array(&frame);
-            }
+        if let (Some(conn), Some(socket)) = (l.conn.as_mut(), socket)
+            && let Some(frame) = conn.ephemeral(id, data.to_vec())
+        {
+            let _ = socket.send_with_u8_array(&frame);
         }
     }
 

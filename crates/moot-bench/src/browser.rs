@@ -213,12 +213,12 @@ fn testid(id: &str) -> String {
 }
 
 async fn wait_for(client: &Client, css: &str) -> Result<fantoccini::elements::Element> {
-    Ok(client
+    client
         .wait()
         .at_most(DEADLINE)
         .for_element(Locator::Css(css))
         .await
-        .with_context(|| format!("waiting for {css}"))?)
+        .with_context(|| format!("waiting for {css}"))
 }
 
 async fn eventually(what: &str, client: &Client, js: &str) -> Result<Value> {

@@ -481,7 +481,7 @@ async fn one_attack(
                 };
                 ws.send(Ws::Binary(frame.into())).await?;
                 sent.fetch_add(1, Ordering::Relaxed);
-                if count % 64 == 0 {
+                if count.is_multiple_of(64) {
                     tokio::task::yield_now().await;
                 }
             }

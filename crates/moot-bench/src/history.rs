@@ -71,7 +71,11 @@ pub fn build(inputs: &Inputs) -> Result<(Workspace, String, Vec<Vec<String>>)> {
         ws.doc_mut().splice_text(&text, *pos, *del as isize, ins)?;
         let done = i + 1;
         if done % BATCH == 0 || done == edits.len() {
-            let person = if (done / TURN) % 2 == 0 { "ada" } else { "bea" };
+            let person = if (done / TURN).is_multiple_of(2) {
+                "ada"
+            } else {
+                "bea"
+            };
             ws.doc_mut().commit_with(
                 CommitOptions::default()
                     .with_message(moot_model::history::message("edit text", person))

@@ -114,7 +114,7 @@ async fn typist(
         measure_from,
         stop_typing,
         stop,
-    } = Schedule::new(me as usize, t0);
+    } = Schedule::new(me, t0);
     let mut connected = false;
     loop {
         tokio::select! {

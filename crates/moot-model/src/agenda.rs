@@ -113,10 +113,10 @@ pub(crate) fn stored_items(doc: &impl ReadDoc, session: &ObjId) -> Vec<Stored> {
                 doc.get(&obj, "removed"),
                 Ok(Some((Value::Scalar(s), _))) if matches!(s.as_ref(), ScalarValue::Boolean(true))
             );
-            if depth < MAX_PHYSICAL_DEPTH {
-                if let Ok(Some((Value::Object(ObjType::List), kids))) = doc.get(&obj, "children") {
-                    children.push((kids, id.clone(), depth + 1));
-                }
+            if depth < MAX_PHYSICAL_DEPTH
+                && let Ok(Some((Value::Object(ObjType::List), kids))) = doc.get(&obj, "children")
+            {
+                children.push((kids, id.clone(), depth + 1));
             }
             out.push(Stored {
                 parent: read_str(doc, &obj, "parent"),

@@ -601,7 +601,7 @@ impl Workspace {
                         else {
                             return None;
                         };
-                        let mut v: Version = serde_json::from_str(&s.to_string()).ok()?;
+                        let mut v: Version = serde_json::from_str(s.as_ref()).ok()?;
                         v.id = item.key.to_string();
                         Some(v)
                     })
@@ -1098,7 +1098,7 @@ fn redline_markdown(runs: &[Run]) -> String {
         };
         out.push_str(&format!("- {name}: {ins} added, {del} removed\n"));
     }
-    out.push_str("\n");
+    out.push('\n');
     for r in runs {
         match r.mark {
             Mark::Same => out.push_str(&r.text),

@@ -127,10 +127,11 @@ fn derive_from(roster: &[String], tiers: &[Tier], mut proposals: Vec<Proposal>) 
                 (status, n)
             }
         };
-        if status == Status::Approved && proposal.candidate.kind == CandidateKind::Individual {
-            if let Some(person) = &proposal.candidate.person {
-                members.insert(person.clone());
-            }
+        if status == Status::Approved
+            && proposal.candidate.kind == CandidateKind::Individual
+            && let Some(person) = &proposal.candidate.person
+        {
+            members.insert(person.clone());
         }
         let (endorsers, objectors) = (
             endorsers.iter().map(|p| p.to_string()).collect(),

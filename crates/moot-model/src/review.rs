@@ -489,7 +489,7 @@ impl Workspace {
         let Some(hash) = self.doc().hash_for_opid(&op) else {
             return false; // not (yet) in this document: not remembered, it may arrive
         };
-        if !checks.changes.contains_key(&hash) {
+        if let std::collections::hash_map::Entry::Vacant(e) = checks.changes.entry(hash) {
             let Some(change) = self.doc().get_change_by_hash(&hash) else {
                 return false;
             };
@@ -502,9 +502,7 @@ impl Workspace {
                     _ => None,
                 })
                 .collect();
-            checks
-                .changes
-                .insert(hash, (change.start_op.get(), inserts));
+            e.insert((change.start_op.get(), inserts));
         }
         let (start, inserts) = &checks.changes[&hash];
         let found = ctr

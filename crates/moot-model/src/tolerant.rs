@@ -7,7 +7,7 @@ use autosurgeon::{Hydrate, HydrateError, Prop, ReadDoc};
 
 /// The bytes of a hex string a peer wrote (at most `max` bytes); `None` if it is not hex.
 pub(crate) fn hex(s: &str, max: usize) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || s.len() > 2 * max {
+    if !s.len().is_multiple_of(2) || s.len() > 2 * max {
         return None;
     }
     (0..s.len())

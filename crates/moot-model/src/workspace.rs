@@ -392,10 +392,10 @@ impl Workspace {
                 continue;
             }
             let obj = item.id();
-            if let Some((v, _)) = self.doc.get(&obj, "id")? {
-                if v.as_str() == Some(id) {
-                    return Ok(Some(obj));
-                }
+            if let Some((v, _)) = self.doc.get(&obj, "id")?
+                && v.as_str() == Some(id)
+            {
+                return Ok(Some(obj));
             }
         }
         Ok(None)

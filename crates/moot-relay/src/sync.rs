@@ -113,13 +113,13 @@ impl Usage {
                 return Err("ephemeral messages faster than the relay forwards".into());
             }
         }
-        if let (Some("ephemeral"), Some(session)) = (envelope.kind, envelope.session_id) {
-            if !self.sessions.contains(session) {
-                if self.sessions.len() >= MAX_SESSIONS_PER_CONNECTION {
-                    return Err("too many ephemeral sessions on one connection".into());
-                }
-                self.sessions.insert(session.to_owned());
+        if let (Some("ephemeral"), Some(session)) = (envelope.kind, envelope.session_id)
+            && !self.sessions.contains(session)
+        {
+            if self.sessions.len() >= MAX_SESSIONS_PER_CONNECTION {
+                return Err("too many ephemeral sessions on one connection".into());
             }
+            self.sessions.insert(session.to_owned());
         }
         let Some(id) = envelope.document_id else {
             return Ok(());
@@ -498,12 +498,11 @@ async fn probe_document(
     data: &std::path::Path,
 ) -> Result<samod::DocHandle, crate::Error> {
     let file = data.join(PROBE_ID_FILE);
-    if let Ok(id) = tokio::fs::read_to_string(&file).await {
-        if let Ok(id) = id.trim().parse::<samod::DocumentId>() {
-            if let Ok(Some(handle)) = repo.find(id).await {
-                return Ok(handle);
-            }
-        }
+    if let Ok(id) = tokio::fs::read_to_string(&file).await
+        && let Ok(id) = id.trim().parse::<samod::DocumentId>()
+        && let Ok(Some(handle)) = repo.find(id).await
+    {
+        return Ok(handle);
     }
     let handle = repo
         .create(automerge::Automerge::new())
@@ -534,10 +533,10 @@ impl SyncState {
     /// time, the others get the last figure.
     pub(crate) async fn document_count(&self) -> usize {
         let mut counted = self.counted.lock().await;
-        if let Some((at, n)) = *counted {
-            if at.elapsed() < COUNT_EVERY {
-                return n;
-            }
+        if let Some((at, n)) = *counted
+            && at.elapsed() < COUNT_EVERY
+        {
+            return n;
         }
         let (documents, data) = (self.documents.clone(), self.data.clone());
         let n = tokio::task::spawn_blocking(move || {

@@ -93,11 +93,12 @@ impl Link {
             self.to_b.extend(out)
         }
         // The acceptor starts syncing once it has answered the join (after `peer`).
-        if to_b && events.iter().any(|e| matches!(e, Event::Connected(_))) {
-            if let Some(doc) = peers[peer].docs.get_mut(&DOC) {
-                let more = conn.sync_document(DOC, doc);
-                self.to_a.extend(more);
-            }
+        if to_b
+            && events.iter().any(|e| matches!(e, Event::Connected(_)))
+            && let Some(doc) = peers[peer].docs.get_mut(&DOC)
+        {
+            let more = conn.sync_document(DOC, doc);
+            self.to_a.extend(more);
         }
         Ok(())
     }
@@ -108,13 +109,12 @@ impl Link {
                 let out = self.conn_a.sync_document(DOC, doc);
                 self.to_b.extend(out);
             }
-        } else if peer == self.b {
-            if let Some(doc) = peers[peer].docs.get_mut(&DOC) {
-                if self.conn_b.is_connected() {
-                    let out = self.conn_b.sync_document(DOC, doc);
-                    self.to_a.extend(out);
-                }
-            }
+        } else if peer == self.b
+            && let Some(doc) = peers[peer].docs.get_mut(&DOC)
+            && self.conn_b.is_connected()
+        {
+            let out = self.conn_b.sync_document(DOC, doc);
+            self.to_a.extend(out);
         }
     }
 
@@ -131,7 +131,7 @@ fn edit(peer: &mut Peer, rng: &mut Rng) {
     };
     let len = doc.length(&text);
     let pos = rng.below(len + 1);
-    doc.splice_text(&text, pos, 0, &format!("{}", peer.name))
+    doc.splice_text(&text, pos, 0, &peer.name.to_string())
         .unwrap();
     doc.put(ROOT, format!("key-{}", rng.below(8)), rng.next() as i64)
         .unwrap();

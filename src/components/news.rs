@@ -42,14 +42,6 @@ fn hex(heads: &[ChangeHash]) -> Vec<String> {
     heads.iter().map(ToString::to_string).collect()
 }
 
-const AREAS: [Area; 5] = [
-    Area::Agenda,
-    Area::Workstreams,
-    Area::CodeOfConduct,
-    Area::Decisions,
-    Area::Members,
-];
-
 fn slug(area: Area) -> &'static str {
     crate::components::search::slug(area)
 }
@@ -175,7 +167,7 @@ impl WhatsNew {
                     .unwrap_or(false)
             })
             .unwrap_or_else(|| Record {
-                pages: AREAS
+                pages: Area::ALL
                     .iter()
                     .map(|a| (slug(*a).to_owned(), hex(now)))
                     .collect(),
@@ -185,7 +177,7 @@ impl WhatsNew {
         let mut marks = BTreeSet::new();
         // Pages last seen at the same heads are counted once.
         let mut by_heads: BTreeMap<Vec<String>, Vec<Area>> = BTreeMap::new();
-        for area in AREAS {
+        for area in Area::ALL {
             let heads = record
                 .pages
                 .get(slug(area))

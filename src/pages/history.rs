@@ -11,14 +11,6 @@ use crate::state::Session;
 /// Groups shown at first, and added by "Show more".
 const PAGE: usize = 25;
 
-const AREAS: [Area; 5] = [
-    Area::Agenda,
-    Area::Workstreams,
-    Area::CodeOfConduct,
-    Area::Decisions,
-    Area::Members,
-];
-
 #[component]
 pub fn HistoryPage() -> impl IntoView {
     let session = expect_context::<Session>();
@@ -83,7 +75,7 @@ pub fn HistoryPage() -> impl IntoView {
                 <label>"Page "
                     <select data-testid="history-area" on:change=move |ev| { area.set(event_target_value(&ev)); shown.set(PAGE); }>
                         <option value="">"All pages"</option>
-                        {AREAS.into_iter().map(|a| view! { <option value=crate::components::search::slug(a)>{a.label()}</option> }).collect_view()}
+                        {Area::ALL.into_iter().map(|a| view! { <option value=crate::components::search::slug(a)>{a.label()}</option> }).collect_view()}
                     </select>
                 </label>
             </div>

@@ -75,7 +75,7 @@ pub fn workspace() -> Result<(Workspace, String)> {
     Ok((ws, id))
 }
 
-fn median_of(mut f: impl FnMut() -> Result<()>, runs: usize) -> Result<Duration> {
+pub(crate) fn median_of(mut f: impl FnMut() -> Result<()>, runs: usize) -> Result<Duration> {
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();

@@ -3,7 +3,7 @@
 //! between two versions and against now, and History's groups with their words — natively.
 
 use std::io::Read;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result};
 use automerge::transaction::Transactable;
@@ -16,17 +16,6 @@ use crate::report::{Row, failed, ms};
 const BATCH: usize = 100;
 const TURN: usize = 5_000;
 const T0: i64 = 1_796_122_800; // 2026-12-01T10:00:00Z
-
-fn median(mut f: impl FnMut() -> Result<()>, runs: usize) -> Result<Duration> {
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let t = Instant::now();
-        f()?;
-        times.push(t.elapsed());
-    }
-    times.sort();
-    Ok(times[runs / 2])
-}
 
 pub fn rows(inputs: &Inputs) -> Vec<Row> {
     match measure(inputs) {
@@ -111,7 +100,7 @@ fn measure(inputs: &Inputs) -> Result<Vec<Row>> {
     let target = 0.100;
     let mut rows = Vec::new();
     let len = ws.text_at_version(&draft, Some(&v[1]))?.chars().count();
-    let at = median(
+    let at = crate::decisions::median_of(
         || {
             ws.text_at_version(&draft, Some(&v[1]))
                 .map(drop)
@@ -130,7 +119,7 @@ fn measure(inputs: &Inputs) -> Result<Vec<Row>> {
         .target("≤ 100 ms", at.as_secs_f64() <= target),
     );
     let mut inserted = 0;
-    let diff = median(
+    let diff = crate::decisions::median_of(
         || {
             let runs = ws.redline(&draft, &v[0], Some(&v[2]))?;
             inserted = runs
@@ -153,7 +142,7 @@ fn measure(inputs: &Inputs) -> Result<Vec<Row>> {
         .target("≤ 100 ms", diff.as_secs_f64() <= target),
     );
     let mut groups = Vec::new();
-    let history = median(
+    let history = crate::decisions::median_of(
         || {
             groups = ws.history();
             let shown: Vec<_> = groups.iter().take(25).cloned().collect();

@@ -140,7 +140,8 @@ pub struct Run {
 const MAX_VERSION_NAME: usize = 200;
 const MAX_VERSIONS: usize = 1000;
 
-fn quote(s: &str) -> String {
+/// `“s”` on one line, shortened to 48 chars.
+pub(crate) fn quote(s: &str) -> String {
     let one_line = s.replace(['\n', '\r'], " ");
     let short: String = one_line.chars().take(48).collect();
     if one_line.chars().count() > 48 {
@@ -288,7 +289,7 @@ impl Workspace {
                 let Some(change) = self.doc_mut().get_change_by_hash(hash) else {
                     continue;
                 };
-                let touch = self.touch_of(&label, &change, 1);
+                let touch = self.touch_of(&label, &change);
                 if !touches.contains(&touch) {
                     touches.push(touch);
                 }
@@ -308,7 +309,7 @@ impl Workspace {
         out
     }
 
-    fn touch_of(&self, label: &str, change: &automerge::Change, count: usize) -> Touch {
+    fn touch_of(&self, label: &str, change: &automerge::Change) -> Touch {
         let doc = self.doc();
         // The objects the change wrote into, in op order, each looked at once (a typing
         // change writes many ops into one text): the first that sits under an item names it.
@@ -340,18 +341,10 @@ impl Workspace {
         if what.is_none() {
             what = lists.iter().find_map(|o| self.item_words(label, o));
         }
-        let times = if count > 1 && !matches!(label, "edit text" | "write minutes") {
-            format!(" ({count}×)")
-        } else {
-            String::new()
-        };
         match what {
-            Some((words, place)) => Touch {
-                words: format!("{words}{times}"),
-                place,
-            },
+            Some((words, place)) => Touch { words, place },
             None => Touch {
-                words: format!("{}{times}", past(label)),
+                words: past(label).to_owned(),
                 place: label_area(label).map(|area| Place {
                     area,
                     anchor: String::new(),
@@ -632,13 +625,6 @@ impl Workspace {
         out
     }
 
-    /// Whether this document holds every change `heads` name.
-    fn holds(&mut self, heads: &[ChangeHash]) -> bool {
-        heads
-            .iter()
-            .all(|h| self.doc_mut().get_change_by_hash(h).is_some())
-    }
-
     /// A document's text at `heads` (`None`: now), checking the heads first.
     pub fn text_at_version(
         &mut self,
@@ -650,7 +636,7 @@ impl Workspace {
             None => Ok(self.doc().text(&obj)?),
             Some(h) => {
                 let heads = parse_heads(h)?;
-                if !self.holds(&heads) {
+                if !self.knows(&heads) {
                     return Err(ModelError::NotAllowed(
                         "this version is not on this device yet".into(),
                     ));
@@ -674,7 +660,7 @@ impl Workspace {
             Some(a) => parse_heads(a)?,
             None => self.heads(),
         };
-        if !self.holds(&from) || !self.holds(&to) {
+        if !self.knows(&from) || !self.knows(&to) {
             return Err(ModelError::NotAllowed(
                 "this version is not on this device yet".into(),
             ));
@@ -923,7 +909,7 @@ impl Workspace {
 
     /// The workspace as it was at `heads`, to read (never written, never migrated).
     pub fn at(&mut self, heads: &[ChangeHash]) -> Result<Workspace, ModelError> {
-        if !self.holds(heads) {
+        if !self.knows(heads) {
             return Err(ModelError::NotAllowed(
                 "this version is not on this device yet".into(),
             ));
@@ -1019,7 +1005,7 @@ impl Workspace {
     /// An item's minutes as they were at `heads`.
     pub fn minutes_at(&mut self, item: &str, heads: &[ChangeHash]) -> Result<String, ModelError> {
         let obj = self.minutes_obj(item)?;
-        if !self.holds(heads) {
+        if !self.knows(heads) {
             return Err(ModelError::NotAllowed(
                 "this version is not on this device yet".into(),
             ));
@@ -1120,7 +1106,7 @@ impl Workspace {
         heads: &[String],
     ) -> Result<Vec<(String, Vec<(String, String)>)>, ModelError> {
         let heads = parse_heads(heads)?;
-        if !self.holds(&heads) {
+        if !self.knows(&heads) {
             return Err(ModelError::NotAllowed(
                 "this version is not on this device yet".into(),
             ));

@@ -13,8 +13,10 @@ use std::collections::{BTreeSet, HashMap};
 
 use automerge::{ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, Value};
 
+use crate::history::quote;
 use crate::search::{Area, Place};
 use crate::tolerant::read_str;
+use crate::trust::maps;
 use crate::{Workspace, agenda};
 
 /// The ops written after a set of heads, as counter ranges per actor.
@@ -98,15 +100,6 @@ fn excerpt(s: &str) -> String {
     out
 }
 
-fn quote(s: &str) -> String {
-    let short: String = s.chars().take(40).collect();
-    if s.chars().count() > 40 {
-        format!("“{short}…”")
-    } else {
-        format!("“{short}”")
-    }
-}
-
 /// Where `text` mentions a person called `name`: `@` + the full name, or `@` + its first word,
 /// case-insensitive, not followed by a letter or digit. Char offsets of each `@`.
 pub fn mentions(text: &str, name: &str) -> Vec<usize> {
@@ -149,16 +142,16 @@ pub fn mentions(text: &str, name: &str) -> Vec<usize> {
     out
 }
 
-/// Each element of the list `obj[prop]` that is a map.
-fn maps(doc: &AutoCommit, obj: &ObjId, prop: &str) -> Vec<ObjId> {
-    match doc.get(obj, prop) {
-        Ok(Some((Value::Object(ObjType::List), list))) => doc
-            .list_range(&list, ..)
-            .filter(|i| matches!(i.value, automerge::ValueRef::Object(ObjType::Map)))
-            .map(|i| i.id())
-            .collect(),
-        _ => Vec::new(),
-    }
+/// Where comments hang (a thread, a workstream item) and how news of them reads.
+struct On<'a> {
+    comments: &'a ObjId,
+    place: Place,
+    /// The thing commented on, quoted.
+    what: String,
+    /// "replied on", "commented on".
+    replied: &'static str,
+    /// Whether I am in it from the start (my own item).
+    involved: bool,
 }
 
 fn text(doc: &AutoCommit, obj: &ObjId, prop: &str) -> String {
@@ -310,48 +303,22 @@ impl Workspace {
         let doc = self.doc();
         for d in maps(doc, &ROOT, "documents") {
             for t in maps(doc, &d, "threads") {
-                let thread = text(doc, &t, "id");
                 let quoted = match doc.get(&t, "anchor") {
                     Ok(Some((Value::Object(ObjType::Map), a))) => text(doc, &a, "quote"),
                     _ => String::new(),
                 };
-                let mut involved = false;
-                for c in maps(doc, &t, "comments") {
-                    let author = text(doc, &c, "author");
-                    if author == me {
-                        involved = true;
-                        continue;
-                    }
-                    if !since.is_new(&c) {
-                        continue;
-                    }
-                    let body = text(doc, &c, "body");
-                    let mentioned = !mentions(&body, my_name).is_empty();
-                    if !involved && !mentioned {
-                        continue;
-                    }
-                    let who = self.person_name(&author);
-                    out.push(News {
-                        kind: if involved {
-                            NewsKind::Reply
-                        } else {
-                            NewsKind::Mention
-                        },
-                        key: format!("comment:{}", text(doc, &c, "id")),
-                        place: Place {
-                            area: Area::CodeOfConduct,
-                            anchor: format!("thread-{thread}"),
-                            decision: None,
-                        },
-                        what: if involved {
-                            format!("{who} replied on {}", quote(&quoted))
-                        } else {
-                            format!("{who} mentioned you on {}", quote(&quoted))
-                        },
-                        excerpt: excerpt(&body),
-                        at: text(doc, &c, "created_at"),
-                    });
-                }
+                let on = On {
+                    comments: &t,
+                    place: Place {
+                        area: Area::CodeOfConduct,
+                        anchor: format!("thread-{}", text(doc, &t, "id")),
+                        decision: None,
+                    },
+                    what: quote(&quoted),
+                    replied: "replied on",
+                    involved: false,
+                };
+                self.comment_news(since, me, my_name, on, out);
             }
         }
     }
@@ -361,46 +328,62 @@ impl Workspace {
         let doc = self.doc();
         for w in maps(doc, &ROOT, "workstreams") {
             for item in maps(doc, &w, "items") {
-                let item_id = text(doc, &item, "id");
-                let item_text = text(doc, &item, "text");
-                let mut involved = text(doc, &item, "author") == me;
-                for c in maps(doc, &item, "comments") {
-                    let author = text(doc, &c, "author");
-                    if author == me {
-                        involved = true;
-                        continue;
-                    }
-                    if !since.is_new(&c) {
-                        continue;
-                    }
-                    let body = text(doc, &c, "body");
-                    let mentioned = !mentions(&body, my_name).is_empty();
-                    if !involved && !mentioned {
-                        continue;
-                    }
-                    let who = self.person_name(&author);
-                    out.push(News {
-                        kind: if involved {
-                            NewsKind::Reply
-                        } else {
-                            NewsKind::Mention
-                        },
-                        key: format!("comment:{}", text(doc, &c, "id")),
-                        place: Place {
-                            area: Area::Workstreams,
-                            anchor: format!("ws-item-{item_id}"),
-                            decision: None,
-                        },
-                        what: if involved {
-                            format!("{who} commented on {}", quote(&item_text))
-                        } else {
-                            format!("{who} mentioned you on {}", quote(&item_text))
-                        },
-                        excerpt: excerpt(&body),
-                        at: text(doc, &c, "created_at"),
-                    });
-                }
+                let on = On {
+                    comments: &item,
+                    place: Place {
+                        area: Area::Workstreams,
+                        anchor: format!("ws-item-{}", text(doc, &item, "id")),
+                        decision: None,
+                    },
+                    what: quote(&text(doc, &item, "text")),
+                    replied: "commented on",
+                    involved: text(doc, &item, "author") == me,
+                };
+                self.comment_news(since, me, my_name, on, out);
             }
+        }
+    }
+
+    /// The new comments (by others) under `on.comments` that are for me: a reply once I took
+    /// part (or own the item), else a mention.
+    fn comment_news(
+        &self,
+        since: &Since,
+        me: &str,
+        my_name: &str,
+        on: On<'_>,
+        out: &mut Vec<News>,
+    ) {
+        let doc = self.doc();
+        let mut involved = on.involved;
+        for c in maps(doc, on.comments, "comments") {
+            let author = text(doc, &c, "author");
+            if author == me {
+                involved = true;
+                continue;
+            }
+            if !since.is_new(&c) {
+                continue;
+            }
+            let body = text(doc, &c, "body");
+            let mentioned = !mentions(&body, my_name).is_empty();
+            if !involved && !mentioned {
+                continue;
+            }
+            let who = self.person_name(&author);
+            let (kind, verb) = if involved {
+                (NewsKind::Reply, on.replied)
+            } else {
+                (NewsKind::Mention, "mentioned you on")
+            };
+            out.push(News {
+                kind,
+                key: format!("comment:{}", text(doc, &c, "id")),
+                place: on.place.clone(),
+                what: format!("{who} {verb} {}", on.what),
+                excerpt: excerpt(&body),
+                at: text(doc, &c, "created_at"),
+            });
         }
     }
 

@@ -19,6 +19,15 @@ pub enum Area {
 }
 
 impl Area {
+    /// Every page, in the navigation's order.
+    pub const ALL: [Area; 5] = [
+        Area::Agenda,
+        Area::Workstreams,
+        Area::CodeOfConduct,
+        Area::Decisions,
+        Area::Members,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             Area::Agenda => "Agenda & minutes",

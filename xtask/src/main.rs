@@ -24,7 +24,7 @@ fn main() -> std::process::ExitCode {
         Some("run") => run(relay_args(&args[1..])),
         Some("test") => test(),
         Some("build") => build_dist().map(drop),
-        Some("setup") => tools::ensure_all(),
+        Some("setup") => tools::ensure_all().and_then(|()| tools::ensure_interop().map(drop)),
         Some("bench") => bench(),
         Some("faults") => faults::run(args.iter().any(|a| a == "--long")),
         _ => {

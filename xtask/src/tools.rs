@@ -15,7 +15,23 @@ const BINARYEN: &str = "binaryen@132.0.0";
 
 pub fn ensure_all() -> Result<()> {
     ensure_build_tools()?;
-    ensure_browser()
+    ensure_browser()?;
+    ensure_postgres()
+}
+
+/// The relay's PostgreSQL tests and bench start their own throwaway cluster with Debian's
+/// server programs (initdb, postgres, pg_ctl, psql); nothing is started here.
+fn ensure_postgres() -> Result<()> {
+    let installed = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|v| v.path().join("bin/initdb").exists() && v.path().join("bin/postgres").exists());
+    if installed {
+        return Ok(());
+    }
+    println!("xtask: installing PostgreSQL from Debian's packages (the relay's database tests)");
+    apt_install(&["postgresql"])
 }
 
 /// What `cargo xtask build`/`run` need: the wasm target, wasm-bindgen-cli, wasm-opt, brotli.

@@ -12,6 +12,11 @@ pub struct Config {
     /// Folder where the relay stores workspace documents (created if missing).
     #[arg(long, env = "MOOT_DATA", default_value = "moot-data")]
     pub data: PathBuf,
+    /// Store documents in this PostgreSQL database instead of under `--data` (e.g.
+    /// `postgresql://moot@127.0.0.1/moot`). Several relays on one database serve the same
+    /// documents, live. Private workspaces' sealed logs stay under `--data`.
+    #[arg(long, env = "MOOT_DATABASE_URL")]
+    pub database_url: Option<String>,
     /// Folder holding the built app (index.html, wasm, js, css).
     #[arg(long, env = "MOOT_DIST", default_value = "target/dist")]
     pub dist: PathBuf,
@@ -69,6 +74,7 @@ impl Config {
         Self {
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             data,
+            database_url: None,
             dist,
             max_frame_bytes: moot_sync::MAX_FRAME,
             max_connections: 1024,

@@ -18,10 +18,12 @@
 
 mod config;
 mod limits;
+mod postgres;
 mod sealed;
 mod static_files;
 mod storage;
 mod sync;
+mod throwaway;
 
 use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc};
 
@@ -29,6 +31,7 @@ use axum::{Router, routing::get};
 use tokio::net::TcpListener;
 
 pub use config::Config;
+pub use throwaway::ThrowawayPostgres;
 
 /// Everything that stops the relay from starting or serving, each with the cause a person needs.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +60,8 @@ pub enum Error {
     NoIndex { path: PathBuf },
     #[error("server failed: {0}")]
     Serve(#[source] std::io::Error),
+    #[error("database: {0}")]
+    Database(#[from] postgres::PgError),
     #[error("the sync engine stopped unexpectedly")]
     SyncStopped,
 }

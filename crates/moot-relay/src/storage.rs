@@ -31,6 +31,8 @@ const RETRY_MAX: Duration = Duration::from_secs(5);
 pub(crate) struct StorageHealth {
     /// Writes that failed and are waiting to be retried.
     pub(crate) failing: AtomicUsize,
+    /// Reads waiting for the database to answer again (PostgreSQL storage).
+    pub(crate) reads_failing: AtomicUsize,
     /// Write attempts that failed since the relay started.
     pub(crate) failures: AtomicU64,
     /// Set when the relay stops: a failing write then gives up instead of holding shutdown.

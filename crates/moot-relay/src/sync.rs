@@ -40,10 +40,38 @@ pub(crate) struct SyncState {
     /// Origins allowed besides the relay's own and loopback (`--allow-origin`).
     pub(crate) allow_origins: Vec<String>,
     /// Where documents are stored (to tell a new document from a stored one).
-    pub(crate) documents: std::path::PathBuf,
+    pub(crate) store: Store,
     data: std::path::PathBuf,
     /// The last document count and when it was taken.
     counted: tokio::sync::Mutex<Option<(std::time::Instant, usize)>>,
+}
+
+/// Where the relay's documents are.
+pub(crate) enum Store {
+    /// automerge-repo's folder layout under `--data/documents`.
+    Files(std::path::PathBuf),
+    /// A PostgreSQL database shared with other relays (`--database-url`).
+    Postgres(crate::postgres::PgStorage),
+}
+
+impl Store {
+    /// Whether `id` is stored (by this relay or, on PostgreSQL, any relay). A client asked for
+    /// it, so on PostgreSQL what other relays store for it is followed from now on. When the
+    /// database does not answer, the document counts as stored (the client is not charged
+    /// for the relay's trouble).
+    async fn stored(&self, id: &str) -> bool {
+        match self {
+            Store::Files(documents) => {
+                tokio::fs::try_exists(documents.join(crate::storage::relative_path(id)))
+                    .await
+                    .unwrap_or(false)
+            }
+            Store::Postgres(pg) => {
+                pg.serve(id);
+                pg.exists(id).await.unwrap_or(true)
+            }
+        }
+    }
 }
 
 /// The window of `--max-new-documents-per-address`.
@@ -131,10 +159,7 @@ impl Usage {
             return Err("too many documents on one connection".into());
         }
         self.documents.insert(id.to_owned());
-        let stored = tokio::fs::try_exists(sync.documents.join(crate::storage::relative_path(id)))
-            .await
-            .unwrap_or(false);
-        if stored {
+        if sync.store.stored(id).await {
             return Ok(());
         }
         self.new_documents += 1;
@@ -450,20 +475,41 @@ pub(crate) async fn start(config: &crate::Config) -> Result<SyncState, crate::Er
     let temp = data.join("tmp");
     // Left by a crash mid-write: never renamed into place, so never part of a document.
     let _ = tokio::fs::remove_dir_all(&temp).await;
-    let repo = samod::Repo::build_tokio()
-        .with_storage(crate::storage::DurableStorage::new(
-            data.join("documents"),
-            temp,
-            storage.clone(),
-        ))
-        .with_share_policy(samod::ShareConfig::read_write().with_announce(false))
-        .load()
-        .await;
+    let policy = samod::ShareConfig::read_write().with_announce(false);
+    let (repo, store) = match &config.database_url {
+        None => {
+            let repo = samod::Repo::build_tokio()
+                .with_storage(crate::storage::DurableStorage::new(
+                    data.join("documents"),
+                    temp,
+                    storage.clone(),
+                ))
+                .with_share_policy(policy)
+                .load()
+                .await;
+            (repo, Store::Files(data.join("documents")))
+        }
+        Some(url) => {
+            let pg = crate::postgres::PgStorage::open(url, storage.clone()).await?;
+            let repo = samod::Repo::build_tokio()
+                .with_storage(pg.clone())
+                .with_share_policy(policy)
+                .load()
+                .await;
+            pg.follow(repo.clone());
+            (repo, Store::Postgres(pg))
+        }
+    };
     let url = samod::Url::parse("ws://moot-relay/sync").expect("static URL");
     let acceptor = repo
         .make_acceptor(url)
         .map_err(|_| crate::Error::SyncStopped)?;
     let probe = probe_document(&repo, data).await?;
+    if let Store::Postgres(pg) = &store {
+        pg.mark_probe(&probe.document_id().to_string())
+            .await
+            .map_err(|e| crate::Error::Database(crate::postgres::PgError::Schema(e)))?;
+    }
     Ok(SyncState {
         repo,
         acceptor,
@@ -482,7 +528,7 @@ pub(crate) async fn start(config: &crate::Config) -> Result<SyncState, crate::Er
         ),
         penalties: Default::default(),
         allow_origins: config.allow_origins.clone(),
-        documents: data.join("documents"),
+        store,
         data: data.to_owned(),
         counted: Default::default(),
     })
@@ -538,12 +584,20 @@ impl SyncState {
         {
             return n;
         }
-        let (documents, data) = (self.documents.clone(), self.data.clone());
-        let n = tokio::task::spawn_blocking(move || {
-            count_documents(&documents, probe_id(&data).as_deref())
-        })
-        .await
-        .unwrap_or(0);
+        let n = match &self.store {
+            Store::Files(documents) => {
+                let (documents, data) = (documents.clone(), self.data.clone());
+                tokio::task::spawn_blocking(move || {
+                    count_documents(&documents, probe_id(&data).as_deref())
+                })
+                .await
+                .unwrap_or(0)
+            }
+            Store::Postgres(pg) => match pg.count().await {
+                Some(n) => n,
+                None => return counted.map_or(0, |(_, n)| n),
+            },
+        };
         *counted = Some((std::time::Instant::now(), n));
         n
     }
@@ -555,6 +609,12 @@ impl SyncState {
         if failing > 0 {
             return Some(format!(
                 "storage failing: {failing} document write(s) waiting to be retried"
+            ));
+        }
+        let reads = self.storage.reads_failing.load(Ordering::SeqCst);
+        if reads > 0 {
+            return Some(format!(
+                "storage failing: {reads} document read(s) waiting for the database"
             ));
         }
         if self.probing.swap(true, Ordering::SeqCst) {
@@ -719,13 +779,21 @@ pub(crate) fn count_documents(root: &std::path::Path, except: Option<&str>) -> u
 pub(crate) async fn stats(State(state): State<Arc<AppState>>) -> Response {
     let documents = state.sync.document_count().await;
     let body = format!(
-        "{{\"connections\":{},\"peers\":{},\"documents\":{},\"storage_failing\":{},\"storage_failures\":{},\"sealed_open\":{}}}\n",
+        "{{\"connections\":{},\"peers\":{},\"documents\":{},\"storage_failing\":{},\"storage_failures\":{},\"sealed_open\":{}{}}}\n",
         state.sync.open.load(Ordering::SeqCst),
         state.sync.acceptor.connection_count(),
         documents,
         state.sync.storage.failing.load(Ordering::SeqCst),
         state.sync.storage.failures.load(Ordering::Relaxed),
         state.sealed.open_count().await,
+        match &state.sync.store {
+            Store::Files(_) => String::new(),
+            Store::Postgres(pg) => format!(
+                ",\"database_statements\":{},\"database_notifications\":{}",
+                pg.statements(),
+                pg.notified()
+            ),
+        },
     );
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],

@@ -5,48 +5,11 @@
 
 mod support;
 
-use std::{path::PathBuf, process::Stdio};
+use std::process::Stdio;
 
 use automerge::AutoCommit;
-use support::{Client, DEADLINE, RunningRelay, temp};
+use support::{Client, DEADLINE, RunningRelay, interop_dir, node, temp};
 use tokio::io::{AsyncBufReadExt, BufReader};
-
-fn interop_dir() -> PathBuf {
-    let dir = std::env::var_os("MOOT_INTEROP_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/interop"));
-    assert!(
-        dir.join("node_modules/@automerge/automerge-repo").is_dir(),
-        "the automerge-repo npm packages are not installed in {} — run the tests through `cargo xtask test`",
-        dir.display()
-    );
-    dir
-}
-
-/// Runs a node script to completion within the deadline; returns its last stdout line.
-async fn node(script: &str, args: &[&str]) -> String {
-    let dir = interop_dir();
-    let out = tokio::time::timeout(
-        DEADLINE * 2,
-        tokio::process::Command::new("node")
-            .arg(dir.join(script))
-            .args(args)
-            .current_dir(&dir)
-            .kill_on_drop(true)
-            .output(),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("node {script} did not finish in time"))
-    .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "node {script} failed: {}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout.lines().last().unwrap_or_default().to_owned()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn js_clients_create_find_and_edit_through_moot_relay() {

@@ -2,7 +2,12 @@
 //! client over a real WebSocket.
 #![allow(dead_code)] // each test file uses a different part
 
-use std::{collections::BTreeMap, net::SocketAddr, path::Path, time::Duration};
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use automerge::{AutoCommit, ROOT, ReadDoc, transaction::Transactable};
 use futures::{SinkExt, StreamExt};
@@ -297,4 +302,54 @@ pub async fn everyone_else_carries_on(relay: &RunningRelay, alice: &mut Client, 
     assert_eq!(bob.fetch(id).await, Event::DocumentChanged(id));
     alice.edit(id, "after", "still syncing").await;
     bob.wait_for_value(id, "after", "still syncing").await;
+}
+
+pub fn interop_dir() -> PathBuf {
+    let dir = std::env::var_os("MOOT_INTEROP_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/interop"));
+    assert!(
+        dir.join("node_modules/@automerge/automerge-repo").is_dir(),
+        "the automerge-repo npm packages are not installed in {} — run the tests through `cargo xtask test`",
+        dir.display()
+    );
+    dir
+}
+
+/// Runs a node script to completion within the deadline; returns its last stdout line.
+pub async fn node(script: &str, args: &[&str]) -> String {
+    let dir = interop_dir();
+    let out = tokio::time::timeout(
+        DEADLINE * 2,
+        tokio::process::Command::new("node")
+            .arg(dir.join(script))
+            .args(args)
+            .current_dir(&dir)
+            .kill_on_drop(true)
+            .output(),
+    )
+    .await
+    .unwrap_or_else(|_| panic!("node {script} did not finish in time"))
+    .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "node {script} failed: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout.lines().last().unwrap_or_default().to_owned()
+}
+
+/// The whole HTTP response to `GET path` at `addr`, or why there was none.
+pub async fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = TcpStream::connect(addr).await?;
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).await?;
+    Ok(out)
 }

@@ -1,9 +1,15 @@
-// A reference automerge-repo sync server (in memory) on 127.0.0.1, as the automerge-repo docs
-// describe it. Prints "listening <port>" once ready.
+// A reference automerge-repo sync server on 127.0.0.1, as the automerge-repo docs describe it:
+// in memory, or with `--data DIR` on the NodeFS storage adapter as automerge-repo-sync-server
+// ships it. Prints "listening <port>" once ready.
 import { WebSocketServer } from "ws";
 import { Repo } from "@automerge/automerge-repo";
 import { WebSocketServerAdapter } from "@automerge/automerge-repo-network-websocket";
 
+const at = process.argv.indexOf("--data");
+const storage =
+  at > 0
+    ? new (await import("@automerge/automerge-repo-storage-nodefs")).NodeFSStorageAdapter(process.argv[at + 1])
+    : undefined;
 const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
-new Repo({ network: [new WebSocketServerAdapter(wss)], sharePolicy: async () => false });
+new Repo({ network: [new WebSocketServerAdapter(wss)], storage, sharePolicy: async () => false });
 wss.on("listening", () => console.log(`listening ${wss.address().port}`));

@@ -36,29 +36,53 @@ const WARM_UP: Duration = Duration::from_secs(1);
 const MEASURE: Duration = Duration::from_secs(4);
 const GRACE: Duration = Duration::from_secs(1);
 const LIMIT: Duration = Duration::from_millis(250);
-const KS: [usize; 8] = [4, 8, 16, 32, 48, 64, 96, 128];
+const KS: [usize; 15] = [
+    4, 8, 16, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536,
+];
+/// The K at which CPU and memory are compared.
+const COMPARE_K: usize = 32;
 const REFERENCE_K: usize = 16;
 
 #[derive(Default)]
 struct Shared {
-    sent: Mutex<HashMap<ChangeHash, Instant>>,
+    /// When each change was made, and through which of the servers it went.
+    sent: Mutex<HashMap<ChangeHash, (Instant, usize)>>,
     echo_sent: Mutex<HashMap<(u32, u32), Instant>>,
     latencies: Mutex<Vec<Duration>>,
+    /// Of those, the ones that crossed from one server to another.
+    crossed: Mutex<Vec<Duration>>,
     expected: Mutex<usize>,
+    /// Every edit made, measured or not.
+    edits: std::sync::atomic::AtomicUsize,
 }
 
+/// How a load runs: typists per document, how long they type after the warm-up.
+#[derive(Clone, Copy)]
+pub(crate) struct Shape {
+    pub(crate) per_doc: usize,
+    pub(crate) measure: Duration,
+}
+
+pub(crate) const PAIRS_OF_FOUR: Shape = Shape {
+    per_doc: PER_DOC,
+    measure: MEASURE,
+};
+
 #[derive(Debug, Clone, Copy)]
-struct Stats {
-    k: usize,
-    p50: Duration,
-    p99: Duration,
-    delivered: f64,
-    cpu: Option<f64>,
-    rss_kb: Option<u64>,
+pub(crate) struct Stats {
+    pub(crate) k: usize,
+    pub(crate) p50: Duration,
+    pub(crate) p99: Duration,
+    /// p50/p99 of the edits that crossed between servers (several relays).
+    pub(crate) crossed: Option<(Duration, Duration)>,
+    pub(crate) delivered: f64,
+    pub(crate) cpu: Option<f64>,
+    pub(crate) rss_kb: Option<u64>,
+    pub(crate) edits: usize,
 }
 
 impl Stats {
-    fn ok(&self) -> bool {
+    pub(crate) fn ok(&self) -> bool {
         self.p99 <= LIMIT && self.delivered >= 0.95
     }
 }
@@ -71,7 +95,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 /// utime + stime of a process, in seconds, and its resident set in kB.
-fn proc_usage(pid: u32) -> Option<(f64, u64)> {
+pub(crate) fn proc_usage(pid: u32) -> Option<(f64, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after = &stat[stat.rfind(')')? + 2..];
     let fields: Vec<&str> = after.split_whitespace().collect();
@@ -87,14 +111,16 @@ fn proc_usage(pid: u32) -> Option<(f64, u64)> {
     Some((ticks / 100.0, rss))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn typist(
-    addr: SocketAddr,
+    (addr, via): (SocketAddr, usize),
     path: &'static str,
     id: DocumentId,
     mut doc: AutoCommit,
     me: usize,
     shared: Arc<Shared>,
     t0: Instant,
+    shape: Shape,
 ) -> Result<()> {
     let (ws, _) = connect(&format!("ws://{addr}{path}")).await?;
     let (mut sink, mut stream) = ws.split();
@@ -114,7 +140,7 @@ async fn typist(
         measure_from,
         stop_typing,
         stop,
-    } = Schedule::new(me, t0);
+    } = Schedule::new(me, t0, shape.measure);
     let mut connected = false;
     loop {
         tokio::select! {
@@ -125,9 +151,10 @@ async fn typist(
                 doc.splice_text(&text, at, 0, "a")?;
                 if let Some(hash) = doc.commit() {
                     let now = Instant::now();
-                    shared.sent.lock().unwrap().insert(hash, now);
+                    shared.sent.lock().unwrap().insert(hash, (now, via));
+                    shared.edits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     if now >= measure_from {
-                        *shared.expected.lock().unwrap() += PER_DOC - 1;
+                        *shared.expected.lock().unwrap() += shape.per_doc - 1;
                     }
                 }
                 for f in conn.sync_document(id, &mut doc) {
@@ -152,9 +179,13 @@ async fn typist(
                 let new: Vec<ChangeHash> = doc.get_changes(&before).iter().map(|c| c.hash()).collect();
                 let sent = shared.sent.lock().unwrap();
                 let mut lat = shared.latencies.lock().unwrap();
+                let mut crossed = shared.crossed.lock().unwrap();
                 for h in new {
-                    if let Some(&t) = sent.get(&h).filter(|t| **t >= measure_from) {
+                    if let Some(&(t, from)) = sent.get(&h).filter(|(t, _)| *t >= measure_from) {
                         lat.push(arrived - t);
+                        if from != via {
+                            crossed.push(arrived - t);
+                        }
                     }
                 }
             }
@@ -173,15 +204,15 @@ struct Schedule {
 }
 
 impl Schedule {
-    fn new(me: usize, t0: Instant) -> Self {
+    fn new(me: usize, t0: Instant, measure: Duration) -> Self {
         Schedule {
             tick: tokio::time::interval_at(
                 t0 + KEY_INTERVAL.mul_f64((me % 7) as f64 / 7.0),
                 KEY_INTERVAL,
             ),
             measure_from: t0 + WARM_UP,
-            stop_typing: t0 + WARM_UP + MEASURE,
-            stop: t0 + WARM_UP + MEASURE + GRACE,
+            stop_typing: t0 + WARM_UP + measure,
+            stop: t0 + WARM_UP + measure + GRACE,
         }
     }
 }
@@ -210,7 +241,7 @@ async fn echo_typist(
         measure_from,
         stop_typing,
         stop,
-    } = Schedule::new(me as usize, t0);
+    } = Schedule::new(me as usize, t0, MEASURE);
     let mut seq = 0u32;
     loop {
         tokio::select! {
@@ -293,19 +324,31 @@ async fn echo_server() -> Result<SocketAddr> {
 }
 
 #[derive(Clone, Copy)]
-enum Server {
+pub(crate) enum Server {
     Moot,
     Js,
     Echo,
 }
 
-/// One load run of `k` typists against a server at `addr` (`pid` for its CPU and memory).
-async fn run(server: Server, addr: SocketAddr, pid: Option<u32>, k: usize) -> Result<Stats> {
+/// One load run of `k` typists against the servers at `addrs` (typist n on `addrs[n % len]`;
+/// `pids` for their CPU and memory, summed).
+pub(crate) async fn run_on(
+    server: Server,
+    addrs: &[SocketAddr],
+    pids: &[u32],
+    k: usize,
+    shape: Shape,
+) -> Result<Stats> {
     let shared = Arc::new(Shared::default());
-    let t0 = Instant::now() + Duration::from_millis(300);
-    let usage_before = pid.and_then(proc_usage);
+    let t0 = Instant::now() + Duration::from_millis(300 + k as u64);
+    let usage = || -> Option<(f64, u64)> {
+        pids.iter().try_fold((0.0, 0), |(c, r), pid| {
+            proc_usage(*pid).map(|(c2, r2)| (c + c2, r + r2))
+        })
+    };
+    let usage_before = if pids.is_empty() { None } else { usage() };
     let mut tasks = Vec::new();
-    for d in 0..k.div_ceil(PER_DOC) {
+    for d in 0..k.div_ceil(shape.per_doc) {
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&(k as u64).to_le_bytes());
         bytes[8..].copy_from_slice(&(d as u64 ^ (t0.elapsed().as_nanos() as u64)).to_le_bytes());
@@ -313,14 +356,18 @@ async fn run(server: Server, addr: SocketAddr, pid: Option<u32>, k: usize) -> Re
         let mut base = AutoCommit::new();
         base.put_object(ROOT, "text", ObjType::Text)?;
         base.commit();
-        for t in 0..PER_DOC.min(k - d * PER_DOC) {
-            let me = d * PER_DOC + t;
+        for t in 0..shape.per_doc.min(k - d * shape.per_doc) {
+            let me = d * shape.per_doc + t;
             let shared = shared.clone();
             let doc = base.fork();
+            let via = me % addrs.len();
+            let addr = addrs[via];
             tasks.push(tokio::spawn(async move {
                 match server {
-                    Server::Moot => typist(addr, "/sync", id, doc, me, shared, t0).await,
-                    Server::Js => typist(addr, "/", id, doc, me, shared, t0).await,
+                    Server::Moot => {
+                        typist((addr, via), "/sync", id, doc, me, shared, t0, shape).await
+                    }
+                    Server::Js => typist((addr, via), "/", id, doc, me, shared, t0, shape).await,
                     Server::Echo => echo_typist(addr, d, me as u32, shared, t0).await,
                 }
             }));
@@ -329,10 +376,12 @@ async fn run(server: Server, addr: SocketAddr, pid: Option<u32>, k: usize) -> Re
     for t in tasks {
         t.await??;
     }
-    let wall = (WARM_UP + MEASURE + GRACE).as_secs_f64();
-    let usage_after = pid.and_then(proc_usage);
+    let wall = (WARM_UP + shape.measure + GRACE).as_secs_f64();
+    let usage_after = if pids.is_empty() { None } else { usage() };
     let mut lat = std::mem::take(&mut *shared.latencies.lock().unwrap());
     lat.sort();
+    let mut crossed = std::mem::take(&mut *shared.crossed.lock().unwrap());
+    crossed.sort();
     let expected = *shared.expected.lock().unwrap();
     let (cpu, rss_kb) = match (usage_before, usage_after) {
         (Some(b), Some(a)) => (Some((a.0 - b.0) / wall * 100.0), Some(a.1)),
@@ -342,10 +391,18 @@ async fn run(server: Server, addr: SocketAddr, pid: Option<u32>, k: usize) -> Re
         k,
         p50: percentile(&lat, 0.5),
         p99: percentile(&lat, 0.99),
+        crossed: (!crossed.is_empty())
+            .then(|| (percentile(&crossed, 0.5), percentile(&crossed, 0.99))),
         delivered: lat.len() as f64 / expected.max(1) as f64,
         cpu,
         rss_kb,
+        edits: shared.edits.load(std::sync::atomic::Ordering::Relaxed),
     })
+}
+
+async fn run(server: Server, addr: SocketAddr, pid: Option<u32>, k: usize) -> Result<Stats> {
+    let pids: Vec<u32> = pid.into_iter().collect();
+    run_on(server, &[addr], &pids, k, PAIRS_OF_FOUR).await
 }
 
 /// Runs K = 4, 8, 16… until p99 passes 250 ms (or deliveries fall behind); all the runs.
@@ -396,6 +453,8 @@ pub(crate) async fn spawn_relay(
             "100000",
             "--max-new-documents-per-address",
             "100000",
+            "--max-connections",
+            "100000",
         ],
     )
     .await
@@ -436,9 +495,14 @@ pub(crate) async fn spawn_relay_with(
     Ok((child, addr))
 }
 
-async fn spawn_js_server(interop: &Path) -> Result<(Child, SocketAddr)> {
-    let mut child = Command::new("node")
-        .arg(interop.join("sync_server.mjs"))
+/// The JS automerge-repo sync server: in memory, or on its NodeFS storage under `data`.
+async fn spawn_js_server(interop: &Path, data: Option<&Path>) -> Result<(Child, SocketAddr)> {
+    let mut command = Command::new("node");
+    command.arg(interop.join("sync_server.mjs"));
+    if let Some(data) = data {
+        command.arg("--data").arg(data);
+    }
+    let mut child = command
         .current_dir(interop)
         .stdout(Stdio::piped())
         .kill_on_drop(true)
@@ -452,7 +516,7 @@ async fn spawn_js_server(interop: &Path) -> Result<(Child, SocketAddr)> {
     Ok((child, SocketAddr::from(([127, 0, 0, 1], port))))
 }
 
-fn largest_ok(runs: &[Stats]) -> Option<Stats> {
+pub(crate) fn largest_ok(runs: &[Stats]) -> Option<Stats> {
     runs.iter().take_while(|s| s.ok()).last().copied()
 }
 
@@ -460,7 +524,7 @@ fn at(runs: &[Stats], k: usize) -> Option<Stats> {
     runs.iter().find(|s| s.k == k).copied()
 }
 
-fn describe(s: &Stats) -> String {
+pub(crate) fn describe(s: &Stats) -> String {
     let mut d = format!("K={}: p50 {} / p99 {}", s.k, ms(s.p50), ms(s.p99));
     if let (Some(cpu), Some(rss)) = (s.cpu, s.rss_kb) {
         d += &format!(", CPU {cpu:.0}%, RSS {:.0} MB", rss as f64 / 1024.0);
@@ -475,33 +539,19 @@ pub async fn rows(inputs: &Inputs) -> Vec<Row> {
     }
 }
 
-async fn measure(inputs: &Inputs) -> Result<Vec<Row>> {
-    let data = inputs.out.join("relay-data");
-    let _ = std::fs::remove_dir_all(&data);
-    std::fs::create_dir_all(&data)?;
-    let (relay, relay_addr) = spawn_relay(&inputs.relay_bin, &data, &inputs.dist, None).await?;
-    let moot = sweep(Server::Moot, relay_addr, relay.id(), "moot relay").await;
-    drop(relay);
-    let (js, js_addr) = spawn_js_server(&inputs.interop).await?;
-    let jsr = sweep(Server::Js, js_addr, js.id(), "JS sync server").await;
-    drop(js);
-    let echo_addr = echo_server().await?;
-    let echo = run(Server::Echo, echo_addr, None, REFERENCE_K).await?;
-    eprintln!(
-        "bench: P5 echo K={REFERENCE_K}: p50 {:?} p99 {:?}",
-        echo.p50, echo.p99
-    );
+fn fresh(dir: std::path::PathBuf) -> Result<std::path::PathBuf> {
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
 
-    let mut rows = Vec::new();
-    let (mk, jk) = (largest_ok(&moot), largest_ok(&jsr));
+/// The largest-K row of two sweeps.
+fn k_row(figure: &str, moot: &[Stats], js: &[Stats], js_name: &str) -> Row {
+    let (mk, jk) = (largest_ok(moot), largest_ok(js));
     let k_of = |s: Option<Stats>| s.map_or(0, |s| s.k);
     let tested_all = moot.len() == KS.len() && moot.last().is_some_and(Stats::ok);
     let ratio = k_of(mk) as f64 / k_of(jk).max(1) as f64;
-    rows.push(
-        Row::new(
-            "P5",
-            "Relay under load: largest K typists with p99 ≤ 250 ms",
-        )
+    Row::new("P5", figure.to_owned())
         .moot(match mk {
             Some(s) => format!(
                 "{}{}",
@@ -511,12 +561,96 @@ async fn measure(inputs: &Inputs) -> Result<Vec<Row>> {
             None => "none (p99 > 250 ms at K=4)".into(),
         })
         .anchor(match jk {
-            Some(s) => format!("JS sync server {}", describe(&s)),
-            None => "JS sync server: none".into(),
+            Some(s) => format!("{js_name} {}", describe(&s)),
+            None => format!("{js_name}: none"),
         })
         .ratio(ratio)
-        .target("≥ 10× the JS server's K", ratio >= 10.0),
+        .target("≥ 10× the JS server's K", ratio >= 10.0)
+}
+
+async fn measure(inputs: &Inputs) -> Result<Vec<Row>> {
+    let out = &inputs.out;
+    let (relay, addr) = spawn_relay(
+        &inputs.relay_bin,
+        &fresh(out.join("relay-data"))?,
+        &inputs.dist,
+        None,
+    )
+    .await?;
+    let moot = sweep(Server::Moot, addr, relay.id(), "moot relay (log storage)").await;
+    drop(relay);
+    let (relay, addr) = spawn_relay_with(
+        &inputs.relay_bin,
+        &fresh(out.join("relay-data"))?,
+        &inputs.dist,
+        None,
+        &[
+            "--max-connections-per-address",
+            "100000",
+            "--max-new-documents-per-address",
+            "100000",
+            "--max-connections",
+            "100000",
+            "--in-memory",
+        ],
+    )
+    .await?;
+    let moot_memory = sweep(Server::Moot, addr, relay.id(), "moot relay (in memory)").await;
+    drop(relay);
+    let (js, addr) = spawn_js_server(&inputs.interop, Some(&fresh(out.join("js-data"))?)).await?;
+    let js_files = sweep(Server::Js, addr, js.id(), "JS sync server (NodeFS)").await;
+    drop(js);
+    let (js, addr) = spawn_js_server(&inputs.interop, None).await?;
+    let js_memory = sweep(Server::Js, addr, js.id(), "JS sync server (in memory)").await;
+    drop(js);
+    let echo_addr = echo_server().await?;
+    let echo = run(Server::Echo, echo_addr, None, REFERENCE_K).await?;
+    eprintln!(
+        "bench: P5 echo K={REFERENCE_K}: p50 {:?} p99 {:?}",
+        echo.p50, echo.p99
     );
+
+    let mut rows = vec![
+        k_row(
+            "Relay under load, both storing to disk: largest K typists (pairs of 4 at 6 keys/s) with p99 ≤ 250 ms",
+            &moot,
+            &js_files,
+            "JS sync server (NodeFS)",
+        ),
+        k_row(
+            "… both in memory",
+            &moot_memory,
+            &js_memory,
+            "JS sync server (in memory)",
+        ),
+    ];
+    let big = largest_ok(&moot).map_or(0, |s| s.k);
+    rows.push(
+        Row::new(
+            "P5",
+            "… moot's native load generator: typists the relay carries (log storage)",
+        )
+        .moot(format!("{big} typists at p99 ≤ 250 ms"))
+        .target("≥ 1,000", big >= 1000),
+    );
+    if let (Some(m), Some(j)) = (at(&moot, COMPARE_K), at(&js_files, COMPARE_K))
+        && let (Some(mc), Some(jc), Some(mr), Some(jr)) = (m.cpu, j.cpu, m.rss_kb, j.rss_kb)
+    {
+        let (cpu, rss) = (mc / jc.max(0.1), mr as f64 / jr.max(1) as f64);
+        rows.push(
+            Row::new(
+                "P5",
+                format!("… CPU and RSS at K={COMPARE_K}, both storing to disk"),
+            )
+            .moot(describe(&m))
+            .anchor(format!("JS sync server (NodeFS) {}", describe(&j)))
+            .ratio(cpu)
+            .target(
+                format!("CPU ≤ 0.2×, RSS ≤ 0.3× (RSS {rss:.2}×)"),
+                cpu <= 0.2 && rss <= 0.3,
+            ),
+        );
+    }
     if let Some(m) = at(&moot, REFERENCE_K) {
         let r = m.p99.as_secs_f64() / echo.p99.as_secs_f64().max(1e-6);
         rows.push(
@@ -535,4 +669,17 @@ async fn measure(inputs: &Inputs) -> Result<Vec<Row>> {
         );
     }
     Ok(rows)
+}
+
+/// The body of `GET path` at `addr` (for `/metrics`).
+pub(crate) async fn http_get(addr: SocketAddr, path: &str) -> Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await?;
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).await?;
+    Ok(out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned())
 }

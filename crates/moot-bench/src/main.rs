@@ -15,6 +15,7 @@ mod load;
 mod native;
 mod private;
 mod report;
+mod scale;
 mod sizes;
 
 use std::{io::Read, path::PathBuf, time::Instant};
@@ -219,6 +220,12 @@ fn main() -> Result<()> {
     if only("P5") {
         eprintln!("bench: P5 relay under load");
         rows.extend(runtime.block_on(load::rows(&inputs)));
+    }
+    if only("R1") {
+        eprintln!(
+            "bench: R1 relay at scale (idle connections, one document, two relays on PostgreSQL)"
+        );
+        rows.extend(runtime.block_on(scale::rows(&inputs)));
     }
 
     eprintln!("bench: browser rows (P2, P3, P6, P7, P8 render)");

@@ -17,6 +17,9 @@ pub struct Config {
     /// documents, live. Private workspaces' sealed logs stay under `--data`.
     #[arg(long, env = "MOOT_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Keep documents in memory only: nothing survives the relay's exit (for measurements).
+    #[arg(long, env = "MOOT_IN_MEMORY", conflicts_with = "database_url")]
+    pub in_memory: bool,
     /// Folder holding the built app (index.html, wasm, js, css).
     #[arg(long, env = "MOOT_DIST", default_value = "target/dist")]
     pub dist: PathBuf,
@@ -75,6 +78,7 @@ impl Config {
             listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
             data,
             database_url: None,
+            in_memory: false,
             dist,
             max_frame_bytes: moot_sync::MAX_FRAME,
             max_connections: 1024,

@@ -18,6 +18,7 @@
 
 mod config;
 mod limits;
+mod log_storage;
 mod postgres;
 mod sealed;
 mod static_files;

@@ -52,6 +52,8 @@ pub(crate) enum Store {
     Files(std::path::PathBuf),
     /// A PostgreSQL database shared with other relays (`--database-url`).
     Postgres(crate::postgres::PgStorage),
+    /// Nothing stored (`--in-memory`): every document counts as new, none is counted.
+    Memory,
 }
 
 impl Store {
@@ -62,14 +64,16 @@ impl Store {
     async fn stored(&self, id: &str) -> bool {
         match self {
             Store::Files(documents) => {
-                tokio::fs::try_exists(documents.join(crate::storage::relative_path(id)))
-                    .await
-                    .unwrap_or(false)
+                let log = crate::log_storage::log_path(documents, id);
+                let folder = documents.join(crate::storage::relative_path(id));
+                tokio::fs::try_exists(log).await.unwrap_or(false)
+                    || tokio::fs::try_exists(folder).await.unwrap_or(false)
             }
             Store::Postgres(pg) => {
                 pg.serve(id);
                 pg.exists(id).await.unwrap_or(true)
             }
+            Store::Memory => false,
         }
     }
 }
@@ -477,9 +481,16 @@ pub(crate) async fn start(config: &crate::Config) -> Result<SyncState, crate::Er
     let _ = tokio::fs::remove_dir_all(&temp).await;
     let policy = samod::ShareConfig::read_write().with_announce(false);
     let (repo, store) = match &config.database_url {
+        None if config.in_memory => {
+            let repo = samod::Repo::build_tokio()
+                .with_share_policy(policy)
+                .load()
+                .await;
+            (repo, Store::Memory)
+        }
         None => {
             let repo = samod::Repo::build_tokio()
-                .with_storage(crate::storage::DurableStorage::new(
+                .with_storage(crate::log_storage::LogStorage::new(
                     data.join("documents"),
                     temp,
                     storage.clone(),
@@ -597,6 +608,7 @@ impl SyncState {
                 Some(n) => n,
                 None => return counted.map_or(0, |(_, n)| n),
             },
+            Store::Memory => 0,
         };
         *counted = Some((std::time::Instant::now(), n));
         n
@@ -754,26 +766,35 @@ pub(crate) async fn upgrade(
         })
 }
 
-/// Documents stored under the data folder (automerge-repo's layout: `xx/rest-of-id/...`),
-/// not counting `except` (the relay's probe document).
+/// Documents stored under the data folder (a log `xx/rest-of-id.log`, or automerge-repo's
+/// layout `xx/rest-of-id/...` from older relays), not counting `except` (the relay's probe
+/// document) and samod's storage id.
 pub(crate) fn count_documents(root: &std::path::Path, except: Option<&str>) -> usize {
     let Ok(prefixes) = std::fs::read_dir(root) else {
         return 0;
     };
-    let except = except.map(|id| root.join(crate::storage::relative_path(id)));
-    prefixes
-        .flatten()
-        .filter(|p| p.path().is_dir())
-        .map(|p| {
-            std::fs::read_dir(p.path())
-                .map(|d| {
-                    d.flatten()
-                        .filter(|e| e.path().is_dir() && Some(e.path()) != except)
-                        .count()
-                })
-                .unwrap_or(0)
-        })
-        .sum()
+    let skip = |id: &str| Some(id) == except || id == "storage-adapter-id";
+    let mut ids = std::collections::HashSet::new();
+    for prefix in prefixes.flatten().filter(|p| p.path().is_dir()) {
+        let first = prefix.file_name().to_string_lossy().into_owned();
+        for entry in std::fs::read_dir(prefix.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let rest = match name.strip_suffix(".log") {
+                Some(rest) if entry.path().is_file() => rest.to_owned(),
+                _ if entry.path().is_dir() => name,
+                _ => continue,
+            };
+            let id = format!("{first}{rest}");
+            if !skip(&id) {
+                ids.insert(id);
+            }
+        }
+    }
+    ids.len()
 }
 
 pub(crate) async fn stats(State(state): State<Arc<AppState>>) -> Response {
@@ -787,7 +808,7 @@ pub(crate) async fn stats(State(state): State<Arc<AppState>>) -> Response {
         state.sync.storage.failures.load(Ordering::Relaxed),
         state.sealed.open_count().await,
         match &state.sync.store {
-            Store::Files(_) => String::new(),
+            Store::Files(_) | Store::Memory => String::new(),
             Store::Postgres(pg) => format!(
                 ",\"database_statements\":{},\"database_notifications\":{}",
                 pg.statements(),

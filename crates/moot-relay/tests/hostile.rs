@@ -166,6 +166,13 @@ async fn a_connection_and_an_address_may_ask_for_only_so_many_new_documents() {
     let known = new_doc(1);
     let mut alice = Client::connect(relay.addr, "alice").await;
     publish_new(&mut alice, known, "minutes").await;
+    // samod answers before its write lands: wait until the document is stored, so that it
+    // counts as a stored one below.
+    relay
+        .wait_for("/metrics", "the known document is stored", |m| {
+            m.contains("\"documents\":1")
+        })
+        .await;
 
     // Random ids: each would be a document actor samod keeps forever.
     let mut greedy = Client::connect_from(support::ATTACKER, relay.addr, "greedy").await;

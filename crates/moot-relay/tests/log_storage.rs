@@ -65,27 +65,33 @@ async fn superseded_records_are_compacted_away() {
     let mut seed = 12345u64;
     let large: String = (0..40_000)
         .map(|_| {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             char::from(b'a' + (seed >> 59) as u8 % 26)
         })
         .collect();
     publish_new(&mut alice, id, &large).await;
-    let mut largest = 0;
-    for n in 0..60 {
+    // Append-only, the log would only grow (by a snapshot of ~25 kB every ten or so edits);
+    // compacted, it shrinks now and then and stays bounded.
+    let (mut largest, mut last, mut shrank) = (0, 0, false);
+    for n in 0..150 {
         alice.edit(id, "n", &n.to_string()).await;
-        largest = largest.max(std::fs::metadata(log_of(&root, id)).map_or(0, |m| m.len()));
+        let size = std::fs::metadata(log_of(&root, id)).map_or(0, |m| m.len());
+        shrank |= size < last;
+        (largest, last) = (largest.max(size), size);
     }
     drop(alice);
     relay.stop().await;
-    let size = std::fs::metadata(log_of(&root, id)).unwrap().len();
+    assert!(shrank, "the log was compacted at least once");
     assert!(
-        largest > 64 * 1024 && size < largest / 2,
-        "the log was compacted: largest {largest} B, now {size} B"
+        largest < 200_000,
+        "the log stays bounded: largest {largest} B"
     );
     let relay = RunningRelay::start(&root, |_| {}).await;
     let mut bob = Client::connect(relay.addr, "bob").await;
     assert_eq!(bob.fetch(id).await, Event::DocumentChanged(id));
-    bob.wait_for_value(id, "n", "59").await;
+    bob.wait_for_value(id, "n", "149").await;
     assert_eq!(bob.value(id, "title").map(|t| t.len()), Some(40_000));
     relay.stop().await;
 }

@@ -5,11 +5,9 @@
 
 mod support;
 
-use std::{net::SocketAddr, process::Stdio, time::Duration};
-
 use moot_relay::ThrowawayPostgres;
 use moot_sync::Event;
-use support::{Client, DEADLINE, RunningRelay, new_doc, publish_new, temp};
+use support::{Client, RelayProcess, RunningRelay, new_doc, publish_new, temp};
 
 fn postgres(name: &str) -> ThrowawayPostgres {
     ThrowawayPostgres::start(name)
@@ -93,78 +91,12 @@ async fn two_relays_on_one_database_share_a_document_live() {
     b.stop().await;
 }
 
-/// A relay as its own process (so that it can be killed with SIGKILL).
-struct RelayProcess {
-    addr: SocketAddr,
-    child: tokio::process::Child,
-}
-
-impl RelayProcess {
-    async fn start(root: &std::path::Path, url: &str) -> Self {
-        let dist = root.join("dist");
-        std::fs::create_dir_all(&dist).unwrap();
-        std::fs::write(dist.join("index.html"), "<!doctype html>").unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_moot-relay"))
-            .args(["--listen", &addr.to_string(), "--database-url", url])
-            .arg("--data")
-            .arg(root.join("data"))
-            .arg("--dist")
-            .arg(&dist)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("moot-relay starts");
-        let relay = Self { addr, child };
-        relay.until_healthy().await;
-        relay
-    }
-
-    /// SIGTERM, and waits for the relay to finish its writes and exit.
-    async fn stop(mut self) {
-        let pid = self.child.id().expect("relay still running");
-        let sent = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-        let status = tokio::time::timeout(DEADLINE, self.child.wait())
-            .await
-            .expect("relay stops in time")
-            .unwrap();
-        assert!(status.success(), "relay exits cleanly: {status}");
-    }
-
-    async fn until_healthy(&self) {
-        let deadline = tokio::time::Instant::now() + DEADLINE;
-        loop {
-            if let Ok(r) = support::http_get(self.addr, "/healthz").await
-                && healthy(&r)
-            {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "relay process on {} became healthy",
-                self.addr
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_of_a_relay_mid_sync_loses_nothing() {
     let pg = postgres("kill");
     let root = temp("pg-kill");
-    let mut a = RelayProcess::start(&root.join("a"), &pg.url()).await;
-    let b = RelayProcess::start(&root.join("b"), &pg.url()).await;
+    let mut a = RelayProcess::start(&root.join("a"), &["--database-url", &pg.url()]).await;
+    let b = RelayProcess::start(&root.join("b"), &["--database-url", &pg.url()]).await;
     let id = new_doc(33);
     let mut alice = Client::connect(a.addr, "alice").await;
     publish_new(&mut alice, id, "kill -9").await;
@@ -207,7 +139,7 @@ async fn kill_9_of_a_relay_mid_sync_loses_nothing() {
     drop((alice, bob));
     // And a newcomer on a third relay, after B stopped, gets all of it from the database.
     b.stop().await;
-    let c = RelayProcess::start(&root.join("c"), &pg.url()).await;
+    let c = RelayProcess::start(&root.join("c"), &["--database-url", &pg.url()]).await;
     let mut carol = Client::connect(c.addr, "carol").await;
     assert_eq!(carol.fetch(id).await, Event::DocumentChanged(id));
     carol.wait_for_value(id, "after", "the kill").await;
@@ -233,7 +165,7 @@ async fn a_lost_database_fails_healthz_and_loses_nothing() {
 
     pg.pause().unwrap();
     alice
-        .edit(id, "minutes", "typed while the database was away")
+        .send_edit(id, "minutes", "typed while the database was away")
         .await;
     relay
         .wait_for("/healthz", "healthz fails while writes are held", |r| {
@@ -241,6 +173,8 @@ async fn a_lost_database_fails_healthz_and_loses_nothing() {
         })
         .await;
     pg.resume().unwrap();
+    // Acknowledged once it is stored.
+    alice.settle(id).await;
     relay
         .wait_for("/healthz", "healthy once the database is back", healthy)
         .await;
@@ -273,7 +207,9 @@ async fn a_database_that_refuses_writes_fails_healthz_and_loses_nothing() {
     pg.sql("ALTER DATABASE postgres SET default_transaction_read_only = on")
         .unwrap();
     pg.sql(drop_sessions).unwrap();
-    alice.edit(id, "minutes", "typed while it refused").await;
+    alice
+        .send_edit(id, "minutes", "typed while it refused")
+        .await;
     relay
         .wait_for("/healthz", "healthz fails while writes are refused", |r| {
             r.starts_with("HTTP/1.1 503") && r.contains("storage failing")
@@ -285,6 +221,7 @@ async fn a_database_that_refuses_writes_fails_healthz_and_loses_nothing() {
     )
     .unwrap();
     pg.sql(drop_sessions).unwrap();
+    alice.settle(id).await;
     relay
         .wait_for("/healthz", "healthy once writes are taken", healthy)
         .await;
@@ -334,6 +271,96 @@ async fn js_clients_sync_across_two_relays_on_postgres() {
         serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
     assert_eq!(result["title"], "created by JS client A");
     assert_eq!(result["editedBy"], "JS client B");
+    a.stop().await;
+    b.stop().await;
+}
+
+/// The relay acknowledges a change (its sync reply holds the change in its heads) only once it
+/// is stored: with the database away the write is held and nothing is acknowledged, so a relay
+/// killed then has lost nothing it acknowledged; once stored, acknowledged means kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_acknowledges_only_what_it_has_stored() {
+    let mut pg = postgres("ack");
+    let root = temp("pg-ack");
+    let flags = ["--database-url".to_owned(), pg.url()];
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let mut relay = RelayProcess::start(&root.join("a"), &flags).await;
+    let id = new_doc(36);
+    let mut alice = Client::connect(relay.addr, "alice").await;
+    publish_new(&mut alice, id, "acknowledged means stored").await;
+
+    pg.pause().unwrap();
+    alice
+        .send_edit(id, "minutes", "sent while the database is away")
+        .await;
+    // The relay has it and is holding its write.
+    let deadline = tokio::time::Instant::now() + support::DEADLINE;
+    loop {
+        let r = support::http_get(relay.addr, "/healthz")
+            .await
+            .unwrap_or_default();
+        if r.starts_with("HTTP/1.1 503") && r.contains("storage failing") {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the relay holds the write: {r}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    relay.child.start_kill().unwrap();
+    relay.child.wait().await.unwrap();
+    // Everything the relay sent before it died.
+    while let Some(Ok(msg)) = futures::StreamExt::next(&mut alice.ws).await {
+        if let tokio_tungstenite::tungstenite::Message::Binary(frame) = msg {
+            let _ = alice.conn.receive(&frame, &mut alice.docs);
+        }
+    }
+    let heads = alice.docs.get_mut(&id).unwrap().get_heads();
+    assert!(
+        !alice.conn.is_synced(&id, &heads),
+        "the relay acknowledged a change it had not stored"
+    );
+
+    // With the database back, a new relay: alice's app sends it again, and now it is kept.
+    pg.resume().unwrap();
+    let doc = alice.docs.remove(&id).unwrap();
+    let relay = RelayProcess::start(&root.join("b"), &flags).await;
+    let mut alice = Client::connect(relay.addr, "alice").await;
+    alice.docs.insert(id, doc);
+    alice.publish(id).await;
+    drop(alice);
+    let mut relay = relay;
+    relay.child.start_kill().unwrap();
+    relay.child.wait().await.unwrap();
+    let relay = RelayProcess::start(&root.join("c"), &flags).await;
+    let mut bob = Client::connect(relay.addr, "bob").await;
+    assert_eq!(bob.fetch(id).await, Event::DocumentChanged(id));
+    bob.wait_for_value(id, "minutes", "sent while the database is away")
+        .await;
+    relay.stop().await;
+}
+
+/// A client of relay B asks for a workspace before anyone stored it (B answers unavailable);
+/// when it is then created through relay A, B loads it and sends it on without being asked
+/// again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_asked_for_on_one_relay_before_another_stored_it_arrives() {
+    let pg = postgres("early");
+    let root = temp("pg-early");
+    let a = relay_on(&root.join("a"), &pg.url()).await;
+    let b = relay_on(&root.join("b"), &pg.url()).await;
+    let id = new_doc(37);
+    let mut bob = Client::connect(b.addr, "bob").await;
+    assert_eq!(bob.fetch(id).await, Event::Unavailable(id));
+    let mut alice = Client::connect(a.addr, "alice").await;
+    publish_new(&mut alice, id, "created after bob asked").await;
+    bob.docs.entry(id).or_default();
+    bob.wait_for_value(id, "title", "created after bob asked")
+        .await;
+    alice.edit(id, "minutes", "and live from then on").await;
+    bob.wait_for_value(id, "minutes", "and live from then on")
+        .await;
     a.stop().await;
     b.stop().await;
 }

@@ -82,7 +82,22 @@ async fn a_failed_write_fails_healthz_and_lands_once_the_disk_is_back() {
     std::fs::write(&folder, b"not a folder").unwrap();
 
     let mut alice = Client::connect(relay.addr, "alice").await;
-    publish_new(&mut alice, id, "written while the disk fails").await;
+    let mut doc = automerge::AutoCommit::new();
+    automerge::transaction::Transactable::put(
+        &mut doc,
+        automerge::ROOT,
+        "title",
+        "written while the disk fails",
+    )
+    .unwrap();
+    doc.commit();
+    alice.docs.insert(id, doc);
+    // The exchange goes on (the relay asks for the changes, gets them, cannot store them);
+    // its acknowledgement waits for the write.
+    let publishing = tokio::spawn(async move {
+        alice.publish(id).await;
+        alice
+    });
     let failing = relay
         .wait_for("/healthz", "healthz reports the failing disk", |r| {
             r.starts_with("HTTP/1.1 503")
@@ -92,7 +107,16 @@ async fn a_failed_write_fails_healthz_and_lands_once_the_disk_is_back() {
     let metrics = relay.metrics().await;
     assert!(!metrics.contains("\"storage_failures\":0"), "{metrics}");
 
+    assert!(
+        !publishing.is_finished(),
+        "acknowledged before it was stored"
+    );
     std::fs::remove_file(&folder).unwrap();
+    // Acknowledged once it is stored.
+    let alice = tokio::time::timeout(support::DEADLINE, publishing)
+        .await
+        .expect("acknowledged once stored")
+        .unwrap();
     relay
         .wait_for("/healthz", "healthy once the write landed", healthy)
         .await;

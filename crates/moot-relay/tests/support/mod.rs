@@ -191,6 +191,15 @@ impl Client {
         }
     }
 
+    /// Makes an edit and sends it, without waiting for the relay to acknowledge it.
+    pub async fn send_edit(&mut self, id: DocumentId, key: &str, value: &str) {
+        let doc = self.docs.get_mut(&id).unwrap();
+        doc.put(ROOT, key, value).unwrap();
+        doc.commit();
+        let frames = self.conn.sync_document(id, doc);
+        self.send(frames).await;
+    }
+
     pub async fn edit(&mut self, id: DocumentId, key: &str, value: &str) {
         let doc = self.docs.get_mut(&id).unwrap();
         doc.put(ROOT, key, value).unwrap();
@@ -352,4 +361,72 @@ pub async fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<String> {
     let mut out = String::new();
     s.read_to_string(&mut out).await?;
     Ok(out)
+}
+
+/// A relay as its own process (so that it can be killed with SIGKILL).
+pub struct RelayProcess {
+    pub addr: SocketAddr,
+    pub child: tokio::process::Child,
+}
+
+impl RelayProcess {
+    /// Starts `moot-relay` on a free port with `--data root/data` and `flags`.
+    pub async fn start(root: &std::path::Path, flags: &[&str]) -> Self {
+        let dist = root.join("dist");
+        std::fs::create_dir_all(&dist).unwrap();
+        std::fs::write(dist.join("index.html"), "<!doctype html>").unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_moot-relay"))
+            .args(["--listen", &addr.to_string()])
+            .args(flags)
+            .arg("--data")
+            .arg(root.join("data"))
+            .arg("--dist")
+            .arg(&dist)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("moot-relay starts");
+        let relay = Self { addr, child };
+        relay.until_healthy().await;
+        relay
+    }
+
+    /// SIGTERM, and waits for the relay to finish its writes and exit.
+    pub async fn stop(mut self) {
+        let pid = self.child.id().expect("relay still running");
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = tokio::time::timeout(DEADLINE, self.child.wait())
+            .await
+            .expect("relay stops in time")
+            .unwrap();
+        assert!(status.success(), "relay exits cleanly: {status}");
+    }
+
+    async fn until_healthy(&self) {
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            if let Ok(r) = http_get(self.addr, "/healthz").await
+                && r.starts_with("HTTP/1.1 200")
+            {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "relay process on {} became healthy",
+                self.addr
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }

@@ -33,6 +33,8 @@ pub(crate) enum ActorInput {
     },
     IoComplete(IoResult<DocumentIoResult>),
     Tick,
+    /// moot: see `HubToDocMsgPayload::Reload`.
+    Reload,
 }
 
 /// Convert external messages to internal input messages
@@ -40,6 +42,7 @@ impl From<HubToDocMsgPayload> for ActorInput {
     fn from(message: HubToDocMsgPayload) -> Self {
         match message {
             HubToDocMsgPayload::Terminate => ActorInput::Terminate,
+            HubToDocMsgPayload::Reload => ActorInput::Reload,
             HubToDocMsgPayload::UpdateSharePolicy { peer_id, config } => {
                 ActorInput::UpdateSharePolicy { peer_id, config }
             }

@@ -54,6 +54,9 @@ pub struct DocumentActor {
     run_state: RunState,
     doc: Automerge,
     last_status_update: Option<DocSearchPhase>,
+    /// moot: sync messages generated after changes whose writes have not landed yet, each
+    /// with the writes it waits for, in the order they were generated (see `step`).
+    held: std::collections::VecDeque<(Vec<IoTaskId>, DocToHubMsg)>,
 }
 
 #[derive(Debug)]
@@ -100,6 +103,7 @@ impl DocumentActor {
             run_state: RunState::Running,
             phase,
             last_status_update: None,
+            held: Default::default(),
         };
 
         tracing::trace!(?initial_connections, "applying initial connections");
@@ -330,6 +334,11 @@ impl DocumentActor {
                     self.run_state = RunState::Stopping;
                 }
             }
+            ActorInput::Reload => {
+                if matches!(self.phase, Phase::Requesting(_)) {
+                    self.load_state.begin();
+                }
+            }
             ActorInput::HandleDocMessage {
                 connection_id,
                 message,
@@ -430,9 +439,25 @@ impl DocumentActor {
             self.phase = Phase::Ready(Ready::new());
         }
         self.enqueue_share_policy_checks(out);
-        self.generate_sync_messages(now, out);
+        // moot: save first, then hold what is generated until those writes have landed, so a
+        // peer never hears "I have your changes" (nor gets another peer's) before they are
+        // stored: a relay killed after answering loses nothing it acknowledged.
         self.on_disk_state
             .save_new_changes(out, &self.document_id, &self.doc);
+        let before = out.outgoing_messages.len();
+        self.generate_sync_messages(now, out);
+        let waiting = self.on_disk_state.running_put_ids();
+        let generated: Vec<DocToHubMsg> = out.outgoing_messages.drain(before..).collect();
+        for msg in generated {
+            self.held.push_back((waiting.clone(), msg));
+        }
+        while let Some((waits, _)) = self.held.front() {
+            if waits.iter().any(|id| self.on_disk_state.has_task(*id)) {
+                break;
+            }
+            let (_, msg) = self.held.pop_front().expect("front exists");
+            out.outgoing_messages.push(msg);
+        }
         out.io_tasks.extend(
             self.load_state
                 .step()
@@ -513,6 +538,12 @@ impl DocumentActor {
 
         if matches!(msg, SyncMessage::Request { .. } | SyncMessage::Sync { .. }) {
             peer_conn.mark_requested();
+        }
+        // moot: a document not found earlier may have been stored since by another server on
+        // the same storage (relays sharing a database): a new request loads it again.
+        if matches!(self.phase, Phase::Requesting(_)) && matches!(msg, SyncMessage::Request { .. })
+        {
+            self.load_state.begin();
         }
         let Some(config) = peer_conn.share_config() else {
             if !peer_conn.buffer_sync_message(msg, received_at) {
@@ -616,6 +647,11 @@ impl DocumentActor {
                     self.handle_sync_message(now, out, conn_id, msg, now);
                 }
             }
+        } else if matches!(self.phase, Phase::Requesting(_)) && !self.doc.get_heads().is_empty() {
+            // moot: storage shared with other servers had it after all (see
+            // `handle_sync_message`).
+            tracing::debug!("found in storage on a later request, transitioning to ready");
+            self.phase = Phase::Ready(Ready::new());
         }
     }
 

@@ -89,6 +89,11 @@ impl OnDiskState {
         self.last_saved_heads = Some(doc.get_heads());
     }
 
+    /// moot: the writes still running.
+    pub(super) fn running_put_ids(&self) -> Vec<IoTaskId> {
+        self.running_puts.keys().copied().collect()
+    }
+
     pub(super) fn is_flushed(&self) -> bool {
         self.running_puts.is_empty()
     }

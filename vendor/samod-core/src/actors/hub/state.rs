@@ -766,6 +766,10 @@ impl State {
 
         let actor_id = if let Some(existing) = self.find_actor_for_document(&document_id) {
             tracing::trace!(actor_id=%existing.actor_id, status=?existing.search_phase, "found existing actor for document");
+            // moot: not found earlier: look in storage again (see `HubToDocMsgPayload::Reload`).
+            if matches!(existing.search_phase, DocSearchPhase::Searching(_)) {
+                out.send_to_doc_actor(existing.actor_id, HubToDocMsgPayload::Reload);
+            }
             existing.actor_id
         } else {
             tracing::trace!("no existing actor found for document, spawning new actor");

@@ -19,6 +19,10 @@ pub(crate) enum HubToDocMsgPayload {
     /// Request the actor to terminate gracefully.
     Terminate,
 
+    /// moot: someone looked for the document again; one not found earlier loads from storage
+    /// again (another server on the same storage may have stored it since).
+    Reload,
+
     UpdateSharePolicy {
         peer_id: crate::PeerId,
         config: crate::ShareConfig,

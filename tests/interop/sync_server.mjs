@@ -12,4 +12,10 @@ const storage =
     : undefined;
 const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
 new Repo({ network: [new WebSocketServerAdapter(wss)], storage, sharePolicy: async () => false });
-wss.on("listening", () => console.log(`listening ${wss.address().port}`));
+// With storage the repo connects its network adapter only once the storage id is read: a
+// client that came earlier would wait in vain for its handshake.
+// (The adapter listens for connections from then on.)
+wss.on("listening", async () => {
+  while (wss.listenerCount("connection") === 0) await new Promise((resolve) => setImmediate(resolve));
+  console.log(`listening ${wss.address().port}`);
+});

@@ -357,36 +357,62 @@ impl PgStorage {
                 apply(repo, &doc, rows.into_iter().map(|(_, data)| data).collect()).await;
             }
         }
-        while let Some(payload) = notes.recv().await {
-            let mut parts = payload.splitn(3, ' ');
-            let (Some(relay), Some(doc), Some(key)) = (parts.next(), parts.next(), parts.next())
-            else {
-                continue;
-            };
-            if relay == self.shared.relay || !self.shared.served.lock().unwrap().contains(doc) {
+        // Everything that arrived meanwhile is read in one query and loaded per document at
+        // once: one notification at a time fell behind under load (hundreds a second).
+        let mut payloads = Vec::new();
+        while notes.recv_many(&mut payloads, 1024).await > 0 {
+            let mut wanted: Vec<(String, String)> = Vec::new();
+            {
+                let served = self.shared.served.lock().unwrap();
+                for payload in payloads.drain(..) {
+                    let mut parts = payload.splitn(3, ' ');
+                    let (Some(relay), Some(doc), Some(key)) =
+                        (parts.next(), parts.next(), parts.next())
+                    else {
+                        continue;
+                    };
+                    if relay != self.shared.relay && served.contains(doc) {
+                        wanted.push((doc.to_owned(), key.to_owned()));
+                    }
+                }
+            }
+            if wanted.is_empty() {
                 continue;
             }
-            self.shared.notified.fetch_add(1, Ordering::Relaxed);
-            let (doc_owned, key_owned) = (doc.to_owned(), key.to_owned());
-            let data = self
-                .read("load a chunk another relay stored", |client| {
-                    let (doc, key) = (doc_owned.clone(), key_owned.clone());
+            wanted.sort();
+            wanted.dedup();
+            self.shared
+                .notified
+                .fetch_add(wanted.len() as u64, Ordering::Relaxed);
+            let (docs, keys): (Vec<String>, Vec<String>) = wanted.into_iter().unzip();
+            let rows = self
+                .read("load chunks another relay stored", |client| {
+                    let (docs, keys) = (docs.clone(), keys.clone());
                     async move {
-                        let row = client
-                            .query_opt(
-                                "SELECT data FROM moot_chunks WHERE doc = $1 AND key = $2",
-                                &[&doc, &key],
+                        let rows = client
+                            .query(
+                                "SELECT doc, data FROM moot_chunks
+                                 WHERE (doc, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))",
+                                &[&docs, &keys],
                             )
                             .await?;
-                        Ok(row.map(|r| r.get::<_, Vec<u8>>(0)))
+                        Ok(rows
+                            .iter()
+                            .map(|r| (r.get::<_, String>(0), r.get::<_, Vec<u8>>(1)))
+                            .collect::<Vec<_>>())
                     }
                 })
                 .await
-                .flatten();
-            // Deleted since (compacted into a snapshot, which has its own notification).
-            if let Some(data) = data {
-                apply(repo, doc, vec![data]).await;
+                .unwrap_or_default();
+            // Chunks deleted since were compacted into a snapshot, which has its own notification.
+            let mut by_doc: HashMap<String, Vec<Vec<u8>>> = HashMap::new();
+            for (doc, data) in rows {
+                by_doc.entry(doc).or_default().push(data);
             }
+            let loads = by_doc
+                .into_iter()
+                .map(|(doc, chunks)| async move { apply(repo, &doc, chunks).await });
+            futures::future::join_all(loads).await;
         }
         drop(client);
         match pump.await {

@@ -31,10 +31,11 @@ async fn js_clients_create_find_and_edit_through_moot_relay() {
     assert!(metrics.contains("\"documents\":1"), "{metrics}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn moot_workspace_syncs_through_a_js_sync_server_and_js_reads_its_agenda() {
+/// The JS automerge-repo sync server (`sync_server.mjs` with `args`) and its address.
+async fn js_server(args: &[&std::ffi::OsStr]) -> (tokio::process::Child, std::net::SocketAddr) {
     let mut server = tokio::process::Command::new("node")
         .arg(interop_dir().join("sync_server.mjs"))
+        .args(args)
         .current_dir(interop_dir())
         .stdout(Stdio::piped())
         .kill_on_drop(true)
@@ -51,7 +52,40 @@ async fn moot_workspace_syncs_through_a_js_sync_server_and_js_reads_its_agenda()
         .expect(&line)
         .parse()
         .unwrap();
-    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    (server, std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+/// The bench's JS anchor with storage: the sync server on its NodeFS adapter serves a
+/// moot-sync client and writes the document under its folder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_js_sync_server_on_nodefs_storage_serves_and_stores_a_moot_document() {
+    let data = temp("interop-nodefs").join("js-data");
+    let (mut server, addr) = js_server(&["--data".as_ref(), data.as_os_str()]).await;
+    let id = moot_sync::DocumentId::from_bytes(*b"moot-interop-002");
+    let mut client = Client::connect(addr, "moot-client").await;
+    support::publish_new(&mut client, id, "kept by NodeFS").await;
+    client.edit(id, "minutes", "written twice").await;
+    let mut reader = Client::connect(addr, "moot-reader").await;
+    assert_eq!(
+        reader.fetch(id).await,
+        moot_sync::Event::DocumentChanged(id)
+    );
+    reader.wait_for_value(id, "minutes", "written twice").await;
+    // NodeFS writes a folder per document (after a short debounce).
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while std::fs::read_dir(&data).map_or(0, |d| d.count()) < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "NodeFS stored nothing"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    server.kill().await.ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moot_workspace_syncs_through_a_js_sync_server_and_js_reads_its_agenda() {
+    let (mut server, addr) = js_server(&[]).await;
 
     // moot's demo workspace, published by a moot-sync client.
     let mut ws =

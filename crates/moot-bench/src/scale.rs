@@ -124,32 +124,74 @@ async fn idle(inputs: &Inputs) -> Result<Row> {
     .target("RSS ≤ 1 GB, all connected", rss <= 1024 * 1024 && counted))
 }
 
+/// Everyone in one document: K = 8, 16, … typists in a single document for 10 s each until
+/// one fails, then the target's 80 for 120 s if every smaller one held.
 async fn one_document(inputs: &Inputs) -> Result<Row> {
     let data = fresh(inputs.out.join("relay-one"))?;
     let (relay, addr) =
         spawn_relay_with(&inputs.relay_bin, &data, &inputs.dist, None, &LIMITS).await?;
     let pids: Vec<u32> = relay.id().into_iter().collect();
-    let shape = Shape {
-        per_doc: ONE_DOC,
-        measure: ONE_DOC_FOR,
+    let mut held: Option<Stats> = None;
+    let mut broke: Option<Stats> = None;
+    for k in [8, 16, 24, 32, 48, 64, ONE_DOC] {
+        let shape = Shape {
+            per_doc: k,
+            measure: Duration::from_secs(10),
+        };
+        let s = run_on(Server::Moot, &[addr], &pids, k, shape).await?;
+        eprintln!(
+            "bench: R1 one document, 10 s: {}, {:.0}% delivered",
+            describe(&s),
+            s.delivered * 100.0
+        );
+        if s.ok() {
+            held = Some(s);
+        } else {
+            broke = Some(s);
+            break;
+        }
+    }
+    let long = match held {
+        Some(h) if h.k == ONE_DOC => {
+            let shape = Shape {
+                per_doc: ONE_DOC,
+                measure: ONE_DOC_FOR,
+            };
+            let s = run_on(Server::Moot, &[addr], &pids, ONE_DOC, shape).await?;
+            eprintln!(
+                "bench: R1 one document, {} s: {}",
+                ONE_DOC_FOR.as_secs(),
+                describe(&s)
+            );
+            Some(s)
+        }
+        _ => None,
     };
-    let s = run_on(Server::Moot, &[addr], &pids, ONE_DOC, shape).await?;
-    eprintln!("bench: R1 one document: {}", describe(&s));
     drop(relay);
-    Ok(Row::new(
-        "R1",
-        format!(
-            "Everyone in one document: {ONE_DOC} typists at 6 keys/s for {} s",
-            ONE_DOC_FOR.as_secs()
-        ),
-    )
-    .moot(format!(
-        "{}, {:.0}% delivered",
-        describe(&s),
-        s.delivered * 100.0
-    ))
-    .anchor("JS sync server degrades past 8 (issue #16)")
-    .target("p99 ≤ 250 ms, ≥ 95% delivered", s.ok()))
+    let figure = format!(
+        "Everyone in one document: typists at 6 keys/s (target {ONE_DOC} for {} s)",
+        ONE_DOC_FOR.as_secs()
+    );
+    let shown = |s: &Stats| {
+        if s.p50 == Duration::MAX {
+            format!("K={}: nothing delivered in time", s.k)
+        } else {
+            format!("{}, {:.0}% delivered", describe(s), s.delivered * 100.0)
+        }
+    };
+    let moot = match (&long, &held, &broke) {
+        (Some(l), _, _) => format!("{} for {} s", shown(l), ONE_DOC_FOR.as_secs()),
+        (None, Some(h), Some(b)) => format!("holds {} (10 s); {}", shown(h), shown(b)),
+        (None, None, Some(b)) => shown(b),
+        _ => "not measured".into(),
+    };
+    Ok(Row::new("R1", figure)
+        .moot(moot)
+        .anchor("JS sync server degrades past 8 (issue #16)")
+        .target(
+            "≥ 80 steady: p99 ≤ 250 ms, ≥ 95% delivered",
+            long.is_some_and(|l| l.ok()),
+        ))
 }
 
 async fn two_relays(inputs: &Inputs) -> Result<Vec<Row>> {

@@ -263,6 +263,8 @@ async fn two_relays(inputs: &Inputs) -> Result<Vec<Row>> {
         ))
         .target("p99 ≤ 250 ms", p99 <= Duration::from_millis(250) && s.delivered >= 0.95),
         Row::new("R1", "… PostgreSQL writes per edit (both relays)")
-            .moot(format!("{commits:.2} commits, {written:.2} rows written")),
+            .moot(format!(
+                "{commits:.2} transactions (reads included), {written:.2} rows written (inserted, updated, deleted)"
+            )),
     ])
 }

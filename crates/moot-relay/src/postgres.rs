@@ -41,7 +41,12 @@ const RETRY_MAX: Duration = Duration::from_secs(5);
 /// The channel relays LISTEN on.
 const CHANNEL: &str = "moot_chunks";
 
+/// Relays starting together would race on `CREATE TABLE IF NOT EXISTS` (PostgreSQL then fails
+/// one of them on its catalog's unique index): the schema is made in one transaction holding an
+/// advisory lock until it commits.
 const SCHEMA: &str = "
+BEGIN;
+SELECT pg_advisory_xact_lock(7420135066);
 CREATE TABLE IF NOT EXISTS moot_chunks (
     doc  text  NOT NULL,
     key  text  NOT NULL,
@@ -49,6 +54,7 @@ CREATE TABLE IF NOT EXISTS moot_chunks (
     PRIMARY KEY (doc, key)
 );
 CREATE TABLE IF NOT EXISTS moot_probes (doc text PRIMARY KEY);
+COMMIT;
 ";
 
 const PUT: &str = "
@@ -68,9 +74,26 @@ WHERE (doc, key) IN (SELECT * FROM unnest($1::text[], $2::text[]))";
 #[derive(Debug, thiserror::Error)]
 pub enum PgError {
     #[error("cannot reach the database: {0}")]
-    Connect(#[source] tokio_postgres::Error),
+    Connect(String),
     #[error("cannot prepare the database: {0}")]
-    Schema(#[source] tokio_postgres::Error),
+    Schema(String),
+}
+
+/// What went wrong, in PostgreSQL's words when it said something (tokio-postgres' own
+/// `Display` is only "db error").
+pub(crate) fn reason(err: &tokio_postgres::Error) -> String {
+    match err.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => {
+            let mut text = err.to_string();
+            let mut source = std::error::Error::source(err);
+            while let Some(cause) = source {
+                text = format!("{text}: {cause}");
+                source = cause.source();
+            }
+            text
+        }
+    }
 }
 
 /// One queued write.
@@ -125,7 +148,7 @@ async fn connect_client(url: &str) -> Result<Client, tokio_postgres::Error> {
     let (client, connection) = connect(url).await?;
     tokio::spawn(async move {
         if let Err(err) = connection.await {
-            tracing::warn!(%err, "database connection ended");
+            tracing::warn!(err = reason(&err), "database connection ended");
         }
     });
     Ok(client)
@@ -149,12 +172,13 @@ impl PgStorage {
     /// database's reason) when the database cannot be reached at start: a relay that cannot
     /// store must not accept edits.
     pub(crate) async fn open(url: &str, health: Arc<StorageHealth>) -> Result<Self, PgError> {
-        let client = connect_client(url).await.map_err(PgError::Connect)?;
+        let connect_error = |e: tokio_postgres::Error| PgError::Connect(reason(&e));
+        let client = connect_client(url).await.map_err(connect_error)?;
         client
             .batch_execute(SCHEMA)
             .await
-            .map_err(PgError::Schema)?;
-        let writer = connect_client(url).await.map_err(PgError::Connect)?;
+            .map_err(|e| PgError::Schema(reason(&e)))?;
+        let writer = connect_client(url).await.map_err(connect_error)?;
         let relay = format!("{:016x}", rand_id());
         let shared = Arc::new(Shared {
             url: url.to_owned(),
@@ -207,10 +231,14 @@ impl PgStorage {
                         health.reads_failing.fetch_add(1, Ordering::SeqCst);
                     }
                     if health.stopping.load(Ordering::SeqCst) {
-                        tracing::error!(%err, what, "relay stopping: a database read gave up");
+                        tracing::error!(
+                            err = reason(&err),
+                            what,
+                            "relay stopping: a database read gave up"
+                        );
                         break None;
                     }
-                    tracing::error!(%err, what, retry_in = ?pause, "cannot read from the database; retrying");
+                    tracing::error!(err = reason(&err), what, retry_in = ?pause, "cannot read from the database; retrying");
                     *self.shared.reader.lock().await = None;
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(RETRY_MAX);
@@ -348,7 +376,7 @@ impl PgStorage {
         client
             .batch_execute(&format!("LISTEN {CHANNEL}"))
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| reason(&e))?;
         if !first {
             // Notifications sent while we were away are gone: read what we serve afresh.
             let served: Vec<String> = self.shared.served.lock().unwrap().iter().cloned().collect();
@@ -417,7 +445,7 @@ impl PgStorage {
         drop(client);
         match pump.await {
             Ok(Ok(())) => Err("the notification connection closed".into()),
-            Ok(Err(err)) => Err(err.to_string()),
+            Ok(Err(err)) => Err(reason(&err)),
             Err(err) => Err(err.to_string()),
         }
     }
@@ -516,10 +544,14 @@ async fn write_batches(
                     .fetch_add(batch.len(), Ordering::SeqCst);
             }
             if shared.health.stopping.load(Ordering::SeqCst) {
-                tracing::error!(%err, writes = batch.len(), "relay stopping: document chunks could not be stored");
+                tracing::error!(
+                    err = reason(&err),
+                    writes = batch.len(),
+                    "relay stopping: document chunks could not be stored"
+                );
                 break;
             }
-            tracing::error!(%err, writes = batch.len(), retry_in = ?pause, "cannot store document chunks; holding them and retrying");
+            tracing::error!(err = reason(&err), writes = batch.len(), retry_in = ?pause, "cannot store document chunks; holding them and retrying");
             // A fresh session next time: one that broke, or whose settings refuse writes.
             writer = None;
             tokio::time::sleep(pause).await;

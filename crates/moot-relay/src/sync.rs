@@ -521,7 +521,11 @@ pub(crate) async fn start(config: &crate::Config) -> Result<SyncState, crate::Er
     if let Store::Postgres(pg) = &store {
         pg.mark_probe(&probe.document_id().to_string())
             .await
-            .map_err(|e| crate::Error::Database(crate::postgres::PgError::Schema(e)))?;
+            .map_err(|e| {
+                crate::Error::Database(crate::postgres::PgError::Schema(crate::postgres::reason(
+                    &e,
+                )))
+            })?;
     }
     Ok(SyncState {
         repo,

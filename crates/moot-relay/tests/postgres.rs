@@ -364,3 +364,30 @@ async fn a_document_asked_for_on_one_relay_before_another_stored_it_arrives() {
     a.stop().await;
     b.stop().await;
 }
+
+/// Relays started together on a new database all start (they would race on creating the
+/// tables), and a database error reads as PostgreSQL's own words.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relays_started_together_on_a_new_database_all_start() {
+    let pg = postgres("together");
+    let root = temp("pg-together");
+    let url = pg.url();
+    let folders: Vec<_> = ["a", "b", "c", "d"].map(|f| root.join(f)).into();
+    let (a, b, c, d) = tokio::join!(
+        relay_on(&folders[0], &url),
+        relay_on(&folders[1], &url),
+        relay_on(&folders[2], &url),
+        relay_on(&folders[3], &url),
+    );
+    for relay in [a, b, c, d] {
+        relay.stop().await;
+    }
+    let dist = root.join("a/dist");
+    let mut config = moot_relay::Config::local(dist, root.join("e/data"));
+    config.database_url = Some(url.replace("/postgres", "/no_such_database"));
+    let err = match moot_relay::Relay::start(config).await {
+        Ok(_) => panic!("a relay started on a database that does not exist"),
+        Err(err) => err.to_string(),
+    };
+    assert!(err.contains("no_such_database"), "{err}");
+}

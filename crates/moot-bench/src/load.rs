@@ -443,22 +443,18 @@ pub(crate) async fn spawn_relay(
 ) -> Result<(Child, SocketAddr)> {
     // Every simulated client comes from 127.0.0.1: the per-address limits would count them as
     // one attacker.
-    spawn_relay_with(
-        bin,
-        data,
-        dist,
-        listen,
-        &[
-            "--max-connections-per-address",
-            "100000",
-            "--max-new-documents-per-address",
-            "100000",
-            "--max-connections",
-            "100000",
-        ],
-    )
-    .await
+    spawn_relay_with(bin, data, dist, listen, &LIMITS).await
 }
+
+/// Every simulated client comes from 127.0.0.1, in numbers: limits that let them all in.
+pub(crate) const LIMITS: [&str; 6] = [
+    "--max-connections-per-address",
+    "100000",
+    "--max-new-documents-per-address",
+    "100000",
+    "--max-connections",
+    "100000",
+];
 
 /// The release relay with its default limits plus `flags`, on 127.0.0.1.
 pub(crate) async fn spawn_relay_with(
@@ -539,7 +535,8 @@ pub async fn rows(inputs: &Inputs) -> Vec<Row> {
     }
 }
 
-fn fresh(dir: std::path::PathBuf) -> Result<std::path::PathBuf> {
+/// `dir`, emptied (made if missing).
+pub(crate) fn fresh(dir: std::path::PathBuf) -> Result<std::path::PathBuf> {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
@@ -584,15 +581,7 @@ async fn measure(inputs: &Inputs) -> Result<Vec<Row>> {
         &fresh(out.join("relay-data"))?,
         &inputs.dist,
         None,
-        &[
-            "--max-connections-per-address",
-            "100000",
-            "--max-new-documents-per-address",
-            "100000",
-            "--max-connections",
-            "100000",
-            "--in-memory",
-        ],
+        &[LIMITS.as_slice(), &["--in-memory"]].concat(),
     )
     .await?;
     let moot_memory = sweep(Server::Moot, addr, relay.id(), "moot relay (in memory)").await;

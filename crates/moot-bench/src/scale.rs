@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::Message as Ws;
 
 use crate::{
     Inputs,
-    load::{Server, Shape, Stats, describe, proc_usage, run_on, spawn_relay_with},
+    load::{LIMITS, Server, Shape, Stats, describe, fresh, proc_usage, run_on, spawn_relay_with},
     report::{Row, ms},
 };
 
@@ -20,15 +20,6 @@ const IDLE: usize = 10_000;
 const ONE_DOC: usize = 80;
 const ONE_DOC_FOR: Duration = Duration::from_secs(120);
 const CROSS_K: usize = 100;
-
-const LIMITS: [&str; 6] = [
-    "--max-connections-per-address",
-    "100000",
-    "--max-new-documents-per-address",
-    "100000",
-    "--max-connections",
-    "100000",
-];
 
 pub async fn rows(inputs: &Inputs) -> Vec<Row> {
     let mut rows = Vec::new();
@@ -48,12 +39,6 @@ pub async fn rows(inputs: &Inputs) -> Vec<Row> {
             .unwrap_or_else(|e| vec![crate::report::failed("R1", "Two relays on PostgreSQL", &e)]),
     );
     rows
-}
-
-fn fresh(dir: std::path::PathBuf) -> Result<std::path::PathBuf> {
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
 }
 
 /// One client that joins and then only keeps its socket open.

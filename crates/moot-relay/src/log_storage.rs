@@ -34,10 +34,8 @@ use std::{
     time::Duration,
 };
 
+use crate::storage::{Op, Queued, StorageHealth, join, relative_path, split};
 use samod::storage::{Storage, StorageKey, TokioFilesystemStorage};
-use tokio::sync::oneshot;
-
-use crate::storage::{StorageHealth, relative_path};
 
 pub(crate) const MAGIC: &[u8; 8] = b"MOOTLOG1";
 const TOMBSTONE: u32 = u32::MAX;
@@ -50,18 +48,6 @@ const COMPACT_FROM: u64 = 64 * 1024;
 const RETRY_FIRST: Duration = Duration::from_millis(100);
 const RETRY_MAX: Duration = Duration::from_secs(5);
 
-enum Op {
-    Put(Vec<u8>),
-    Delete,
-}
-
-struct Queued {
-    doc: String,
-    key: String,
-    op: Op,
-    done: oneshot::Sender<()>,
-}
-
 #[derive(Clone)]
 pub(crate) struct LogStorage {
     inner: Arc<Inner>,
@@ -71,19 +57,6 @@ struct Inner {
     root: PathBuf,
     legacy: TokioFilesystemStorage,
     writes: std::sync::mpsc::Sender<Queued>,
-}
-
-/// `(doc, rest of the key joined by '/')`.
-fn split(key: &StorageKey) -> (String, String) {
-    let mut parts = key.into_iter();
-    let doc = parts.next().cloned().unwrap_or_default();
-    let rest: Vec<&str> = parts.map(String::as_str).collect();
-    (doc, rest.join("/"))
-}
-
-fn join(doc: &str, key: &str) -> Option<StorageKey> {
-    let parts = std::iter::once(doc).chain(key.split('/').filter(|p| !p.is_empty()));
-    StorageKey::from_parts(parts).ok()
 }
 
 /// The log file of document `doc` under `root`.
@@ -201,14 +174,8 @@ impl LogStorage {
     }
 
     fn queue(&self, key: StorageKey, op: Op) -> impl Future<Output = ()> + Send + use<> {
-        let (doc, key) = split(&key);
-        let (done, stored) = oneshot::channel();
-        let queued = self.inner.writes.send(Queued { doc, key, op, done });
-        async move {
-            if queued.is_ok() {
-                let _ = stored.await;
-            }
-        }
+        let stored = crate::storage::queue(&key, op, |w| self.inner.writes.send(w).is_ok());
+        stored.wait()
     }
 }
 

@@ -29,10 +29,10 @@ use std::{
 };
 
 use samod::storage::{Storage, StorageKey};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio_postgres::{Client, NoTls};
 
-use crate::storage::StorageHealth;
+use crate::storage::{Op, Queued, StorageHealth, join, split};
 
 /// The most writes one statement carries.
 const BATCH: usize = 512;
@@ -96,24 +96,11 @@ pub(crate) fn reason(err: &tokio_postgres::Error) -> String {
     }
 }
 
-/// One queued write.
-enum Op {
-    Put(Vec<u8>),
-    Delete,
-}
-
-struct Write {
-    doc: String,
-    key: String,
-    op: Op,
-    done: oneshot::Sender<()>,
-}
-
 /// The handle samod's repo holds (cheap to clone).
 #[derive(Clone)]
 pub(crate) struct PgStorage {
     shared: Arc<Shared>,
-    writes: mpsc::UnboundedSender<Write>,
+    writes: mpsc::UnboundedSender<Queued>,
 }
 
 struct Shared {
@@ -152,19 +139,6 @@ async fn connect_client(url: &str) -> Result<Client, tokio_postgres::Error> {
         }
     });
     Ok(client)
-}
-
-/// Splits a storage key into the table's `(doc, key)`.
-fn split(key: &StorageKey) -> (String, String) {
-    let mut parts = key.into_iter();
-    let doc = parts.next().cloned().unwrap_or_default();
-    let rest: Vec<&str> = parts.map(String::as_str).collect();
-    (doc, rest.join("/"))
-}
-
-fn join(doc: &str, key: &str) -> Option<StorageKey> {
-    let parts = std::iter::once(doc).chain(key.split('/').filter(|p| !p.is_empty()));
-    StorageKey::from_parts(parts).ok()
 }
 
 impl PgStorage {
@@ -492,7 +466,7 @@ fn rand_id() -> u64 {
 async fn write_batches(
     shared: Arc<Shared>,
     writer: Client,
-    mut queue: mpsc::UnboundedReceiver<Write>,
+    mut queue: mpsc::UnboundedReceiver<Queued>,
 ) {
     let mut writer = Some(writer);
     let mut batch = Vec::with_capacity(BATCH);
@@ -577,7 +551,7 @@ struct Columns {
 }
 
 impl Columns {
-    fn push(&mut self, w: &Write, data: Option<&Vec<u8>>) {
+    fn push(&mut self, w: &Queued, data: Option<&Vec<u8>>) {
         self.docs.push(w.doc.clone());
         self.keys.push(w.key.clone());
         if let Some(data) = data {
@@ -588,14 +562,8 @@ impl Columns {
 
 impl PgStorage {
     fn queue(&self, key: StorageKey, op: Op) -> impl Future<Output = ()> + Send + use<> {
-        let (doc, key) = split(&key);
-        let (done, stored) = oneshot::channel();
-        let queued = self.writes.send(Write { doc, key, op, done });
-        async move {
-            if queued.is_ok() {
-                let _ = stored.await;
-            }
-        }
+        let stored = crate::storage::queue(&key, op, |w| self.writes.send(w).is_ok());
+        stored.wait()
     }
 }
 
@@ -643,25 +611,5 @@ impl Storage for PgStorage {
 
     fn delete(&self, key: StorageKey) -> impl Future<Output = ()> + Send {
         self.queue(key, Op::Delete)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_split_and_join_back() {
-        let key = StorageKey::from_parts(["3vLmfzZ6", "incremental", "abc"]).unwrap();
-        let (doc, rest) = split(&key);
-        assert_eq!(
-            (doc.as_str(), rest.as_str()),
-            ("3vLmfzZ6", "incremental/abc")
-        );
-        assert_eq!(join(&doc, &rest), Some(key));
-        let single = StorageKey::from_parts(["storage-adapter-id"]).unwrap();
-        let (doc, rest) = split(&single);
-        assert_eq!(rest, "");
-        assert_eq!(join(&doc, &rest), Some(single));
     }
 }

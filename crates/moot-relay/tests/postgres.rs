@@ -391,3 +391,35 @@ async fn relays_started_together_on_a_new_database_all_start() {
     };
     assert!(err.contains("no_such_database"), "{err}");
 }
+
+/// Every database connection of both relays is cut (as a database failover does): relay B
+/// listens again, reads again what its clients follow (notifications sent meanwhile are gone),
+/// and an edit through relay A still reaches B's client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relays_that_lost_their_database_connections_catch_up() {
+    let pg = postgres("cut");
+    let root = temp("pg-cut");
+    let a = relay_on(&root.join("a"), &pg.url()).await;
+    let b = relay_on(&root.join("b"), &pg.url()).await;
+    let id = new_doc(38);
+    let mut alice = Client::connect(a.addr, "alice").await;
+    publish_new(&mut alice, id, "before the cut").await;
+    let mut bob = Client::connect(b.addr, "bob").await;
+    assert_eq!(bob.fetch(id).await, Event::DocumentChanged(id));
+    bob.wait_for_value(id, "title", "before the cut").await;
+
+    let cut = pg
+        .sql(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE pid <> pg_backend_pid() AND datname = 'postgres'",
+        )
+        .unwrap();
+    assert_ne!(cut, "0", "the relays' connections were cut");
+    alice.edit(id, "minutes", "written after the cut").await;
+    bob.wait_for_value(id, "minutes", "written after the cut")
+        .await;
+    bob.edit(id, "reply", "and back").await;
+    alice.wait_for_value(id, "reply", "and back").await;
+    a.stop().await;
+    b.stop().await;
+}

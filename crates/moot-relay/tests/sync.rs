@@ -204,8 +204,42 @@ async fn idle_connections_are_closed_and_active_ones_kept() {
     })
     .await;
     assert!(closed.is_ok(), "an idle connection is closed");
-    // The active one, which keeps talking, still syncs.
-    active.edit(id, "still", "here").await;
+    // The active one, which keeps talking, still syncs. (It keeps talking while the relay
+    // stores the edit: the reply waits for the write, and a second without a frame from the
+    // client would close it, fsync or not.)
+    active.send_edit(id, "still", "here").await;
+    let acknowledged = tokio::time::timeout(DEADLINE, async {
+        let mut talk = tokio::time::interval(std::time::Duration::from_millis(200));
+        loop {
+            let heads = active.docs.get_mut(&id).unwrap().get_heads();
+            if active.conn.is_synced(&id, &heads) {
+                break;
+            }
+            tokio::select! {
+                _ = talk.tick() => {
+                    if let Some(frame) = active.conn.ephemeral(id, vec![0xa0]) {
+                        active.send(vec![frame]).await;
+                    }
+                }
+                msg = active.ws.next() => match msg {
+                    Some(Ok(Ws::Binary(frame))) => {
+                        let (out, _) = active
+                            .conn
+                            .receive(&frame, &mut active.docs)
+                            .expect("valid frame from relay");
+                        active.send(out).await;
+                    }
+                    Some(Ok(_)) => {}
+                    other => panic!("the active connection ended: {other:?}"),
+                },
+            }
+        }
+    })
+    .await;
+    assert!(
+        acknowledged.is_ok(),
+        "the active client's edit is acknowledged"
+    );
     let mut reader = Client::connect(relay.addr, "reader").await;
     assert_eq!(reader.fetch(id).await, Event::DocumentChanged(id));
     reader.wait_for_value(id, "still", "here").await;

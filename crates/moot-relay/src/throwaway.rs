@@ -130,6 +130,19 @@ impl ThrowawayPostgres {
         cmd
     }
 
+    /// How psql and pg_isready reach this server.
+    fn client_args(&self) -> [String; 6] {
+        [
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "moot",
+        ]
+        .map(String::from)
+    }
+
     /// `postgresql://…` for this server's database.
     pub fn url(&self) -> String {
         format!("postgresql://moot@127.0.0.1:{}/postgres", self.port)
@@ -159,14 +172,7 @@ impl ThrowawayPostgres {
         loop {
             let ready = self
                 .command("pg_isready")
-                .args([
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &self.port.to_string(),
-                    "-U",
-                    "moot",
-                ])
+                .args(self.client_args())
                 .stdout(Stdio::null())
                 .status()?;
             if ready.success() {
@@ -207,14 +213,7 @@ impl ThrowawayPostgres {
     pub fn sql(&self, sql: &str) -> std::io::Result<String> {
         let out = self
             .command("psql")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "moot",
-            ])
+            .args(self.client_args())
             .args([
                 "-d",
                 "postgres",

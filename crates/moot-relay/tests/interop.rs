@@ -72,14 +72,13 @@ async fn the_js_sync_server_on_nodefs_storage_serves_and_stores_a_moot_document(
     );
     reader.wait_for_value(id, "minutes", "written twice").await;
     // NodeFS writes a folder per document (after a short debounce).
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    while std::fs::read_dir(&data).map_or(0, |d| d.count()) < 2 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "NodeFS stored nothing"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    support::eventually("NodeFS stores the document", || {
+        match std::fs::read_dir(&data).map_or(0, |d| d.count()) {
+            n if n >= 2 => Ok(()),
+            n => Err(format!("{n} entries under its folder")),
+        }
+    })
+    .await;
     server.kill().await.ok();
 }
 

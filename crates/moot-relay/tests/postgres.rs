@@ -294,20 +294,11 @@ async fn a_relay_acknowledges_only_what_it_has_stored() {
         .send_edit(id, "minutes", "sent while the database is away")
         .await;
     // The relay has it and is holding its write.
-    let deadline = tokio::time::Instant::now() + support::DEADLINE;
-    loop {
-        let r = support::http_get(relay.addr, "/healthz")
-            .await
-            .unwrap_or_default();
-        if r.starts_with("HTTP/1.1 503") && r.contains("storage failing") {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the relay holds the write: {r}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    relay
+        .wait_for("/healthz", "the relay holds the write", |r| {
+            r.starts_with("HTTP/1.1 503") && r.contains("storage failing")
+        })
+        .await;
     relay.child.start_kill().unwrap();
     relay.child.wait().await.unwrap();
     // Everything the relay sent before it died.

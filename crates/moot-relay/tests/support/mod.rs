@@ -78,18 +78,7 @@ impl RunningRelay {
 
     /// Polls `GET path` until `done` holds for the response, within the deadline.
     pub async fn wait_for(&self, path: &str, what: &str, done: impl Fn(&str) -> bool) -> String {
-        let deadline = tokio::time::Instant::now() + DEADLINE;
-        loop {
-            let response = self.get(path).await;
-            if done(&response) {
-                return response;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "{what}: last {path} response was {response}"
-            );
-            tokio::task::yield_now().await;
-        }
+        wait_for_get(self.addr, path, what, done).await
     }
 }
 
@@ -414,19 +403,50 @@ impl RelayProcess {
     }
 
     async fn until_healthy(&self) {
-        let deadline = tokio::time::Instant::now() + DEADLINE;
-        loop {
-            if let Ok(r) = http_get(self.addr, "/healthz").await
-                && r.starts_with("HTTP/1.1 200")
-            {
-                return;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "relay process on {} became healthy",
-                self.addr
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        self.wait_for("/healthz", "the relay process becomes healthy", |r| {
+            r.starts_with("HTTP/1.1 200")
+        })
+        .await;
+    }
+
+    /// [`RunningRelay::wait_for`] for a relay process.
+    pub async fn wait_for(&self, path: &str, what: &str, done: impl Fn(&str) -> bool) -> String {
+        wait_for_get(self.addr, path, what, done).await
+    }
+}
+
+/// Polls `GET path` at `addr` (no answer counts as an empty one) until `done` holds for the
+/// response, within the deadline; the response.
+pub async fn wait_for_get(
+    addr: SocketAddr,
+    path: &str,
+    what: &str,
+    done: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let response = http_get(addr, path).await.unwrap_or_default();
+        if done(&response) {
+            return response;
         }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: last {path} response was {response}"
+        );
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Waits until `check` passes (`Err` says what it saw), yielding between tries, within the
+/// deadline.
+pub async fn eventually(what: &str, mut check: impl FnMut() -> Result<(), String>) {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let seen = match check() {
+            Ok(()) => return,
+            Err(seen) => seen,
+        };
+        assert!(tokio::time::Instant::now() < deadline, "{what}: {seen}");
+        tokio::task::yield_now().await;
     }
 }

@@ -204,6 +204,27 @@ pub struct BallotLine {
     pub choice: Option<Choice>,
     pub at: String,
     pub state: BallotState,
+    /// Another key deleted or wrote over it; it was read back from the voter's own change.
+    pub restored: bool,
+}
+
+/// One of a voter's ballots in the order they cast them: the history of their changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PastBallot {
+    /// `None` while ballots are sealed.
+    pub choice: Option<Choice>,
+    pub at: String,
+    pub state: PastState,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PastState {
+    /// The one that counts (or, while open, would).
+    Counted,
+    /// Changed before the close.
+    Replaced,
+    /// Cast after the close.
+    Late,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,6 +233,8 @@ pub struct Closed {
     pub at: String,
     /// The close's change: the tally reads the document there.
     pub hash: String,
+    /// Another key deleted or wrote over it; it was read back from the closer's own change.
+    pub restored: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,6 +256,8 @@ pub struct DecisionView {
     pub tally: Tally,
     /// Every current ballot with what became of it (the counted ones are in `tally`).
     pub ballots: Vec<BallotLine>,
+    /// Each voter who changed their ballot: every ballot they cast, oldest first.
+    pub history: BTreeMap<String, Vec<PastBallot>>,
     /// Delegations in force for the tally (voter → delegate), the decision's own first.
     pub delegations: BTreeMap<String, String>,
     pub outcome: Option<Outcome>,
@@ -241,6 +266,9 @@ pub struct DecisionView {
     pub verified: bool,
     /// The rules were not written by the key of the person they name as opener.
     pub forged: bool,
+    /// Another key deleted or wrote over an act that counts here (a ballot, delegation or
+    /// close); it was read back from its author's own change (private workspaces).
+    pub restored: bool,
     /// Ballots are hidden and the chair has not revealed them yet: the tally counts who
     /// took part, not how.
     pub sealed: bool,
@@ -386,83 +414,148 @@ fn json_slot<T: for<'de> Deserialize<'de>>(value: &Value<'_>) -> Option<T> {
 }
 
 /// Op ids sort as automerge orders them (counter, then actor).
-fn op_order(id: &ObjId) -> (u64, String) {
-    let s = id.to_string();
-    match s.split_once('@') {
+fn op_order(id: &str) -> (u64, String) {
+    match id.split_once('@') {
         Some((c, a)) => (c.parse().unwrap_or(0), a.to_owned()),
-        None => (0, s),
+        None => (0, id.to_owned()),
     }
 }
 
-/// Whether `id`'s op was written by one of `owner`'s keys: `None` if nothing there is signed
-/// (an open workspace's actor).
-fn by_owner(doc: &impl ReadDoc, id: &ObjId, owner: &str) -> Option<bool> {
-    let key = crate::trust::key_of_id(id)?;
+/// Whether the op `id` (`counter@actor`) was written by one of `owner`'s keys: `None` if
+/// nothing there is signed (an open workspace's actor).
+fn by_owner(doc: &impl ReadDoc, id: &str, owner: &str) -> Option<bool> {
+    let key = crate::trust::key_of_op(id)?;
     Some(crate::trust::keys_of(doc, owner).contains(&key))
+}
+
+/// Which op a slot's value came from.
+#[derive(Debug, Clone)]
+struct Pick {
+    id: String,
+    /// The change that wrote it, when known from history (else found from the op).
+    change: Option<ChangeHash>,
+    obj: Option<ObjId>,
+}
+
+impl Pick {
+    fn hash(&self, doc: &automerge::AutoCommit) -> Option<ChangeHash> {
+        self.change
+            .or_else(|| self.obj.as_ref().and_then(|o| doc.hash_for_opid(o)))
+    }
 }
 
 /// One person's slot: the value that counts (and its op), and values forged in their name.
 struct Slot<T> {
-    value: Option<(T, ObjId)>,
+    value: Option<(T, Pick)>,
     unreadable: bool,
-    forged: Vec<(T, ObjId)>,
+    forged: Vec<(T, Pick)>,
+    /// The value that counts is no longer in the document: another key deleted it or wrote
+    /// over it, and it was read back from its owner's own change.
+    restored: bool,
 }
 
+/// One slot: of the values its owner's keys wrote, the newest (by op id, as automerge
+/// orders concurrent values). `values` are what the document holds there now (or at the
+/// close); `history` what acts' changes wrote there (`acts.rs`). In a private workspace an
+/// owner's own write counts even where another key deleted it or wrote over it later: any
+/// writer can delete a key, nobody can delete a signed change. Values by other keys are
+/// forged. In an open workspace nothing is signed, and the document as it stands counts.
 fn slot<T: for<'de> Deserialize<'de>>(
     doc: &impl ReadDoc,
     values: Vec<(Value<'_>, ObjId)>,
+    history: &[crate::acts::Write],
     owner: &str,
 ) -> Slot<T> {
     let mut out = Slot {
         value: None,
         unreadable: false,
         forged: Vec::new(),
+        restored: false,
     };
-    let mut genuine: Vec<(Option<T>, ObjId)> = Vec::new();
+    let mut genuine: Vec<(Option<T>, Pick, bool)> = Vec::new();
     for (value, id) in values {
         let parsed = json_slot::<T>(&value);
-        if by_owner(doc, &id, owner) == Some(false) {
-            out.forged.extend(parsed.map(|p| (p, id)));
+        let text = id.to_string();
+        let pick = Pick {
+            id: text.clone(),
+            change: None,
+            obj: Some(id),
+        };
+        if by_owner(doc, &text, owner) == Some(false) {
+            out.forged.extend(parsed.map(|p| (p, pick)));
         } else {
-            genuine.push((parsed, id));
+            genuine.push((parsed, pick, true));
         }
     }
-    genuine.sort_by_key(|(_, id)| op_order(id));
+    for w in history {
+        let Some(value) = &w.value else { continue };
+        if genuine.iter().any(|(_, p, _)| p.id == w.id) || by_owner(doc, &w.id, owner) != Some(true)
+        {
+            continue;
+        }
+        let parsed = if value.len() <= MAX_SLOT {
+            serde_json::from_str(value).ok()
+        } else {
+            None
+        };
+        let pick = Pick {
+            id: w.id.clone(),
+            change: Some(w.change),
+            obj: None,
+        };
+        genuine.push((parsed, pick, false));
+    }
+    genuine.sort_by_key(|(_, p, _)| op_order(&p.id));
     match genuine.pop() {
-        Some((Some(v), id)) => out.value = Some((v, id)),
-        Some((None, _)) => out.unreadable = true,
+        Some((Some(v), pick, visible)) => {
+            out.value = Some((v, pick));
+            out.restored = !visible;
+        }
+        Some((None, _, _)) => out.unreadable = true,
         None => {}
     }
     out
 }
 
-/// Every slot of the map `obj[prop]` (at `heads`, or now), with all conflicting values. One
-/// pass over the map; only a slot with concurrent values is read again.
+/// Every slot of the map `map` (at `heads`, or now) with all conflicting values, and what
+/// acts wrote there (before the close: in `past`), including slots no longer in the map.
+/// One pass over the map; only a slot with concurrent values is read again.
+#[allow(clippy::type_complexity)]
 fn slots(
     doc: &impl ReadDoc,
-    obj: &ObjId,
-    prop: &str,
+    map: &ObjId,
     heads: Option<&[ChangeHash]>,
-) -> Vec<(String, Vec<(Value<'static>, ObjId)>)> {
-    let map = match heads {
-        Some(h) => doc.get_at(obj, prop, h),
-        None => doc.get(obj, prop),
-    };
-    let Ok(Some((Value::Object(ObjType::Map), map))) = map else {
-        return Vec::new();
-    };
+    acts: &crate::acts::Index,
+    past: Option<&std::collections::HashSet<ChangeHash>>,
+) -> Vec<(
+    String,
+    Vec<(Value<'static>, ObjId)>,
+    Vec<crate::acts::Write>,
+)> {
     let items = match heads {
-        Some(h) => doc.map_range_at(&map, .., h),
-        None => doc.map_range(&map, ..),
+        Some(h) => doc.map_range_at(map, .., h),
+        None => doc.map_range(map, ..),
     };
-    items
+    let history = acts.keys_of(&map.to_string());
+    let written = |key: &str| -> Vec<crate::acts::Write> {
+        history
+            .and_then(|h| h.get(key))
+            .map(|ws| {
+                ws.iter()
+                    .filter(|w| past.is_none_or(|p| p.contains(&w.change)))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let mut out: Vec<_> = items
         .filter(|item| item.key.len() <= 200)
         .map(|item| {
             let key = item.key.to_string();
             let values = if item.conflict {
                 match heads {
-                    Some(h) => doc.get_all_at(&map, key.as_str(), h),
-                    None => doc.get_all(&map, key.as_str()),
+                    Some(h) => doc.get_all_at(map, key.as_str(), h),
+                    None => doc.get_all(map, key.as_str()),
                 }
                 .unwrap_or_default()
                 .into_iter()
@@ -472,9 +565,31 @@ fn slots(
                 let id = item.id();
                 vec![(item.value.into_value(), id)]
             };
-            (key, values)
+            let w = written(&key);
+            (key, values, w)
         })
-        .collect()
+        .collect();
+    if let Some(history) = history {
+        let present: BTreeSet<String> = out.iter().map(|(k, _, _)| k.clone()).collect();
+        for key in history.keys() {
+            if !present.contains(key) {
+                let w = written(key);
+                if !w.is_empty() {
+                    out.push((key.clone(), Vec::new(), w));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A decision's map `name` (`ballots`, `delegations`, `closes`): the one its opening change
+/// made, whatever was put under that name later.
+fn sub_map(doc: &impl ReadDoc, decision: &ObjId, made: ChangeHash, name: &str) -> Option<ObjId> {
+    match doc.get_at(decision, name, &[made]) {
+        Ok(Some((Value::Object(ObjType::Map), m))) => Some(m),
+        _ => None,
+    }
 }
 
 /// The maps at `obj[prop]`: all of them, if concurrent peers each made one (nothing written
@@ -485,6 +600,32 @@ fn all_maps(doc: &impl ReadDoc, obj: &ObjId, prop: &str) -> Vec<ObjId> {
         .into_iter()
         .filter_map(|(v, id)| matches!(v, Value::Object(ObjType::Map)).then_some(id))
         .collect()
+}
+
+/// The maps that were at the root's `prop` when an act wrote into them, beside the ones there
+/// now: a root map replaced later hides no act written into it.
+fn root_maps(
+    doc: &automerge::AutoCommit,
+    prop: &str,
+    acts: &crate::acts::Index,
+    label: usize,
+) -> Vec<ObjId> {
+    let mut maps = all_maps(doc, &ROOT, prop);
+    let mut checked: BTreeSet<String> = maps.iter().map(ToString::to_string).collect();
+    for (obj, write) in acts.objects_written(label) {
+        if !checked.insert(obj.to_owned()) {
+            continue;
+        }
+        let was_there = doc
+            .get_all_at(&ROOT, prop, &[write.change])
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(v, id)| matches!(v, Value::Object(ObjType::Map)) && id.to_string() == obj);
+        if let Some((_, id)) = was_there {
+            maps.push(id);
+        }
+    }
+    maps
 }
 
 impl Workspace {
@@ -520,12 +661,9 @@ impl Workspace {
 
     /// The decision map with id `id` (in any of concurrently made `decisions` maps).
     fn decision_obj(&self, id: &str) -> Option<ObjId> {
-        all_maps(self.doc(), &ROOT, "decisions")
+        self.decision_objs()
             .into_iter()
-            .find_map(|m| match self.doc().get(&m, id) {
-                Ok(Some((Value::Object(ObjType::Map), d))) => Some(d),
-                _ => None,
-            })
+            .find_map(|(k, d)| (k == id).then_some(d))
     }
 
     /// Opens a decision: validates, freezes the rules and the electorate, and returns its id.
@@ -687,7 +825,13 @@ impl Workspace {
             .decision_obj(id)
             .ok_or_else(|| crate::workspace::unknown_id("decision", id))?;
         let (rules, _) = self.rules_of(id, &obj)?;
-        let open = self.effective_close(&obj, &rules).is_none();
+        let made = self
+            .doc()
+            .hash_for_opid(&obj)
+            .ok_or_else(|| ModelError::NotAWorkspace(format!("decision {id} cannot be read")))?;
+        let open = self
+            .effective_close(&mut self.acts(), &obj, made, &rules)
+            .is_none();
         Ok((rules, open, obj))
     }
 
@@ -716,16 +860,11 @@ impl Workspace {
                 max: MAX_SLOT,
             });
         }
-        let decision = decision.clone();
+        let made = self.doc().hash_for_opid(decision);
+        let slots = made
+            .and_then(|made| sub_map(self.doc(), decision, made, map))
+            .ok_or_else(|| ModelError::NotAllowed("this decision cannot be read".into()))?;
         self.change(ctx, message, |ws| {
-            let slots = match ws.doc().get(&decision, map)? {
-                Some((Value::Object(ObjType::Map), m)) => m,
-                _ => {
-                    return Err(ModelError::NotAllowed(
-                        "this decision cannot be read".into(),
-                    ));
-                }
-            };
             put_fresh(ws.doc_mut(), &slots, ctx.person, json)?;
             Ok(())
         })
@@ -819,28 +958,50 @@ impl Workspace {
 
     /// `ctx.person`'s standing delegations, topic (workstream id) → delegate.
     pub fn topic_delegations(&self, person: &str) -> BTreeMap<String, String> {
-        // Their one slot, not everyone's (a workstream card asks on every change).
-        // The same map the tally reads (`topic_delegations_at`).
+        // Their one slot, not everyone's (a workstream card asks on every change), in every
+        // map that holds topic delegations (the same ones the tally reads).
+        let acts = self.acts();
         let doc = self.doc();
-        let Ok(Some((Value::Object(ObjType::Map), map))) = doc.get(ROOT, "delegations") else {
-            return BTreeMap::new();
-        };
-        let values = doc.get_all(&map, person).unwrap_or_default();
-        slot::<BTreeMap<String, String>>(doc, values, person)
+        let mut values = Vec::new();
+        let mut history = Vec::new();
+        for map in root_maps(doc, "delegations", &acts, crate::acts::TOPIC) {
+            values.extend(
+                doc.get_all(&map, person)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(v, id)| (v.into_owned(), id)),
+            );
+            history.extend_from_slice(acts.writes(&map.to_string(), person));
+        }
+        slot::<BTreeMap<String, String>>(doc, values, &history, person)
             .value
             .map(|(v, _)| v)
             .unwrap_or_default()
     }
 
+    /// Everyone's topic delegations at `heads` (or now), from every map that holds them.
     fn topic_delegations_at(
         &self,
+        acts: &mut crate::acts::Index,
         heads: Option<&[ChangeHash]>,
     ) -> BTreeMap<String, BTreeMap<String, String>> {
         let doc = self.doc();
-        slots(doc, &ROOT, "delegations", heads)
+        let past = heads.and_then(|h| h.first()).map(|h| acts.past(*h));
+        let mut by_person: BTreeMap<
+            String,
+            (Vec<(Value<'static>, ObjId)>, Vec<crate::acts::Write>),
+        > = BTreeMap::new();
+        for map in root_maps(doc, "delegations", acts, crate::acts::TOPIC) {
+            for (person, values, history) in slots(doc, &map, heads, acts, past.as_deref()) {
+                let entry = by_person.entry(person).or_default();
+                entry.0.extend(values);
+                entry.1.extend(history);
+            }
+        }
+        by_person
             .into_iter()
-            .filter_map(|(person, values)| {
-                let s = slot::<BTreeMap<String, String>>(doc, values, &person);
+            .filter_map(|(person, (values, history))| {
+                let s = slot::<BTreeMap<String, String>>(doc, values, &history, &person);
                 s.value.map(|(v, _)| (person, v))
             })
             .collect()
@@ -990,20 +1151,40 @@ impl Workspace {
         out
     }
 
-    /// Every decision map, by id (in any of concurrently made `decisions` maps).
+    /// Every decision map, by id (in any of concurrently made `decisions` maps, and any
+    /// that another key deleted: a decision, once opened, is never removed).
     pub(crate) fn decision_objs(&self) -> Vec<(String, ObjId)> {
+        let acts = self.acts();
         let doc = self.doc();
-        all_maps(doc, &ROOT, "decisions")
-            .iter()
-            .flat_map(|m| {
-                doc.keys(m)
-                    .filter_map(|k| match doc.get(m, k.as_str()) {
-                        Ok(Some((Value::Object(ObjType::Map), d))) => Some((k, d)),
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+        let mut out: Vec<(String, ObjId)> = Vec::new();
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        for m in root_maps(doc, "decisions", &acts, crate::acts::OPEN) {
+            for k in doc.keys(&m) {
+                if let Ok(Some((Value::Object(ObjType::Map), d))) = doc.get(&m, k.as_str())
+                    && seen.insert(d.to_string())
+                {
+                    out.push((k, d));
+                }
+            }
+            // Decisions made in this map whose key another key deleted or wrote over.
+            for (key, writes) in acts.keys_of(&m.to_string()).into_iter().flatten() {
+                for w in writes
+                    .iter()
+                    .filter(|w| w.label == crate::acts::OPEN && w.value.is_none())
+                {
+                    if seen.contains(&w.id) {
+                        continue;
+                    }
+                    if let Ok(d) = doc.import_obj(&w.id)
+                        && matches!(doc.object_type(&d), Ok(ObjType::Map))
+                    {
+                        seen.insert(w.id.clone());
+                        out.push((key.clone(), d));
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Each readable decision's id, frozen rules and outcome words, without counting it (what
@@ -1035,11 +1216,17 @@ impl Workspace {
     fn read_decision(&self, id: &str, obj: &ObjId) -> Result<DecisionView, ModelError> {
         let doc = self.doc();
         let (rules, rules_id) = self.rules_of(id, obj)?;
+        let rules_id = rules_id.to_string();
         let forged = by_owner(doc, &rules_id, &rules.opened_by) == Some(false);
+        let made = doc
+            .hash_for_opid(obj)
+            .ok_or_else(|| ModelError::NotAWorkspace(format!("decision {id} cannot be read")))?;
+        let mut acts = self.acts();
 
-        let closed = self.effective_close(obj, &rules);
+        let closed = self.effective_close(&mut acts, obj, made, &rules);
         let heads: Option<Vec<ChangeHash>> = closed.as_ref().map(|(_, h, _)| vec![*h]);
         let at = heads.as_deref();
+        let past = closed.as_ref().map(|(_, h, _)| acts.past(*h));
         let secret = closed.as_ref().and_then(|(_, _, r)| *r);
         let hidden = rules.hidden.is_some();
         // Ballots hidden and not yet revealed: counted for taking part, not for what.
@@ -1059,42 +1246,52 @@ impl Workspace {
 
         let method = rules.method;
         let n_options = rules.options.len();
+        let ballots_map = sub_map(doc, obj, made, "ballots");
         // Ballots that count: at the close (or now).
         let mut counted: BTreeMap<String, Choice> = BTreeMap::new();
-        let mut counted_ids: BTreeSet<ObjId> = BTreeSet::new();
-        let parse = |heads: Option<&[ChangeHash]>| -> Vec<(String, Slot<BallotValue>)> {
-            slots(doc, obj, "ballots", heads)
+        let mut counted_ids: BTreeSet<String> = BTreeSet::new();
+        let parse = |heads: Option<&[ChangeHash]>,
+                     past: Option<&std::collections::HashSet<ChangeHash>>|
+         -> Vec<(String, Slot<BallotValue>, Vec<crate::acts::Write>)> {
+            let Some(map) = &ballots_map else {
+                return Vec::new();
+            };
+            slots(doc, map, heads, &acts, past)
                 .into_iter()
-                .map(|(voter, values)| {
-                    let s = slot::<BallotValue>(doc, values, &voter);
-                    (voter, s)
+                .map(|(voter, values, history)| {
+                    let s = slot::<BallotValue>(doc, values, &history, &voter);
+                    (voter, s, history)
                 })
                 .collect()
         };
-        let now = parse(None);
-        let at_close = at.map(|h| parse(Some(h)));
+        let now = parse(None, None);
+        let at_close = at.map(|h| parse(Some(h), past.as_deref()));
         // Signed: the rules and every counted ballot by their person's own key.
         let mut signed = by_owner(doc, &rules_id, &rules.opened_by) == Some(true);
-        for (voter, s) in at_close.as_ref().unwrap_or(&now) {
-            if let Some((b, bid)) = &s.value
+        let mut restored = false;
+        for (voter, s, _) in at_close.as_ref().unwrap_or(&now) {
+            if let Some((b, pick)) = &s.value
                 && rules.electorate.contains_key(voter)
                 && let Some(choice) = choice_of(b)
                 && choice.fits(method, n_options)
             {
-                signed &= by_owner(doc, bid, voter) == Some(true);
+                signed &= by_owner(doc, &pick.id, voter) == Some(true);
+                restored |= s.restored;
                 counted.insert(voter.clone(), choice);
-                counted_ids.insert(bid.clone());
+                counted_ids.insert(pick.id.clone());
             }
         }
-        // Every current ballot, with what became of it.
+        // Every current ballot, with what became of it, and each voter's earlier ones.
         let mut ballots = Vec::new();
-        for (voter, s) in now {
+        let mut history: BTreeMap<String, Vec<PastBallot>> = BTreeMap::new();
+        for (voter, s, writes) in now {
             for (b, _) in s.forged {
                 ballots.push(BallotLine {
                     voter: voter.clone(),
                     choice: if sealed { None } else { choice_of(&b) },
                     at: b.at,
                     state: BallotState::Forged,
+                    restored: false,
                 });
             }
             if s.unreadable {
@@ -1103,13 +1300,42 @@ impl Workspace {
                     choice: None,
                     at: String::new(),
                     state: BallotState::Invalid,
+                    restored: false,
                 });
             }
-            if let Some((b, bid)) = s.value {
+            // Their own writes, oldest first: what they chose, and what became of each.
+            let mut own: Vec<(&crate::acts::Write, BallotValue)> = writes
+                .iter()
+                .filter(|w| by_owner(doc, &w.id, &voter) != Some(false))
+                .filter_map(|w| {
+                    let v = w.value.as_deref()?;
+                    let b: BallotValue = serde_json::from_str(v).ok()?;
+                    Some((w, b))
+                })
+                .collect();
+            own.sort_by(|(a, _), (b, _)| a.order().cmp(&b.order()));
+            if own.len() > 1 {
+                let line = own
+                    .into_iter()
+                    .map(|(w, b)| PastBallot {
+                        choice: if sealed { None } else { choice_of(&b) },
+                        at: b.at,
+                        state: if counted_ids.contains(&w.id) {
+                            PastState::Counted
+                        } else if past.as_ref().is_some_and(|p| !p.contains(&w.change)) {
+                            PastState::Late
+                        } else {
+                            PastState::Replaced
+                        },
+                    })
+                    .collect();
+                history.insert(voter.clone(), line);
+            }
+            if let Some((b, pick)) = s.value {
                 let choice = choice_of(&b);
                 let state = if !rules.electorate.contains_key(&voter) {
                     BallotState::Outside
-                } else if counted_ids.contains(&bid) {
+                } else if counted_ids.contains(&pick.id) {
                     BallotState::Counted
                 } else if choice.as_ref().is_none_or(|c| !c.fits(method, n_options)) {
                     BallotState::Invalid
@@ -1121,6 +1347,7 @@ impl Workspace {
                     choice: if sealed { None } else { choice },
                     at: b.at,
                     state,
+                    restored: s.restored,
                 });
             }
         }
@@ -1128,19 +1355,22 @@ impl Workspace {
         let mut delegations: BTreeMap<String, String> = BTreeMap::new();
         if rules.delegation {
             if let Some(topic) = &rules.topic {
-                for (person, topics) in self.topic_delegations_at(at) {
+                for (person, topics) in self.topic_delegations_at(&mut acts, at) {
                     if let Some(to) = topics.get(topic) {
                         delegations.insert(person, to.clone());
                     }
                 }
             }
-            for (voter, values) in slots(doc, obj, "delegations", at) {
-                let s = slot::<DelegationValue>(doc, values, &voter);
-                if let Some((d, _)) = s.value {
-                    match d.to {
-                        Some(to) => delegations.insert(voter, to),
-                        None => delegations.remove(&voter),
-                    };
+            if let Some(map) = sub_map(doc, obj, made, "delegations") {
+                for (voter, values, history) in slots(doc, &map, at, &acts, past.as_deref()) {
+                    let s = slot::<DelegationValue>(doc, values, &history, &voter);
+                    if let Some((d, _)) = s.value {
+                        restored |= s.restored;
+                        match d.to {
+                            Some(to) => delegations.insert(voter, to),
+                            None => delegations.remove(&voter),
+                        };
+                    }
                 }
             }
         }
@@ -1157,7 +1387,7 @@ impl Workspace {
         );
         let outcome = doc.get(obj, "outcome").ok().flatten().and_then(|(v, oid)| {
             let o: OutcomeValue = json_slot(&v)?;
-            let forged = by_owner(doc, &oid, &o.by) == Some(false);
+            let forged = by_owner(doc, &oid.to_string(), &o.by) == Some(false);
             Some(Outcome {
                 text: o.text,
                 by: o.by,
@@ -1172,16 +1402,19 @@ impl Workspace {
                 line.choice = None;
             }
         }
+        restored |= closed.as_ref().is_some_and(|(c, _, _)| c.restored);
         Ok(DecisionView {
             id: id.to_owned(),
             closed: closed.map(|(c, _, _)| c),
             sealed,
             tally,
             ballots,
+            history,
             delegations,
             outcome,
             verified: signed,
             forged,
+            restored,
             rules,
         })
     }
@@ -1189,23 +1422,29 @@ impl Workspace {
     /// The close that counts, if any, and its change.
     fn effective_close(
         &self,
+        acts: &mut crate::acts::Index,
         obj: &ObjId,
+        made: ChangeHash,
         rules: &Rules,
     ) -> Option<(Closed, ChangeHash, Option<[u8; 32]>)> {
         let doc = self.doc();
         struct Candidate {
             by: String,
             at: String,
-            id: ObjId,
+            id: String,
             hash: ChangeHash,
             reveal: Option<[u8; 32]>,
+            restored: bool,
         }
         let hidden = rules.hidden.as_ref().and_then(HiddenKey::public_key);
-        let candidates: Vec<Candidate> = slots(doc, obj, "closes", None)
+        let closes = sub_map(doc, obj, made, "closes")?;
+        let candidates: Vec<Candidate> = slots(doc, &closes, None, acts, None)
             .into_iter()
             .take(256)
-            .filter_map(|(by, values)| {
-                let (value, id) = slot::<CloseValue>(doc, values, &by).value?;
+            .filter_map(|(by, values, history)| {
+                let s = slot::<CloseValue>(doc, values, &history, &by);
+                let restored = s.restored;
+                let (value, pick) = s.value?;
                 if !may_close(rules, &by, &value.at) {
                     return None;
                 }
@@ -1222,33 +1461,28 @@ impl Workspace {
                         Some(secret)
                     }
                 };
-                let hash = doc.hash_for_opid(&id)?;
+                let hash = pick.hash(doc)?;
                 Some(Candidate {
                     by,
                     at: value.at,
-                    id,
+                    id: pick.id,
                     hash,
                     reveal,
+                    restored,
                 })
             })
             .collect();
-        let closes = match doc.get(obj, "closes") {
-            Ok(Some((Value::Object(ObjType::Map), m))) => m,
-            _ => return None,
-        };
         // A close that saw another valid close came too late to count.
+        let pasts: Vec<_> = candidates.iter().map(|c| acts.past(c.hash)).collect();
         let first: Vec<&Candidate> = candidates
             .iter()
-            .filter(|b| {
-                !candidates.iter().any(|a| {
-                    a.id != b.id
-                        && doc
-                            .get_all_at(&closes, a.by.as_str(), &[b.hash])
-                            .unwrap_or_default()
-                            .iter()
-                            .any(|(_, id)| *id == a.id)
-                })
+            .zip(&pasts)
+            .filter(|(b, past_b)| {
+                !candidates
+                    .iter()
+                    .any(|a| a.id != b.id && a.hash != b.hash && past_b.contains(&a.hash))
             })
+            .map(|(b, _)| b)
             .collect();
         let chosen = first.iter().min_by_key(|c| (c.by != rules.chair, c.hash))?;
         Some((
@@ -1256,6 +1490,7 @@ impl Workspace {
                 by: chosen.by.clone(),
                 at: chosen.at.clone(),
                 hash: chosen.hash.to_string(),
+                restored: chosen.restored,
             },
             chosen.hash,
             chosen.reveal,

@@ -35,7 +35,7 @@ pub fn message(label: &str, person: &str) -> String {
     format!("{label}{BY}{person}")
 }
 
-fn split_message(m: &str) -> (&str, Option<&str>) {
+pub(crate) fn split_message(m: &str) -> (&str, Option<&str>) {
     match m.rsplit_once(BY) {
         Some((label, person)) if !person.is_empty() && !person.contains(' ') => {
             (label, Some(person))

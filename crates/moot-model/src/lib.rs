@@ -25,6 +25,7 @@
 //! assert_eq!(reopened.state().unwrap(), ws.state().unwrap());
 //! ```
 
+mod acts;
 mod agenda;
 pub mod decisions;
 mod defaults;

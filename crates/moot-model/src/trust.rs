@@ -110,7 +110,11 @@ pub fn comment_rule(doc: &Automerge, change: &Change, author: &VerifyingKey) -> 
 
 /// The key an object or op id's actor is bound to (`None` for an actor of an open workspace).
 pub(crate) fn key_of_id(id: &automerge::ObjId) -> Option<VerifyingKey> {
-    let text = id.to_string();
+    key_of_op(&id.to_string())
+}
+
+/// The key an op id (`counter@actor`) is bound to.
+pub(crate) fn key_of_op(text: &str) -> Option<VerifyingKey> {
     let (_, actor) = text.split_once('@')?;
     if actor.len() != 2 * moot_trust::ACTOR_LEN {
         return None;

@@ -64,6 +64,8 @@ pub struct Workspace {
     /// Cursor ops already checked to lie in (or outside) a text object: (object, counter,
     /// actor) → inside. See `review.rs`.
     checked_cursors: CursorChecks,
+    /// The changes that wrote decision acts (see `acts.rs`).
+    acts: crate::acts::Acts,
 }
 
 pub(crate) type CursorChecks = std::cell::RefCell<CursorCheck>;
@@ -136,6 +138,7 @@ impl Workspace {
             doc: AutoCommit::new().with_actor(actor),
             ids: IdGen { state: id_seed },
             checked_cursors: CursorChecks::default(),
+            acts: Default::default(),
         };
         let state = WorkspaceDoc {
             schema_version: SCHEMA_VERSION,
@@ -183,6 +186,7 @@ impl Workspace {
             doc,
             ids: IdGen { state: id_seed },
             checked_cursors: CursorChecks::default(),
+            acts: Default::default(),
         };
         crate::migrate::upgrade(&mut ws)?;
         Ok(ws)
@@ -194,6 +198,7 @@ impl Workspace {
             doc,
             ids: IdGen { state: 0 },
             checked_cursors: CursorChecks::default(),
+            acts: Default::default(),
         }
     }
 
@@ -206,9 +211,24 @@ impl Workspace {
             doc,
             ids: IdGen { state: id_seed },
             checked_cursors: CursorChecks::default(),
+            acts: Default::default(),
         };
         crate::migrate::upgrade_version(&mut ws)?;
         Ok(ws)
+    }
+
+    /// The index of decision acts, up to date with the document.
+    pub(crate) fn acts(&self) -> std::cell::RefMut<'_, crate::acts::Index> {
+        let mut acts = self.acts.borrow_mut();
+        acts.update(&self.doc);
+        acts
+    }
+
+    /// Brings the index of decision acts up to date from change metadata: cheaper than the
+    /// walk a read does after a large sync (the app calls it when a workspace opens and after
+    /// changes from outside).
+    pub fn index_acts(&mut self) {
+        self.acts.get_mut().update_mut(&mut self.doc);
     }
 
     pub(crate) fn checked_cursors(&self) -> &CursorChecks {

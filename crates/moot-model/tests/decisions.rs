@@ -882,3 +882,246 @@ fn hidden_ballots_are_sealed_until_the_chair_reveals_them() {
             .is_err()
     );
 }
+
+// ---- Acts another key deleted or wrote over (#14: every word kept) ----
+
+/// The object at `path` from the root (map keys).
+fn obj_at(ws: &Workspace, path: &[&str]) -> automerge::ObjId {
+    let mut obj = automerge::ROOT;
+    for p in path {
+        obj = ws.doc().get(&obj, *p).unwrap().unwrap().1;
+    }
+    obj
+}
+
+/// Mallory, an editor, writes straight into the document (as any client could).
+fn as_mallory(ws: &mut Workspace, mallory: &Who, f: impl FnOnce(&mut automerge::AutoCommit)) {
+    ws.doc_mut().set_actor(mallory.actor.clone());
+    f(ws.doc_mut());
+    ws.doc_mut().commit_with(
+        automerge::transaction::CommitOptions::default()
+            .with_message(moot_model::history::message("edit text", &mallory.person)),
+    );
+}
+
+#[test]
+fn another_key_that_deletes_or_writes_over_an_act_changes_nothing() {
+    let (anna, bob, mallory) = (who(1), who(2), who(3));
+    let mut ws = private_pair(&anna, &bob);
+    let mut new = consent_decision(&anna.person, None);
+    new.quorum_percent = 100;
+    new.delegation = true;
+    let c = as_(&mut ws, &anna, &anna.person);
+    let d = ws.open_decision(c, new).unwrap();
+    let c = as_(&mut ws, &bob, &bob.person);
+    ws.vote(
+        c,
+        &d,
+        Choice::Object {
+            reason: "not yet".into(),
+        },
+    )
+    .unwrap();
+    let c = as_(&mut ws, &anna, &anna.person);
+    ws.vote(c, &d, Choice::Consent).unwrap();
+    let objected = |ws: &Workspace| {
+        let view = ws.decision(&d).unwrap();
+        (
+            view.tally.outcome.clone(),
+            view.tally.took_part,
+            view.restored,
+        )
+    };
+    assert_eq!(
+        objected(&ws),
+        (
+            Outcome::NotAdopted(Failure::Objected { weight: 1 }),
+            2,
+            false
+        )
+    );
+    // Mallory deletes Bob's objection.
+    let ballots = obj_at(&ws, &["decisions", &d, "ballots"]);
+    as_mallory(&mut ws, &mallory, |doc| {
+        doc.delete(&ballots, bob.person.as_str()).unwrap()
+    });
+    assert_eq!(
+        objected(&ws),
+        (
+            Outcome::NotAdopted(Failure::Objected { weight: 1 }),
+            2,
+            true
+        )
+    );
+    let line = ws
+        .decision(&d)
+        .unwrap()
+        .ballots
+        .into_iter()
+        .find(|b| b.voter == bob.person)
+        .unwrap();
+    assert!(line.restored && line.state == BallotState::Counted);
+    // She writes a consent over it (not beside it: she has seen it).
+    as_mallory(&mut ws, &mallory, |doc| {
+        doc.put(
+            &ballots,
+            bob.person.as_str(),
+            r#"{"choice":{"kind":"consent"},"at":"2026-12-01T10:00:00Z"}"#,
+        )
+        .unwrap()
+    });
+    assert_eq!(
+        objected(&ws).0,
+        Outcome::NotAdopted(Failure::Objected { weight: 1 })
+    );
+    assert!(
+        state_of(&ws, &d, &bob.person).contains(&BallotState::Forged),
+        "her consent is shown as not Bob's"
+    );
+    // She replaces the decision's ballots map with an empty one.
+    let decision = obj_at(&ws, &["decisions", &d]);
+    as_mallory(&mut ws, &mallory, |doc| {
+        doc.put_object(&decision, "ballots", automerge::ObjType::Map)
+            .unwrap();
+    });
+    assert_eq!(objected(&ws).1, 2);
+    // Bob takes his objection back himself: that counts (his own change).
+    let c = as_(&mut ws, &bob, &bob.person);
+    ws.vote(c, &d, Choice::Consent).unwrap();
+    assert_eq!(objected(&ws).0, Outcome::Adopted { option: None });
+    // The chair closes; Mallory deletes the close, then the whole decision.
+    let c = as_(&mut ws, &anna, &anna.person);
+    ws.close_decision(c, &d).unwrap();
+    let closes = obj_at(&ws, &["decisions", &d, "closes"]);
+    as_mallory(&mut ws, &mallory, |doc| {
+        doc.delete(&closes, anna.person.as_str()).unwrap()
+    });
+    let view = ws.decision(&d).unwrap();
+    assert!(view.closed.as_ref().is_some_and(|c| c.restored));
+    assert_eq!(view.tally.outcome, Outcome::Adopted { option: None });
+    let decisions = obj_at(&ws, &["decisions"]);
+    as_mallory(&mut ws, &mallory, |doc| {
+        doc.delete(&decisions, d.as_str()).unwrap()
+    });
+    assert_eq!(ws.decisions().len(), 1, "a decision once opened stays");
+    assert!(ws.decision(&d).unwrap().closed.is_some());
+    // A peer that receives all of it reads the same (the index is built from the changes).
+    let mut other = Workspace::load(&ws.save(), 2).unwrap();
+    let (a, b) = (ws.decision(&d).unwrap(), other.decision(&d).unwrap());
+    assert_eq!(
+        (a.tally, a.closed, a.ballots),
+        (b.tally, b.closed, b.ballots)
+    );
+    other.index_acts();
+    assert_eq!(other.decisions().len(), 1);
+}
+
+#[test]
+fn a_delegation_another_key_deleted_still_counts() {
+    let (anna, bob, mallory) = (who(1), who(2), who(3));
+    let mut ws = private_pair(&anna, &bob);
+    let c = as_(&mut ws, &anna, &anna.person);
+    let topic = ws
+        .add_workstream(c, "Decision-making", "direct or representative?")
+        .unwrap();
+    let mut new = consent_decision(&anna.person, None);
+    new.delegation = true;
+    new.topic = Some(topic.clone());
+    new.quorum_percent = 100;
+    let c = as_(&mut ws, &bob, &bob.person);
+    ws.delegate_topic(c, &topic, Some(&anna.person)).unwrap();
+    let c = as_(&mut ws, &anna, &anna.person);
+    let d = ws.open_decision(c, new).unwrap();
+    let c = as_(&mut ws, &anna, &anna.person);
+    ws.vote(c, &d, Choice::Consent).unwrap();
+    assert_eq!(ws.decision(&d).unwrap().tally.carried[&anna.person], 2);
+    // Mallory deletes Bob's topic delegation, then replaces the whole map.
+    let map = obj_at(&ws, &["delegations"]);
+    as_mallory(&mut ws, &mallory, |doc| {
+        doc.delete(&map, bob.person.as_str()).unwrap()
+    });
+    assert_eq!(ws.decision(&d).unwrap().tally.carried[&anna.person], 2);
+    as_mallory(&mut ws, &mallory, |doc| {
+        doc.put_object(automerge::ROOT, "delegations", automerge::ObjType::Map)
+            .unwrap();
+    });
+    let view = ws.decision(&d).unwrap();
+    assert_eq!(view.tally.carried[&anna.person], 2);
+    assert_eq!(view.tally.outcome, Outcome::Adopted { option: None });
+    assert_eq!(ws.topic_delegations(&bob.person)[&topic], anna.person);
+}
+
+#[test]
+fn topic_delegations_in_concurrently_made_maps_all_count() {
+    let mut ws = group();
+    let topic = ws
+        .add_workstream(ctx("ada", T0), "Decision-making", "")
+        .unwrap();
+    // An older document, made before the map existed: two peers each make one.
+    ws.doc_mut().delete(automerge::ROOT, "delegations").unwrap();
+    ws.doc_mut().commit();
+    let mut other = fork(&ws);
+    ws.delegate_topic(ctx("bea", T0), &topic, Some("ada"))
+        .unwrap();
+    other
+        .delegate_topic(ctx("cai", T0), &topic, Some("ada"))
+        .unwrap();
+    ws.merge(&mut other).unwrap();
+    assert_eq!(ws.topic_delegations("bea")[&topic], "ada");
+    assert_eq!(ws.topic_delegations("cai")[&topic], "ada");
+    let mut new = consent_decision("ada", None);
+    new.delegation = true;
+    new.topic = Some(topic);
+    let d = ws.open_decision(ctx("ada", T1), new).unwrap();
+    ws.vote(ctx("ada", T1), &d, Choice::Consent).unwrap();
+    assert_eq!(ws.decision(&d).unwrap().tally.carried["ada"], 3);
+}
+
+#[test]
+fn a_voter_s_earlier_ballots_are_kept_in_order_with_what_became_of_each() {
+    use moot_model::decisions::PastState;
+    let mut ws = group();
+    let d = ws
+        .open_decision(ctx("ada", T0), consent_decision("ada", None))
+        .unwrap();
+    ws.vote(ctx("bea", T0), &d, Choice::Consent).unwrap();
+    ws.vote(ctx("bea", T0), &d, Choice::Abstain).unwrap();
+    ws.vote(
+        ctx("bea", T1),
+        &d,
+        Choice::Object {
+            reason: "one more pass".into(),
+        },
+    )
+    .unwrap();
+    ws.vote(ctx("cai", T0), &d, Choice::Consent).unwrap();
+    let mut bea = fork(&ws);
+    ws.close_decision(ctx("ada", T1), &d).unwrap();
+    bea.vote(ctx("bea", T2), &d, Choice::Consent).unwrap();
+    ws.merge(&mut bea).unwrap();
+    let view = ws.decision(&d).unwrap();
+    let past: Vec<(Option<Choice>, PastState)> = view.history["bea"]
+        .iter()
+        .map(|p| (p.choice.clone(), p.state))
+        .collect();
+    assert_eq!(
+        past,
+        vec![
+            (Some(Choice::Consent), PastState::Replaced),
+            (Some(Choice::Abstain), PastState::Replaced),
+            (
+                Some(Choice::Object {
+                    reason: "one more pass".into()
+                }),
+                PastState::Counted
+            ),
+            (Some(Choice::Consent), PastState::Late),
+        ]
+    );
+    assert!(
+        !view.history.contains_key("cai"),
+        "one ballot: nothing more to show"
+    );
+    // Counted: her objection (the one before the close).
+    assert_eq!(view.tally.counts, vec![1, 1, 0]);
+}

@@ -245,6 +245,15 @@ async fn members_vote_offline_the_chair_closes_and_both_see_the_same_outcome() {
                             l.starts_with("Bea — Against — cast after the close")
                                 && l.ends_with("|late")
                         })
+                    // Her earlier ballots are kept, in order, with what became of each.
+                    && all_in_decision(c, q, "ballot-history")
+                        .await
+                        .iter()
+                        .any(|l| {
+                            l.starts_with("Bea: For (")
+                                && l.contains(", counted) → Against (")
+                                && l.ends_with(", late: not counted)|")
+                        })
             },
         )
         .await;

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use moot_model::{
     DecisionView,
-    decisions::{BallotState, HiddenKey, NewDecision, ROSTER, Subject, may_close},
+    decisions::{BallotState, HiddenKey, NewDecision, PastState, ROSTER, Subject, may_close},
     tally::{Choice, Failure, Method, Outcome, Threshold, TieRule},
 };
 
@@ -753,6 +753,30 @@ fn DecisionCard(id: String) -> impl IntoView {
             let choice = b.choice.as_ref().map(|c| choice_label(&d, c)).unwrap_or_default();
             view! { <li data-testid="ballot-not-counted" data-state=state>{format!("{} — {choice} — {why}", name(&b.voter))}</li> }
         }).collect_view();
+        // Each voter who changed their ballot: every one they cast, in order (#14: the
+        // history of a voter's changes is kept).
+        let changed = d.history.iter().map(|(voter, past)| {
+            let steps = past.iter().map(|p| {
+                let choice = p.choice.as_ref().map(|c| choice_label(&d, c)).unwrap_or_else(|| "sealed".into());
+                let state = match p.state {
+                    PastState::Counted if open => ", current",
+                    PastState::Counted => ", counted",
+                    PastState::Replaced => "",
+                    PastState::Late => ", late: not counted",
+                };
+                format!("{choice} ({}{state})", crate::browser::utc_time(&p.at))
+            }).collect::<Vec<_>>().join(" → ");
+            view! { <li data-testid="ballot-history" data-voter=voter.clone()>{format!("{}: {steps}", name(voter))}</li> }
+        }).collect_view();
+        let changed = (!d.history.is_empty()).then(|| {
+            view! {
+                <h4>"Changed ballots"</h4>
+                <ul data-testid="ballot-histories">{changed}</ul>
+            }
+        });
+        let restored = d.restored.then(|| view! {
+            <p class="muted" data-testid="decision-restored">"Another key deleted or wrote over some of these acts; each counts as its author's own signed change wrote it."</p>
+        });
         let closed = d.closed.clone().map(|c| view! {
             <p data-testid="decision-closed">"Closed by " {name(&c.by)} " at " {crate::browser::utc_time(&c.at)}</p>
         });
@@ -791,6 +815,7 @@ fn DecisionCard(id: String) -> impl IntoView {
                 <p class="outcome" data-testid="decision-outcome" data-quorum=quorum>{d.outcome_label()}</p>
                 <p class="muted" data-testid="decision-summary">{d.summary()}</p>
                 {verified}
+                {restored}
                 {hidden_note}
                 {my_status}
                 {ballot_ui}
@@ -807,6 +832,7 @@ fn DecisionCard(id: String) -> impl IntoView {
                         <tbody>{voters}</tbody>
                     </table>
                     <ul>{not_counted}</ul>
+                    {changed}
                 </details>
             </li>
         }.into_any()

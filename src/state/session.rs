@@ -440,6 +440,10 @@ impl Session {
     /// Changes arrived from a peer: re-render and save them (not pushed back out).
     pub fn remote_changed(&self) {
         crate::browser::mark("moot:remote-change");
+        // Decision acts that arrived, indexed from their metadata (cheaper than the walk a
+        // read would do after a large sync).
+        self.model
+            .try_update_value(|m| m.as_mut().map(Workspace::index_acts));
         self.outside.update(|v| *v += 1);
         self.changed();
     }
@@ -530,6 +534,7 @@ impl Session {
             return Err("a private workspace is never rebased".into());
         }
         let chunk = storage.snapshot(ws.doc_mut());
+        ws.index_acts();
         self.model.set_value(Some(ws));
         self.write(storage, chunk);
         self.outside.update(|v| *v += 1);
@@ -604,12 +609,13 @@ impl Session {
     fn install(
         &self,
         doc_id: &str,
-        ws: Workspace,
+        mut ws: Workspace,
         storage: DocStorage,
         sealing: Option<(Sealing, String)>,
     ) {
         let name = ws.name().unwrap_or_default();
         super::workspaces::remember(doc_id, &name);
+        ws.index_acts();
         self.model.set_value(Some(ws));
         if let Some((sealing, me)) = sealing {
             super::workspaces::set_private(doc_id);

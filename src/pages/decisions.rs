@@ -774,6 +774,17 @@ fn DecisionCard(id: String) -> impl IntoView {
                 <ul data-testid="ballot-histories">{changed}</ul>
             }
         });
+        let electorate_note = d.electorate.clone().map(|e| {
+            let names = |ps: &[String]| ps.iter().map(|p| name(p)).collect::<Vec<_>>().join(", ");
+            let mut why = Vec::new();
+            if !e.added.is_empty() {
+                why.push(format!("{} not in its tiers then", names(&e.added)));
+            }
+            if !e.left_out.is_empty() {
+                why.push(format!("{} left out", names(&e.left_out)));
+            }
+            view! { <p class="error" data-testid="decision-electorate-differs">{format!("Its electorate is not the membership when it opened ({}): nothing here is adopted.", if why.is_empty() { "it could not be checked".to_owned() } else { why.join("; ") })}</p> }
+        });
         let restored = d.restored.then(|| view! {
             <p class="muted" data-testid="decision-restored">"Another key deleted or wrote over some of these acts; each counts as its author's own signed change wrote it."</p>
         });
@@ -815,6 +826,7 @@ fn DecisionCard(id: String) -> impl IntoView {
                 <p class="outcome" data-testid="decision-outcome" data-quorum=quorum>{d.outcome_label()}</p>
                 <p class="muted" data-testid="decision-summary">{d.summary()}</p>
                 {verified}
+                {electorate_note}
                 {restored}
                 {hidden_note}
                 {my_status}

@@ -246,6 +246,15 @@ pub struct Outcome {
     pub forged: bool,
 }
 
+/// How a decision's frozen electorate differs from the membership when it opened.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ElectorateDiff {
+    /// In the rules, but not members of its tiers then.
+    pub added: Vec<String>,
+    /// Members of its tiers then, left out of the rules.
+    pub left_out: Vec<String>,
+}
+
 /// A decision as read: rules, state, and the tally every peer computes the same.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecisionView {
@@ -269,6 +278,9 @@ pub struct DecisionView {
     /// Another key deleted or wrote over an act that counts here (a ballot, delegation or
     /// close); it was read back from its author's own change (private workspaces).
     pub restored: bool,
+    /// The electorate in its rules is not the one the membership gave when it opened (read
+    /// at the opening change's parents): nothing is adopted.
+    pub electorate: Option<ElectorateDiff>,
     /// Ballots are hidden and the chair has not revealed them yet: the tally counts who
     /// took part, not how.
     pub sealed: bool,
@@ -285,7 +297,9 @@ impl DecisionView {
             return None;
         }
         match self.tally.outcome {
-            tally::Outcome::Adopted { option } if !self.forged => Some(option),
+            tally::Outcome::Adopted { option } if !self.forged && self.electorate.is_none() => {
+                Some(option)
+            }
             _ => None,
         }
     }
@@ -344,6 +358,9 @@ impl DecisionView {
     pub fn outcome_label(&self) -> String {
         if self.forged {
             return "Not counted: its rules were forged".into();
+        }
+        if self.electorate.is_some() {
+            return "Not counted: its electorate is not the membership when it opened".into();
         }
         if self.sealed {
             return "Ballots hidden until the chair closes it".into();
@@ -423,7 +440,7 @@ fn op_order(id: &str) -> (u64, String) {
 
 /// Whether the op `id` (`counter@actor`) was written by one of `owner`'s keys: `None` if
 /// nothing there is signed (an open workspace's actor).
-fn by_owner(doc: &impl ReadDoc, id: &str, owner: &str) -> Option<bool> {
+fn by_owner(doc: &impl autosurgeon::ReadDoc, id: &str, owner: &str) -> Option<bool> {
     let key = crate::trust::key_of_op(id)?;
     Some(crate::trust::keys_of(doc, owner).contains(&key))
 }
@@ -461,7 +478,7 @@ struct Slot<T> {
 /// writer can delete a key, nobody can delete a signed change. Values by other keys are
 /// forged. In an open workspace nothing is signed, and the document as it stands counts.
 fn slot<T: for<'de> Deserialize<'de>>(
-    doc: &impl ReadDoc,
+    doc: &impl autosurgeon::ReadDoc,
     values: Vec<(Value<'_>, ObjId)>,
     history: &[crate::acts::Write],
     owner: &str,
@@ -632,24 +649,35 @@ impl Workspace {
     /// The electorate of members in `tiers` now (person → weight 1): the roster's standing
     /// members for [`ROSTER`], and individuals approved into a chosen tier.
     pub fn electorate(&self, tiers: &[String]) -> Result<BTreeMap<String, u64>, ModelError> {
-        let membership = self.membership()?;
-        let (roster, _) = crate::tolerant::list::<String, _>(self.doc(), &ROOT, "roster")?;
-        let mut out = BTreeMap::new();
-        if tiers.iter().any(|t| t == ROSTER) {
-            for p in roster {
-                out.insert(p, 1);
-            }
+        electorate_in(self.doc(), tiers)
+    }
+
+    /// The electorate of `tiers` derived from the document as it was just before the change
+    /// `made` (the one that opened a decision): what an honest opener froze. Read at those
+    /// heads, not from a fork (which would replay the whole history), and kept per change.
+    fn electorate_before(
+        &self,
+        made: ChangeHash,
+        tiers: &[String],
+    ) -> Option<BTreeMap<String, u64>> {
+        if let Some(e) = self.electorates.borrow().get(&(made, tiers.to_vec())) {
+            return e.clone();
         }
-        for view in &membership.proposals {
-            if view.status == Status::Approved
-                && view.proposal.candidate.kind == CandidateKind::Individual
-                && tiers.contains(&view.proposal.tier)
-                && let Some(p) = &view.proposal.candidate.person
-            {
-                out.insert(p.clone(), 1);
-            }
-        }
-        Ok(out)
+        let deps = ReadDoc::get_change_by_hash(self.doc(), &made).map(|c| c.deps().to_vec());
+        let derived = deps.and_then(|heads| {
+            electorate_in(
+                &crate::at::At {
+                    doc: self.doc(),
+                    heads: &heads,
+                },
+                tiers,
+            )
+            .ok()
+        });
+        self.electorates
+            .borrow_mut()
+            .insert((made, tiers.to_vec()), derived.clone());
+        derived
     }
 
     fn decisions_map(&mut self) -> Result<ObjId, ModelError> {
@@ -1221,6 +1249,24 @@ impl Workspace {
         let made = doc
             .hash_for_opid(obj)
             .ok_or_else(|| ModelError::NotAWorkspace(format!("decision {id} cannot be read")))?;
+        // The electorate it froze must be the one the membership gave when it opened.
+        let electorate = match self.electorate_before(made, &rules.tiers) {
+            Some(derived) if derived == rules.electorate => None,
+            Some(derived) => Some(ElectorateDiff {
+                added: rules
+                    .electorate
+                    .keys()
+                    .filter(|p| !derived.contains_key(*p))
+                    .cloned()
+                    .collect(),
+                left_out: derived
+                    .keys()
+                    .filter(|p| !rules.electorate.contains_key(*p))
+                    .cloned()
+                    .collect(),
+            }),
+            None => Some(ElectorateDiff::default()),
+        };
         let mut acts = self.acts();
 
         let closed = self.effective_close(&mut acts, obj, made, &rules);
@@ -1415,6 +1461,7 @@ impl Workspace {
             verified: signed,
             forged,
             restored,
+            electorate,
             rules,
         })
     }
@@ -1496,6 +1543,31 @@ impl Workspace {
             chosen.reveal,
         ))
     }
+}
+
+/// The electorate of members in `tiers` (person → weight 1) as `doc` reads.
+fn electorate_in(
+    doc: &impl autosurgeon::ReadDoc,
+    tiers: &[String],
+) -> Result<BTreeMap<String, u64>, ModelError> {
+    let membership = crate::membership::membership_in(doc)?;
+    let (roster, _) = crate::tolerant::list::<String, _>(doc, &ROOT, "roster")?;
+    let mut out = BTreeMap::new();
+    if tiers.iter().any(|t| t == ROSTER) {
+        for p in roster {
+            out.insert(p, 1);
+        }
+    }
+    for view in &membership.proposals {
+        if view.status == Status::Approved
+            && view.proposal.candidate.kind == CandidateKind::Individual
+            && tiers.contains(&view.proposal.tier)
+            && let Some(p) = &view.proposal.candidate.person
+        {
+            out.insert(p.clone(), 1);
+        }
+    }
+    Ok(out)
 }
 
 /// What every ballot must be: on an open decision, by a member of its electorate, a choice it

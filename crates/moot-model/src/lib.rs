@@ -27,6 +27,7 @@
 
 mod acts;
 mod agenda;
+mod at;
 pub mod decisions;
 mod defaults;
 mod demo;

@@ -166,39 +166,7 @@ fn is_applicant(proposal: &Proposal, person: &str) -> bool {
 impl Workspace {
     /// Reads only what status depends on (roster, tiers, proposals), not the whole document.
     pub fn membership(&self) -> Result<Membership, ModelError> {
-        // One unreadable roster entry, tier, proposal or act (a hostile peer's) must not hide
-        // the others.
-        let (roster, _) =
-            crate::tolerant::list::<String, _>(self.doc(), &automerge::ROOT, "roster")?;
-        let tiers = self.tiers()?;
-        let (proposals, _) = crate::tolerant::list::<crate::schema::ProposalRead, _>(
-            self.doc(),
-            &automerge::ROOT,
-            "proposals",
-        )?;
-        // An act "by" someone whose key did not write it counts for no one (#13).
-        let forged = self.forged_acts();
-        let mut dropped: BTreeMap<String, Vec<crate::schema::Act>> = BTreeMap::new();
-        let proposals = proposals
-            .into_iter()
-            .map(Proposal::from)
-            .map(|mut p| {
-                let (keep, forged_here): (Vec<_>, Vec<_>) =
-                    p.acts.into_iter().partition(|a| !forged.contains(a));
-                p.acts = keep;
-                if !forged_here.is_empty() {
-                    dropped.insert(p.id.clone(), forged_here);
-                }
-                p
-            })
-            .collect();
-        let mut membership = derive_from(&roster, &tiers, proposals);
-        for view in &mut membership.proposals {
-            if let Some(f) = dropped.remove(&view.proposal.id) {
-                view.forged = f;
-            }
-        }
-        Ok(membership)
+        membership_in(self.doc())
     }
 
     pub fn proposal(&self, id: &str) -> Result<ProposalView, ModelError> {
@@ -558,4 +526,40 @@ fn check_approval(approval: Approval) -> Result<(), ModelError> {
         ),
         _ => Ok(()),
     }
+}
+
+/// The membership derived from any reader (the document now, or at some heads).
+pub(crate) fn membership_in(doc: &impl autosurgeon::ReadDoc) -> Result<Membership, ModelError> {
+    // One unreadable roster entry, tier, proposal or act (a hostile peer's) must not hide
+    // the others.
+    let (roster, _) = crate::tolerant::list::<String, _>(doc, &automerge::ROOT, "roster")?;
+    let tiers = crate::tolerant::list(doc, &automerge::ROOT, "tiers")?.0;
+    let (proposals, _) = crate::tolerant::list::<crate::schema::ProposalRead, _>(
+        doc,
+        &automerge::ROOT,
+        "proposals",
+    )?;
+    // An act "by" someone whose key did not write it counts for no one (#13).
+    let forged = crate::trust::forged_acts_in(doc);
+    let mut dropped: BTreeMap<String, Vec<crate::schema::Act>> = BTreeMap::new();
+    let proposals = proposals
+        .into_iter()
+        .map(Proposal::from)
+        .map(|mut p| {
+            let (keep, forged_here): (Vec<_>, Vec<_>) =
+                p.acts.into_iter().partition(|a| !forged.contains(a));
+            p.acts = keep;
+            if !forged_here.is_empty() {
+                dropped.insert(p.id.clone(), forged_here);
+            }
+            p
+        })
+        .collect();
+    let mut membership = derive_from(&roster, &tiers, proposals);
+    for view in &mut membership.proposals {
+        if let Some(f) = dropped.remove(&view.proposal.id) {
+            view.forged = f;
+        }
+    }
+    Ok(membership)
 }

@@ -127,7 +127,7 @@ pub(crate) fn key_of_op(text: &str) -> Option<VerifyingKey> {
 /// key made it and wrote each of `fields` as they stand now. Objects of an open workspace
 /// are never "forged": nothing there is signed (the app says "not verified").
 pub(crate) fn forged(
-    doc: &impl ReadDoc,
+    doc: &impl autosurgeon::ReadDoc,
     obj: &automerge::ObjId,
     claimed: &str,
     fields: &[&str],
@@ -148,13 +148,14 @@ pub(crate) fn forged(
 /// The keys that write as `person`: the key their id stands for, and the devices that key
 /// added to their entry in `people` (`devices`, written by that key itself; no one else's
 /// additions count, so nobody can add a device to someone else).
-pub fn keys_of(doc: &impl ReadDoc, person: &str) -> Vec<VerifyingKey> {
+pub fn keys_of(doc: &impl autosurgeon::ReadDoc, person: &str) -> Vec<VerifyingKey> {
     use automerge::{ObjType, Value};
     let Some(own) = moot_trust::key_of_person(person) else {
         return Vec::new();
     };
     let mut keys = vec![own];
-    let Ok(Some((Value::Object(ObjType::Map), people))) = doc.get(automerge::ROOT, "people") else {
+    let Ok(Some((Value::Object(ObjType::Map), people))) = doc.get(&automerge::ROOT, "people")
+    else {
         return keys;
     };
     let Ok(Some((Value::Object(ObjType::Map), entry))) = doc.get(&people, person) else {
@@ -178,7 +179,7 @@ pub fn keys_of(doc: &impl ReadDoc, person: &str) -> Vec<VerifyingKey> {
 
 /// The elements of the list at `obj[prop]` that are maps.
 pub(crate) fn maps(
-    doc: &impl ReadDoc,
+    doc: &impl autosurgeon::ReadDoc,
     obj: &automerge::ObjId,
     prop: &str,
 ) -> Vec<automerge::ObjId> {
@@ -199,34 +200,7 @@ impl crate::Workspace {
     /// are not counted. A value that a genuine act also has is not among them (a forged copy
     /// of a genuine act changes nothing; an id alone must not let a forger cancel one).
     pub fn forged_acts(&self) -> Vec<crate::schema::Act> {
-        use autosurgeon::Hydrate;
-        let doc = self.doc();
-        let acts: Vec<(automerge::ObjId, bool)> = maps(doc, &automerge::ROOT, "proposals")
-            .iter()
-            .flat_map(|p| maps(doc, p, "acts"))
-            .map(|act| {
-                let by = crate::tolerant::read_str(doc, &act, "by").unwrap_or_default();
-                let f = forged(doc, &act, &by, &["by", "kind"]);
-                (act, f)
-            })
-            .collect();
-        // The usual case (an open workspace, or nobody forging): nothing more to read.
-        if !acts.iter().any(|(_, f)| *f) {
-            return Vec::new();
-        }
-        let (mut forged_acts, mut genuine) = (Vec::new(), Vec::new());
-        for (act, f) in acts {
-            let Ok(value) = crate::schema::Act::hydrate_map(doc, &act) else {
-                continue;
-            };
-            if f {
-                forged_acts.push(value);
-            } else {
-                genuine.push(value);
-            }
-        }
-        forged_acts.retain(|a| !genuine.contains(a));
-        forged_acts
+        forged_acts_in(self.doc())
     }
 
     /// Ids of the comments in review document `document` whose attribution is forged: shown
@@ -292,4 +266,35 @@ impl crate::Workspace {
             .map(moot_trust::device_code)
             .collect()
     }
+}
+
+/// [`crate::Workspace::forged_acts`] of any reader (the document now, or at some heads).
+pub(crate) fn forged_acts_in(doc: &impl autosurgeon::ReadDoc) -> Vec<crate::schema::Act> {
+    use autosurgeon::Hydrate;
+    let acts: Vec<(automerge::ObjId, bool)> = maps(doc, &automerge::ROOT, "proposals")
+        .iter()
+        .flat_map(|p| maps(doc, p, "acts"))
+        .map(|act| {
+            let by = crate::tolerant::read_str(doc, &act, "by").unwrap_or_default();
+            let f = forged(doc, &act, &by, &["by", "kind"]);
+            (act, f)
+        })
+        .collect();
+    // The usual case (an open workspace, or nobody forging): nothing more to read.
+    if !acts.iter().any(|(_, f)| *f) {
+        return Vec::new();
+    }
+    let (mut forged_acts, mut genuine) = (Vec::new(), Vec::new());
+    for (act, f) in acts {
+        let Ok(value) = crate::schema::Act::hydrate_map(doc, &act) else {
+            continue;
+        };
+        if f {
+            forged_acts.push(value);
+        } else {
+            genuine.push(value);
+        }
+    }
+    forged_acts.retain(|a| !genuine.contains(a));
+    forged_acts
 }

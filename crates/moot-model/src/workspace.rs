@@ -66,7 +66,16 @@ pub struct Workspace {
     checked_cursors: CursorChecks,
     /// The changes that wrote decision acts (see `acts.rs`).
     acts: crate::acts::Acts,
+    /// Electorates derived at decisions' openings: (opening change, tiers) → electorate.
+    pub(crate) electorates: Electorates,
 }
+
+pub(crate) type Electorates = std::cell::RefCell<
+    std::collections::HashMap<
+        (ChangeHash, Vec<String>),
+        Option<std::collections::BTreeMap<String, u64>>,
+    >,
+>;
 
 pub(crate) type CursorChecks = std::cell::RefCell<CursorCheck>;
 
@@ -139,6 +148,7 @@ impl Workspace {
             ids: IdGen { state: id_seed },
             checked_cursors: CursorChecks::default(),
             acts: Default::default(),
+            electorates: Default::default(),
         };
         let state = WorkspaceDoc {
             schema_version: SCHEMA_VERSION,
@@ -187,6 +197,7 @@ impl Workspace {
             ids: IdGen { state: id_seed },
             checked_cursors: CursorChecks::default(),
             acts: Default::default(),
+            electorates: Default::default(),
         };
         crate::migrate::upgrade(&mut ws)?;
         Ok(ws)
@@ -199,6 +210,7 @@ impl Workspace {
             ids: IdGen { state: 0 },
             checked_cursors: CursorChecks::default(),
             acts: Default::default(),
+            electorates: Default::default(),
         }
     }
 
@@ -212,6 +224,7 @@ impl Workspace {
             ids: IdGen { state: id_seed },
             checked_cursors: CursorChecks::default(),
             acts: Default::default(),
+            electorates: Default::default(),
         };
         crate::migrate::upgrade_version(&mut ws)?;
         Ok(ws)

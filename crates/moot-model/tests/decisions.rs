@@ -1125,3 +1125,60 @@ fn a_voter_s_earlier_ballots_are_kept_in_order_with_what_became_of_each() {
     // Counted: her objection (the one before the close).
     assert_eq!(view.tally.counts, vec![1, 1, 0]);
 }
+
+#[test]
+fn an_electorate_other_than_the_membership_at_opening_adopts_nothing() {
+    use moot_model::decisions::ElectorateDiff;
+    let mut ws = group();
+    let d = ws
+        .open_decision(ctx("ada", T0), consent_decision("ada", None))
+        .unwrap();
+    // Members who join later change nothing: the check reads the opening's parents.
+    ws.set_person_name(ctx("eve", T1), "eve", "Eve").unwrap();
+    ws.add_to_roster(ctx("ada", T1), "eve").unwrap();
+    for p in ["ada", "bea", "cai", "dov"] {
+        ws.vote(ctx(p, T1), &d, Choice::Consent).unwrap();
+    }
+    let view = ws.decision(&d).unwrap();
+    assert_eq!(view.electorate, None);
+    assert_eq!(view.adopted(), Some(None));
+    // A client that writes its own electorate: Mal in, Dov out (and Eve, a member by now,
+    // left out too).
+    let mut rules = view.rules.clone();
+    rules.electorate.remove("dov");
+    rules.electorate.insert("mal".into(), 1);
+    let json = serde_json::to_string(&rules).unwrap();
+    let decisions = ws
+        .doc()
+        .get(automerge::ROOT, "decisions")
+        .unwrap()
+        .unwrap()
+        .1;
+    let doc = ws.doc_mut();
+    let h = doc
+        .put_object(&decisions, "hostile", automerge::ObjType::Map)
+        .unwrap();
+    doc.put(&h, "rules", json).unwrap();
+    for m in ["ballots", "delegations", "closes"] {
+        doc.put_object(&h, m, automerge::ObjType::Map).unwrap();
+    }
+    doc.commit_with(
+        automerge::transaction::CommitOptions::default()
+            .with_message(moot_model::history::message("open a decision", "ada")),
+    );
+    for p in ["ada", "bea", "cai", "mal"] {
+        ws.vote(ctx(p, T1), "hostile", Choice::Consent).unwrap();
+    }
+    let view = ws.decision("hostile").unwrap();
+    assert_eq!(
+        view.electorate,
+        Some(ElectorateDiff {
+            added: vec!["mal".into()],
+            left_out: vec!["dov".into(), "eve".into()],
+        })
+    );
+    assert_eq!(view.adopted(), None);
+    assert!(view.outcome_label().starts_with("Not counted"));
+    // The honest one still stands.
+    assert_eq!(ws.decision(&d).unwrap().adopted(), Some(None));
+}

@@ -50,6 +50,8 @@ pub(crate) struct Write {
     pub actor: String,
     /// A string put; `None` for a map made under the key.
     pub value: Option<String>,
+    /// The value read as a ballot, once (a write never changes; a tally reads every voter's).
+    pub ballot: std::sync::OnceLock<Option<crate::decisions::BallotValue>>,
 }
 
 impl Write {
@@ -59,14 +61,35 @@ impl Write {
     }
 }
 
+/// Change hashes are SHA-256: their first eight bytes are as good a hash as any, and far
+/// cheaper than SipHash over all 32 (a tally asks "before the close?" once per ballot).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct HashPrefix(u64);
+
+impl std::hash::Hasher for HashPrefix {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8).take(1) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 ^= u64::from_le_bytes(b);
+        }
+    }
+}
+
+/// A set of change hashes, hashed by their prefix.
+pub(crate) type Hashes = HashSet<ChangeHash, std::hash::BuildHasherDefault<HashPrefix>>;
+
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Index {
     heads: Vec<ChangeHash>,
-    deps: HashMap<ChangeHash, Vec<ChangeHash>>,
+    deps: HashMap<ChangeHash, Vec<ChangeHash>, std::hash::BuildHasherDefault<HashPrefix>>,
     /// Object written into (`counter@actor`) → key → writes, oldest change first.
     writes: HashMap<String, BTreeMap<String, Vec<Write>>>,
     /// A close's change → every change in its past (and itself).
-    pasts: HashMap<ChangeHash, Arc<HashSet<ChangeHash>>>,
+    pasts: HashMap<ChangeHash, Arc<Hashes>>,
 }
 
 pub(crate) type Acts = std::cell::RefCell<Index>;
@@ -176,6 +199,7 @@ impl Index {
                     counter,
                     actor: actor.clone(),
                     value,
+                    ballot: Default::default(),
                 });
         }
     }
@@ -205,11 +229,11 @@ impl Index {
     }
 
     /// `close` and every change in its past.
-    pub fn past(&mut self, close: ChangeHash) -> Arc<HashSet<ChangeHash>> {
+    pub fn past(&mut self, close: ChangeHash) -> Arc<Hashes> {
         if let Some(p) = self.pasts.get(&close) {
             return p.clone();
         }
-        let mut seen = HashSet::new();
+        let mut seen = Hashes::default();
         let mut stack = vec![close];
         while let Some(h) = stack.pop() {
             if seen.insert(h)

@@ -118,7 +118,7 @@ pub struct NewDecision {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-struct BallotValue {
+pub(crate) struct BallotValue {
     /// The choice in the clear (a decision whose ballots are not hidden).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     choice: Option<Choice>,
@@ -431,10 +431,10 @@ fn json_slot<T: for<'de> Deserialize<'de>>(value: &Value<'_>) -> Option<T> {
 }
 
 /// Op ids sort as automerge orders them (counter, then actor).
-fn op_order(id: &str) -> (u64, String) {
+fn op_order(id: &str) -> (u64, &str) {
     match id.split_once('@') {
-        Some((c, a)) => (c.parse().unwrap_or(0), a.to_owned()),
-        None => (0, id.to_owned()),
+        Some((c, a)) => (c.parse().unwrap_or(0), a),
+        None => (0, id),
     }
 }
 
@@ -480,7 +480,7 @@ struct Slot<T> {
 fn slot<T: for<'de> Deserialize<'de>>(
     doc: &impl autosurgeon::ReadDoc,
     values: Vec<(Value<'_>, ObjId)>,
-    history: &[crate::acts::Write],
+    history: &[&crate::acts::Write],
     owner: &str,
 ) -> Slot<T> {
     let mut out = Slot {
@@ -506,7 +506,7 @@ fn slot<T: for<'de> Deserialize<'de>>(
     }
     for w in history {
         let Some(value) = &w.value else { continue };
-        if genuine.iter().any(|(_, p, _)| p.id == w.id) || by_owner(doc, &w.id, owner) != Some(true)
+        if by_owner(doc, &w.id, owner) != Some(true) || genuine.iter().any(|(_, p, _)| p.id == w.id)
         {
             continue;
         }
@@ -522,7 +522,7 @@ fn slot<T: for<'de> Deserialize<'de>>(
         };
         genuine.push((parsed, pick, false));
     }
-    genuine.sort_by_key(|(_, p, _)| op_order(&p.id));
+    genuine.sort_by(|(_, a, _), (_, b, _)| op_order(&a.id).cmp(&op_order(&b.id)));
     match genuine.pop() {
         Some((Some(v), pick, visible)) => {
             out.value = Some((v, pick));
@@ -538,29 +538,28 @@ fn slot<T: for<'de> Deserialize<'de>>(
 /// acts wrote there (before the close: in `past`), including slots no longer in the map.
 /// One pass over the map; only a slot with concurrent values is read again.
 #[allow(clippy::type_complexity)]
-fn slots(
+fn slots<'a>(
     doc: &impl ReadDoc,
     map: &ObjId,
     heads: Option<&[ChangeHash]>,
-    acts: &crate::acts::Index,
-    past: Option<&std::collections::HashSet<ChangeHash>>,
+    acts: &'a crate::acts::Index,
+    past: Option<&crate::acts::Hashes>,
 ) -> Vec<(
     String,
     Vec<(Value<'static>, ObjId)>,
-    Vec<crate::acts::Write>,
+    Vec<&'a crate::acts::Write>,
 )> {
     let items = match heads {
         Some(h) => doc.map_range_at(map, .., h),
         None => doc.map_range(map, ..),
     };
     let history = acts.keys_of(&map.to_string());
-    let written = |key: &str| -> Vec<crate::acts::Write> {
+    let written = |key: &str| -> Vec<&'a crate::acts::Write> {
         history
             .and_then(|h| h.get(key))
             .map(|ws| {
                 ws.iter()
                     .filter(|w| past.is_none_or(|p| p.contains(&w.change)))
-                    .cloned()
                     .collect()
             })
             .unwrap_or_default()
@@ -598,6 +597,22 @@ fn slots(
         }
     }
     out
+}
+
+/// What a slot holds now (or at the close), and what acts wrote there.
+type SlotValues<'a> = (Vec<(Value<'static>, ObjId)>, Vec<&'a crate::acts::Write>);
+
+/// A write read as a ballot, parsed once per write.
+fn ballot_of(w: &crate::acts::Write) -> Option<&BallotValue> {
+    w.ballot
+        .get_or_init(|| {
+            let v = w.value.as_deref()?;
+            if v.len() > MAX_SLOT {
+                return None;
+            }
+            serde_json::from_str(v).ok()
+        })
+        .as_ref()
 }
 
 /// A decision's map `name` (`ballots`, `delegations`, `closes`): the one its opening change
@@ -652,15 +667,12 @@ impl Workspace {
         electorate_in(self.doc(), tiers)
     }
 
-    /// The electorate of `tiers` derived from the document as it was just before the change
-    /// `made` (the one that opened a decision): what an honest opener froze. Read at those
-    /// heads, not from a fork (which would replay the whole history), and kept per change.
-    fn electorate_before(
-        &self,
-        made: ChangeHash,
-        tiers: &[String],
-    ) -> Option<BTreeMap<String, u64>> {
-        if let Some(e) = self.electorates.borrow().get(&(made, tiers.to_vec())) {
+    /// How the electorate `rules` froze differs from the one of its tiers derived from the
+    /// document just before the change `made` that opened it (`None`: it does not). Read at
+    /// those heads, not from a fork (which would replay the whole history), and kept per
+    /// opening (the rules are read at that change, so they never change).
+    fn electorate_check(&self, made: ChangeHash, rules: &Rules) -> Option<ElectorateDiff> {
+        if let Some(e) = self.electorates.borrow().get(&made) {
             return e.clone();
         }
         let deps = ReadDoc::get_change_by_hash(self.doc(), &made).map(|c| c.deps().to_vec());
@@ -670,14 +682,29 @@ impl Workspace {
                     doc: self.doc(),
                     heads: &heads,
                 },
-                tiers,
+                &rules.tiers,
             )
             .ok()
         });
-        self.electorates
-            .borrow_mut()
-            .insert((made, tiers.to_vec()), derived.clone());
-        derived
+        let diff = match derived {
+            Some(derived) if derived == rules.electorate => None,
+            Some(derived) => Some(ElectorateDiff {
+                added: rules
+                    .electorate
+                    .keys()
+                    .filter(|p| !derived.contains_key(*p))
+                    .cloned()
+                    .collect(),
+                left_out: derived
+                    .keys()
+                    .filter(|p| !rules.electorate.contains_key(*p))
+                    .cloned()
+                    .collect(),
+            }),
+            None => Some(ElectorateDiff::default()),
+        };
+        self.electorates.borrow_mut().insert(made, diff.clone());
+        diff
     }
 
     fn decisions_map(&mut self) -> Result<ObjId, ModelError> {
@@ -868,8 +895,16 @@ impl Workspace {
         let doc = self.doc();
         let unreadable = || ModelError::NotAWorkspace(format!("decision {id} cannot be read"));
         let made = doc.hash_for_opid(obj).ok_or_else(unreadable)?;
+        // Read at the opening change, so they never change: parsed once (an electorate of a
+        // thousand is a large JSON string, and every ballot asks for the rules).
+        if let Some(known) = self.rules.borrow().get(&made) {
+            return Ok(known.clone());
+        }
         let (value, rules_id) = doc.get_at(obj, "rules", &[made])?.ok_or_else(unreadable)?;
         let rules: Rules = json_slot(&value).ok_or_else(unreadable)?;
+        self.rules
+            .borrow_mut()
+            .insert(made, (rules.clone(), rules_id.clone()));
         Ok((rules, rules_id))
     }
 
@@ -999,7 +1034,7 @@ impl Workspace {
                     .into_iter()
                     .map(|(v, id)| (v.into_owned(), id)),
             );
-            history.extend_from_slice(acts.writes(&map.to_string(), person));
+            history.extend(acts.writes(&map.to_string(), person).iter());
         }
         slot::<BTreeMap<String, String>>(doc, values, &history, person)
             .value
@@ -1015,10 +1050,8 @@ impl Workspace {
     ) -> BTreeMap<String, BTreeMap<String, String>> {
         let doc = self.doc();
         let past = heads.and_then(|h| h.first()).map(|h| acts.past(*h));
-        let mut by_person: BTreeMap<
-            String,
-            (Vec<(Value<'static>, ObjId)>, Vec<crate::acts::Write>),
-        > = BTreeMap::new();
+        let acts: &crate::acts::Index = acts;
+        let mut by_person: BTreeMap<String, SlotValues<'_>> = BTreeMap::new();
         for map in root_maps(doc, "delegations", acts, crate::acts::TOPIC) {
             for (person, values, history) in slots(doc, &map, heads, acts, past.as_deref()) {
                 let entry = by_person.entry(person).or_default();
@@ -1250,23 +1283,7 @@ impl Workspace {
             .hash_for_opid(obj)
             .ok_or_else(|| ModelError::NotAWorkspace(format!("decision {id} cannot be read")))?;
         // The electorate it froze must be the one the membership gave when it opened.
-        let electorate = match self.electorate_before(made, &rules.tiers) {
-            Some(derived) if derived == rules.electorate => None,
-            Some(derived) => Some(ElectorateDiff {
-                added: rules
-                    .electorate
-                    .keys()
-                    .filter(|p| !derived.contains_key(*p))
-                    .cloned()
-                    .collect(),
-                left_out: derived
-                    .keys()
-                    .filter(|p| !rules.electorate.contains_key(*p))
-                    .cloned()
-                    .collect(),
-            }),
-            None => Some(ElectorateDiff::default()),
-        };
+        let electorate = self.electorate_check(made, &rules);
         let mut acts = self.acts();
 
         let closed = self.effective_close(&mut acts, obj, made, &rules);
@@ -1293,16 +1310,23 @@ impl Workspace {
         let method = rules.method;
         let n_options = rules.options.len();
         let ballots_map = sub_map(doc, obj, made, "ballots");
+        // Topic delegations at the close (read before the slots borrow the index).
+        let topics = match (&rules.topic, rules.delegation) {
+            (Some(_), true) => self.topic_delegations_at(&mut acts, at),
+            _ => BTreeMap::new(),
+        };
+        let acts: &crate::acts::Index = &acts;
         // Ballots that count: at the close (or now).
         let mut counted: BTreeMap<String, Choice> = BTreeMap::new();
-        let mut counted_ids: BTreeSet<String> = BTreeSet::new();
+        // Voter → the op of their counted ballot.
+        let mut counted_ids: BTreeMap<String, String> = BTreeMap::new();
         let parse = |heads: Option<&[ChangeHash]>,
-                     past: Option<&std::collections::HashSet<ChangeHash>>|
-         -> Vec<(String, Slot<BallotValue>, Vec<crate::acts::Write>)> {
+                     past: Option<&crate::acts::Hashes>|
+         -> Vec<(String, Slot<BallotValue>, Vec<&crate::acts::Write>)> {
             let Some(map) = &ballots_map else {
                 return Vec::new();
             };
-            slots(doc, map, heads, &acts, past)
+            slots(doc, map, heads, acts, past)
                 .into_iter()
                 .map(|(voter, values, history)| {
                     let s = slot::<BallotValue>(doc, values, &history, &voter);
@@ -1324,13 +1348,14 @@ impl Workspace {
                 signed &= by_owner(doc, &pick.id, voter) == Some(true);
                 restored |= s.restored;
                 counted.insert(voter.clone(), choice);
-                counted_ids.insert(pick.id.clone());
+                counted_ids.insert(voter.clone(), pick.id.clone());
             }
         }
         // Every current ballot, with what became of it, and each voter's earlier ones.
         let mut ballots = Vec::new();
         let mut history: BTreeMap<String, Vec<PastBallot>> = BTreeMap::new();
         for (voter, s, writes) in now {
+            let counted_id = counted_ids.get(&voter).map(String::as_str);
             for (b, _) in s.forged {
                 ballots.push(BallotLine {
                     voter: voter.clone(),
@@ -1350,23 +1375,19 @@ impl Workspace {
                 });
             }
             // Their own writes, oldest first: what they chose, and what became of each.
-            let mut own: Vec<(&crate::acts::Write, BallotValue)> = writes
+            let mut own: Vec<(&crate::acts::Write, &BallotValue)> = writes
                 .iter()
                 .filter(|w| by_owner(doc, &w.id, &voter) != Some(false))
-                .filter_map(|w| {
-                    let v = w.value.as_deref()?;
-                    let b: BallotValue = serde_json::from_str(v).ok()?;
-                    Some((w, b))
-                })
+                .filter_map(|w| Some((*w, ballot_of(w)?)))
                 .collect();
             own.sort_by(|(a, _), (b, _)| a.order().cmp(&b.order()));
             if own.len() > 1 {
                 let line = own
                     .into_iter()
                     .map(|(w, b)| PastBallot {
-                        choice: if sealed { None } else { choice_of(&b) },
-                        at: b.at,
-                        state: if counted_ids.contains(&w.id) {
+                        choice: if sealed { None } else { choice_of(b) },
+                        at: b.at.clone(),
+                        state: if counted_id == Some(w.id.as_str()) {
                             PastState::Counted
                         } else if past.as_ref().is_some_and(|p| !p.contains(&w.change)) {
                             PastState::Late
@@ -1381,7 +1402,7 @@ impl Workspace {
                 let choice = choice_of(&b);
                 let state = if !rules.electorate.contains_key(&voter) {
                     BallotState::Outside
-                } else if counted_ids.contains(&pick.id) {
+                } else if counted_id == Some(pick.id.as_str()) {
                     BallotState::Counted
                 } else if choice.as_ref().is_none_or(|c| !c.fits(method, n_options)) {
                     BallotState::Invalid
@@ -1401,14 +1422,14 @@ impl Workspace {
         let mut delegations: BTreeMap<String, String> = BTreeMap::new();
         if rules.delegation {
             if let Some(topic) = &rules.topic {
-                for (person, topics) in self.topic_delegations_at(&mut acts, at) {
+                for (person, topics) in topics {
                     if let Some(to) = topics.get(topic) {
                         delegations.insert(person, to.clone());
                     }
                 }
             }
             if let Some(map) = sub_map(doc, obj, made, "delegations") {
-                for (voter, values, history) in slots(doc, &map, at, &acts, past.as_deref()) {
+                for (voter, values, history) in slots(doc, &map, at, acts, past.as_deref()) {
                     let s = slot::<DelegationValue>(doc, values, &history, &voter);
                     if let Some((d, _)) = s.value {
                         restored |= s.restored;

@@ -66,15 +66,16 @@ pub struct Workspace {
     checked_cursors: CursorChecks,
     /// The changes that wrote decision acts (see `acts.rs`).
     acts: crate::acts::Acts,
-    /// Electorates derived at decisions' openings: (opening change, tiers) → electorate.
+    /// Decisions' electorates checked at their openings: opening change → how it differs.
     pub(crate) electorates: Electorates,
+    /// Decisions' rules as their opening changes wrote them: opening change → rules, op.
+    pub(crate) rules: std::cell::RefCell<
+        std::collections::HashMap<ChangeHash, (crate::decisions::Rules, automerge::ObjId)>,
+    >,
 }
 
 pub(crate) type Electorates = std::cell::RefCell<
-    std::collections::HashMap<
-        (ChangeHash, Vec<String>),
-        Option<std::collections::BTreeMap<String, u64>>,
-    >,
+    std::collections::HashMap<ChangeHash, Option<crate::decisions::ElectorateDiff>>,
 >;
 
 pub(crate) type CursorChecks = std::cell::RefCell<CursorCheck>;
@@ -149,6 +150,7 @@ impl Workspace {
             checked_cursors: CursorChecks::default(),
             acts: Default::default(),
             electorates: Default::default(),
+            rules: Default::default(),
         };
         let state = WorkspaceDoc {
             schema_version: SCHEMA_VERSION,
@@ -198,6 +200,7 @@ impl Workspace {
             checked_cursors: CursorChecks::default(),
             acts: Default::default(),
             electorates: Default::default(),
+            rules: Default::default(),
         };
         crate::migrate::upgrade(&mut ws)?;
         Ok(ws)
@@ -211,6 +214,7 @@ impl Workspace {
             checked_cursors: CursorChecks::default(),
             acts: Default::default(),
             electorates: Default::default(),
+            rules: Default::default(),
         }
     }
 
@@ -225,6 +229,7 @@ impl Workspace {
             checked_cursors: CursorChecks::default(),
             acts: Default::default(),
             electorates: Default::default(),
+            rules: Default::default(),
         };
         crate::migrate::upgrade_version(&mut ws)?;
         Ok(ws)

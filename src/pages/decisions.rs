@@ -313,6 +313,7 @@ fn NewDecisionForm() -> impl IntoView {
             _ => Method::Consent,
         };
         let me = session.me.get_untracked().map(|m| m.id).unwrap_or_default();
+        let me_for_devices = me.clone();
         let hide = hidden.get_untracked();
         // Hidden ballots: only the chair's device can reveal them, so I chair it.
         let chair_id = Some(chair.get_untracked())
@@ -370,8 +371,28 @@ fn NewDecisionForm() -> impl IntoView {
             };
             let salt = identity::random_bytes::<16>();
             let secret = moot_trust::decision_secret(&device.to_seed(), &salt);
+            // My other devices get the secret sealed to their keys: any of them can close it.
+            let own = moot_trust::device_code(&device.public());
+            let others: std::collections::BTreeMap<String, Vec<u8>> = session
+                .read_untracked(|ws| ws.devices_of(&me_for_devices))
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|code| *code != own)
+                .filter_map(|code| {
+                    let key = moot_trust::key_of_code(&code)?;
+                    let sealed = moot_trust::seal_secret_to_device(
+                        &secret,
+                        &key,
+                        identity::random_bytes::<32>(),
+                        identity::random_bytes::<24>(),
+                    )?;
+                    Some((code, sealed))
+                })
+                .collect();
             let mut new = new;
-            new.hidden = Some(HiddenKey::new(&moot_trust::decision_public(&secret), &salt));
+            new.hidden = Some(
+                HiddenKey::new(&moot_trust::decision_public(&secret), &salt).for_devices(others),
+            );
             if let Ok(id) = session.act(|ws, ctx| ws.open_decision(ctx, new)) {
                 done(id);
             }
@@ -528,13 +549,20 @@ fn DecisionCard(id: String) -> impl IntoView {
             Some(None) => session
                 .error
                 .set(Some("this decision's key cannot be read".into())),
-            // Hidden ballots: this device derives the secret it opened the decision with.
-            Some(Some(salt)) => leptos::task::spawn_local(async move {
+            // Hidden ballots: this device derives the secret it opened the decision with, or
+            // opens the copy sealed to it (another device of the chair's).
+            Some(Some(_)) => leptos::task::spawn_local(async move {
                 match crate::state::keys::device_key().await {
                     Ok(device) => {
-                        let secret = moot_trust::decision_secret(&device.to_seed(), &salt);
-                        let _ = session
-                            .act_comment(|ws, ctx| ws.close_hidden(ctx, &did.get_value(), secret));
+                        let id = did.get_value();
+                        match session.read_untracked(|ws| ws.decision_secret_for(&id, &device)).flatten() {
+                            Some(secret) => {
+                                let _ = session.act_comment(|ws, ctx| ws.close_hidden(ctx, &id, secret));
+                            }
+                            None => session.error.set(Some(
+                                "this device does not hold the decision's key: close it from a device you had when it opened".into(),
+                            )),
+                        }
                     }
                     Err(e) => session.error.set(Some(e)),
                 }
@@ -708,7 +736,7 @@ fn DecisionCard(id: String) -> impl IntoView {
         let hidden_note = d.rules.hidden.is_some().then(|| view! {
             <p class="muted" data-testid="decision-hidden-note">
                 {if d.sealed {
-                    "Ballots are hidden until the chair closes the decision: who took part shows, not how. Then everyone sees how each member voted (not anonymous); the chair's device could read them early."
+                    "Ballots are hidden until the chair closes the decision: who took part shows, not how. Then everyone sees how each member voted (not anonymous); the chair's devices could read them early."
                 } else {
                     "Ballots were hidden until the chair closed the decision; the close revealed them to everyone."
                 }}

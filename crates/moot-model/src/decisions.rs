@@ -149,6 +149,10 @@ struct CloseValue {
 pub struct HiddenKey {
     pub public: String,
     pub salt: String,
+    /// The secret sealed to each other device of the chair's (device code → hex), so any of
+    /// them can close it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub devices: BTreeMap<String, String>,
 }
 
 impl HiddenKey {
@@ -156,7 +160,14 @@ impl HiddenKey {
         HiddenKey {
             public: to_hex(public),
             salt: to_hex(salt),
+            devices: BTreeMap::new(),
         }
+    }
+
+    /// With the secret sealed to the chair's other devices (device code → sealed bytes).
+    pub fn for_devices(mut self, sealed: BTreeMap<String, Vec<u8>>) -> Self {
+        self.devices = sealed.into_iter().map(|(d, b)| (d, to_hex(&b))).collect();
+        self
     }
 
     pub fn public_key(&self) -> Option<[u8; 32]> {
@@ -1164,7 +1175,7 @@ impl Workspace {
         }
         if moot_trust::decision_public(&secret) != public {
             return Err(ModelError::NotAllowed(
-                "this device does not hold the decision's key: close it from the device that opened it".into(),
+                "this device does not hold the decision's key: close it from a device the chair had when it opened".into(),
             ));
         }
         let json = json(&CloseValue {
@@ -1172,6 +1183,31 @@ impl Workspace {
             reveal: Some(to_hex(&secret)),
         })?;
         self.put_slot(ctx, "close a decision", &obj, "closes", json)
+    }
+
+    /// The secret of decision `id`'s hidden ballots as `device` holds it: derived from its seed
+    /// (the device that opened it) or opened from the copy sealed to it (another device the
+    /// chair had then). `None` if this device holds neither.
+    pub fn decision_secret_for(
+        &self,
+        id: &str,
+        device: &moot_trust::DeviceKey,
+    ) -> Option<[u8; 32]> {
+        let obj = self.decision_obj(id)?;
+        let (rules, _) = self.rules_of(id, &obj).ok()?;
+        let hidden = rules.hidden?;
+        let public = hidden.public_key()?;
+        let derived = moot_trust::decision_secret(&device.to_seed(), &hidden.salt_bytes()?);
+        if moot_trust::decision_public(&derived) == public {
+            return Some(derived);
+        }
+        let sealed = from_hex(
+            hidden
+                .devices
+                .get(&moot_trust::device_code(&device.public()))?,
+        )?;
+        let secret = moot_trust::open_secret_as_device(device, &sealed)?;
+        (moot_trust::decision_public(&secret) == public).then_some(secret)
     }
 
     /// Writes the outcome in words (once closed).

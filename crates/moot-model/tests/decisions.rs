@@ -1182,3 +1182,54 @@ fn an_electorate_other_than_the_membership_at_opening_adopts_nothing() {
     // The honest one still stands.
     assert_eq!(ws.decision(&d).unwrap().adopted(), Some(None));
 }
+
+#[test]
+fn another_device_of_the_chair_closes_a_hidden_decision() {
+    use std::collections::BTreeMap;
+    let (anna, bob) = (who(1), who(2));
+    let mut ws = private_pair(&anna, &bob);
+    // Anna's second device (seed 11), added by her first.
+    let second = moot_trust::DeviceKey::from_seed([11; 32]);
+    let second_actor = ActorId::from(second.actor([11; 8]));
+    let c = as_(&mut ws, &anna, &anna.person);
+    ws.add_device(c, &moot_trust::device_code(&second.public()))
+        .unwrap();
+    // Her first device opens it, sealing the secret to the second.
+    let first = moot_trust::DeviceKey::from_seed([1; 32]);
+    let salt = [5u8; 16];
+    let secret = moot_trust::decision_secret(&first.to_seed(), &salt);
+    let sealed: BTreeMap<String, Vec<u8>> = [(
+        moot_trust::device_code(&second.public()),
+        moot_trust::seal_secret_to_device(&secret, &second.public(), [3; 32], [3; 24]).unwrap(),
+    )]
+    .into();
+    let mut new = consent_decision(&anna.person, None);
+    new.hidden = Some(
+        moot_model::decisions::HiddenKey::new(&moot_trust::decision_public(&secret), &salt)
+            .for_devices(sealed),
+    );
+    let c = as_(&mut ws, &anna, &anna.person);
+    let d = ws.open_decision(c, new).unwrap();
+    let c = as_(&mut ws, &bob, &bob.person);
+    ws.vote_hidden(c, &d, Choice::Consent, [4; 32], [4; 24])
+        .unwrap();
+    // Each of her devices holds the secret; a device she never had does not.
+    assert_eq!(ws.decision_secret_for(&d, &first), Some(secret));
+    assert_eq!(ws.decision_secret_for(&d, &second), Some(secret));
+    assert_eq!(
+        ws.decision_secret_for(&d, &moot_trust::DeviceKey::from_seed([12; 32])),
+        None
+    );
+    // The second device closes it, and everyone reads Bob's consent.
+    ws.doc_mut().set_actor(second_actor);
+    let got = ws.decision_secret_for(&d, &second).unwrap();
+    ws.close_hidden(Ctx::new(&anna.person, T1), &d, got)
+        .unwrap();
+    let view = ws.decision(&d).unwrap();
+    assert!(!view.sealed && view.closed.is_some());
+    assert_eq!(view.tally.counts, vec![1, 0, 0]);
+    assert!(
+        view.verified,
+        "her second device's close and Bob's ballot are signed"
+    );
+}

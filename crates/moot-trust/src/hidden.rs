@@ -5,7 +5,9 @@
 //! them all; the chair can read them early).
 //!
 //! The chair's device derives the decision's secret from its own device seed and a public
-//! salt written in the rules, so it needs no storage and no other device can derive it.
+//! salt written in the rules, so it needs no storage. The chair's other devices (those their
+//! key had added when the decision opened) each get the secret sealed to their device key,
+//! read as X25519 (`seal_secret_to_device`), so any of them can close it.
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -95,9 +97,44 @@ pub fn open_ballot(secret: &[u8; 32], sealed: &[u8]) -> Option<Vec<u8>> {
         .ok()
 }
 
+/// The decision secret sealed to another device of the chair's: its Ed25519 key read as an
+/// X25519 key (the birational map every Ed25519 key has; the device's secret scalar opens it).
+pub fn seal_secret_to_device(
+    secret: &[u8; 32],
+    device: &ed25519_dalek::VerifyingKey,
+    ephemeral: [u8; 32],
+    nonce: [u8; 24],
+) -> Option<Vec<u8>> {
+    seal_ballot(&device.to_montgomery().to_bytes(), secret, ephemeral, nonce)
+}
+
+/// The decision secret a device's sealed copy holds; `None` if it was not sealed to this
+/// device or was changed.
+pub fn open_secret_as_device(device: &crate::DeviceKey, sealed: &[u8]) -> Option<[u8; 32]> {
+    open_ballot(&device.signing().to_scalar_bytes(), sealed)?
+        .try_into()
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn another_device_of_the_chair_opens_the_secret_sealed_to_it_only() {
+        let secret = decision_secret(&[7; 32], &[1; 16]);
+        let other = crate::DeviceKey::from_seed([8; 32]);
+        let sealed = seal_secret_to_device(&secret, &other.public(), [9; 32], [3; 24]).unwrap();
+        assert_eq!(open_secret_as_device(&other, &sealed), Some(secret));
+        assert!(!sealed.windows(8).any(|w| w == &secret[..8]));
+        assert_eq!(
+            open_secret_as_device(&crate::DeviceKey::from_seed([6; 32]), &sealed),
+            None
+        );
+        let mut bad = sealed.clone();
+        bad[60] ^= 1;
+        assert_eq!(open_secret_as_device(&other, &bad), None);
+    }
 
     #[test]
     fn a_ballot_opens_with_the_decision_secret_only() {

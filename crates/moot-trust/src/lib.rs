@@ -56,7 +56,10 @@ pub use device::{
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use error::TrustError;
 pub use exchange::{Exchange, FRAME_BUDGET, Judge, Outcome, Relay};
-pub use hidden::{HIDDEN_OVERHEAD, decision_public, decision_secret, open_ballot, seal_ballot};
+pub use hidden::{
+    HIDDEN_OVERHEAD, decision_public, decision_secret, open_ballot, open_secret_as_device,
+    seal_ballot, seal_secret_to_device,
+};
 pub use level::{Level, Link, ReadKeys, SealKey, Secret, discovery};
 pub use log::{Added, Log, MAX_WAITING, Record, Snapshot, Vector, Verdict, covers_hash};
 pub use sealed::{Certificate, Draft, Header, Kind, Sealed};

@@ -3,13 +3,66 @@
 //! the heads would replay the whole history (0.8 s for the automerge-paper draft here); a
 //! read at heads costs a clock, which automerge caches.
 
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::RangeBounds;
+use std::rc::Rc;
 
 use automerge::{self as am, AutoCommit, AutomergeError, ChangeHash, ObjId, Value};
 
 pub(crate) struct At<'a> {
-    pub doc: &'a AutoCommit,
-    pub heads: &'a [ChangeHash],
+    doc: &'a AutoCommit,
+    heads: &'a [ChangeHash],
+    /// Each list and map read so far, whole: one clock per object rather than per element
+    /// (a roster of a thousand is read element by element).
+    lists: RefCell<HashMap<ObjId, Rc<Vec<Entry<'a>>>>>,
+    maps: RefCell<HashMap<ObjId, Rc<BTreeMap<String, Entry<'a>>>>>,
+}
+
+type Entry<'a> = (Value<'a>, ObjId);
+
+impl<'a> At<'a> {
+    pub fn new(doc: &'a AutoCommit, heads: &'a [ChangeHash]) -> Self {
+        At {
+            doc,
+            heads,
+            lists: Default::default(),
+            maps: Default::default(),
+        }
+    }
+
+    fn list(&self, obj: &ObjId) -> Rc<Vec<Entry<'a>>> {
+        if let Some(l) = self.lists.borrow().get(obj) {
+            return l.clone();
+        }
+        let doc: &'a AutoCommit = self.doc;
+        let items: Vec<Entry<'a>> = am::ReadDoc::list_range_at(doc, obj, .., self.heads)
+            .map(|item| {
+                let id = item.id();
+                (item.value.into_value(), id)
+            })
+            .collect();
+        let items = Rc::new(items);
+        self.lists.borrow_mut().insert(obj.clone(), items.clone());
+        items
+    }
+
+    fn map(&self, obj: &ObjId) -> Rc<BTreeMap<String, Entry<'a>>> {
+        if let Some(m) = self.maps.borrow().get(obj) {
+            return m.clone();
+        }
+        let doc: &'a AutoCommit = self.doc;
+        let items: BTreeMap<String, Entry<'a>> =
+            am::ReadDoc::map_range_at(doc, obj, .., self.heads)
+                .map(|item| {
+                    let id = item.id();
+                    (item.key.to_string(), (item.value.into_value(), id))
+                })
+                .collect();
+        let items = Rc::new(items);
+        self.maps.borrow_mut().insert(obj.clone(), items.clone());
+        items
+    }
 }
 
 impl autosurgeon::ReadDoc for At<'_> {
@@ -27,7 +80,13 @@ impl autosurgeon::ReadDoc for At<'_> {
         obj: &ObjId,
         prop: P,
     ) -> Result<Option<(Value<'_>, ObjId)>, AutomergeError> {
-        am::ReadDoc::get_at(self.doc, obj, prop, self.heads)
+        match (prop.into(), am::ReadDoc::object_type(self.doc, obj)) {
+            (am::Prop::Seq(i), Ok(am::ObjType::List)) => Ok(self.list(obj).get(i).cloned()),
+            (am::Prop::Map(k), Ok(am::ObjType::Map | am::ObjType::Table)) => {
+                Ok(self.map(obj).get(k.as_str()).cloned())
+            }
+            (prop, _) => am::ReadDoc::get_at(self.doc, obj, prop, self.heads),
+        }
     }
 
     fn object_type<O: AsRef<ObjId>>(&self, obj: O) -> Option<am::ObjType> {
@@ -51,7 +110,11 @@ impl autosurgeon::ReadDoc for At<'_> {
     }
 
     fn length<O: AsRef<ObjId>>(&self, obj: O) -> usize {
-        am::ReadDoc::length_at(self.doc, obj, self.heads)
+        let obj = obj.as_ref();
+        match am::ReadDoc::object_type(self.doc, obj) {
+            Ok(am::ObjType::List) => self.list(obj).len(),
+            _ => am::ReadDoc::length_at(self.doc, obj, self.heads),
+        }
     }
 
     fn text<O: AsRef<ObjId>>(&self, obj: O) -> Result<String, AutomergeError> {

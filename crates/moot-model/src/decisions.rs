@@ -688,14 +688,7 @@ impl Workspace {
         }
         let deps = ReadDoc::get_change_by_hash(self.doc(), &made).map(|c| c.deps().to_vec());
         let derived = deps.and_then(|heads| {
-            electorate_in(
-                &crate::at::At {
-                    doc: self.doc(),
-                    heads: &heads,
-                },
-                &rules.tiers,
-            )
-            .ok()
+            electorate_in(&crate::at::At::new(self.doc(), &heads), &rules.tiers).ok()
         });
         let diff = match derived {
             Some(derived) if derived == rules.electorate => None,

@@ -90,6 +90,9 @@ pub(crate) struct Index {
     writes: HashMap<String, BTreeMap<String, Vec<Write>>>,
     /// A close's change → every change in its past (and itself).
     pasts: HashMap<ChangeHash, Arc<Hashes>>,
+    /// Per label, each object its changes wrote into → the first such change (so a read
+    /// need not walk every ballot to find the maps acts of one kind wrote into).
+    objects: [BTreeMap<String, ChangeHash>; LABELS.len()],
 }
 
 pub(crate) type Acts = std::cell::RefCell<Index>;
@@ -187,6 +190,9 @@ impl Index {
                 break;
             }
             let counter = start + i as u64;
+            self.objects[label]
+                .entry(obj.to_string())
+                .or_insert(change.hash());
             self.writes
                 .entry(obj.to_string())
                 .or_default()
@@ -218,14 +224,9 @@ impl Index {
             .unwrap_or_default()
     }
 
-    /// Each object that changes labelled `label` wrote into, with the first such write.
-    pub fn objects_written(&self, label: usize) -> impl Iterator<Item = (&str, &Write)> {
-        self.writes.iter().filter_map(move |(obj, keys)| {
-            keys.values()
-                .flatten()
-                .find(|w| w.label == label)
-                .map(|w| (obj.as_str(), w))
-        })
+    /// Each object that changes labelled `label` wrote into, with the first such change.
+    pub fn objects_written(&self, label: usize) -> impl Iterator<Item = (&str, ChangeHash)> {
+        self.objects[label].iter().map(|(o, h)| (o.as_str(), *h))
     }
 
     /// `close` and every change in its past.

@@ -655,12 +655,12 @@ fn root_maps(
 ) -> Vec<ObjId> {
     let mut maps = all_maps(doc, &ROOT, prop);
     let mut checked: BTreeSet<String> = maps.iter().map(ToString::to_string).collect();
-    for (obj, write) in acts.objects_written(label) {
+    for (obj, change) in acts.objects_written(label) {
         if !checked.insert(obj.to_owned()) {
             continue;
         }
         let was_there = doc
-            .get_all_at(&ROOT, prop, &[write.change])
+            .get_all_at(&ROOT, prop, &[change])
             .unwrap_or_default()
             .into_iter()
             .find(|(v, id)| matches!(v, Value::Object(ObjType::Map)) && id.to_string() == obj);

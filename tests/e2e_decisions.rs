@@ -62,6 +62,21 @@ async fn all_in_decision(client: &Client, question: &str, id: &str) -> Vec<Strin
     serde_json::from_value(v).unwrap_or_default()
 }
 
+/// Whether the decision's "Who voted how" is open.
+async fn tally_open(client: &Client, question: &str) -> bool {
+    client
+        .execute(
+            "const card = [...document.querySelectorAll('[data-testid=\"decision\"]')] \
+               .find(c => c.querySelector('[data-testid=\"decision-question\"]').textContent.startsWith(arguments[0])); \
+             const t = card && card.querySelector('[data-testid=\"tally\"]'); \
+             return !!(t && t.open);",
+            vec![question.into()],
+        )
+        .await
+        .unwrap()
+        == true
+}
+
 async fn click_in_decision(client: &Client, question: &str, id: &str) {
     eventually(&format!("{id} in the decision {question:?}"), || async {
         client
@@ -210,6 +225,10 @@ async fn members_vote_offline_the_chair_closes_and_both_see_the_same_outcome() {
     }
     up_to_date(&ada_shell, "Ada").await;
     up_to_date(&bea_shell, "Bea").await;
+    // Bea opens "Who voted how": it stays open while changes rebuild the card.
+    assert!(!tally_open(&bea, q).await);
+    click_in_decision(&bea, q, "tally-toggle").await;
+    assert!(tally_open(&bea, q).await, "Bea opened the tally");
 
     // Down again: Bea changes her mind offline while the chair closes.
     harness.stop_relay().await;
@@ -228,6 +247,11 @@ async fn members_vote_offline_the_chair_closes_and_both_see_the_same_outcome() {
     .await;
     ada_shell.wait_saved().await;
     harness.restart_relay().await;
+    // The ballot history is read when asked for.
+    for c in [&ada, &bea] {
+        assert!(all_in_decision(c, q, "ballot-history").await.is_empty());
+        click_in_decision(c, q, "ballot-histories-toggle").await;
+    }
     for (who, c) in [("Ada", &ada), ("Bea", &bea)] {
         eventually(
             &format!("{who} sees the same outcome, Bea's change late"),
@@ -261,6 +285,10 @@ async fn members_vote_offline_the_chair_closes_and_both_see_the_same_outcome() {
     assert_eq!(
         in_decision(&ada, q, "decision-closed").await,
         in_decision(&bea, q, "decision-closed").await
+    );
+    assert!(
+        tally_open(&bea, q).await,
+        "her change and the close rebuilt Bea's card: the tally she opened stays open"
     );
     assert!(
         in_decision(&bea, q, "decision-unverified").await.is_some(),

@@ -597,6 +597,20 @@ fn DecisionCard(id: String) -> impl IntoView {
         }
     };
     let focused = hash_param("d").is_some_and(|d| d == id);
+    // "Who voted how" stays open (or closed) as the person left it when a change rebuilds
+    // the card; the ballot history is read only while it is shown (a tally does not need it).
+    let tally_open = RwSignal::new(focused);
+    let history_open = RwSignal::new(false);
+    let on_tally_toggle = move |ev: leptos::ev::Event| {
+        use wasm_bindgen::JsCast;
+        let open = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|e| e.has_attribute("open"));
+        if tally_open.get_untracked() != open {
+            tally_open.set(open);
+        }
+    };
 
     move || {
         let Some(d) = view.get() else {
@@ -782,8 +796,16 @@ fn DecisionCard(id: String) -> impl IntoView {
             view! { <li data-testid="ballot-not-counted" data-state=state>{format!("{} — {choice} — {why}", name(&b.voter))}</li> }
         }).collect_view();
         // Each voter who changed their ballot: every one they cast, in order (#14: the
-        // history of a voter's changes is kept).
-        let changed = d.history.iter().map(|(voter, past)| {
+        // history of a voter's changes is kept), read while shown.
+        let history = history_open
+            .get()
+            .then(|| {
+                session
+                    .read_untracked(|ws| ws.ballot_history(&d.id).ok())
+                    .flatten()
+            })
+            .flatten();
+        let changed = history.iter().flatten().map(|(voter, past)| {
             let steps = past.iter().map(|p| {
                 let choice = p.choice.as_ref().map(|c| choice_label(&d, c)).unwrap_or_else(|| "sealed".into());
                 let state = match p.state {
@@ -796,12 +818,18 @@ fn DecisionCard(id: String) -> impl IntoView {
             }).collect::<Vec<_>>().join(" → ");
             view! { <li data-testid="ballot-history" data-voter=voter.clone()>{format!("{}: {steps}", name(voter))}</li> }
         }).collect_view();
-        let changed = (!d.history.is_empty()).then(|| {
-            view! {
-                <h4>"Changed ballots"</h4>
-                <ul data-testid="ballot-histories">{changed}</ul>
-            }
+        let nobody = history.as_ref().is_some_and(|h| h.is_empty()).then(|| view! {
+            <p class="muted" data-testid="ballot-histories-none">"Nobody has changed their ballot."</p>
         });
+        let changed = view! {
+            <h4>
+                <button type="button" data-testid="ballot-histories-toggle"
+                    aria-expanded=move || history_open.get().to_string()
+                    on:click=move |_| history_open.update(|o| *o = !*o)>"Changed ballots"</button>
+            </h4>
+            {history.is_some().then(|| view! { <ul data-testid="ballot-histories">{changed}</ul> })}
+            {nobody}
+        };
         let electorate_note = d.electorate.clone().map(|e| {
             let names = |ps: &[String]| ps.iter().map(|p| name(p)).collect::<Vec<_>>().join(", ");
             let mut why = Vec::new();
@@ -864,8 +892,8 @@ fn DecisionCard(id: String) -> impl IntoView {
                 {outcome_text}
                 {outcome_form}
                 {action_form}
-                <details class="tally" data-testid="tally" open=focused>
-                    <summary>"Who voted how"</summary>
+                <details class="tally" data-testid="tally" prop:open=move || tally_open.get() on:toggle=on_tally_toggle>
+                    <summary data-testid="tally-toggle">"Who voted how"</summary>
                     {rounds}
                     <table data-testid="tally-voters">
                         <thead><tr><th>"Member"</th><th>"Weight"</th><th>"Counts for"</th><th>"Through"</th></tr></thead>

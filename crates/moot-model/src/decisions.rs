@@ -276,8 +276,6 @@ pub struct DecisionView {
     pub tally: Tally,
     /// Every current ballot with what became of it (the counted ones are in `tally`).
     pub ballots: Vec<BallotLine>,
-    /// Each voter who changed their ballot: every ballot they cast, oldest first.
-    pub history: BTreeMap<String, Vec<PastBallot>>,
     /// Delegations in force for the tally (voter → delegate), the decision's own first.
     pub delegations: BTreeMap<String, String>,
     pub outcome: Option<Outcome>,
@@ -1231,7 +1229,7 @@ impl Workspace {
         let mut out: Vec<DecisionView> = self
             .decision_objs()
             .into_iter()
-            .filter_map(|(id, obj)| self.read_decision(&id, &obj).ok())
+            .filter_map(|(id, obj)| self.read_decision(&id, &obj, false).ok().map(|(v, _)| v))
             .collect();
         out.sort_by(|a, b| {
             (a.rules.opened_at.as_str(), a.id.as_str())
@@ -1300,10 +1298,31 @@ impl Workspace {
         let obj = self
             .decision_obj(id)
             .ok_or_else(|| crate::workspace::unknown_id("decision", id))?;
-        self.read_decision(id, &obj)
+        self.read_decision(id, &obj, false).map(|(view, _)| view)
     }
 
-    fn read_decision(&self, id: &str, obj: &ObjId) -> Result<DecisionView, ModelError> {
+    /// Each voter of decision `id` who changed their ballot: every ballot they cast, oldest
+    /// first, with what became of it (#14: the history of a voter's changes is kept). Read on
+    /// its own, when a page shows it: a tally does not need it.
+    pub fn ballot_history(
+        &self,
+        id: &str,
+    ) -> Result<BTreeMap<String, Vec<PastBallot>>, ModelError> {
+        let obj = self
+            .decision_obj(id)
+            .ok_or_else(|| crate::workspace::unknown_id("decision", id))?;
+        self.read_decision(id, &obj, true)
+            .map(|(_, history)| history)
+    }
+
+    /// The decision, and (`with_history`) each voter's ballot history.
+    #[allow(clippy::type_complexity)]
+    fn read_decision(
+        &self,
+        id: &str,
+        obj: &ObjId,
+        with_history: bool,
+    ) -> Result<(DecisionView, BTreeMap<String, Vec<PastBallot>>), ModelError> {
         let doc = self.doc();
         let (rules, rules_id) = self.rules_of(id, obj)?;
         let rules_id = rules_id.to_string();
@@ -1404,28 +1423,30 @@ impl Workspace {
                 });
             }
             // Their own writes, oldest first: what they chose, and what became of each.
-            let mut own: Vec<(&crate::acts::Write, &BallotValue)> = writes
-                .iter()
-                .filter(|w| by_owner(doc, &w.id, &voter) != Some(false))
-                .filter_map(|w| Some((*w, ballot_of(w)?)))
-                .collect();
-            own.sort_by(|(a, _), (b, _)| a.order().cmp(&b.order()));
-            if own.len() > 1 {
-                let line = own
-                    .into_iter()
-                    .map(|(w, b)| PastBallot {
-                        choice: if sealed { None } else { choice_of(b) },
-                        at: b.at.clone(),
-                        state: if counted_id == Some(w.id.as_str()) {
-                            PastState::Counted
-                        } else if past.as_ref().is_some_and(|p| !p.contains(&w.change)) {
-                            PastState::Late
-                        } else {
-                            PastState::Replaced
-                        },
-                    })
+            if with_history {
+                let mut own: Vec<(&crate::acts::Write, &BallotValue)> = writes
+                    .iter()
+                    .filter(|w| by_owner(doc, &w.id, &voter) != Some(false))
+                    .filter_map(|w| Some((*w, ballot_of(w)?)))
                     .collect();
-                history.insert(voter.clone(), line);
+                own.sort_by(|(a, _), (b, _)| a.order().cmp(&b.order()));
+                if own.len() > 1 {
+                    let line = own
+                        .into_iter()
+                        .map(|(w, b)| PastBallot {
+                            choice: if sealed { None } else { choice_of(b) },
+                            at: b.at.clone(),
+                            state: if counted_id == Some(w.id.as_str()) {
+                                PastState::Counted
+                            } else if past.as_ref().is_some_and(|p| !p.contains(&w.change)) {
+                                PastState::Late
+                            } else {
+                                PastState::Replaced
+                            },
+                        })
+                        .collect();
+                    history.insert(voter.clone(), line);
+                }
             }
             if let Some((b, pick)) = s.value {
                 let choice = choice_of(&b);
@@ -1499,13 +1520,12 @@ impl Workspace {
             }
         }
         restored |= closed.as_ref().is_some_and(|(c, _, _)| c.restored);
-        Ok(DecisionView {
+        let view = DecisionView {
             id: id.to_owned(),
             closed: closed.map(|(c, _, _)| c),
             sealed,
             tally,
             ballots,
-            history,
             delegations,
             outcome,
             verified: signed,
@@ -1513,7 +1533,8 @@ impl Workspace {
             restored,
             electorate,
             rules,
-        })
+        };
+        Ok((view, history))
     }
 
     /// The close that counts, if any, and its change.

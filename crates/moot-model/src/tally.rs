@@ -196,6 +196,10 @@ pub fn count(
         .values()
         .fold(0, |a, w| a.saturating_add(*w));
     let (names, ends) = resolve_all(rules, ballots, delegations);
+    // Each member's delegate, as an index, looked up once (chains are walked by index).
+    let next: Vec<Option<usize>> = (0..names.len())
+        .map(|i| next_index(&names, delegations, i))
+        .collect();
     let mut voters = Vec::with_capacity(names.len());
     let mut carried: BTreeMap<String, u64> = BTreeMap::new();
     let mut resolved: Vec<(u64, &Choice)> = Vec::new();
@@ -209,7 +213,7 @@ pub fn count(
                 let mut chain = vec![names[i].to_owned()];
                 let mut at = i;
                 while at != j {
-                    at = next_index(&names, delegations, at).unwrap_or(j);
+                    at = next[at].unwrap_or(j);
                     chain.push(names[at].to_owned());
                 }
                 (chain, Some(choice.clone()), "")

@@ -1100,7 +1100,8 @@ fn a_voter_s_earlier_ballots_are_kept_in_order_with_what_became_of_each() {
     bea.vote(ctx("bea", T2), &d, Choice::Consent).unwrap();
     ws.merge(&mut bea).unwrap();
     let view = ws.decision(&d).unwrap();
-    let past: Vec<(Option<Choice>, PastState)> = view.history["bea"]
+    let history = ws.ballot_history(&d).unwrap();
+    let past: Vec<(Option<Choice>, PastState)> = history["bea"]
         .iter()
         .map(|p| (p.choice.clone(), p.state))
         .collect();
@@ -1119,7 +1120,7 @@ fn a_voter_s_earlier_ballots_are_kept_in_order_with_what_became_of_each() {
         ]
     );
     assert!(
-        !view.history.contains_key("cai"),
+        !history.contains_key("cai"),
         "one ballot: nothing more to show"
     );
     // Counted: her objection (the one before the close).

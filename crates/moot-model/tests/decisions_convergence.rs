@@ -245,6 +245,7 @@ fn run(case: &Case, orders: usize) -> Result<(), TestCaseError> {
         all.merge(r).unwrap();
     }
     let reference = all.decision(&id).unwrap();
+    let reference_history = all.ballot_history(&id).unwrap();
     let frozen = base.decision(&id).unwrap().rules;
     prop_assert_eq!(&reference.rules, &frozen, "the rules moved");
     // No voter counted twice, nobody outside the electorate counted.
@@ -293,6 +294,13 @@ fn run(case: &Case, orders: usize) -> Result<(), TestCaseError> {
         let ws = Workspace::from_doc(doc, 4).unwrap();
         let view = ws.decision(&id).unwrap();
         prop_assert_eq!(&view, &reference, "order {} of seed {}", k, case.order_seed);
+        prop_assert_eq!(
+            &ws.ballot_history(&id).unwrap(),
+            &reference_history,
+            "ballot history, order {} of seed {}",
+            k,
+            case.order_seed
+        );
     }
     Ok(())
 }

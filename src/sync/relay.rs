@@ -209,7 +209,7 @@ impl SyncHub {
                 };
                 let (mut conn, join) =
                     Connection::dial(&peer_id, metadata, &identity::random_hex());
-                let _ = socket.send_with_u8_array(&join);
+                super::send_open(&socket, &join);
                 let mut l = link.borrow_mut();
                 let id = l.doc_id;
                 // The open workspace is synced as soon as the handshake completes; a missing
@@ -297,7 +297,7 @@ impl SyncHub {
         match result {
             Ok((out, events)) => {
                 for f in out {
-                    let _ = socket.send_with_u8_array(&f);
+                    super::send_open(&socket, &f);
                 }
                 if let Some(doc) = fetching.as_mut() {
                     let arrived = events
@@ -389,7 +389,7 @@ impl SyncHub {
             let Some(conn) = l.conn.as_mut() else { return };
             if let Some(frames) = hub.session.with_doc_mut(|doc| conn.sync_document(id, doc)) {
                 for f in frames {
-                    let _ = socket.send_with_u8_array(&f);
+                    super::send_open(&socket, &f);
                 }
             }
             let _ = hub.refresh_status(conn, id);
@@ -406,7 +406,7 @@ impl SyncHub {
             if let (Some(conn), Some(socket)) = (l.conn.as_mut(), socket) {
                 if let Some(frames) = self.session.with_doc_mut(|doc| conn.sync_document(id, doc)) {
                     for f in frames {
-                        let _ = socket.send_with_u8_array(&f);
+                        super::send_open(&socket, &f);
                     }
                 }
                 let _ = self.refresh_status(conn, id);
@@ -462,7 +462,7 @@ impl SyncHub {
         if let (Some(conn), Some(socket)) = (l.conn.as_mut(), socket)
             && let Some(frame) = conn.ephemeral(id, data.to_vec())
         {
-            let _ = socket.send_with_u8_array(&frame);
+            super::send_open(&socket, &frame);
         }
     }
 
@@ -482,7 +482,7 @@ impl SyncHub {
         };
         if let Some(frames) = self.session.with_doc_mut(|doc| conn.sync_document(id, doc)) {
             for f in frames {
-                let _ = socket.send_with_u8_array(&f);
+                super::send_open(&socket, &f);
             }
         }
         let _ = self.refresh_status(conn, id);

@@ -147,7 +147,7 @@ impl SealedHub {
                     }
                 };
                 if let Some(hello) = hello {
-                    let _ = socket.send_with_u8_array(&hello.encode());
+                    super::send_open(&socket, &hello.encode());
                 }
                 this.hub.status.set(SyncStatus::Syncing);
             })
@@ -233,7 +233,7 @@ impl SealedHub {
             }
         };
         for m in &out.send {
-            let _ = socket.send_with_u8_array(&m.encode());
+            super::send_open(&socket, &m.encode());
         }
         if let Some(why) = out.remote_refused.first() {
             self.refused.set(Some(why.clone()));
@@ -297,7 +297,7 @@ impl SealedHub {
         let ex = &mut c.exchange;
         let push = self.session.with_sealing(|_, s| ex.push(&s.log));
         for m in push.unwrap_or_default() {
-            let _ = socket.send_with_u8_array(&m.encode());
+            super::send_open(&socket, &m.encode());
         }
         // Newcomers start from a snapshot an editor made, not from every envelope.
         let nonce = crate::state::keys::secure_bytes::<24>();
@@ -314,7 +314,7 @@ impl SealedHub {
             })
             .flatten();
         if let Some(snapshot) = snapshot {
-            let _ = socket.send_with_u8_array(&Message::Snapshot(snapshot).encode());
+            super::send_open(&socket, &Message::Snapshot(snapshot).encode());
             self.session.store_sealed();
         }
         let synced = self

@@ -15,9 +15,9 @@ pub use relay::{SyncHub, SyncStatus};
 pub use sealed::{SealedHub, SealedTabs};
 pub use tabs::Tabs;
 
-/// Sends `frame` on `socket` if it is open. A frame for a closing or closed socket is dropped
-/// (the reconnect starts a fresh handshake), without the browser's console error for a send
-/// on a closed WebSocket.
+/// Sends `frame` on `socket` if it is open. A frame for a socket still connecting, closing or
+/// closed is dropped, as the browser would (the reconnect starts a fresh handshake), without
+/// the console error Chromium logs for a send on a closing or closed WebSocket.
 pub(crate) fn send_open(socket: &web_sys::WebSocket, frame: &[u8]) {
     if socket.ready_state() == web_sys::WebSocket::OPEN {
         let _ = socket.send_with_u8_array(frame);

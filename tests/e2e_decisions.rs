@@ -225,7 +225,7 @@ async fn members_vote_offline_the_chair_closes_and_both_see_the_same_outcome() {
     }
     up_to_date(&ada_shell, "Ada").await;
     up_to_date(&bea_shell, "Bea").await;
-    // Bea opens "Who voted how": it stays open while changes rebuild the card.
+    // Bea opens "Who voted how": it stays open through her change and the close.
     assert!(!tally_open(&bea, q).await);
     click_in_decision(&bea, q, "tally-toggle").await;
     assert!(tally_open(&bea, q).await, "Bea opened the tally");
@@ -288,7 +288,7 @@ async fn members_vote_offline_the_chair_closes_and_both_see_the_same_outcome() {
     );
     assert!(
         tally_open(&bea, q).await,
-        "her change and the close rebuilt Bea's card: the tally she opened stays open"
+        "after her change and the close, the tally Bea opened stays open"
     );
     assert!(
         in_decision(&bea, q, "decision-unverified").await.is_some(),

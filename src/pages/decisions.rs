@@ -597,20 +597,8 @@ fn DecisionCard(id: String) -> impl IntoView {
         }
     };
     let focused = hash_param("d").is_some_and(|d| d == id);
-    // "Who voted how" stays open (or closed) as the person left it when a change rebuilds
-    // the card; the ballot history is read only while it is shown (a tally does not need it).
-    let tally_open = RwSignal::new(focused);
+    // The ballot history is read only while it is shown (a tally does not need it).
     let history_open = RwSignal::new(false);
-    let on_tally_toggle = move |ev: leptos::ev::Event| {
-        use wasm_bindgen::JsCast;
-        let open = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|e| e.has_attribute("open"));
-        if tally_open.get_untracked() != open {
-            tally_open.set(open);
-        }
-    };
 
     move || {
         let Some(d) = view.get() else {
@@ -892,7 +880,7 @@ fn DecisionCard(id: String) -> impl IntoView {
                 {outcome_text}
                 {outcome_form}
                 {action_form}
-                <details class="tally" data-testid="tally" prop:open=move || tally_open.get() on:toggle=on_tally_toggle>
+                <details class="tally" data-testid="tally" open=focused>
                     <summary data-testid="tally-toggle">"Who voted how"</summary>
                     {rounds}
                     <table data-testid="tally-voters">

@@ -77,40 +77,82 @@ pub(crate) fn first<const N: usize>(wide: [u8; 64]) -> [u8; N] {
     out
 }
 
-/// The seed of one level. Never leaves the device except inside a link the person shares.
+/// The seed of one level in one key epoch. Never leaves the device except inside a link the
+/// person shares, or sealed to a device's own key when the keys rotate.
+///
+/// Epochs: a removal rotates the keys. The admin seed never changes (its public key names the
+/// workspace); the edit seed of epoch `n` is a hash of the admin seed and `n`, and each level
+/// below is a hash of the one above, as in epoch 0. So a holder of epoch `n`'s edit, comment or
+/// read seed derives nothing of epoch `n + 1`. `origin` is epoch 0's read seed, which names the
+/// workspace's discovery salt and local document id in every epoch.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret {
     level: Level,
+    epoch: u32,
     seed: [u8; 32],
+    origin: [u8; 32],
 }
 
 impl Drop for Secret {
     fn drop(&mut self) {
         self.seed.zeroize();
+        self.origin.zeroize();
     }
 }
 
 impl core::fmt::Debug for Secret {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "Secret({})", self.level)
+        write!(f, "Secret({}, epoch {})", self.level, self.epoch)
+    }
+}
+
+/// The seed one level down (`below`) in `epoch`.
+fn step(below: Level, seed: &[u8; 32], epoch: u32) -> [u8; 32] {
+    if below == Level::Edit && epoch > 0 {
+        first(derive(below.name(), &[seed, &epoch.to_be_bytes()]))
+    } else {
+        first(derive(below.name(), &[seed]))
     }
 }
 
 impl Secret {
     /// A new workspace's admin secret from 32 random bytes.
     pub fn admin(random: [u8; 32]) -> Self {
-        Self {
+        let mut s = Self {
             level: Level::Admin,
+            epoch: 0,
             seed: random,
-        }
+            origin: [0; 32],
+        };
+        s.origin = s.at(Level::Read).expect("read is the lowest level").seed;
+        s
     }
 
-    pub(crate) fn from_parts(level: Level, seed: [u8; 32]) -> Self {
-        Self { level, seed }
+    pub(crate) fn from_parts(level: Level, epoch: u32, seed: [u8; 32], origin: [u8; 32]) -> Self {
+        Self {
+            level,
+            epoch,
+            seed,
+            origin,
+        }
     }
 
     pub fn level(&self) -> Level {
         self.level
+    }
+
+    /// The key epoch this secret belongs to (0 until the first rotation).
+    pub fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    /// The admin secret in another epoch (the admin seed is the same in all of them); `None`
+    /// below admin, which derives no other epoch.
+    pub fn in_epoch(&self, epoch: u32) -> Option<Secret> {
+        (self.level == Level::Admin).then(|| Secret {
+            epoch,
+            ..self.clone()
+        })
     }
 
     /// The secret of `level`, derived downwards; `None` for a level above this one.
@@ -123,10 +165,21 @@ impl Secret {
             let below = s.level.below()?;
             s = Secret {
                 level: below,
-                seed: first(derive(below.name(), &[&s.seed])),
+                epoch: s.epoch,
+                seed: step(below, &s.seed, s.epoch),
+                origin: s.origin,
             };
         }
         Some(s)
+    }
+
+    /// The seed, to seal to a device when the keys rotate.
+    pub(crate) fn seed(&self) -> &[u8; 32] {
+        &self.seed
+    }
+
+    pub(crate) fn origin(&self) -> &[u8; 32] {
+        &self.origin
     }
 
     /// This level's signing key; `None` for read, which signs nothing.
@@ -144,16 +197,84 @@ impl Secret {
         self.signing_key().map(|k| k.verifying_key())
     }
 
-    /// What the read level derives: the sealing key of the first epoch, the discovery salt and
-    /// the local document id.
+    /// What the read level derives: the sealing key of this secret's epoch, and (the same in
+    /// every epoch) the discovery salt and the local document id.
     pub fn read(&self) -> ReadKeys {
         let read = self.at(Level::Read).expect("read is the lowest level");
         ReadKeys {
-            seal: SealKey(first(derive("seal", &[&read.seed, &0u32.to_be_bytes()]))),
-            salt: first(derive("salt", &[&read.seed])),
-            document: first(derive("document", &[&read.seed])),
+            epoch: read.epoch,
+            seal: SealKey(first(derive(
+                "seal",
+                &[&read.seed, &read.epoch.to_be_bytes()],
+            ))),
+            salt: first(derive("salt", &[&read.origin])),
+            document: first(derive("document", &[&read.origin])),
         }
     }
+
+    /// The key that seals the previous epoch's read seed into this epoch's rotation (so a
+    /// holder of this epoch's read seed reads everything written before it).
+    fn chain_key(&self) -> [u8; 32] {
+        let read = self.at(Level::Read).expect("read is the lowest level");
+        first(derive("chain", &[&read.seed, &read.epoch.to_be_bytes()]))
+    }
+}
+
+/// Bytes of a sealed previous read seed: nonce, seed, tag.
+pub(crate) const PREVIOUS_LEN: usize = 24 + 32 + 16;
+
+/// The read seed of the epoch before `next`'s, sealed under `next`'s chain key.
+pub(crate) fn seal_previous(
+    next: &Secret,
+    previous: &Secret,
+    discovery: &[u8; 16],
+    nonce: [u8; 24],
+) -> Vec<u8> {
+    use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+    let previous = previous.at(Level::Read).expect("read is the lowest level");
+    let mut aad = discovery.to_vec();
+    aad.extend_from_slice(&next.epoch.to_be_bytes());
+    let body = chacha20poly1305::XChaCha20Poly1305::new(&next.chain_key().into())
+        .encrypt(
+            &chacha20poly1305::XNonce::from(nonce),
+            Payload {
+                msg: &previous.seed,
+                aad: &aad,
+            },
+        )
+        .expect("a 32-byte message always seals");
+    let mut out = nonce.to_vec();
+    out.extend_from_slice(&body);
+    out
+}
+
+/// The read secret of the epoch before `next`'s, from a rotation's sealed copy; `None` if it
+/// was not sealed under `next`'s key or was changed.
+pub(crate) fn open_previous(next: &Secret, sealed: &[u8], discovery: &[u8; 16]) -> Option<Secret> {
+    use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+    if sealed.len() != PREVIOUS_LEN || next.epoch == 0 {
+        return None;
+    }
+    let mut aad = discovery.to_vec();
+    aad.extend_from_slice(&next.epoch.to_be_bytes());
+    let nonce: [u8; 24] = sealed[..24].try_into().ok()?;
+    let mut plain = chacha20poly1305::XChaCha20Poly1305::new(&next.chain_key().into())
+        .decrypt(
+            &chacha20poly1305::XNonce::from(nonce),
+            Payload {
+                msg: &sealed[24..],
+                aad: &aad,
+            },
+        )
+        .ok()?;
+    let seed: [u8; 32] = plain.as_slice().try_into().ok()?;
+    plain.zeroize();
+    Some(Secret::from_parts(
+        Level::Read,
+        next.epoch - 1,
+        seed,
+        next.origin,
+    ))
 }
 
 /// The XChaCha20-Poly1305 key of one epoch.
@@ -174,6 +295,8 @@ impl core::fmt::Debug for SealKey {
 
 #[derive(Clone, Debug)]
 pub struct ReadKeys {
+    /// The epoch `seal` belongs to.
+    pub epoch: u32,
     pub seal: SealKey,
     /// Public (it is in the genesis statement): with the admin key it makes the discovery id,
     /// and does not reveal the read seed.
@@ -197,6 +320,8 @@ pub struct Link {
 }
 
 const LINK_VERSION: u8 = 1;
+/// A link of a rotated epoch: it also carries the epoch and epoch 0's read seed.
+const LINK_VERSION_EPOCH: u8 = 2;
 
 impl Link {
     /// The admin link of a new workspace.
@@ -208,6 +333,10 @@ impl Link {
 
     pub fn level(&self) -> Level {
         self.secret.level
+    }
+
+    pub fn epoch(&self) -> u32 {
+        self.secret.epoch
     }
 
     /// The link of a lower level; `None` above this one.
@@ -222,12 +351,19 @@ impl Link {
         discovery(&self.admin, &self.secret.read().salt)
     }
 
-    /// Text for a URL fragment: bs58check of version, level, seed and admin key, so a mistyped
-    /// or cut link is detected.
+    /// Text for a URL fragment: bs58check of version, level, (for a rotated epoch: the epoch
+    /// and epoch 0's read seed,) seed and admin key, so a mistyped or cut link is detected.
     pub fn encode(&self) -> String {
-        let mut raw = Vec::with_capacity(66);
-        raw.push(LINK_VERSION);
-        raw.push(self.secret.level as u8);
+        let mut raw = Vec::with_capacity(106);
+        if self.secret.epoch == 0 {
+            raw.push(LINK_VERSION);
+            raw.push(self.secret.level as u8);
+        } else {
+            raw.push(LINK_VERSION_EPOCH);
+            raw.push(self.secret.level as u8);
+            raw.extend_from_slice(&self.secret.epoch.to_be_bytes());
+            raw.extend_from_slice(&self.secret.origin);
+        }
         raw.extend_from_slice(&self.secret.seed);
         raw.extend_from_slice(self.admin.as_bytes());
         let text = bs58::encode(&raw).with_check().into_string();
@@ -236,9 +372,9 @@ impl Link {
     }
 
     pub fn decode(text: &str) -> Result<Link, TrustError> {
-        // 66 bytes + 4 check bytes are at most 96 base58 digits; refuse long input before
+        // 102 bytes + 4 check bytes are at most 145 base58 digits; refuse long input before
         // decoding (bs58 is quadratic).
-        if text.len() > 100 {
+        if text.len() > 150 {
             return Err(TrustError::BadLink("too long"));
         }
         let mut raw = bs58::decode(text)
@@ -246,19 +382,40 @@ impl Link {
             .into_vec()
             .map_err(|_| TrustError::BadLink("damaged or not a moot link"))?;
         let result = (|| {
-            if raw.len() != 66 {
-                return Err(TrustError::BadLink("wrong length"));
-            }
-            if raw[0] != LINK_VERSION {
-                return Err(TrustError::BadLink("made by a newer moot"));
-            }
+            let (epoch, origin, rest) = match raw.first() {
+                Some(&LINK_VERSION) if raw.len() == 66 => (0, None, &raw[2..]),
+                Some(&LINK_VERSION_EPOCH) if raw.len() == 102 => {
+                    let epoch = u32::from_be_bytes(raw[2..6].try_into().expect("checked length"));
+                    if epoch == 0 {
+                        return Err(TrustError::BadLink("a rotated link of epoch 0"));
+                    }
+                    let origin: [u8; 32] = raw[6..38].try_into().expect("checked length");
+                    (epoch, Some(origin), &raw[38..])
+                }
+                Some(&LINK_VERSION) | Some(&LINK_VERSION_EPOCH) => {
+                    return Err(TrustError::BadLink("wrong length"));
+                }
+                _ => return Err(TrustError::BadLink("made by a newer moot")),
+            };
             let level = Level::from_u8(raw[1]).ok_or(TrustError::BadLink("unknown level"))?;
-            let seed: [u8; 32] = raw[2..34].try_into().expect("checked length");
-            let admin = VerifyingKey::from_bytes(&raw[34..66].try_into().expect("checked length"))
+            let seed: [u8; 32] = rest[..32].try_into().expect("checked length");
+            let admin = VerifyingKey::from_bytes(&rest[32..64].try_into().expect("checked length"))
                 .map_err(|_| TrustError::BadLink("not a key"))?;
-            let secret = Secret::from_parts(level, seed);
+            let secret = match (level, origin) {
+                (Level::Admin, _) => Secret::admin(seed).in_epoch(epoch).expect("admin"),
+                (_, Some(origin)) => Secret::from_parts(level, epoch, seed, origin),
+                // Epoch 0: the read seed is its own origin, derived from this one.
+                (_, None) => {
+                    let mut s = Secret::from_parts(level, 0, seed, [0; 32]);
+                    s.origin = s.at(Level::Read).expect("read is the lowest level").seed;
+                    s
+                }
+            };
             if level == Level::Admin && secret.verifying_key() != Some(admin) {
                 return Err(TrustError::BadLink("admin key does not match its seed"));
+            }
+            if level == Level::Admin && origin.is_some_and(|o| o != secret.origin) {
+                return Err(TrustError::BadLink("admin link of another workspace"));
             }
             Ok(Link { secret, admin })
         })();

@@ -45,6 +45,7 @@ mod exchange;
 mod hidden;
 mod level;
 mod log;
+mod rotate;
 mod sealed;
 mod statement;
 mod wire;
@@ -62,6 +63,7 @@ pub use hidden::{
 };
 pub use level::{Level, Link, ReadKeys, SealKey, Secret, discovery};
 pub use log::{Added, Log, MAX_WAITING, Record, Snapshot, Vector, Verdict, covers_hash};
+pub use rotate::{rotated_link, rotation, seal_keys};
 pub use sealed::{Certificate, Draft, Header, Kind, Sealed};
-pub use statement::{MAX_KEPT, MAX_SIGNED, MAX_STATEMENTS, Roster, Signed, Statement};
+pub use statement::{MAX_KEPT, MAX_REKEYED, MAX_SIGNED, MAX_STATEMENTS, Roster, Signed, Statement};
 pub use wire::{MAX_ACTORS, Message};

@@ -334,6 +334,11 @@ impl Log {
         if header.kind != Kind::Changes {
             return Err(TrustError::Malformed("envelope kind"));
         }
+        if header.epoch > self.roster.epoch() {
+            return Err(TrustError::NotAllowed(
+                "sealed with the key of an epoch no rotation made",
+            ));
+        }
         let Some(level) = self.roster.accepts(&header.actor, header.last) else {
             return Err(TrustError::NotAllowed(
                 "changes by a key that may not write",
@@ -391,6 +396,11 @@ impl Log {
         }
         if header.kind != Kind::Snapshot || header.last_hash != covers_hash(&snapshot.covers) {
             return Err(TrustError::Malformed("snapshot"));
+        }
+        if header.epoch > self.roster.epoch() {
+            return Err(TrustError::NotAllowed(
+                "sealed with the key of an epoch no rotation made",
+            ));
         }
         if self
             .roster

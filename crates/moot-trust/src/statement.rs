@@ -18,8 +18,13 @@ const VERSION: u64 = 1;
 pub const MAX_KEPT: usize = 1024;
 /// Statements one workspace may hold (each person's device enrols once).
 pub const MAX_STATEMENTS: usize = 4096;
-/// The largest encoded signed statement (a removal keeping `MAX_KEPT` actors).
+/// The largest encoded signed statement (a removal keeping `MAX_KEPT` actors, a rotation
+/// sealed to `MAX_REKEYED` devices).
 pub const MAX_SIGNED: usize = 64 * 1024;
+/// Devices one rotation may seal the new keys to.
+pub const MAX_REKEYED: usize = 400;
+/// The largest sealed secret in a rotation (a seed sealed to a device key is 104 bytes).
+const MAX_SEALED_SECRET: usize = 128;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Statement {
@@ -45,6 +50,21 @@ pub enum Statement {
         device: [u8; 32],
         keep: Vec<(Vec<u8>, u64)>,
     },
+    /// The keys rotate to `epoch` (after a removal): the verifying keys of its edit and
+    /// comment levels, the previous epoch's read seed sealed under this one's (so whoever
+    /// reads this epoch reads what came before), and for each device that stays, the seed of
+    /// its level in this epoch sealed to its own key (empty for an admin device, which
+    /// derives it). Signed by the admin key. An enrolment signed by an older epoch's key
+    /// counts only for a device the next epoch's rotation lists: the links a removed person
+    /// holds enrol nobody after it.
+    Rekey {
+        discovery: [u8; 16],
+        epoch: u32,
+        edit: [u8; 32],
+        comment: [u8; 32],
+        previous: Vec<u8>,
+        devices: Vec<([u8; 32], Level, Vec<u8>)>,
+    },
 }
 
 impl Statement {
@@ -52,7 +72,8 @@ impl Statement {
         match self {
             Statement::Genesis { discovery, .. }
             | Statement::Enrol { discovery, .. }
-            | Statement::Remove { discovery, .. } => discovery,
+            | Statement::Remove { discovery, .. }
+            | Statement::Rekey { discovery, .. } => discovery,
         }
     }
 
@@ -120,6 +141,34 @@ impl Statement {
                     );
                 }
             }
+            Statement::Rekey {
+                discovery,
+                epoch,
+                edit,
+                comment,
+                previous,
+                devices,
+            } => {
+                done(
+                    e.array(8)
+                        .and_then(|e| e.u64(VERSION))
+                        .and_then(|e| e.u8(3))
+                        .and_then(|e| e.bytes(discovery))
+                        .and_then(|e| e.u32(*epoch))
+                        .and_then(|e| e.bytes(edit))
+                        .and_then(|e| e.bytes(comment))
+                        .and_then(|e| e.bytes(previous))
+                        .and_then(|e| e.array(devices.len() as u64)),
+                );
+                for (device, level, sealed) in devices {
+                    done(
+                        e.array(3)
+                            .and_then(|e| e.bytes(device))
+                            .and_then(|e| e.u8(*level as u8))
+                            .and_then(|e| e.bytes(sealed)),
+                    );
+                }
+            }
         }
         e.into_writer()
     }
@@ -134,6 +183,7 @@ impl Statement {
         let len = match kind {
             0 => 7,
             1 | 2 => 5,
+            3 => 8,
             _ => return Err(TrustError::Malformed("statement")),
         };
         let mut r = Reader::array(bytes, len, "statement")?;
@@ -155,6 +205,36 @@ impl Statement {
                 device: r.fixed()?,
                 level: Level::from_u8(r.u8()?).ok_or(r.bad())?,
             },
+            3 => {
+                let epoch = u32::try_from(r.u64()?).map_err(|_| r.bad())?;
+                if epoch == 0 {
+                    return Err(r.bad());
+                }
+                let edit = r.fixed()?;
+                let comment = r.fixed()?;
+                let previous = r.bytes(crate::level::PREVIOUS_LEN)?.to_vec();
+                let n = r.array_len()?;
+                if n > MAX_REKEYED as u64 {
+                    return Err(r.bad());
+                }
+                let mut devices = Vec::new();
+                for _ in 0..n {
+                    if r.array_len()? != 3 {
+                        return Err(r.bad());
+                    }
+                    let device = r.fixed()?;
+                    let level = Level::from_u8(r.u8()?).ok_or(r.bad())?;
+                    devices.push((device, level, r.bytes(MAX_SEALED_SECRET)?.to_vec()));
+                }
+                Statement::Rekey {
+                    discovery,
+                    epoch,
+                    edit,
+                    comment,
+                    previous,
+                    devices,
+                }
+            }
             _ => {
                 let device = r.fixed()?;
                 let mut keep = Vec::new();
@@ -243,6 +323,15 @@ impl Signed {
     }
 }
 
+/// One rotation as the roster keeps it.
+#[derive(Clone, Debug)]
+struct Rotation {
+    edit: [u8; 32],
+    comment: [u8; 32],
+    previous: Vec<u8>,
+    devices: BTreeMap<[u8; 32], (Level, Vec<u8>)>,
+}
+
 /// What a set of statements grants in one workspace.
 #[derive(Clone, Debug, Default)]
 pub struct Roster {
@@ -251,6 +340,9 @@ pub struct Roster {
     /// The verifying keys of admin, edit and comment, once a genesis is known.
     keys: Option<[[u8; 32]; 3]>,
     enrolled: BTreeMap<[u8; 32], Level>,
+    /// The rotations the admin key signed, by epoch (honest ones of one epoch agree on its
+    /// keys; each lists the devices it kept).
+    rotations: BTreeMap<u32, Vec<Rotation>>,
     /// Removed devices: actor → last sequence number kept (absent: nothing kept).
     removed: BTreeMap<[u8; 32], BTreeMap<Vec<u8>, u64>>,
     /// Devices the admin key itself removed: their removals of others do not count.
@@ -270,15 +362,17 @@ impl Roster {
     }
 
     /// Every statement held, to hand to a peer or a newcomer, in the order a relay can check
-    /// them: the genesis, enrolments, removals by the admin key, removals by admin devices.
+    /// them: the genesis, rotations, removals by the admin key (an enrolment by a link the keys
+    /// rotated away from counts for a device they name), enrolments, removals by admin devices.
     pub fn statements(&self) -> impl Iterator<Item = &Signed> {
         let rank = move |signed: &Signed, s: &Statement| match s {
             Statement::Genesis { .. } => 0,
-            Statement::Enrol { .. } => 1,
+            Statement::Rekey { .. } => 1,
             Statement::Remove { .. } if self.level_key(&signed.signer).is_some() => 2,
-            Statement::Remove { .. } => 3,
+            Statement::Enrol { .. } => 3,
+            Statement::Remove { .. } => 4,
         };
-        (0..4).flat_map(move |r| {
+        (0..5).flat_map(move |r| {
             self.statements
                 .iter()
                 .filter(move |(signed, s)| rank(signed, s) == r)
@@ -322,7 +416,10 @@ impl Roster {
         }
         if !self.grants(signed, &statement) {
             return Err(TrustError::NotAllowed(match statement {
-                Statement::Enrol { .. } => "an enrolment not signed by a key of that level",
+                Statement::Enrol { .. } => {
+                    "an enrolment not signed by a key of that level, or by a link the keys rotated away from"
+                }
+                Statement::Rekey { .. } => "a rotation not signed by the admin key",
                 _ => "a removal not signed by an admin",
             }));
         }
@@ -345,30 +442,89 @@ impl Roster {
         Ok(statement)
     }
 
-    /// The level a statement signer holds through a link key.
-    fn level_key(&self, signer: &[u8; 32]) -> Option<Level> {
+    /// The level and epoch a statement signer holds through a link key (the admin key's
+    /// epoch is every one: `u32::MAX`).
+    fn level_key(&self, signer: &[u8; 32]) -> Option<(Level, u32)> {
         let [admin, edit, comment] = self.keys.as_ref()?;
-        [
-            (admin, Level::Admin),
-            (edit, Level::Edit),
-            (comment, Level::Comment),
-        ]
-        .into_iter()
-        .find(|(k, _)| *k == signer)
-        .map(|(_, l)| l)
+        if admin == signer {
+            return Some((Level::Admin, u32::MAX));
+        }
+        let found = [(edit, Level::Edit), (comment, Level::Comment)]
+            .into_iter()
+            .find(|(k, _)| *k == signer)
+            .map(|(_, l)| (l, 0));
+        found.or_else(|| {
+            self.rotations.iter().find_map(|(epoch, rotations)| {
+                rotations.iter().find_map(|r| {
+                    [(&r.edit, Level::Edit), (&r.comment, Level::Comment)]
+                        .into_iter()
+                        .find(|(k, _)| *k == signer)
+                        .map(|(_, l)| (l, *epoch))
+                })
+            })
+        })
     }
 
     fn grants(&self, signed: &Signed, statement: &Statement) -> bool {
         match statement {
             Statement::Genesis { .. } => true,
-            Statement::Enrol { level, .. } => {
-                self.level_key(&signed.signer).is_some_and(|l| l >= *level)
+            Statement::Enrol { level, device, .. } => {
+                self.level_key(&signed.signer).is_some_and(|(l, epoch)| {
+                    l >= *level
+                        && (epoch >= self.epoch()
+                            || self.listed(epoch + 1, device)
+                            || self.removed_by_key.contains(device))
+                })
+            }
+            Statement::Rekey { .. } => {
+                self.level_key(&signed.signer).map(|(l, _)| l) == Some(Level::Admin)
             }
             Statement::Remove { .. } => {
-                self.level_key(&signed.signer) == Some(Level::Admin)
+                self.level_key(&signed.signer).map(|(l, _)| l) == Some(Level::Admin)
                     || (self.enrolled.get(&signed.signer) == Some(&Level::Admin)
                         && !self.removed_by_key.contains(&signed.signer))
             }
+        }
+    }
+
+    /// Whether a rotation to `epoch` lists `device` (it kept it).
+    fn listed(&self, epoch: u32, device: &[u8; 32]) -> bool {
+        self.rotations
+            .get(&epoch)
+            .is_some_and(|rs| rs.iter().any(|r| r.devices.contains_key(device)))
+    }
+
+    /// The newest key epoch (0 until the first rotation).
+    pub fn epoch(&self) -> u32 {
+        self.rotations.keys().next_back().copied().unwrap_or(0)
+    }
+
+    /// The newest rotation that sealed a secret to `device`: its epoch, the level of the
+    /// secret, and the secret sealed to the device's key (empty for an admin device).
+    pub fn rotation_for(&self, device: &[u8; 32]) -> Option<(u32, Level, &[u8])> {
+        self.rotations.iter().rev().find_map(|(epoch, rs)| {
+            rs.iter()
+                .find_map(|r| r.devices.get(device))
+                .map(|(l, sealed)| (*epoch, *l, sealed.as_slice()))
+        })
+    }
+
+    /// The previous epoch's read seed as each rotation to `epoch` sealed it.
+    pub fn previous(&self, epoch: u32) -> impl Iterator<Item = &[u8]> {
+        self.rotations
+            .get(&epoch)
+            .into_iter()
+            .flatten()
+            .map(|r| r.previous.as_slice())
+    }
+
+    /// Whether `key` is the verifying key of `level` in `epoch` (as the genesis or a rotation
+    /// says).
+    pub fn is_level_key(&self, key: &[u8; 32], level: Level, epoch: u32) -> bool {
+        match self.level_key(key) {
+            Some((Level::Admin, _)) => level == Level::Admin,
+            Some((l, e)) => l == level && e == epoch,
+            None => false,
         }
     }
 
@@ -387,6 +543,30 @@ impl Roster {
             } => Some([*admin, *edit, *comment]),
             _ => None,
         });
+        self.rotations.clear();
+        let admin = self.keys.map(|[admin, _, _]| admin);
+        for (signed, st) in &self.statements {
+            if let Statement::Rekey {
+                epoch,
+                edit,
+                comment,
+                previous,
+                devices,
+                ..
+            } = st
+                && Some(signed.signer) == admin
+            {
+                self.rotations.entry(*epoch).or_default().push(Rotation {
+                    edit: *edit,
+                    comment: *comment,
+                    previous: previous.clone(),
+                    devices: devices
+                        .iter()
+                        .map(|(d, l, sealed)| (*d, (*l, sealed.clone())))
+                        .collect(),
+                });
+            }
+        }
         self.enrolled.clear();
         self.removed.clear();
         let statements: Vec<(Signed, Statement)> = self
@@ -394,21 +574,22 @@ impl Roster {
             .iter()
             .map(|(a, b)| (a.clone(), b.clone()))
             .collect();
+        // Removals signed by the admin key first: an admin device it removed removes no one,
+        // and a removed device's enrolment by an old link still counts (up to its cut).
+        self.removed_by_key.clear();
+        for (signed, st) in &statements {
+            if let Statement::Remove { device, .. } = st
+                && self.level_key(&signed.signer).map(|(l, _)| l) == Some(Level::Admin)
+            {
+                self.removed_by_key.insert(*device);
+            }
+        }
         for (signed, st) in &statements {
             if let Statement::Enrol { device, level, .. } = st
                 && self.grants(signed, st)
             {
                 let slot = self.enrolled.entry(*device).or_insert(*level);
                 *slot = (*slot).max(*level);
-            }
-        }
-        // Removals signed by the admin key first: an admin device it removed removes no one.
-        self.removed_by_key.clear();
-        for (signed, st) in &statements {
-            if let Statement::Remove { device, .. } = st
-                && self.level_key(&signed.signer) == Some(Level::Admin)
-            {
-                self.removed_by_key.insert(*device);
             }
         }
         let mut removals: BTreeMap<[u8; 32], Vec<BTreeMap<Vec<u8>, u64>>> = BTreeMap::new();

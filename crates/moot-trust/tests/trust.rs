@@ -118,7 +118,7 @@ fn a_roster_grants_what_the_keys_of_each_level_sign() {
     assert_eq!(
         admit(&mut r, enrol(&admin, &anna, Level::Edit, Level::Comment)),
         Err(TrustError::NotAllowed(
-            "an enrolment not signed by a key of that level"
+            "an enrolment not signed by a key of that level, or by a link the keys rotated away from"
         ))
     );
     assert_eq!(

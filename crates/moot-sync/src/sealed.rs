@@ -99,6 +99,16 @@ pub struct Private {
     /// The document's heads when this tab last sealed (what was added since holds its new
     /// changes).
     sealed_heads: Vec<ChangeHash>,
+    /// The sealing key of every epoch this device reads (its link's and, through the
+    /// rotations, each one before it).
+    keys: BTreeMap<u32, SealKey>,
+    /// The roster's statement count `keys` was made for.
+    keys_for: Option<usize>,
+    /// Set when a rotation moved `link` to a newer epoch: the caller stores the new link.
+    rotated: bool,
+    /// Envelopes held back because they are sealed under an epoch this device has no key
+    /// for: (actor, first sequence number).
+    unreadable: std::collections::BTreeSet<(Vec<u8>, u64)>,
 }
 
 impl Private {
@@ -109,15 +119,82 @@ impl Private {
             certificates: BTreeMap::new(),
             latest_seq: BTreeMap::new(),
             sealed_heads: Vec::new(),
+            keys: BTreeMap::new(),
+            keys_for: None,
+            rotated: false,
+            unreadable: Default::default(),
         }
+    }
+
+    /// Follows the rotations `roster` knows: moves the link to the newest epoch sealed to this
+    /// device (setting [`Private::take_rotated`]) and learns every epoch's key it may read.
+    pub fn follow(&mut self, roster: &Roster) {
+        let count = roster.statements().count();
+        if self.keys_for == Some(count) {
+            return;
+        }
+        if let Some(link) = moot_trust::rotated_link(&self.link, &self.device, roster) {
+            self.link = link;
+            self.rotated = true;
+        }
+        self.keys = moot_trust::seal_keys(&self.link, roster);
+        self.keys_for = Some(count);
+    }
+
+    /// As an admin, removes `device` and rotates the keys: its changes this log holds stay
+    /// (the removal keeps them), its later ones are refused by the relay and every peer that
+    /// knows the removal, and what is sealed from now on is under the next epoch's keys, sealed
+    /// to every device that stays (`random` gives fresh randomness for each seal). This device
+    /// moves to the new epoch at once.
+    pub fn remove_device(
+        &mut self,
+        log: &mut Log,
+        device: [u8; 32],
+        random: impl FnMut() -> [u8; 32],
+    ) -> Result<(), TrustError> {
+        let admin = self
+            .link
+            .at(Level::Admin)
+            .ok_or(TrustError::NotAllowed("only an admin removes devices"))?;
+        let key = admin
+            .secret
+            .signing_key()
+            .ok_or(TrustError::NotAllowed("only an admin removes devices"))?;
+        if device == self.device.public().to_bytes() {
+            return Err(TrustError::NotAllowed("a device does not remove itself"));
+        }
+        let keep = log
+            .vector()
+            .iter()
+            .filter(|(actor, _)| actor.get(..32) == Some(device.as_slice()))
+            .map(|(actor, seq)| (actor.clone(), *seq))
+            .collect();
+        let removal = moot_trust::Statement::Remove {
+            discovery: *log.discovery(),
+            device,
+            keep,
+        };
+        log.add_statement(removal.sign(&key), true)?;
+        let rekey = moot_trust::rotation(&admin, log.roster(), random)?;
+        log.add_statement(rekey.sign(&key), true)?;
+        self.follow(log.roster());
+        Ok(())
+    }
+
+    /// Whether a rotation moved this device's link to a newer epoch since the last call (the
+    /// caller stores [`Private::link`] then).
+    pub fn take_rotated(&mut self) -> bool {
+        std::mem::take(&mut self.rotated)
+    }
+
+    /// How many envelopes this device holds back because they are sealed under keys it does
+    /// not have (it was removed, or its link is from before a rotation).
+    pub fn unreadable(&self) -> usize {
+        self.unreadable.len()
     }
 
     pub fn device(&self) -> &DeviceKey {
         &self.device
-    }
-
-    fn seal_key(&self) -> SealKey {
-        self.link.secret.read().seal
     }
 
     /// This tab's changes start after `heads` (a fresh actor on an opened document): sealing
@@ -126,11 +203,13 @@ impl Private {
         self.sealed_heads = heads;
     }
 
-    /// Remembers the certificates of every envelope a restored log holds.
+    /// Remembers the certificates of every envelope a restored log holds, and follows its
+    /// rotations.
     pub fn remember_log(&mut self, log: &Log) {
         for c in log.latest() {
             self.remember(c.clone());
         }
+        self.follow(log.roster());
     }
 
     /// Remembers the certificate of an envelope whose header was verified.
@@ -186,10 +265,11 @@ impl Private {
             first: have + 1,
             last: last.seq(),
             last_hash: last.hash().0,
-            epoch: 0,
+            epoch: self.link.epoch(),
         };
         let plain = encode_changes(mine.iter().map(|c| c.raw_bytes()));
-        let sealed = Sealed::seal(draft, &plain, &self.seal_key(), &self.device, nonce)?;
+        let key = self.link.secret.read().seal;
+        let sealed = Sealed::seal(draft, &plain, &key, &self.device, nonce)?;
         log.add(sealed.clone())?;
         self.remember(sealed.certificate.clone());
         self.sealed_heads = doc.get_heads();
@@ -226,12 +306,12 @@ impl Private {
             first: 0,
             last: covers.values().sum(),
             last_hash: covers_hash(&covers),
-            epoch: 0,
+            epoch: self.link.epoch(),
         };
         let sealed = Sealed::seal(
             draft,
             &e.into_writer(),
-            &self.seal_key(),
+            &self.link.secret.read().seal,
             &self.device,
             nonce,
         )?;
@@ -240,8 +320,10 @@ impl Private {
 
     /// The judge that opens, checks and applies what arrives into `doc`.
     pub fn judge<'a>(&'a mut self, doc: &'a mut AutoCommit, rule: CommentRule) -> Opener<'a> {
+        if self.keys.is_empty() {
+            self.keys = moot_trust::seal_keys(&self.link, &Roster::new(self.link.discovery()));
+        }
         Opener {
-            key: self.seal_key(),
             private: self,
             doc,
             rule,
@@ -253,7 +335,6 @@ impl Private {
 
 /// Opens envelopes and snapshots into a document.
 pub struct Opener<'a> {
-    key: SealKey,
     private: &'a mut Private,
     doc: &'a mut AutoCommit,
     rule: CommentRule,
@@ -265,8 +346,15 @@ pub struct Opener<'a> {
 
 impl Opener<'_> {
     /// The envelope's changes; `header` is the one the log verified.
+    fn key(&self, epoch: u32) -> Result<&SealKey, TrustError> {
+        self.private
+            .keys
+            .get(&epoch)
+            .ok_or(TrustError::NoKey(epoch))
+    }
+
     fn changes(&self, sealed: &Sealed, header: &Header) -> Result<Vec<Change>, TrustError> {
-        let plain = sealed.open_verified(header, &self.key)?;
+        let plain = sealed.open_verified(header, self.key(header.epoch)?)?;
         let list = decode_list(&plain, MAX_CHANGES)?;
         if list.len() as u64 != header.last - header.first + 1 {
             return Err(TrustError::Malformed("envelope range"));
@@ -312,8 +400,19 @@ impl Judge for Opener<'_> {
     fn envelope(&mut self, sealed: &Sealed, header: &Header, level: Level) -> Verdict {
         let changes = match self.changes(sealed, header) {
             Ok(c) => c,
+            // Sealed under keys this device does not have (yet: the rotation may still be on
+            // its way; or ever: it was removed). Held, and counted so the page can say so.
+            Err(TrustError::NoKey(_)) => {
+                self.private
+                    .unreadable
+                    .insert((header.actor.clone(), header.first));
+                return Verdict::Later;
+            }
             Err(e) => return Verdict::Refuse(e),
         };
+        self.private
+            .unreadable
+            .remove(&(header.actor.clone(), header.first));
         let inside: std::collections::HashSet<ChangeHash> =
             changes.iter().map(Change::hash).collect();
         let missing = changes.iter().flat_map(|c| c.deps()).any(|d| {
@@ -346,7 +445,10 @@ impl Judge for Opener<'_> {
     }
 
     fn snapshot(&mut self, snapshot: &Snapshot, roster: &Roster) -> Result<(), TrustError> {
-        let (_, plain) = snapshot.sealed.open(&self.key)?;
+        let header = snapshot.sealed.verify()?;
+        let plain = snapshot
+            .sealed
+            .open_verified(&header, self.key(header.epoch)?)?;
         let bad = || TrustError::Malformed("snapshot body");
         let mut d = Decoder::new(&plain);
         if d.array().map_err(|_| bad())? != Some(2) {
@@ -447,6 +549,11 @@ impl Judge for Opener<'_> {
 
     fn adopts(&self) -> bool {
         true
+    }
+
+    fn roster_changed(&mut self, roster: &Roster) {
+        self.flush();
+        self.private.follow(roster);
     }
 }
 

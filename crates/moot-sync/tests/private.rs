@@ -314,3 +314,95 @@ fn a_sealed_file_carries_the_workspace_and_no_word() {
     assert!(moot_sync::sealed::import(&theirs, log, private, doc, comment_rule).is_err());
     assert!(moot_sync::sealed::import(b"not a file", log, private, doc, comment_rule).is_err());
 }
+
+#[test]
+fn after_a_removal_the_keys_rotate_and_the_removed_device_reads_nothing_new() {
+    let admin = Link::new([7; 32]);
+    let mut relay = Log::new(admin.discovery());
+    let mut anna = admin_peer(&admin);
+    let d = draft(&mut anna);
+    anna.act(|ws, me| ws.replace_text(me, &d, "Stewards meet monthly."))
+        .unwrap();
+    anna.seal().unwrap();
+    assert!(sync(&mut relay, &mut anna).is_empty());
+    let mut bob = Peer::join(&admin, Level::Edit, 2);
+    let mut carol = Peer::join(&admin, Level::Comment, 3);
+    assert!(sync(&mut relay, &mut bob).is_empty());
+    assert!(sync(&mut relay, &mut carol).is_empty());
+    bob.act(|ws, me| ws.splice_text(me, &d, 0, 0, "Bob: "))
+        .unwrap();
+    bob.seal().unwrap().unwrap();
+    sync(&mut relay, &mut bob);
+    sync(&mut relay, &mut anna);
+
+    // Anna removes Bob: the keys rotate, and Anna seals under the new ones.
+    let bob_device = bob.r.private.device().public().to_bytes();
+    let mut n = 100u8;
+    let Replica { log, private, .. } = &mut anna.r;
+    private
+        .remove_device(log, bob_device, || {
+            n += 1;
+            [n; 32]
+        })
+        .unwrap();
+    assert_eq!(anna.r.private.link.epoch(), 1);
+    anna.act(|ws, me| ws.replace_text(me, &d, "Stewards meet weekly, without Bob."))
+        .unwrap();
+    anna.seal().unwrap().unwrap();
+    assert!(sync(&mut relay, &mut anna).is_empty());
+
+    // Bob's replica gets the envelope (the relay cannot tell) and cannot open it: held, and
+    // counted, and not a word of it in his document.
+    assert!(sync(&mut relay, &mut bob).is_empty());
+    assert!(bob.r.private.unreadable() > 0);
+    assert_eq!(bob.r.private.link.epoch(), 0);
+    assert_eq!(bob.text(&d).unwrap(), "Bob: Stewards meet monthly.");
+    // What he writes now is refused by the relay (it knows the removal).
+    bob.act(|ws, me| ws.splice_text(me, &d, 0, 0, "Still here. "))
+        .unwrap();
+    if let Ok(Some(sealed)) = bob.seal() {
+        assert!(relay.add(sealed).is_err());
+    }
+
+    // Carol follows the rotation: her link moves to epoch 1 (the app stores it) and she reads.
+    assert!(sync(&mut relay, &mut carol).is_empty());
+    assert!(carol.r.private.take_rotated());
+    assert_eq!(carol.r.private.link.epoch(), 1);
+    assert_eq!(carol.r.private.link.level(), Level::Comment);
+    assert_eq!(carol.r.private.unreadable(), 0);
+    assert_eq!(
+        carol.text(&d).unwrap(),
+        "Stewards meet weekly, without Bob."
+    );
+    // Her comments under the new keys reach Anna.
+    carol
+        .act(|ws, me| ws.add_comment(me, &d, 0, 8, "Weekly is a lot.", &[]))
+        .unwrap();
+    carol.seal().unwrap().unwrap();
+    assert!(sync(&mut relay, &mut carol).is_empty());
+    assert!(sync(&mut relay, &mut anna).is_empty());
+    assert_eq!(anna.act(|ws, _| ws.threads(&d).unwrap().len()), 1);
+
+    // A newcomer with a link of the new epoch reads everything, from before and after.
+    let current = anna.r.private.link.clone();
+    let mut dave = Peer::join(&current, Level::Read, 4);
+    assert!(sync(&mut relay, &mut dave).is_empty());
+    assert_eq!(dave.r.private.unreadable(), 0);
+    assert_eq!(dave.text(&d).unwrap(), "Stewards meet weekly, without Bob.");
+    assert_eq!(dave.r.doc.get_heads(), anna.r.doc.get_heads());
+    // Someone holding the old read link gets the envelopes and opens only the old ones.
+    let mut eve = Peer::join(&admin, Level::Read, 5);
+    assert!(sync(&mut relay, &mut eve).is_empty());
+    assert!(eve.r.private.unreadable() > 0);
+    assert_ne!(
+        eve.text(&d).as_deref(),
+        Some("Stewards meet weekly, without Bob.")
+    );
+
+    // Only an admin removes, and not itself.
+    let Replica { log, private, .. } = &mut carol.r;
+    assert!(private.remove_device(log, bob_device, || [9; 32]).is_err());
+    let anna_device = anna.r.private.device().public().to_bytes();
+    let Replica { log, private, .. } = &mut anna.r;
+    assert!(private.remove_device(log, anna_device, || [9; 32]).is_err());
+}

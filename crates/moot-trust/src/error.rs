@@ -27,4 +27,8 @@ pub enum TrustError {
     Refused(String),
     #[error("cannot open: not sealed with this workspace's key")]
     CannotOpen,
+    #[error(
+        "sealed with the keys of epoch {0}, which this device does not hold: it was removed, or its link is from before the keys rotated"
+    )]
+    NoKey(u32),
 }

@@ -65,6 +65,9 @@ pub trait Judge {
     fn strict(&self) -> bool {
         false
     }
+    /// New statements were taken, before anything waiting is offered again (a client follows
+    /// a key rotation here).
+    fn roster_changed(&mut self, _roster: &Roster) {}
 }
 
 /// A relay's judge: it cannot read content; the roster has already said who may write.
@@ -159,8 +162,9 @@ impl Exchange {
                         Err(e) => out.refused.push(e),
                     }
                 }
-                // Envelopes waiting for an enrolment may be taken now.
+                // Envelopes waiting for an enrolment, or a rotation's keys, may be taken now.
                 if out.statements > 0 {
+                    judge.roster_changed(log.roster());
                     let (taken, refused) = log.offer(Vec::new(), |s, h, l| judge.envelope(s, h, l));
                     out.taken = taken;
                     out.refused.extend(refused);

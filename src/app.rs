@@ -244,9 +244,12 @@ pub fn App() -> impl IntoView {
             };
             let id = crate::state::keys::doc_id_of(&link);
             leptos::task::spawn_local(async move {
-                // A link of a lower level never replaces a higher one this device holds.
+                // A link of a lower level never replaces a higher one this device holds, nor
+                // one of the same level from a later epoch (after the keys rotated).
                 let held = crate::state::keys::load_link(&id).await.ok().flatten();
-                if held.as_ref().is_none_or(|h| h.level() < link.level())
+                if held
+                    .as_ref()
+                    .is_none_or(|h| (h.level(), h.epoch()) < (link.level(), link.epoch()))
                     && let Err(e) = crate::state::keys::save_link(&id, &link).await
                 {
                     opening.set(Opening::Failed(e));
@@ -509,6 +512,17 @@ pub fn App() -> impl IntoView {
                     </div>
                 }
             })}
+            <Show when=move || { session.unreadable.get() > 0 }>
+                <p class="notice" role="status" data-testid="unreadable">
+                    {move || {
+                        let n = session.unreadable.get();
+                        format!(
+                            "{n} {} sealed with keys this device does not hold: it was removed from the workspace, or its link is from before the keys changed. Ask an admin for a new link.",
+                            if n == 1 { "change is" } else { "changes are" },
+                        )
+                    }}
+                </p>
+            </Show>
             <Show when=move || session.notice.get().is_some()>
                 <p class="notice" role="status" data-testid="notice">{move || session.notice.get()}</p>
             </Show>

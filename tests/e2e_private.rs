@@ -575,6 +575,72 @@ async fn an_admin_removes_a_device_and_its_later_changes_go_nowhere() {
     let bodies = ada_review.comment_bodies().await;
     assert!(bodies.contains(&"Bea, before".to_owned()), "{bodies:?}");
     assert!(!bodies.contains(&"Bea, after".to_owned()), "{bodies:?}");
+
+    // The keys rotated with the removal: what Ada writes now reaches Bea's device sealed
+    // under keys it never got. Bea is told, and never sees the words.
+    ada_review
+        .comment("Stewards", "Ada, after removal", false)
+        .await;
+    eventually("Ada's comment is on the relay", || async {
+        ada_shell.sync_state().await == "Up to date"
+    })
+    .await;
+    eventually("Bea is told some changes are sealed from her", || async {
+        support::pages::text(&bea, &testid("unreadable"))
+            .await
+            .contains("keys this device does not hold")
+    })
+    .await;
+    let bodies = bea_review.comment_bodies().await;
+    assert!(bodies.contains(&"Bea, before".to_owned()), "{bodies:?}");
+    assert!(
+        !bodies.contains(&"Ada, after removal".to_owned()),
+        "{bodies:?}"
+    );
+
+    // Ada's device keeps the rotated link: after a reload it still writes and reads.
+    ada.refresh().await.expect("reload");
+    let ada_shell = Shell { client: &ada };
+    ada_shell.go("nav-coc", "coc-page").await;
+    eventually("Ada reads her own comment after a reload", || async {
+        ada_review
+            .comment_bodies()
+            .await
+            .iter()
+            .any(|b| b == "Ada, after removal")
+    })
+    .await;
+    ada_review.comment("Stewards", "Ada, reloaded", false).await;
+    eventually("Ada's second comment is on the relay", || async {
+        ada_shell.sync_state().await == "Up to date"
+    })
+    .await;
+    let errors = support::pages::all_texts(&ada, &testid("error")).await;
+    assert!(
+        errors.iter().all(|e| e.is_empty()),
+        "Ada's device writes on after the rotation: {errors:?}"
+    );
+
+    // The link Ada shares now is of the new keys: a newcomer reads everything, old and new.
+    click(&ada, "share-toggle").await;
+    let new_link = value(&ada, "share-link-edit").await;
+    click(&ada, "share-toggle").await;
+    assert_ne!(new_link, edit_link, "the shared link follows the rotation");
+    let cy = harness.browser().await;
+    let cy_shell = join(&cy, &harness.base_url, "Cy", &new_link).await;
+    cy_shell.go("nav-coc", "coc-page").await;
+    let cy_review = Review { client: &cy };
+    eventually(
+        "Cy reads what was written before and after the rotation",
+        || async {
+            let bodies = cy_review.comment_bodies().await;
+            ["Bea, before", "Ada, after removal", "Ada, reloaded"]
+                .iter()
+                .all(|b| bodies.iter().any(|c| c == b))
+        },
+    )
+    .await;
+    harness.close(cy).await;
     harness.close(ada).await;
     harness.close(bea).await;
 }

@@ -66,6 +66,9 @@ pub struct Session {
     /// `Some` for a private workspace: the level its link grants.
     pub level: RwSignal<Option<moot_trust::Level>>,
     sealing: StoredValue<Option<Sealing>, LocalStorage>,
+    /// How many changes of the open private workspace arrived sealed under keys this device
+    /// does not hold (it was removed, or its link is from before the keys rotated).
+    pub unreadable: RwSignal<usize>,
 }
 
 impl Session {
@@ -85,6 +88,7 @@ impl Session {
             on_local_change: StoredValue::new_local(None),
             level: RwSignal::new(None),
             sealing: StoredValue::new_local(None),
+            unreadable: RwSignal::new(0),
         }
     }
 
@@ -234,11 +238,31 @@ impl Session {
         let Some(doc_id) = self.doc_id.get_untracked() else {
             return;
         };
-        let records = self
+        let (records, rotated, unreadable) = self
             .sealing
-            .try_update_value(|s| s.as_mut().map(|s| s.log.take_journal()))
+            .try_update_value(|s| {
+                s.as_mut().map(|s| {
+                    let rotated = s.private.take_rotated().then(|| s.private.link.clone());
+                    (s.log.take_journal(), rotated, s.private.unreadable())
+                })
+            })
             .flatten()
             .unwrap_or_default();
+        if self.unreadable.get_untracked() != unreadable {
+            self.unreadable.set(unreadable);
+        }
+        if let Some(link) = rotated {
+            // The keys rotated: this device now seals under the new epoch, and keeps the link
+            // that opens it (a reload would otherwise start from the old one).
+            self.version.update(|v| *v += 1);
+            let doc_id = doc_id.clone();
+            let this = *self;
+            leptos::task::spawn_local(async move {
+                if let Err(e) = super::keys::save_link(&doc_id, &link).await {
+                    this.save_state.set(SaveState::Failed(e));
+                }
+            });
+        }
         if records.is_empty() {
             return;
         }
@@ -319,36 +343,32 @@ impl Session {
             .unwrap_or_default()
     }
 
-    /// As an admin, removes a device: its changes this device holds stay, later ones are
-    /// refused by the relay and every peer that knows the removal.
+    /// As an admin, removes a device and rotates the keys: its changes this device holds
+    /// stay, later ones are refused by the relay and every peer that knows the removal, and
+    /// what is written from now on is sealed under keys it never gets.
     pub fn remove_device(&self, device: [u8; 32]) -> Result<(), String> {
-        let signed = self
+        use super::keys::secure_bytes;
+        // The rotation takes one random value for the previous seed's seal and two for each
+        // device it seals to: drawn up front, so a browser without secure random numbers
+        // fails here, before anything is signed.
+        let devices = self
             .sealing
-            .with_value(|s| {
-                let s = s.as_ref()?;
-                let key = s
-                    .private
-                    .link
-                    .at(moot_trust::Level::Admin)?
-                    .secret
-                    .signing_key()?;
-                let keep = s
-                    .log
-                    .vector()
-                    .iter()
-                    .filter(|(actor, _)| actor.get(..32) == Some(device.as_slice()))
-                    .map(|(actor, seq)| (actor.clone(), *seq))
-                    .collect();
-                let removal = moot_trust::Statement::Remove {
-                    discovery: *s.log.discovery(),
-                    device,
-                    keep,
-                };
-                Some(removal.sign(&key))
-            })
-            .ok_or("only an admin removes devices")?;
+            .with_value(|s| s.as_ref().map(|s| s.log.roster().devices().count()))
+            .ok_or("no private workspace is open")?;
+        let mut pool = (0..=2 * devices)
+            .map(|_| secure_bytes::<32>())
+            .collect::<Option<Vec<_>>>()
+            .ok_or("this browser has no secure random numbers")?;
         self.sealing
-            .try_update_value(|s| s.as_mut().map(|s| s.log.add_statement(signed, false)))
+            .try_update_value(|s| {
+                s.as_mut().map(|s| {
+                    s.private.remove_device(&mut s.log, device, || {
+                        pool.pop()
+                            .or_else(secure_bytes::<32>)
+                            .unwrap_or_else(|| super::identity::random_bytes::<32>())
+                    })
+                })
+            })
             .flatten()
             .ok_or("no private workspace is open")?
             .map_err(|e| e.to_string())?;
@@ -631,6 +651,7 @@ impl Session {
         if self.level.get_untracked().is_some() {
             self.level.set(None);
             self.sealing.set_value(None);
+            self.unreadable.set(0);
             self.me.set(Identity::load());
         }
         self.model.set_value(None);

@@ -503,11 +503,7 @@ async fn a_sealed_file_carries_offline_comments_and_no_word() {
     })
     .await;
     eventually("Bea has Ada's offline comment", || async {
-        bea_review
-            .comment_bodies()
-            .await
-            .iter()
-            .any(|b| b == "Sent by file, sealed")
+        bea_review.has_comment("Sent by file, sealed").await
     })
     .await;
     harness.close(ada).await;
@@ -531,11 +527,7 @@ async fn an_admin_removes_a_device_and_its_later_changes_go_nowhere() {
     let ada_shell = Shell { client: &ada };
     let ada_review = Review { client: &ada };
     eventually("Ada has Bea's comment", || async {
-        ada_review
-            .comment_bodies()
-            .await
-            .iter()
-            .any(|b| b == "Bea, before")
+        ada_review.has_comment("Bea, before").await
     })
     .await;
 
@@ -603,11 +595,7 @@ async fn an_admin_removes_a_device_and_its_later_changes_go_nowhere() {
     let ada_shell = Shell { client: &ada };
     ada_shell.go("nav-coc", "coc-page").await;
     eventually("Ada reads her own comment after a reload", || async {
-        ada_review
-            .comment_bodies()
-            .await
-            .iter()
-            .any(|b| b == "Ada, after removal")
+        ada_review.has_comment("Ada, after removal").await
     })
     .await;
     ada_review.comment("Stewards", "Ada, reloaded", false).await;
@@ -698,11 +686,7 @@ async fn a_second_device_paired_by_its_code_writes_as_its_person() {
     .await;
     laptop_shell.go("nav-coc", "coc-page").await;
     eventually("the phone's comment counts as Ada's", || async {
-        laptop_review
-            .comment_bodies()
-            .await
-            .iter()
-            .any(|b| b == "From my phone")
+        laptop_review.has_comment("From my phone").await
             && support::pages::all_texts(&laptop, &testid("comment-forged"))
                 .await
                 .is_empty()

@@ -321,6 +321,11 @@ impl Review<'_> {
         all_texts(self.client, &testid("comment-body")).await
     }
 
+    /// Whether some comment's body is exactly `body`.
+    pub async fn has_comment(&self, body: &str) -> bool {
+        self.comment_bodies().await.iter().any(|b| b == body)
+    }
+
     /// Each thread card's quote top and card bottom and its passage's first-line top, in page pixels (the passage's
     /// top is `None` for an orphaned thread), in list order; and whether cards are aligned.
     pub async fn placements(&self) -> (bool, Vec<(f64, f64, Option<f64>)>) {

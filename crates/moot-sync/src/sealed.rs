@@ -113,13 +113,15 @@ pub struct Private {
 
 impl Private {
     pub fn new(link: Link, device: DeviceKey) -> Self {
+        // What the link alone opens; `follow` adds what the roster's rotations seal to it.
+        let keys = moot_trust::seal_keys(&link, &Roster::new(link.discovery()));
         Self {
             link,
             device,
             certificates: BTreeMap::new(),
             latest_seq: BTreeMap::new(),
             sealed_heads: Vec::new(),
-            keys: BTreeMap::new(),
+            keys,
             keys_for: None,
             rotated: false,
             unreadable: Default::default(),
@@ -129,7 +131,7 @@ impl Private {
     /// Follows the rotations `roster` knows: moves the link to the newest epoch sealed to this
     /// device (setting [`Private::take_rotated`]) and learns every epoch's key it may read.
     pub fn follow(&mut self, roster: &Roster) {
-        let count = roster.statements().count();
+        let count = roster.len();
         if self.keys_for == Some(count) {
             return;
         }
@@ -320,9 +322,6 @@ impl Private {
 
     /// The judge that opens, checks and applies what arrives into `doc`.
     pub fn judge<'a>(&'a mut self, doc: &'a mut AutoCommit, rule: CommentRule) -> Opener<'a> {
-        if self.keys.is_empty() {
-            self.keys = moot_trust::seal_keys(&self.link, &Roster::new(self.link.discovery()));
-        }
         Opener {
             private: self,
             doc,

@@ -94,7 +94,7 @@ impl Exchange {
         Message::Hello {
             discovery: *log.discovery(),
             vector: log.vector().clone(),
-            statements: log.roster().statements().count() as u64,
+            statements: log.roster().len() as u64,
         }
     }
 
@@ -143,13 +143,13 @@ impl Exchange {
                 self.ack(vector.clone());
                 self.remote = Some(vector);
                 self.remote_count = statements;
-                if statements == log.roster().statements().count() as u64 {
+                if statements == log.roster().len() as u64 {
                     self.remote_statements = log.roster().statements().cloned().collect();
                 }
                 let push = self.push(log);
                 out.send.extend(push);
                 let vector = log.vector().clone();
-                let statements = log.roster().statements().count() as u64;
+                let statements = log.roster().len() as u64;
                 out.send.push(Message::Synced { vector, statements });
             }
             Message::Statements(list) => {
@@ -171,7 +171,7 @@ impl Exchange {
                 }
                 // Acknowledged, so the sender knows they are held (its "up to date").
                 if acknowledge {
-                    let statements = log.roster().statements().count() as u64;
+                    let statements = log.roster().len() as u64;
                     out.send.push(Message::Synced {
                         vector: Vector::new(),
                         statements,
@@ -196,7 +196,7 @@ impl Exchange {
                 // Acknowledged, so the sender knows they are here (its "unsynced" count).
                 if !taken.is_empty() {
                     let vector = taken.iter().map(|h| (h.actor.clone(), h.last)).collect();
-                    let statements = log.roster().statements().count() as u64;
+                    let statements = log.roster().len() as u64;
                     out.send.push(Message::Synced { vector, statements });
                 }
                 out.taken = taken;
@@ -214,7 +214,7 @@ impl Exchange {
                         // Acknowledged (held, or a larger one is): the sender may rely on it.
                         out.send.push(Message::Synced {
                             vector: Vector::new(),
-                            statements: log.roster().statements().count() as u64,
+                            statements: log.roster().len() as u64,
                         });
                         if judge.adopts() {
                             log.adopt(&covers);

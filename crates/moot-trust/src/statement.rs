@@ -361,6 +361,15 @@ impl Roster {
         &self.discovery
     }
 
+    /// How many statements are held.
+    pub fn len(&self) -> usize {
+        self.statements.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
     /// Every statement held, to hand to a peer or a newcomer, in the order a relay can check
     /// them: the genesis, rotations, removals by the admin key (an enrolment by a link the keys
     /// rotated away from counts for a device they name), enrolments, removals by admin devices.

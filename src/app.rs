@@ -181,8 +181,19 @@ pub fn App() -> impl IntoView {
     let sealed = SealedHub::new(session, hub);
     provide_context(sealed);
     let sealed_tabs = SealedTabs::new(session, tabs.count);
-    sealed.on_taken(move || sealed_tabs.push());
-    sealed_tabs.on_taken(move || sealed.send_new());
+    // What one sealed transport took, the others pass on.
+    sealed.on_taken(move || {
+        sealed_tabs.push();
+        direct.push();
+    });
+    sealed_tabs.on_taken(move || {
+        sealed.send_new();
+        direct.push();
+    });
+    direct.on_taken(move || {
+        sealed.send_new();
+        sealed_tabs.push();
+    });
     // Presence: say who I am every few seconds while a workspace is open; forget the silent.
     // The app lives as long as the page: so does its timer.
     gloo_timers::callback::Interval::new(ANNOUNCE_MS, move || {
@@ -206,8 +217,10 @@ pub fn App() -> impl IntoView {
     .forget();
     session.on_local_change(move || {
         if session.level.get_untracked().is_some() {
+            // Sealed first (the relay link seals), then passed on to tabs and direct links.
             sealed.push();
             sealed_tabs.push();
+            direct.push();
             return;
         }
         tabs.push();
@@ -357,15 +370,15 @@ pub fn App() -> impl IntoView {
     let tabs_on = StoredValue::new(None::<String>);
     Effect::new(move |_| {
         let id = session.doc_id.get();
-        // A private workspace syncs sealed, through the relay only (for now): never in the
-        // clear to a relay, another tab or a direct link.
+        // A private workspace syncs sealed, through the relay, other tabs and direct links:
+        // never in the clear.
         if let Some(id) = id.as_ref().filter(|id| workspaces::is_private(id)) {
-            direct.open(None);
             here.clear();
             tabs.close();
             tabs_on.set_value(None);
             hub.disconnect();
             if session.level.get_untracked().is_some() {
+                direct.open(Some(id), true);
                 if !sealed_tabs.is_open() {
                     sealed_tabs.open();
                 }
@@ -374,12 +387,14 @@ pub fn App() -> impl IntoView {
                 {
                     sealed.connect(&relay);
                 }
+            } else {
+                direct.open(None, false);
             }
             return;
         }
         sealed.disconnect();
         sealed_tabs.close();
-        direct.open(id.as_deref());
+        direct.open(id.as_deref(), false);
         let Some(id) = id else {
             here.clear();
             tabs.close();

@@ -2,6 +2,8 @@
 //! each test inside a network namespace it makes for itself (see `support::netns`).
 #![cfg(not(target_arch = "wasm32"))]
 
+#[path = "../crates/moot-relay/tests/support/sealed_client.rs"]
+mod sealed_client;
 mod support;
 
 use fantoccini::Client;
@@ -9,7 +11,7 @@ use support::{
     Harness,
     pages::{
         Agenda, Review, Shell, Start, all_texts, click, code, eventually, fill, scan_qr, text,
-        wait_for_service_worker,
+        value, wait_for_service_worker,
     },
     screenshot, testid, wait_for,
 };
@@ -278,6 +280,201 @@ async fn peers_on_a_relay_link_directly_and_keep_syncing_when_it_stops() {
     .await;
     assert!(direct_status(&bea).await.contains("Ada"));
     let _ = bea_shell;
+    harness.close(ada).await;
+    harness.close(bea).await;
+}
+
+/// Records, in the page, every byte its data channels send (to search them afterwards).
+async fn record_data_channels(client: &Client) {
+    client
+        .execute(
+            "if (!window.__moot_sent) {
+                window.__moot_sent = [];
+                const send = RTCDataChannel.prototype.send;
+                RTCDataChannel.prototype.send = function (data) {
+                    const view = data instanceof ArrayBuffer ? new Uint8Array(data)
+                        : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+                    window.__moot_sent.push(view.slice());
+                    return send.call(this, data);
+                };
+            }",
+            vec![],
+        )
+        .await
+        .unwrap();
+}
+
+/// How many bytes the page's data channels sent, and whether `needle` (as UTF-8) is in them.
+async fn data_channels_sent(client: &Client, needle: &str) -> (u64, bool) {
+    let found = client
+        .execute(
+            "const all = window.__moot_sent || [];
+            const total = all.reduce((n, c) => n + c.length, 0);
+            const joined = new Uint8Array(total);
+            let at = 0;
+            for (const c of all) { joined.set(c, at); at += c.length; }
+            const has = needle => {
+                outer: for (let i = 0; i + needle.length <= joined.length; i++) {
+                    for (let j = 0; j < needle.length; j++) {
+                        if (joined[i + j] !== needle[j]) continue outer;
+                    }
+                    return true;
+                }
+                return false;
+            };
+            // The search itself is checked: bytes taken from the middle of what was sent.
+            const last = all[all.length - 1] || new Uint8Array();
+            const probe = last.slice(last.length >> 1, (last.length >> 1) + 8);
+            return [total, has(new TextEncoder().encode(arguments[0])), probe.length > 0 && has(probe)];",
+            vec![needle.into()],
+        )
+        .await
+        .unwrap();
+    let found = found.as_array().unwrap();
+    assert_eq!(
+        found[2].as_bool(),
+        Some(true),
+        "the byte search finds what was sent"
+    );
+    (found[0].as_u64().unwrap(), found[1].as_bool().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_private_workspace_edited_offline_converges_over_a_sealed_direct_link() {
+    if !support::netns::run_inside(
+        "a_private_workspace_edited_offline_converges_over_a_sealed_direct_link",
+    ) {
+        return;
+    }
+    const DRAFT: &str = "Stewards hold the keys; the members hold the stewards to account.";
+    let mut harness = Harness::start().await;
+    let ada = harness.browser().await;
+    let bea = harness.browser().await;
+    let ada_start = Start::open(&ada, &harness.base_url).await;
+    ada_start.set_name("Ada").await;
+    ada_start.create_private("Open Hardware Makers").await;
+    let ada_shell = Shell { client: &ada };
+    ada_shell.go("nav-coc", "coc-page").await;
+    let (ada_review, bea_review) = (Review { client: &ada }, Review { client: &bea });
+    ada_review.edit_draft(DRAFT).await;
+    eventually("Ada is up to date with the relay", || async {
+        ada_shell.sync_state().await == "Up to date"
+    })
+    .await;
+    click(&ada, "share-toggle").await;
+    let edit_link = value(&ada, "share-link-edit").await;
+    click(&ada, "share-toggle").await;
+    let bea_shell = Start::join_private(&bea, &harness.base_url, "Bea", &edit_link).await;
+    bea_shell.go("nav-coc", "coc-page").await;
+    eventually("Bea has the draft and is up to date", || async {
+        bea_review.draft().await == DRAFT && bea_shell.sync_state().await == "Up to date"
+    })
+    .await;
+
+    // The relay goes; each comments offline.
+    harness.stop_relay().await;
+    eventually("both see the relay gone", || async {
+        ada_shell.sync_state().await != "Up to date" && bea_shell.sync_state().await != "Up to date"
+    })
+    .await;
+    ada_review
+        .comment("Stewards", "Sealed offline by Ada", false)
+        .await;
+    bea_review
+        .comment("members", "Sealed offline by Bea", false)
+        .await;
+    assert!(
+        !ada_review.has_comment("Sealed offline by Bea").await,
+        "nothing travels while they are not linked"
+    );
+
+    // Linked by codes: the invitation says the workspace is private; what crosses is sealed.
+    for browser in [&ada, &bea] {
+        record_data_channels(browser).await;
+        click(browser, "direct-toggle").await;
+    }
+    click(&ada, "direct-invite").await;
+    let invitation = code(&ada, "direct-invitation", "moot-offer:").await;
+    assert!(
+        moot_sync::direct::Invitation::parse_offer(&invitation)
+            .unwrap()
+            .sealed,
+        "a private workspace's invitation says so"
+    );
+    fill(&bea, "direct-their-invitation", &invitation).await;
+    click(&bea, "direct-answer").await;
+    let answer = code(&bea, "direct-answer-code", "moot-answer:").await;
+    fill(&ada, "direct-their-answer", &answer).await;
+    click(&ada, "direct-complete").await;
+    eventually("they are linked directly", || async {
+        direct_status(&ada).await.contains("Bea") && direct_status(&bea).await.contains("Ada")
+    })
+    .await;
+    for (who, review) in [("Ada", &ada_review), ("Bea", &bea_review)] {
+        eventually(&format!("{who} has both offline comments"), || async {
+            review.has_comment("Sealed offline by Ada").await
+                && review.has_comment("Sealed offline by Bea").await
+        })
+        .await;
+    }
+    // A comment made while linked goes over the link too.
+    bea_review
+        .comment("keys", "Sealed and linked: Bea", false)
+        .await;
+    eventually("Bea's linked comment reaches Ada", || async {
+        ada_review.has_comment("Sealed and linked: Bea").await
+    })
+    .await;
+    for (who, browser) in [("Ada", &ada), ("Bea", &bea)] {
+        for words in [
+            "Sealed offline by Ada",
+            "Sealed offline by Bea",
+            "Sealed and linked",
+            "Stewards hold the keys",
+            "Open Hardware Makers",
+        ] {
+            let (total, found) = data_channels_sent(browser, words).await;
+            assert!(total > 0, "{who}'s data channel sent something");
+            assert!(!found, "{who}'s data channel sent “{words}” in the clear");
+        }
+    }
+    assert_eq!(
+        ada_shell.sync_state().await,
+        "Offline",
+        "no relay was involved"
+    );
+
+    // The relay comes back (restarted, same disk): what crossed the link reaches it, sealed,
+    // and a later comment goes through it with the link closed.
+    click(&bea, "direct-disconnect").await;
+    eventually("neither is linked", || async {
+        direct_status(&ada).await.is_empty() && direct_status(&bea).await.is_empty()
+    })
+    .await;
+    harness.restart_relay().await;
+    ada_review
+        .comment("account", "Through the relay again: Ada", false)
+        .await;
+    eventually("Ada's comment reaches Bea through the relay", || async {
+        bea_review.has_comment("Through the relay again: Ada").await
+    })
+    .await;
+    eventually("both are up to date with the relay", || async {
+        ada_shell.sync_state().await == "Up to date" && bea_shell.sync_state().await == "Up to date"
+    })
+    .await;
+    let stored = sealed_client::all_bytes(&harness.relay_data().join("sealed"));
+    assert!(!stored.is_empty(), "the relay stored the workspace");
+    for words in [
+        "Sealed offline by",
+        "Sealed and linked",
+        "Through the relay again",
+    ] {
+        assert!(
+            !stored.windows(words.len()).any(|w| w == words.as_bytes()),
+            "the relay's disk holds “{words}”"
+        );
+    }
     harness.close(ada).await;
     harness.close(bea).await;
 }

@@ -9,7 +9,7 @@ mod support;
 
 use support::{
     Harness,
-    pages::{Review, Shell, Start, click, eventually, fill},
+    pages::{Review, Shell, Start, click, eventually, fill, value},
     testid, wait_for,
 };
 
@@ -19,15 +19,6 @@ async fn level(client: &fantoccini::Client) -> String {
     wait_for(client, &testid("level-note"))
         .await
         .attr("data-level")
-        .await
-        .unwrap()
-        .unwrap_or_default()
-}
-
-async fn value(client: &fantoccini::Client, id: &str) -> String {
-    wait_for(client, &testid(id))
-        .await
-        .prop("value")
         .await
         .unwrap()
         .unwrap_or_default()
@@ -51,14 +42,6 @@ fn relay_addr(harness: &Harness) -> std::net::SocketAddr {
         .trim_end_matches('/')
         .parse()
         .unwrap()
-}
-
-/// Opens the app as `name` and follows a private link.
-async fn join<'a>(client: &'a fantoccini::Client, base: &str, name: &str, link: &str) -> Shell<'a> {
-    Start::open(client, base).await.set_name(name).await;
-    client.goto(link).await.unwrap();
-    wait_for(client, &testid("agenda-page")).await;
-    Shell { client }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,7 +69,7 @@ async fn each_link_does_what_it_says_and_the_relay_reads_nothing() {
 
     // Bea, with the comment link: comments, and the draft is not hers to edit.
     let bea = harness.browser().await;
-    let bea_shell = join(&bea, &harness.base_url, "Bea", &comment_link).await;
+    let bea_shell = Start::join_private(&bea, &harness.base_url, "Bea", &comment_link).await;
     assert_eq!(level(&bea).await, "comment");
     assert_eq!(bea_shell.workspace_name().await, "Open Hardware Makers");
     bea_shell.go("nav-coc", "coc-page").await;
@@ -171,7 +154,7 @@ async fn each_link_does_what_it_says_and_the_relay_reads_nothing() {
 
     // Cyd, with the read link: reads both, and can neither comment nor edit.
     let cyd = harness.browser().await;
-    let cyd_shell = join(&cyd, &harness.base_url, "Cyd", &read_link).await;
+    let cyd_shell = Start::join_private(&cyd, &harness.base_url, "Cyd", &read_link).await;
     assert_eq!(level(&cyd).await, "read");
     cyd_shell.go("nav-coc", "coc-page").await;
     let cyd_review = Review { client: &cyd };
@@ -341,10 +324,7 @@ async fn tabs_sync_a_private_workspace_sealed_with_the_relay_down() {
 async fn create_private(client: &fantoccini::Client, base: &str) {
     let start = Start::open(client, base).await;
     start.set_name("Ada").await;
-    fill(client, "create-name", "Open Hardware Makers").await;
-    click(client, "create-private").await;
-    click(client, "create-submit").await;
-    wait_for(client, &testid("agenda-page")).await;
+    start.create_private("Open Hardware Makers").await;
 }
 
 /// Ada's browser creates a private workspace with the draft set; its edit link.
@@ -369,7 +349,7 @@ async fn two_devices_comment_offline_and_converge_when_the_relay_returns() {
     let ada = harness.browser().await;
     let bea = harness.browser().await;
     let edit_link = create_with_draft(&ada, &harness.base_url).await;
-    let bea_shell = join(&bea, &harness.base_url, "Bea", &edit_link).await;
+    let bea_shell = Start::join_private(&bea, &harness.base_url, "Bea", &edit_link).await;
     assert_eq!(level(&bea).await, "edit");
     bea_shell.go("nav-coc", "coc-page").await;
     let (ada_review, bea_review) = (Review { client: &ada }, Review { client: &bea });
@@ -454,7 +434,7 @@ async fn a_sealed_file_carries_offline_comments_and_no_word() {
     let ada = harness.browser_downloading_to(&downloads).await;
     let bea = harness.browser().await;
     let edit_link = create_with_draft(&ada, &harness.base_url).await;
-    let bea_shell = join(&bea, &harness.base_url, "Bea", &edit_link).await;
+    let bea_shell = Start::join_private(&bea, &harness.base_url, "Bea", &edit_link).await;
     bea_shell.go("nav-coc", "coc-page").await;
     let bea_review = Review { client: &bea };
     eventually("Bea has the draft", || async {
@@ -516,7 +496,7 @@ async fn an_admin_removes_a_device_and_its_later_changes_go_nowhere() {
     let ada = harness.browser().await;
     let bea = harness.browser().await;
     let edit_link = create_with_draft(&ada, &harness.base_url).await;
-    let bea_shell = join(&bea, &harness.base_url, "Bea", &edit_link).await;
+    let bea_shell = Start::join_private(&bea, &harness.base_url, "Bea", &edit_link).await;
     bea_shell.go("nav-coc", "coc-page").await;
     let bea_review = Review { client: &bea };
     eventually("Bea has the draft", || async {
@@ -615,7 +595,7 @@ async fn an_admin_removes_a_device_and_its_later_changes_go_nowhere() {
     click(&ada, "share-toggle").await;
     assert_ne!(new_link, edit_link, "the shared link follows the rotation");
     let cy = harness.browser().await;
-    let cy_shell = join(&cy, &harness.base_url, "Cy", &new_link).await;
+    let cy_shell = Start::join_private(&cy, &harness.base_url, "Cy", &new_link).await;
     cy_shell.go("nav-coc", "coc-page").await;
     let cy_review = Review { client: &cy };
     eventually(
@@ -648,7 +628,7 @@ async fn a_second_device_paired_by_its_code_writes_as_its_person() {
     );
 
     // The phone opens the pairing link and shows its code.
-    let phone_shell = join(&phone, &harness.base_url, "Ada", &pairing).await;
+    let phone_shell = Start::join_private(&phone, &harness.base_url, "Ada", &pairing).await;
     phone_shell.go("nav-members", "members-page").await;
     let code = support::pages::text(&phone, &testid("device-code")).await;
     assert!(code.len() > 40, "{code}");

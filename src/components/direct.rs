@@ -8,7 +8,7 @@ use super::share::qr_code;
 use crate::{
     app::{Page, Route, go},
     browser,
-    state::{Session, identity},
+    state::{Session, identity, workspaces},
     sync::{
         Direct,
         direct::{self, LinkState, Via},
@@ -68,9 +68,17 @@ async fn answer_invitation(
     invitation: Invitation,
 ) -> Result<String, String> {
     let id = invitation.workspace.to_string();
-    if session.doc_id.get_untracked().as_deref() != Some(id.as_str()) {
+    let here = session.doc_id.get_untracked().as_deref() == Some(id.as_str());
+    if !here && (invitation.sealed || workspaces::is_private(&id)) {
+        // A private workspace opens from its link (with its keys), never over a direct link.
+        if !workspaces::is_private(&id) {
+            return Err("this invitation is for a private workspace this device does not hold: open the link you were given for it first, then answer".into());
+        }
+        go(&Route::workspace(&id, Page::Agenda));
+        opened_private(session, direct, &invitation).await?;
+    } else if !here {
         if session.open(&id).await? {
-            direct.open(Some(&id));
+            direct.open(Some(&id), false);
             go(&Route::workspace(&id, Page::Agenda));
         } else {
             // Not on this device: it arrives over the link.
@@ -95,6 +103,18 @@ async fn answer_invitation(
         }
     }
     direct.answer(invitation).await
+}
+
+/// Waits (at most a few seconds) until the private workspace `id` is open with its keys.
+async fn opened_private(session: Session, direct: Direct, id: &Invitation) -> Result<(), String> {
+    let deadline = js_sys::Date::now() + 10_000.0;
+    while js_sys::Date::now() < deadline {
+        if session.level.get_untracked().is_some() && direct.serves(id.workspace, true) {
+            return Ok(());
+        }
+        gloo_timers::future::TimeoutFuture::new(50).await;
+    }
+    Err("the private workspace did not open in time: open it, then answer again".into())
 }
 
 #[component]

@@ -1,6 +1,8 @@
 //! Direct links: WebRTC data channels to other browsers, carrying the same automerge-repo
 //! messages as the relay and the tab channel (one `moot-sync` connection per link), so a
-//! workspace syncs with no server at all.
+//! workspace syncs with no server at all. A private workspace's link carries the sealed
+//! protocol instead (one `moot_trust::Exchange` per link, as its tab channel and relay link
+//! do): sealed envelopes, signed statements and vectors, never a word in the clear.
 //!
 //! A link is set up in one of two ways:
 //! - **Through the relay**: every page says `hello` in ephemeral messages; of two pages that
@@ -8,7 +10,10 @@
 //!   both as ephemeral messages. Once open, the link needs the relay no more.
 //! - **By codes** ("Connect directly"): an invitation (offer) and an answer, copied, pasted or
 //!   scanned by the two people. The invitation names its workspace, so someone who does not have
-//!   it yet gets it over the link.
+//!   it yet gets it over the link. A private workspace's invitation says it is private; only a
+//!   device that holds the workspace (opened from its link) can answer it, and what crosses is
+//!   sealed. Private workspaces link by codes only: they say nothing in the clear through the
+//!   relay, so there are no hellos to answer.
 //!
 //! Candidates are gathered before a description is sent (no trickle): host candidates only
 //! unless ICE servers are configured. Frames are cut into pieces for the data channel
@@ -25,6 +30,7 @@ use moot_sync::{
     Connection, DocumentId, Event, PeerMetadata, Single,
     direct::{Invitation, Joiner, Signal, SignalKind, split},
 };
+use moot_trust::Exchange;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
@@ -100,6 +106,8 @@ struct Peer {
     pc: RtcPeerConnection,
     channel: Option<RtcDataChannel>,
     conn: Option<Connection>,
+    /// A private workspace's link: the sealed exchange in place of `conn`.
+    exchange: Option<Exchange>,
     joiner: Joiner,
     /// The connection's and channel's listeners, removed when the link goes.
     listeners: Vec<EventListener>,
@@ -141,6 +149,8 @@ impl Peer {
 struct Inner {
     me: String,
     doc_id: Option<DocumentId>,
+    /// The open workspace is private: its links speak the sealed protocol.
+    sealed: bool,
     /// A workspace being fetched over a link (not yet on this device).
     fetching: Option<AutoCommit>,
     on_fetched: Option<Box<dyn FnOnce(AutoCommit)>>,
@@ -170,6 +180,8 @@ pub struct Direct {
     pub incoming: RwSignal<Option<String>>,
     /// Answers scanned into another tab reach the tab that made the invitation through this.
     answers: StoredValue<Option<web_sys::BroadcastChannel>, LocalStorage>,
+    /// Called when a link's sealed envelopes were taken (to pass them on to the relay and tabs).
+    on_taken: StoredValue<Option<Rc<dyn Fn()>>, LocalStorage>,
 }
 
 fn metadata() -> PeerMetadata {
@@ -300,6 +312,7 @@ impl Direct {
         let inner = Inner {
             me: super::page_id(),
             doc_id: None,
+            sealed: false,
             fetching: None,
             on_fetched: None,
             peers: HashMap::new(),
@@ -319,6 +332,7 @@ impl Direct {
             offers: RwSignal::new(Vec::new()),
             incoming: RwSignal::new(None),
             answers: StoredValue::new_local(None),
+            on_taken: StoredValue::new_local(None),
         };
         here.on_signal(move |sender, s| direct.signal(sender, s));
         if let Ok(channel) = web_sys::BroadcastChannel::new("moot:direct-answers") {
@@ -345,6 +359,18 @@ impl Direct {
             direct.answers.set_value(Some(channel));
         }
         direct
+    }
+
+    /// Called when a private workspace's envelopes arrived over a link.
+    pub fn on_taken(&self, f: impl Fn() + 'static) {
+        self.on_taken.set_value(Some(Rc::new(f)));
+    }
+
+    /// Whether the links are for workspace `id` (private: `sealed`) now.
+    pub fn serves(&self, id: DocumentId, sealed: bool) -> bool {
+        let inner = self.inner();
+        let i = inner.borrow();
+        i.doc_id == Some(id) && i.sealed == sealed && i.fetching.is_none()
     }
 
     /// Whether this page made the invitation an answer is for.
@@ -392,16 +418,20 @@ impl Direct {
     }
 
     /// Links stay with the workspace they were made for: opening another closes them.
-    pub fn open(&self, doc_id: Option<&str>) {
+    /// `sealed`: the workspace is private (its links speak the sealed protocol).
+    pub fn open(&self, doc_id: Option<&str>, sealed: bool) {
         let id = doc_id.and_then(|d| DocumentId::parse(d).ok());
         let inner = self.inner();
         let i = inner.borrow();
         // Same workspace; or none open while one is being joined (it opens when it arrives).
-        if (i.doc_id == id && id.is_some()) || (id.is_none() && i.fetching.is_some()) {
+        if (i.doc_id == id && id.is_some() && i.sealed == sealed)
+            || (id.is_none() && i.fetching.is_some())
+        {
             return;
         }
         drop(i);
         self.close_all(id);
+        self.inner().borrow_mut().sealed = sealed && id.is_some();
     }
 
     fn close_all(&self, id: Option<DocumentId>) {
@@ -411,6 +441,7 @@ impl Direct {
             p.close();
         }
         i.doc_id = id;
+        i.sealed = false;
         i.fetching = None;
         i.on_fetched = None;
         drop(i);
@@ -422,6 +453,7 @@ impl Direct {
         self.close_all(None);
         let inner = self.inner();
         let mut i = inner.borrow_mut();
+        // Fetching is for open workspaces: a private one arrives sealed, through its link.
         i.doc_id = Some(workspace);
         i.fetching = Some(AutoCommit::new());
         i.on_fetched = Some(Box::new(done));
@@ -484,6 +516,7 @@ impl Direct {
                 pc: pc.clone(),
                 channel: None,
                 conn: None,
+                exchange: None,
                 joiner: Joiner::default(),
                 listeners: vec![on_state, on_channel],
             },
@@ -537,20 +570,33 @@ impl Direct {
         }
     }
 
-    /// The data channel is open: the dialing side says `join`.
+    /// The data channel is open: the dialing side says `join` (or, sealed, its hello).
     fn opened(&self, id: u32) {
+        if self.inner().borrow().sealed {
+            // Whatever this tab wrote is sealed before the hello.
+            let _ = self.session.seal_now();
+        }
         {
             let inner = self.inner();
             let mut i = inner.borrow_mut();
             let me = i.me.clone();
+            let sealed = i.sealed;
             if let Some(p) = i
                 .peers
                 .get_mut(&id)
-                .filter(|p| p.dialer && p.conn.is_none())
+                .filter(|p| p.dialer && p.conn.is_none() && p.exchange.is_none())
             {
-                let (conn, join) = Connection::dial(&me, metadata(), &me);
-                p.conn = Some(conn);
-                p.send(&join);
+                if sealed {
+                    let mut exchange = Exchange::new();
+                    if let Some(hello) = self.session.with_sealing(|_, s| exchange.hello(&s.log)) {
+                        p.exchange = Some(exchange);
+                        p.send(&hello.encode());
+                    }
+                } else {
+                    let (conn, join) = Connection::dial(&me, metadata(), &me);
+                    p.conn = Some(conn);
+                    p.send(&join);
+                }
             }
         }
         self.publish();
@@ -601,6 +647,7 @@ impl Direct {
         let Inner {
             me,
             doc_id,
+            sealed,
             fetching,
             on_fetched,
             peers,
@@ -618,6 +665,11 @@ impl Direct {
             }
         };
         let Some(doc_id) = *doc_id else { return };
+        if *sealed {
+            drop(guard);
+            self.receive_sealed(id, &frame);
+            return;
+        }
         let conn = p
             .conn
             .get_or_insert_with(|| Connection::accept(me, metadata(), me));
@@ -665,6 +717,48 @@ impl Direct {
         }
     }
 
+    /// A private workspace's frame: the sealed protocol, judged as every sealed transport
+    /// judges (opened, checked against the roster, applied), or the link goes.
+    fn receive_sealed(&self, id: u32, frame: &[u8]) {
+        let message = match moot_trust::Message::decode(frame, moot_sync::MAX_FRAME) {
+            Ok(m) => m,
+            Err(e) => {
+                leptos::logging::warn!("moot: dropping a direct link: {e}");
+                self.drop_link(id, false);
+                return;
+            }
+        };
+        let inner = self.inner();
+        let mut guard = inner.borrow_mut();
+        let Some(p) = guard.peers.get_mut(&id) else {
+            return;
+        };
+        let exchange = p.exchange.get_or_insert_with(Exchange::new);
+        let Some(out) = self.session.with_sealing(|doc, s| {
+            let mut judge = s.private.judge(doc, moot_model::trust::comment_rule);
+            exchange.receive(&mut s.log, message, &mut judge)
+        }) else {
+            return;
+        };
+        for m in &out.send {
+            p.send(&m.encode());
+        }
+        drop(guard);
+        for e in &out.refused {
+            leptos::logging::warn!("moot: refused over a direct link: {e}");
+        }
+        for why in &out.remote_refused {
+            leptos::logging::warn!("moot: the other side of a direct link refused: {why}");
+        }
+        if !out.taken.is_empty() || out.snapshot || out.statements > 0 {
+            self.session.remote_changed();
+            self.session.store_sealed();
+            if let Some(f) = self.on_taken.get_value() {
+                f();
+            }
+        }
+    }
+
     /// After a local change: offer it on every open link.
     pub fn push(&self) {
         let inner = self.inner();
@@ -673,6 +767,18 @@ impl Direct {
             return;
         }
         let Some(id) = i.doc_id else { return };
+        if i.sealed {
+            for p in i.peers.values_mut() {
+                let Some(exchange) = p.exchange.as_mut() else {
+                    continue;
+                };
+                let push = self.session.with_sealing(|_, s| exchange.push(&s.log));
+                for m in push.unwrap_or_default() {
+                    p.send(&m.encode());
+                }
+            }
+            return;
+        }
         for p in i.peers.values_mut() {
             if let Some(conn) = p.conn.as_mut() {
                 for f in super::offer(self.session, conn, id) {
@@ -686,7 +792,9 @@ impl Direct {
     pub fn ephemeral(&self, data: &[u8]) {
         let inner = self.inner();
         let mut i = inner.borrow_mut();
-        let Some(id) = i.doc_id else { return };
+        let Some(id) = i.doc_id.filter(|_| !i.sealed) else {
+            return;
+        };
         for p in i.peers.values_mut() {
             if let Some(conn) = p.conn.as_mut().filter(|c| c.is_connected())
                 && let Some(frame) = conn.ephemeral(id, data.to_vec())
@@ -701,7 +809,10 @@ impl Direct {
         let (me, open) = {
             let inner = self.inner();
             let i = inner.borrow();
-            (i.me.clone(), i.doc_id.is_some() && i.fetching.is_none())
+            (
+                i.me.clone(),
+                i.doc_id.is_some() && i.fetching.is_none() && !i.sealed,
+            )
         };
         if !open {
             return;
@@ -735,7 +846,8 @@ impl Direct {
                 .is_some_and(|t| js_sys::Date::now() - t < RETRY_AFTER_MS);
             (
                 i.me.clone(),
-                i.doc_id.is_some() && i.fetching.is_none(),
+                // A private workspace links by codes only (nothing of it goes in the clear).
+                i.doc_id.is_some() && i.fetching.is_none() && !i.sealed,
                 recent,
             )
         };
@@ -937,11 +1049,12 @@ impl Direct {
     /// "Connect directly": an invitation to the open workspace, as a code. A newer invitation
     /// replaces one not yet answered.
     pub async fn invite(self) -> Result<String, String> {
-        let workspace = self
-            .inner()
-            .borrow()
-            .doc_id
-            .ok_or("open a workspace to invite someone to it")?;
+        let (workspace, sealed) = {
+            let inner = self.inner();
+            let i = inner.borrow();
+            let workspace = i.doc_id.ok_or("open a workspace to invite someone to it")?;
+            (workspace, i.sealed)
+        };
         self.drop_links(|p| p.endpoint.is_none());
         let (id, pc) = self.add_peer(None, String::new(), Via::Code, true)?;
         self.attach_channel(id, pc.create_data_channel("moot"));
@@ -950,6 +1063,7 @@ impl Direct {
             .inspect_err(|_| self.drop_link(id, false))?;
         let invitation = Invitation {
             workspace,
+            sealed,
             signal: Signal {
                 kind: SignalKind::Offer,
                 from: self.inner().borrow().me.clone(),
@@ -963,8 +1077,20 @@ impl Direct {
 
     /// Answers an invitation to the workspace that is open (or being joined): the answer code.
     pub async fn answer(self, invitation: Invitation) -> Result<String, String> {
-        if self.inner().borrow().doc_id != Some(invitation.workspace) {
-            return Err("open the workspace this invitation is for first".into());
+        let sealed = {
+            let inner = self.inner();
+            let i = inner.borrow();
+            if i.doc_id != Some(invitation.workspace) {
+                return Err("open the workspace this invitation is for first".into());
+            }
+            i.sealed
+        };
+        if sealed != invitation.sealed {
+            return Err(if sealed {
+                "this invitation says its workspace is open, but here it is private: ask for a new invitation".into()
+            } else {
+                "this invitation is for a private workspace, but here it is open: ask for a new invitation".into()
+            });
         }
         let Signal {
             from, name, sdp, ..
@@ -982,6 +1108,7 @@ impl Direct {
         self.deadline(id, 10 * 60 * 1000);
         let answer = Invitation {
             workspace: invitation.workspace,
+            sealed,
             signal: Signal {
                 kind: SignalKind::Answer,
                 from: self.inner().borrow().me.clone(),
@@ -995,12 +1122,12 @@ impl Direct {
 
     /// Completes an invitation with the answer pasted back.
     pub async fn complete(self, answer: Invitation) -> Result<(), String> {
-        let (me, workspace) = {
+        let (me, workspace, sealed) = {
             let inner = self.inner();
             let i = inner.borrow();
-            (i.me.clone(), i.doc_id)
+            (i.me.clone(), i.doc_id, i.sealed)
         };
-        if Some(answer.workspace) != workspace {
+        if Some(answer.workspace) != workspace || answer.sealed != sealed {
             return Err("this answer is for another workspace".into());
         }
         if answer.signal.to.as_deref() != Some(me.as_str()) {

@@ -22,6 +22,16 @@ pub async fn read_all(client: &Client, css: &str, property: &str) -> Vec<String>
     serde_json::from_value(value).unwrap_or_default()
 }
 
+/// The `value` of the input or text area with `data-testid=id`.
+pub async fn value(client: &Client, id: &str) -> String {
+    wait_for(client, &testid(id))
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
 pub async fn fill(client: &Client, id: &str, value: &str) -> Element {
     let input = wait_for(client, &testid(id)).await;
     input.clear().await.unwrap();
@@ -149,6 +159,27 @@ impl<'a> Start<'a> {
         let start = Self::open(client, base_url).await;
         start.set_name(name).await;
         start.open_demo().await;
+        Shell { client }
+    }
+
+    /// Creates a private workspace and opens it.
+    pub async fn create_private(&self, workspace: &str) {
+        fill(self.client, "create-name", workspace).await;
+        click(self.client, "create-private").await;
+        click(self.client, "create-submit").await;
+        wait_for(self.client, &testid("agenda-page")).await;
+    }
+
+    /// Opens the app as `name` and follows a private link (it opens on the agenda).
+    pub async fn join_private(
+        client: &'a Client,
+        base_url: &str,
+        name: &str,
+        link: &str,
+    ) -> Shell<'a> {
+        Self::open(client, base_url).await.set_name(name).await;
+        client.goto(link).await.unwrap();
+        wait_for(client, &testid("agenda-page")).await;
         Shell { client }
     }
 

@@ -136,16 +136,25 @@ pub enum InvitationError {
 pub struct Invitation {
     pub workspace: DocumentId,
     pub signal: Signal,
+    /// The workspace is private: the link carries the sealed protocol (`moot_trust::Exchange`),
+    /// and only someone who already holds the workspace's link can answer it usefully.
+    pub sealed: bool,
 }
 
 impl Invitation {
     /// The code to copy or show as a QR code.
     pub fn to_text(&self) -> String {
         let mut e = Encoder::new(Vec::new());
-        e.map(2)
+        e.map(2 + u64::from(self.sealed))
             .and_then(|e| e.str("w")?.bytes(self.workspace.as_bytes()))
             .and_then(|e| e.str("s")?.bytes(&self.signal.encode()))
             .expect("writing to a Vec cannot fail");
+        // Written only when set: an open workspace's code is what it always was.
+        if self.sealed {
+            e.str("p")
+                .and_then(|e| e.bool(true))
+                .expect("writing to a Vec cannot fail");
+        }
         let prefix = match self.signal.kind {
             SignalKind::Answer => "moot-answer:",
             _ => "moot-offer:",
@@ -185,7 +194,7 @@ impl Invitation {
             .into_vec()
             .map_err(|_| InvitationError::Damaged)?;
         let mut d = Decoder::new(&bytes);
-        let (mut workspace, mut signal) = (None, None);
+        let (mut workspace, mut signal, mut sealed) = (None, None, false);
         let n = d.map().ok().flatten().ok_or(InvitationError::Damaged)?;
         for _ in 0..n {
             match d.str().map_err(|_| InvitationError::Damaged)? {
@@ -200,12 +209,14 @@ impl Invitation {
                 "s" => {
                     signal = d.bytes().ok().and_then(Signal::decode);
                 }
+                "p" => sealed = d.bool().map_err(|_| InvitationError::Damaged)?,
                 _ => d.skip().map_err(|_| InvitationError::Damaged)?,
             }
         }
         let invitation = Invitation {
             workspace: workspace.ok_or(InvitationError::Damaged)?,
             signal: signal.ok_or(InvitationError::Damaged)?,
+            sealed,
         };
         match (invitation.signal.kind, answer) {
             (SignalKind::Offer, false) | (SignalKind::Answer, true) => Ok(invitation),
@@ -350,6 +361,7 @@ mod tests {
         let invitation = Invitation {
             workspace: DocumentId::from_bytes([9; 16]),
             signal: offer(),
+            sealed: false,
         };
         let text = invitation.to_text();
         assert!(text.starts_with("moot-offer:"));
@@ -393,6 +405,40 @@ mod tests {
         let swapped = text.replace("moot-answer:", "moot-offer:");
         assert_eq!(
             Invitation::parse_offer(&swapped),
+            Err(InvitationError::Damaged)
+        );
+    }
+
+    #[test]
+    fn a_private_workspace_code_says_so_and_an_open_one_is_unchanged() {
+        let open = Invitation {
+            workspace: DocumentId::from_bytes([9; 16]),
+            signal: offer(),
+            sealed: false,
+        };
+        let sealed = Invitation {
+            sealed: true,
+            ..open.clone()
+        };
+        assert_ne!(open.to_text(), sealed.to_text());
+        assert_eq!(Invitation::parse_offer(&sealed.to_text()), Ok(sealed));
+        // The open code carries exactly the two fields it always had.
+        let body = open.to_text().trim_start_matches("moot-offer:").to_owned();
+        let bytes = bs58::decode(body).with_check(None).into_vec().unwrap();
+        assert_eq!(Decoder::new(&bytes).map().unwrap(), Some(2));
+        // A flag that is not a boolean is damage, not a guess.
+        let mut e = Encoder::new(Vec::new());
+        e.map(3)
+            .and_then(|e| e.str("w")?.bytes(&[9; 16]))
+            .and_then(|e| e.str("s")?.bytes(&offer().encode()))
+            .and_then(|e| e.str("p")?.str("yes"))
+            .unwrap();
+        let text = format!(
+            "moot-offer:{}",
+            bs58::encode(e.into_writer()).with_check().into_string()
+        );
+        assert_eq!(
+            Invitation::parse_offer(&text),
             Err(InvitationError::Damaged)
         );
     }

@@ -712,3 +712,128 @@ async fn a_lower_link_never_replaces_a_higher_one_on_this_device() {
     assert_eq!(level(&ada).await, "admin");
     harness.close(ada).await;
 }
+
+/// Clicks "Remove" beside the device of `person` on the open Members page.
+async fn remove_device_of(client: &fantoccini::Client, person: &str) {
+    let script = "const li = [...document.querySelectorAll('[data-testid=device]')]
+            .find(l => l.querySelector('[data-testid=device-name]')?.textContent === arguments[0]);
+        const button = li && li.querySelector('[data-testid=device-remove]');
+        if (button) { button.click(); return true; }
+        return false;";
+    eventually(&format!("{person}'s device can be removed"), || async {
+        client
+            .execute(script, vec![person.into()])
+            .await
+            .unwrap()
+            .as_bool()
+            == Some(true)
+    })
+    .await;
+}
+
+/// How many devices the open Members page shows removed.
+async fn removed_devices(client: &fantoccini::Client) -> usize {
+    support::pages::all_texts(client, &testid("device-removed"))
+        .await
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_admins_remove_two_devices_offline_and_neither_reads_what_comes_after() {
+    let mut harness = Harness::start().await;
+    let ada = harness.browser().await;
+    let amir = harness.browser().await;
+    let bea = harness.browser().await;
+    let cy = harness.browser().await;
+    let edit_link = create_with_draft(&ada, &harness.base_url).await;
+    click(&ada, "share-toggle").await;
+    let admin_link = value(&ada, "share-link-admin").await;
+    click(&ada, "share-toggle").await;
+    let amir_shell = Start::join_private(&amir, &harness.base_url, "Amir", &admin_link).await;
+    assert_eq!(level(&amir).await, "admin");
+    let bea_shell = Start::join_private(&bea, &harness.base_url, "Bea", &edit_link).await;
+    let cy_shell = Start::join_private(&cy, &harness.base_url, "Cy", &edit_link).await;
+    let ada_shell = Shell { client: &ada };
+    for shell in [&bea_shell, &cy_shell] {
+        shell.go("nav-coc", "coc-page").await;
+    }
+    for (client, shell) in [(&ada, &ada_shell), (&amir, &amir_shell)] {
+        shell.go("nav-members", "members-page").await;
+        eventually("each admin sees all four devices", || async {
+            support::pages::all_texts(client, &testid("device"))
+                .await
+                .len()
+                == 4
+                && shell.sync_state().await == "Up to date"
+        })
+        .await;
+    }
+
+    // With the relay down, neither hearing of the other: Ada removes Bea, Amir removes Cy.
+    // Each rotation keeps the device the other removed.
+    harness.stop_relay().await;
+    eventually("the admins see the relay gone", || async {
+        ada_shell.sync_state().await != "Up to date"
+            && amir_shell.sync_state().await != "Up to date"
+    })
+    .await;
+    remove_device_of(&ada, "Bea").await;
+    remove_device_of(&amir, "Cy").await;
+    for client in [&ada, &amir] {
+        eventually("one removal each", || async {
+            removed_devices(client).await == 1
+        })
+        .await;
+    }
+
+    // Back online, each admin device hears of the other's removal and rotates again, so what
+    // Ada writes next reaches neither removed device readable.
+    harness.restart_relay().await;
+    for client in [&ada, &amir] {
+        eventually("each admin knows both removals", || async {
+            removed_devices(client).await == 2
+        })
+        .await;
+    }
+    eventually("Ada is up to date", || async {
+        ada_shell.sync_state().await == "Up to date"
+    })
+    .await;
+    ada_shell.go("nav-coc", "coc-page").await;
+    let ada_review = Review { client: &ada };
+    ada_review
+        .comment("Stewards", "Ada, after both removals", false)
+        .await;
+    eventually("Ada's comment is on the relay", || async {
+        ada_shell.sync_state().await == "Up to date"
+    })
+    .await;
+    amir_shell.go("nav-coc", "coc-page").await;
+    let amir_review = Review { client: &amir };
+    eventually("Amir (an admin) reads it", || async {
+        amir_review.has_comment("Ada, after both removals").await
+    })
+    .await;
+    for (who, client) in [("Bea", &bea), ("Cy", &cy)] {
+        eventually(
+            &format!("{who} is told some changes are sealed from her"),
+            || async {
+                support::pages::text(client, &testid("unreadable"))
+                    .await
+                    .contains("keys this device does not hold")
+            },
+        )
+        .await;
+        assert!(
+            !Review { client }
+                .has_comment("Ada, after both removals")
+                .await,
+            "{who} reads what was written after her removal"
+        );
+    }
+    let errors = support::pages::all_texts(&ada, &testid("error")).await;
+    assert!(errors.iter().all(|e| e.is_empty()), "{errors:?}");
+    for client in [ada, amir, bea, cy] {
+        harness.close(client).await;
+    }
+}

@@ -238,6 +238,9 @@ impl Session {
         let Some(doc_id) = self.doc_id.get_untracked() else {
             return;
         };
+        // Every transport stores what it took through here: the one place to notice that the
+        // statements call for another rotation (stored with the rest below).
+        self.rotate_again_if_needed();
         let (records, rotated, unreadable) = self
             .sealing
             .try_update_value(|s| {
@@ -348,17 +351,7 @@ impl Session {
     /// what is written from now on is sealed under keys it never gets.
     pub fn remove_device(&self, device: [u8; 32]) -> Result<(), String> {
         use super::keys::secure_bytes;
-        // The rotation takes one random value for the previous seed's seal and two for each
-        // device it seals to: drawn up front, so a browser without secure random numbers
-        // fails here, before anything is signed.
-        let devices = self
-            .sealing
-            .with_value(|s| s.as_ref().map(|s| s.log.roster().devices().count()))
-            .ok_or("no private workspace is open")?;
-        let mut pool = (0..=2 * devices)
-            .map(|_| secure_bytes::<32>())
-            .collect::<Option<Vec<_>>>()
-            .ok_or("this browser has no secure random numbers")?;
+        let mut pool = self.rotation_pool()?;
         self.sealing
             .try_update_value(|s| {
                 s.as_mut().map(|s| {
@@ -378,6 +371,73 @@ impl Session {
             notify();
         }
         Ok(())
+    }
+
+    /// The random values a key rotation takes (one for the previous seed's seal, two for each
+    /// device it seals to), drawn up front: a browser without secure random numbers fails
+    /// here, before anything is signed.
+    fn rotation_pool(&self) -> Result<Vec<[u8; 32]>, String> {
+        let devices = self
+            .sealing
+            .with_value(|s| s.as_ref().map(|s| s.log.roster().devices().count()))
+            .ok_or("no private workspace is open")?;
+        (0..=2 * devices)
+            .map(|_| super::keys::secure_bytes::<32>())
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| "this browser has no secure random numbers".to_owned())
+    }
+
+    /// On an admin device: if a removed device can still read the newest keys (two admins
+    /// removed two people concurrently, each rotation sealing to the other's), rotates again
+    /// and sends it on every transport. Whether it did.
+    fn rotate_again_if_needed(&self) -> bool {
+        let needed = self.sealing.with_value(|s| {
+            s.as_ref().is_some_and(|s| {
+                s.private.link.level() == moot_trust::Level::Admin
+                    && s.log.roster().reaches_removed()
+            })
+        });
+        if !needed {
+            return false;
+        }
+        let mut pool = match self.rotation_pool() {
+            Ok(pool) => pool,
+            Err(e) => {
+                self.error.set(Some(e));
+                return false;
+            }
+        };
+        let rotated = self
+            .sealing
+            .try_update_value(|s| {
+                s.as_mut().map(|s| {
+                    s.private.rotate_if_removed_can_read(&mut s.log, || {
+                        pool.pop()
+                            .or_else(super::keys::secure_bytes::<32>)
+                            .unwrap_or_else(|| super::identity::random_bytes::<32>())
+                    })
+                })
+            })
+            .flatten();
+        match rotated {
+            Some(Ok(true)) => {
+                self.version.update(|v| *v += 1);
+                // Sent after whatever took the statements that called for it has finished.
+                let this = *self;
+                leptos::task::spawn_local(async move {
+                    if let Some(notify) = this.on_local_change.get_value() {
+                        notify();
+                    }
+                });
+                true
+            }
+            Some(Err(e)) => {
+                self.error
+                    .set(Some(format!("the keys could not rotate again: {e}")));
+                false
+            }
+            _ => false,
+        }
     }
 
     /// This device's code (to pair it with another device of mine).

@@ -265,7 +265,7 @@ impl SealedHub {
             return;
         }
         drop(c);
-        if !out.taken.is_empty() || out.snapshot {
+        if !out.taken.is_empty() || out.snapshot || out.statements > 0 {
             self.session.remote_changed();
             if let Some(f) = self.on_taken.get_value() {
                 f();
@@ -494,7 +494,7 @@ impl SealedTabs {
         }
         self.count.set(peers.len());
         drop(guard);
-        if !out.taken.is_empty() || out.snapshot {
+        if !out.taken.is_empty() || out.snapshot || out.statements > 0 {
             self.session.remote_changed();
             self.session.store_sealed();
             if let Some(f) = self.on_taken.get_value() {

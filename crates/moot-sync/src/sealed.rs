@@ -183,6 +183,30 @@ impl Private {
         Ok(())
     }
 
+    /// As an admin, rotates the keys again if a removed device can still read the newest
+    /// epoch ([`Roster::reaches_removed`]: two admin devices removed two people concurrently,
+    /// each rotation sealing to the other's). `Ok(true)` if it signed a rotation (the caller
+    /// stores and sends it); anyone else, or a roster that needs none: `Ok(false)`.
+    pub fn rotate_if_removed_can_read(
+        &mut self,
+        log: &mut Log,
+        random: impl FnMut() -> [u8; 32],
+    ) -> Result<bool, TrustError> {
+        let Some(admin) = self.link.at(Level::Admin) else {
+            return Ok(false);
+        };
+        let Some(key) = admin.secret.signing_key() else {
+            return Ok(false);
+        };
+        if !log.roster().reaches_removed() {
+            return Ok(false);
+        }
+        let rekey = moot_trust::rotation(&admin, log.roster(), random)?;
+        log.add_statement(rekey.sign(&key), true)?;
+        self.follow(log.roster());
+        Ok(true)
+    }
+
     /// Whether a rotation moved this device's link to a newer epoch since the last call (the
     /// caller stores [`Private::link`] then).
     pub fn take_rotated(&mut self) -> bool {

@@ -406,3 +406,101 @@ fn after_a_removal_the_keys_rotate_and_the_removed_device_reads_nothing_new() {
     let Replica { log, private, .. } = &mut anna.r;
     assert!(private.remove_device(log, anna_device, || [9; 32]).is_err());
 }
+
+#[test]
+fn two_admins_removing_concurrently_rotate_again_and_neither_removed_device_reads_on() {
+    let admin = Link::new([7; 32]);
+    let mut relay = Log::new(admin.discovery());
+    let mut anna = admin_peer(&admin);
+    let d = draft(&mut anna);
+    anna.act(|ws, me| ws.replace_text(me, &d, "Stewards meet monthly."))
+        .unwrap();
+    anna.seal().unwrap();
+    assert!(sync(&mut relay, &mut anna).is_empty());
+    let mut amir = Peer::join(&admin, Level::Admin, 6);
+    let mut bob = Peer::join(&admin, Level::Edit, 2);
+    let mut carol = Peer::join(&admin, Level::Edit, 3);
+    let mut dave = Peer::join(&admin, Level::Comment, 4);
+    for p in [&mut amir, &mut bob, &mut carol, &mut dave] {
+        assert!(sync(&mut relay, p).is_empty());
+    }
+    // Both admins know every device.
+    assert!(sync(&mut relay, &mut anna).is_empty());
+    assert!(sync(&mut relay, &mut amir).is_empty());
+    assert!(!relay.roster().reaches_removed());
+
+    // Concurrently, neither hearing of the other: Anna removes Bob, Amir removes Carol. Both
+    // rotate to epoch 1 with the same keys, each sealed to the devices it kept.
+    let device = |p: &Peer| p.r.private.device().public().to_bytes();
+    let (bob_device, carol_device) = (device(&bob), device(&carol));
+    let mut n = 100u8;
+    let mut random = move || {
+        n = n.wrapping_add(1);
+        [n; 32]
+    };
+    let Replica { log, private, .. } = &mut anna.r;
+    private.remove_device(log, bob_device, &mut random).unwrap();
+    let Replica { log, private, .. } = &mut amir.r;
+    private
+        .remove_device(log, carol_device, &mut random)
+        .unwrap();
+    assert!(sync(&mut relay, &mut anna).is_empty());
+    assert!(sync(&mut relay, &mut amir).is_empty());
+    // Each removed device was kept by the other admin's rotation: epoch 1 reaches both.
+    assert!(relay.roster().reaches_removed());
+    assert!(sync(&mut relay, &mut bob).is_empty());
+    assert_eq!(bob.r.private.link.epoch(), 1, "Amir's rotation kept Bob");
+
+    // Anna, hearing of both, rotates again; once is enough, and only an admin does.
+    assert!(sync(&mut relay, &mut anna).is_empty());
+    let Replica { log, private, .. } = &mut anna.r;
+    assert!(
+        private
+            .rotate_if_removed_can_read(log, &mut random)
+            .unwrap()
+    );
+    assert_eq!(anna.r.private.link.epoch(), 2);
+    assert!(!anna.r.log.roster().reaches_removed());
+    let Replica { log, private, .. } = &mut anna.r;
+    assert!(
+        !private
+            .rotate_if_removed_can_read(log, &mut random)
+            .unwrap()
+    );
+    anna.act(|ws, me| ws.replace_text(me, &d, "Stewards meet weekly, without Bob or Carol."))
+        .unwrap();
+    anna.seal().unwrap().unwrap();
+    assert!(sync(&mut relay, &mut anna).is_empty());
+
+    // Neither removed device opens it; Dave (kept) and Amir (admin) follow to epoch 2 and read.
+    for (who, p) in [("Bob", &mut bob), ("Carol", &mut carol)] {
+        assert!(sync(&mut relay, p).is_empty());
+        assert!(p.r.private.link.epoch() < 2, "{who} was given epoch 2");
+        assert!(p.r.private.unreadable() > 0, "{who} holds it unread");
+        assert_ne!(
+            p.text(&d).as_deref(),
+            Some("Stewards meet weekly, without Bob or Carol."),
+            "{who} reads what came after the removal"
+        );
+    }
+    for (who, p) in [("Dave", &mut dave), ("Amir", &mut amir)] {
+        assert!(sync(&mut relay, p).is_empty());
+        assert_eq!(p.r.private.link.epoch(), 2, "{who} follows");
+        assert_eq!(
+            p.text(&d).as_deref(),
+            Some("Stewards meet weekly, without Bob or Carol.")
+        );
+    }
+    let Replica { log, private, .. } = &mut amir.r;
+    assert!(
+        !private
+            .rotate_if_removed_can_read(log, &mut random)
+            .unwrap()
+    );
+    let Replica { log, private, .. } = &mut dave.r;
+    assert!(
+        !private
+            .rotate_if_removed_can_read(log, &mut random)
+            .unwrap()
+    );
+}

@@ -95,6 +95,7 @@ impl Exchange {
             discovery: *log.discovery(),
             vector: log.vector().clone(),
             statements: log.roster().len() as u64,
+            roster: Some(log.roster().digest()),
         }
     }
 
@@ -128,6 +129,7 @@ impl Exchange {
                 discovery,
                 vector,
                 statements,
+                roster,
             } => {
                 if &discovery != log.discovery() {
                     out.send.push(Message::Refused {
@@ -136,14 +138,23 @@ impl Exchange {
                     return out;
                 }
                 if !self.said_hello {
-                    let hello = self.hello(log);
+                    let mut hello = self.hello(log);
+                    // A peer older than the digest reads only the five-field hello.
+                    if roster.is_none()
+                        && let Message::Hello { roster: mine, .. } = &mut hello
+                    {
+                        *mine = None;
+                    }
                     out.send.push(hello);
                 }
                 self.acked = Vector::new();
                 self.ack(vector.clone());
                 self.remote = Some(vector);
                 self.remote_count = statements;
-                if statements == log.roster().len() as u64 {
+                // The same count and digest: the remote holds these statements. (The same
+                // count alone is two concurrent statements, one on each side.)
+                if statements == log.roster().len() as u64 && roster == Some(log.roster().digest())
+                {
                     self.remote_statements = log.roster().statements().cloned().collect();
                 }
                 let push = self.push(log);
@@ -267,6 +278,12 @@ impl Exchange {
         if !statements.is_empty() {
             self.remote_statements.extend(statements.iter().cloned());
             send.push(Message::Statements(statements));
+            // And how many this side holds: the remote, holding them too, knows it is up to
+            // date (its count of this side's statements moves only on a hello or a `Synced`).
+            send.push(Message::Synced {
+                vector: Vector::new(),
+                statements: log.roster().len() as u64,
+            });
         }
         let (snapshot, envelopes) = log.since(remote);
         if let Some(snapshot) = snapshot {

@@ -389,6 +389,19 @@ impl Roster {
         })
     }
 
+    /// A digest of every statement held (SHA-256 over their encodings, in the order they are
+    /// kept): two rosters with the same digest hold the same statements.
+    pub fn digest(&self) -> [u8; 32] {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        for signed in self.statements.keys() {
+            let bytes = signed.encode();
+            h.update((bytes.len() as u64).to_be_bytes());
+            h.update(&bytes);
+        }
+        h.finalize().into()
+    }
+
     pub fn has_genesis(&self) -> bool {
         self.keys.is_some()
     }
@@ -501,6 +514,28 @@ impl Roster {
         self.rotations
             .get(&epoch)
             .is_some_and(|rs| rs.iter().any(|r| r.devices.contains_key(device)))
+    }
+
+    /// Whether a removed comment or edit device can read what is sealed under the newest
+    /// epoch: a rotation to it sealed that epoch's secret to the device (two admins removing
+    /// two devices concurrently each list the other's), or the device enrolled with that
+    /// epoch's link and no rotation followed its removal. An admin then rotates again. (A
+    /// removed admin device derives every epoch from its link: rotating does not help.)
+    pub fn reaches_removed(&self) -> bool {
+        let newest = self.epoch();
+        let enrolled_in = |device: &[u8; 32]| {
+            self.statements.iter().any(|(signed, st)| {
+                matches!(st, Statement::Enrol { device: d, .. } if d == device)
+                    && self.grants(signed, st)
+                    && self.level_key(&signed.signer).map(|(_, e)| e) == Some(newest)
+            })
+        };
+        self.removed.keys().any(|device| {
+            matches!(
+                self.enrolled.get(device),
+                Some(Level::Comment | Level::Edit)
+            ) && (self.listed(newest, device) || enrolled_in(device))
+        })
     }
 
     /// The newest key epoch (0 until the first rotation).

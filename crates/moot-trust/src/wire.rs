@@ -16,11 +16,15 @@ pub const MAX_ACTORS: usize = 65_536;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
-    /// Which workspace, what the sender holds, and how many statements.
+    /// Which workspace, what the sender holds, how many statements, and the digest of the
+    /// statements ([`crate::Roster::digest`]; `None` from a peer older than it): a remote whose
+    /// count and digest match holds the same statements, and none are sent. Counts alone
+    /// match for two rosters that each took a different concurrent statement.
     Hello {
         discovery: [u8; 16],
         vector: Vector,
         statements: u64,
+        roster: Option<[u8; 32]>,
     },
     Statements(Vec<Signed>),
     Envelopes(Vec<Sealed>),
@@ -91,7 +95,7 @@ impl Message {
     pub fn encode(&self) -> Vec<u8> {
         let mut e = encoder();
         let (tag, len) = match self {
-            Message::Hello { .. } => (0u8, 5),
+            Message::Hello { roster, .. } => (0u8, 5 + u64::from(roster.is_some())),
             Message::Statements(_) => (1, 3),
             Message::Envelopes(_) => (2, 3),
             Message::Snapshot(_) => (3, 4),
@@ -108,10 +112,14 @@ impl Message {
                 discovery,
                 vector,
                 statements,
+                roster,
             } => {
                 done(e.bytes(discovery));
                 encode_vector(&mut e, vector);
                 done(e.u64(*statements));
+                if let Some(digest) = roster {
+                    done(e.bytes(digest));
+                }
             }
             Message::Statements(list) => {
                 done(e.array(list.len() as u64));
@@ -143,17 +151,19 @@ impl Message {
         if bytes.len() > max {
             return Err(TrustError::TooLarge);
         }
-        let tag = {
+        let (tag, items) = {
             let mut d = minicbor::Decoder::new(bytes);
-            let _ = d.array();
+            let items = d.array().ok().flatten();
             match d.u64() {
                 Ok(VERSION) => {}
                 Ok(_) => return Err(TrustError::Newer),
                 Err(_) => return Err(TrustError::Malformed("message")),
             }
-            d.u8().map_err(|_| TrustError::Malformed("message"))?
+            (d.u8().map_err(|_| TrustError::Malformed("message"))?, items)
         };
         let len = match tag {
+            // A hello with the roster's digest, or one from a peer older than it.
+            0 if items == Some(6) => 6,
             0 => 5,
             1..=2 | 5 => 3,
             3 | 4 => 4,
@@ -167,6 +177,7 @@ impl Message {
                 discovery: r.fixed()?,
                 vector: decode_vector(&mut r)?,
                 statements: r.u64()?,
+                roster: if len == 6 { Some(r.fixed()?) } else { None },
             },
             1 => {
                 let n = r.array_len()?;

@@ -180,6 +180,113 @@ fn a_newcomer_and_a_reconnect_are_served_by_the_relay_alone() {
 }
 
 #[test]
+fn two_sides_holding_as_many_statements_but_different_ones_swap_them() {
+    let admin = Link::new([7; 32]);
+    let mut relay = Log::new(admin.discovery());
+    let mut anna = Client::new(&admin, Level::Admin, 1);
+    anna.log.roster_mut().add(genesis(&admin)).unwrap();
+    let e = anna.enrol();
+    anna.log.roster_mut().add(e).unwrap();
+    let (mut rx, mut ax) = (Exchange::new(), Exchange::new());
+    let hello = ax.hello(&anna.log);
+    pump(&mut relay, &mut rx, &mut anna, &mut ax, vec![hello]);
+    // Bob enrols through the relay while Anna, offline, signs a statement of her own: each
+    // side now holds three statements, not the same three.
+    let mut bob = Client::new(&admin, Level::Edit, 2);
+    let e = bob.enrol();
+    bob.log.roster_mut().add(e).unwrap();
+    let (mut rx2, mut bx) = (Exchange::new(), Exchange::new());
+    let hello = bx.hello(&bob.log);
+    pump(&mut relay, &mut rx2, &mut bob, &mut bx, vec![hello]);
+    let carol = Client::new(&admin, Level::Comment, 3);
+    let removal = Statement::Remove {
+        discovery: admin.discovery(),
+        device: carol.device.public().to_bytes(),
+        keep: Vec::new(),
+    }
+    .sign(&admin.secret.signing_key().unwrap());
+    anna.log.roster_mut().add(removal.clone()).unwrap();
+    assert_eq!(anna.log.roster().len(), relay.roster().len());
+    assert_ne!(anna.log.roster().digest(), relay.roster().digest());
+
+    // Anna reconnects: each sends the other the statement it lacks.
+    let (mut rx3, mut ax2) = (Exchange::new(), Exchange::new());
+    let hello = ax2.hello(&anna.log);
+    let (refused, client_refused) = pump(&mut relay, &mut rx3, &mut anna, &mut ax2, vec![hello]);
+    assert!(refused.is_empty() && client_refused.is_empty());
+    assert_eq!(relay.roster().len(), 4);
+    assert_eq!(anna.log.roster().digest(), relay.roster().digest());
+    assert!(ax2.is_synced(&anna.log));
+    assert!(anna.log.roster().level_of(&bob.device.public().to_bytes()) == Some(Level::Edit));
+    // Once the same, a reconnect sends no statement.
+    let (mut rx4, mut ax3) = (Exchange::new(), Exchange::new());
+    let hello = ax3.hello(&anna.log);
+    let answer = rx4.receive(&mut relay, hello, &mut Relay);
+    assert!(
+        !answer
+            .send
+            .iter()
+            .any(|m| matches!(m, Message::Statements(_))),
+        "{:?}",
+        answer.send
+    );
+    // A peer older than the digest is answered with the hello it reads (five fields), and
+    // sent every statement (its count alone proves nothing).
+    let old = Message::Hello {
+        discovery: admin.discovery(),
+        vector: anna.log.vector().clone(),
+        statements: anna.log.roster().len() as u64,
+        roster: None,
+    };
+    let answer = Exchange::new().receive(&mut relay, old, &mut Relay);
+    assert!(matches!(
+        &answer.send[0],
+        Message::Hello { roster: None, .. }
+    ));
+    assert!(
+        answer
+            .send
+            .iter()
+            .any(|m| matches!(m, Message::Statements(l) if l.len() == 4))
+    );
+}
+
+#[test]
+fn a_client_online_while_others_enrol_is_up_to_date_after_the_relay_passes_them_on() {
+    let admin = Link::new([7; 32]);
+    let mut relay = Log::new(admin.discovery());
+    let mut anna = Client::new(&admin, Level::Admin, 1);
+    anna.log.roster_mut().add(genesis(&admin)).unwrap();
+    let e = anna.enrol();
+    anna.log.roster_mut().add(e).unwrap();
+    let (mut rx, mut ax) = (Exchange::new(), Exchange::new());
+    let hello = ax.hello(&anna.log);
+    pump(&mut relay, &mut rx, &mut anna, &mut ax, vec![hello]);
+    assert!(ax.is_synced(&anna.log));
+    // Bob enrols on his own connection; the relay passes his statement on to Anna's.
+    let mut bob = Client::new(&admin, Level::Edit, 2);
+    let e = bob.enrol();
+    bob.log.roster_mut().add(e).unwrap();
+    let (mut rx2, mut bx) = (Exchange::new(), Exchange::new());
+    let hello = bx.hello(&bob.log);
+    pump(&mut relay, &mut rx2, &mut bob, &mut bx, vec![hello]);
+    let push = rx.push(&relay);
+    assert!(!push.is_empty());
+    let mut to_anna: VecDeque<Message> = push.into();
+    while let Some(m) = to_anna.pop_front() {
+        let out = anna.receive(&mut ax, m);
+        for reply in out.send {
+            to_anna.extend(rx.receive(&mut relay, reply, &mut Relay).send);
+        }
+    }
+    assert_eq!(anna.log.roster().len(), 3);
+    assert!(
+        ax.is_synced(&anna.log),
+        "Anna holds what the relay holds, and knows it"
+    );
+}
+
+#[test]
 fn the_relay_refuses_writers_it_was_not_told_of_and_gaps() {
     let admin = Link::new([7; 32]);
     let mut relay = Log::new(admin.discovery());
@@ -334,7 +441,8 @@ proptest! {
         let sealed = anna.write("x");
         let vector: Vector = [(anna.actor.clone(), 3u64)].into();
         let frames = vec![
-            Message::Hello { discovery: admin.discovery(), vector: vector.clone(), statements: 2 },
+            Message::Hello { discovery: admin.discovery(), vector: vector.clone(), statements: 2, roster: Some([seed; 32]) },
+            Message::Hello { discovery: admin.discovery(), vector: vector.clone(), statements: 2, roster: None },
             Message::Statements(vec![genesis(&admin), anna.enrol()]),
             Message::Envelopes(vec![sealed.clone(), sealed.clone()]),
             Message::Snapshot(Snapshot { sealed, covers: vector.clone() }),

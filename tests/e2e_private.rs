@@ -713,16 +713,17 @@ async fn a_lower_link_never_replaces_a_higher_one_on_this_device() {
     harness.close(ada).await;
 }
 
-/// Clicks "Remove" beside the device of `person` on the open Members page.
-async fn remove_device_of(client: &fantoccini::Client, person: &str) {
+/// Clicks "Remove" beside the device whose code (as its own Members page shows it) is
+/// `device`, on the open Members page.
+async fn remove_device(client: &fantoccini::Client, device: &str) {
     let script = "const li = [...document.querySelectorAll('[data-testid=device]')]
-            .find(l => l.querySelector('[data-testid=device-name]')?.textContent === arguments[0]);
+            .find(l => l.dataset.device === arguments[0]);
         const button = li && li.querySelector('[data-testid=device-remove]');
         if (button) { button.click(); return true; }
         return false;";
-    eventually(&format!("{person}'s device can be removed"), || async {
+    eventually(&format!("device {device} can be removed"), || async {
         client
-            .execute(script, vec![person.into()])
+            .execute(script, vec![device.into()])
             .await
             .unwrap()
             .as_bool()
@@ -754,7 +755,12 @@ async fn two_admins_remove_two_devices_offline_and_neither_reads_what_comes_afte
     let bea_shell = Start::join_private(&bea, &harness.base_url, "Bea", &edit_link).await;
     let cy_shell = Start::join_private(&cy, &harness.base_url, "Cy", &edit_link).await;
     let ada_shell = Shell { client: &ada };
+    let mut removed = Vec::new();
     for shell in [&bea_shell, &cy_shell] {
+        shell.go("nav-members", "members-page").await;
+        let code = support::pages::text(shell.client, &testid("device-code")).await;
+        assert!(!code.is_empty());
+        removed.push(code);
         shell.go("nav-coc", "coc-page").await;
     }
     for (client, shell) in [(&ada, &ada_shell), (&amir, &amir_shell)] {
@@ -777,8 +783,8 @@ async fn two_admins_remove_two_devices_offline_and_neither_reads_what_comes_afte
             && amir_shell.sync_state().await != "Up to date"
     })
     .await;
-    remove_device_of(&ada, "Bea").await;
-    remove_device_of(&amir, "Cy").await;
+    remove_device(&ada, &removed[0]).await;
+    remove_device(&amir, &removed[1]).await;
     for client in [&ada, &amir] {
         eventually("one removal each", || async {
             removed_devices(client).await == 1

@@ -187,15 +187,18 @@ pub fn MembersPage() -> impl IntoView {
             </Show>
             <Show when=move || session.level.get() == Some(moot_trust::Level::Admin)>
                 <h3>"Devices"</h3>
-                <p class="muted">"Every device that joined this private workspace, with the level of its link. Removing one refuses its later changes everywhere (what it wrote before stays); it does not yet change the keys, so it can still read what is written after: to shut someone out completely, make a new workspace for the others."</p>
+                <p class="muted">"Every device that joined this private workspace, with the level of its link. Removing one refuses its later changes everywhere (what it wrote before stays) and changes the keys, so what is written after is sealed from it (what it already read stays with it). An admin device removed keeps reading: the admin link opens every key."</p>
                 <ul class="devices" data-testid="devices">
                     {move || session.devices().into_iter().map(|(key, level, removed, mine)| {
                         let person = session
                             .read(|ws| ws.person_name(&moot_trust::person_id(&moot_trust::VerifyingKey::from_bytes(&key).expect("enrolled keys are keys"))))
                             .unwrap_or_default();
                         let short = bs58_short(&key);
+                        let code = moot_trust::VerifyingKey::from_bytes(&key)
+                            .map(|k| moot_trust::device_code(&k))
+                            .unwrap_or_default();
                         view! {
-                            <li data-testid="device">
+                            <li data-testid="device" data-device=code>
                                 <span data-testid="device-name">{person}</span>" · "{level.name()}" · "<code>{short}</code>
                                 {if mine {
                                     view! { <span class="muted">" (this device)"</span> }.into_any()

@@ -299,3 +299,61 @@ async fn a_superseded_snapshot_is_dropped_from_the_relay_s_file() {
     );
     relay.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_rotation_the_relay_refuses_an_enrolment_by_the_old_link() {
+    let root = temp("sealed-old-link");
+    let relay = RunningRelay::start(&root, |_| {}).await;
+    let admin = Link::new([7; 32]);
+    let (r, person) = founder(&admin);
+    let mut anna = Client::connect(relay.addr, r, person).await;
+    anna.synced().await;
+    let (r, person) = joiner(&admin, Level::Edit, 2);
+    let mut bob = Client::connect(relay.addr, r, person).await;
+    bob.synced().await;
+    let bob_key = bob.r.private.device().public().to_bytes();
+    anna.until(|c| c.r.log.roster().level_of(&bob_key).is_some())
+        .await;
+    // Anna removes Bob: the keys rotate to epoch 1.
+    let mut n = 40u8;
+    let moot_sync::sealed::Replica { log, private, .. } = &mut anna.r;
+    private
+        .remove_device(log, bob_key, || {
+            n += 1;
+            [n; 32]
+        })
+        .unwrap();
+    let push = anna.ex.push(&anna.r.log);
+    anna.send(push).await;
+    anna.synced().await;
+
+    // Eve holds the edit link from before the rotation (Bob's, say): the relay refuses her
+    // enrolment, so nothing she writes is taken (and no peer counts her).
+    let (r, person) = joiner(&admin, Level::Edit, 5);
+    let mut eve = Client::connect(relay.addr, r, person).await;
+    eve.until(|c| c.refused.iter().any(|r| r.contains("rotated away from")))
+        .await;
+    let eve_key = eve.r.private.device().public().to_bytes();
+    anna.synced().await;
+    assert_eq!(anna.r.log.roster().level_of(&eve_key), None);
+    assert_ne!(anna.text().as_deref(), Some("Eve was here."));
+
+    // Cy, with the link Anna shares now (epoch 1), enrols and writes.
+    let current = anna.r.private.link.clone();
+    assert_eq!(current.epoch(), 1);
+    let device = DeviceKey::from_seed([6; 32]);
+    let person = person_id(&device.public());
+    let r = Replica::join(
+        current.at(Level::Edit).unwrap(),
+        device,
+        [6; 8],
+        comment_rule,
+    );
+    let mut cy = Client::connect(relay.addr, r, person).await;
+    cy.synced().await;
+    assert!(cy.refused.is_empty(), "{:?}", cy.refused);
+    let cy_key = cy.r.private.device().public().to_bytes();
+    anna.until(|c| c.r.log.roster().level_of(&cy_key) == Some(Level::Edit))
+        .await;
+    relay.stop().await;
+}

@@ -959,6 +959,13 @@ async fn private_remote_row(lab: &mut Lab, open_p50: Option<f64>) -> Result<Row>
         .await?;
     wait_for(&a, &testid("agenda-page")).await?;
     type_into(&a, "new-session-title", "Bench session").await?;
+    // datetime-local takes keys in the browser's locale: set its value as the page would.
+    a.execute(
+        "const i = document.querySelector('[data-testid=\"new-session-start\"]'); \
+         i.value = '2026-12-10T10:00'; i.dispatchEvent(new Event('input', { bubbles: true }));",
+        vec![],
+    )
+    .await?;
     wait_for(
         &a,
         "[data-testid=\"new-session-form\"] button[type=\"submit\"]",

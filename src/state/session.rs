@@ -221,6 +221,20 @@ impl Session {
         result
     }
 
+    /// What arrived on any sealed transport (relay, tab, direct link), checked and applied the
+    /// one way every peer does: through this device's judge and the workspace's comment rule.
+    /// `None` for an open workspace.
+    pub fn take_sealed(
+        &self,
+        exchange: &mut moot_trust::Exchange,
+        message: moot_trust::Message,
+    ) -> Option<moot_trust::Outcome> {
+        self.with_sealing(|doc, s| {
+            let mut judge = s.private.judge(doc, moot_model::trust::comment_rule);
+            exchange.receive(&mut s.log, message, &mut judge)
+        })
+    }
+
     /// Seals this tab's new changes into the log (and stores what the log took). Whether
     /// anything was sealed; an error says why this tab may not write.
     pub fn seal_now(&self) -> Result<bool, String> {

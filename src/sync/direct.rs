@@ -734,10 +734,7 @@ impl Direct {
             return;
         };
         let exchange = p.exchange.get_or_insert_with(Exchange::new);
-        let Some(out) = self.session.with_sealing(|doc, s| {
-            let mut judge = s.private.judge(doc, moot_model::trust::comment_rule);
-            exchange.receive(&mut s.log, message, &mut judge)
-        }) else {
+        let Some(out) = self.session.take_sealed(exchange, message) else {
             return;
         };
         for m in &out.send {

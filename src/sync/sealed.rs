@@ -219,10 +219,7 @@ impl SealedHub {
                 (out, synced)
             }
             None => {
-                let Some(out) = self.session.with_sealing(|doc, s| {
-                    let mut judge = s.private.judge(doc, moot_model::trust::comment_rule);
-                    exchange.receive(&mut s.log, message, &mut judge)
-                }) else {
+                let Some(out) = self.session.take_sealed(exchange, message) else {
                     return;
                 };
                 let synced = self
@@ -480,10 +477,7 @@ impl SealedTabs {
             return;
         }
         let exchange = peers.entry(from).or_default();
-        let Some(out) = self.session.with_sealing(|doc, s| {
-            let mut judge = s.private.judge(doc, moot_model::trust::comment_rule);
-            exchange.receive(&mut s.log, message, &mut judge)
-        }) else {
+        let Some(out) = self.session.take_sealed(exchange, message) else {
             return;
         };
         for m in &out.send {

@@ -457,14 +457,7 @@ pub async fn wait_for_service_worker(client: &Client) {
 /// The value of the field `id` once it holds a code starting with `prefix` (and after a click
 /// that makes a new one, the new one: the old is cleared first).
 pub async fn code(client: &Client, id: &str, prefix: &str) -> String {
-    let read = || async {
-        wait_for(client, &testid(id))
-            .await
-            .prop("value")
-            .await
-            .unwrap()
-            .unwrap_or_default()
-    };
+    let read = || value(client, id);
     eventually(&format!("a {prefix} code in {id}"), || async {
         read().await.starts_with(prefix)
     })

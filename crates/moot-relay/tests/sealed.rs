@@ -355,5 +355,8 @@ async fn after_a_rotation_the_relay_refuses_an_enrolment_by_the_old_link() {
     let cy_key = cy.r.private.device().public().to_bytes();
     anna.until(|c| c.r.log.roster().level_of(&cy_key) == Some(Level::Edit))
         .await;
+    // /metrics counts the one private workspace open (in memory) while its clients are here.
+    let metrics = relay.metrics().await;
+    assert!(metrics.contains("\"sealed_open\":1"), "{metrics}");
     relay.stop().await;
 }

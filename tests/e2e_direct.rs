@@ -11,7 +11,7 @@ use support::{
     Harness,
     pages::{
         Agenda, Review, Shell, Start, all_texts, click, code, eventually, fill, scan_qr, text,
-        value, wait_for_service_worker,
+        wait_for_service_worker,
     },
     screenshot, testid, wait_for,
 };
@@ -350,20 +350,9 @@ async fn a_private_workspace_edited_offline_converges_over_a_sealed_direct_link(
     let mut harness = Harness::start().await;
     let ada = harness.browser().await;
     let bea = harness.browser().await;
-    let ada_start = Start::open(&ada, &harness.base_url).await;
-    ada_start.set_name("Ada").await;
-    ada_start.create_private("Open Hardware Makers").await;
+    let edit_link = Start::private_with_draft(&ada, &harness.base_url, DRAFT).await;
     let ada_shell = Shell { client: &ada };
-    ada_shell.go("nav-coc", "coc-page").await;
     let (ada_review, bea_review) = (Review { client: &ada }, Review { client: &bea });
-    ada_review.edit_draft(DRAFT).await;
-    eventually("Ada is up to date with the relay", || async {
-        ada_shell.sync_state().await == "Up to date"
-    })
-    .await;
-    click(&ada, "share-toggle").await;
-    let edit_link = value(&ada, "share-link-edit").await;
-    click(&ada, "share-toggle").await;
     let bea_shell = Start::join_private(&bea, &harness.base_url, "Bea", &edit_link).await;
     bea_shell.go("nav-coc", "coc-page").await;
     eventually("Bea has the draft and is up to date", || async {
@@ -459,10 +448,8 @@ async fn a_private_workspace_edited_offline_converges_over_a_sealed_direct_link(
         bea_review.has_comment("Through the relay again: Ada").await
     })
     .await;
-    eventually("both are up to date with the relay", || async {
-        ada_shell.sync_state().await == "Up to date" && bea_shell.sync_state().await == "Up to date"
-    })
-    .await;
+    ada_shell.until_up_to_date("Ada").await;
+    bea_shell.until_up_to_date("Bea").await;
     let stored = sealed_client::all_bytes(&harness.relay_data().join("sealed"));
     assert!(!stored.is_empty(), "the relay stored the workspace");
     for words in [

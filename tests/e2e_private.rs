@@ -329,18 +329,7 @@ async fn create_private(client: &fantoccini::Client, base: &str) {
 
 /// Ada's browser creates a private workspace with the draft set; its edit link.
 async fn create_with_draft(client: &fantoccini::Client, base: &str) -> String {
-    create_private(client, base).await;
-    let shell = Shell { client };
-    shell.go("nav-coc", "coc-page").await;
-    Review { client }.edit_draft(DRAFT).await;
-    eventually("Ada is up to date with the relay", || async {
-        shell.sync_state().await == "Up to date"
-    })
-    .await;
-    click(client, "share-toggle").await;
-    let link = value(client, "share-link-edit").await;
-    click(client, "share-toggle").await;
-    link
+    Start::private_with_draft(client, base, DRAFT).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -590,9 +579,7 @@ async fn an_admin_removes_a_device_and_its_later_changes_go_nowhere() {
     );
 
     // The link Ada shares now is of the new keys: a newcomer reads everything, old and new.
-    click(&ada, "share-toggle").await;
-    let new_link = value(&ada, "share-link-edit").await;
-    click(&ada, "share-toggle").await;
+    let new_link = Shell { client: &ada }.private_link("edit").await;
     assert_ne!(new_link, edit_link, "the shared link follows the rotation");
     let cy = harness.browser().await;
     let cy_shell = Start::join_private(&cy, &harness.base_url, "Cy", &new_link).await;
@@ -747,9 +734,7 @@ async fn two_admins_remove_two_devices_offline_and_neither_reads_what_comes_afte
     let bea = harness.browser().await;
     let cy = harness.browser().await;
     let edit_link = create_with_draft(&ada, &harness.base_url).await;
-    click(&ada, "share-toggle").await;
-    let admin_link = value(&ada, "share-link-admin").await;
-    click(&ada, "share-toggle").await;
+    let admin_link = Shell { client: &ada }.private_link("admin").await;
     let amir_shell = Start::join_private(&amir, &harness.base_url, "Amir", &admin_link).await;
     assert_eq!(level(&amir).await, "admin");
     let bea_shell = Start::join_private(&bea, &harness.base_url, "Bea", &edit_link).await;

@@ -229,10 +229,15 @@ impl Session {
         exchange: &mut moot_trust::Exchange,
         message: moot_trust::Message,
     ) -> Option<moot_trust::Outcome> {
-        self.with_sealing(|doc, s| {
+        let out = self.with_sealing(|doc, s| {
             let mut judge = s.private.judge(doc, moot_model::trust::comment_rule);
             exchange.receive(&mut s.log, message, &mut judge)
-        })
+        })?;
+        // New statements may call for another rotation (the caller stores it with the rest).
+        if out.statements > 0 {
+            self.rotate_again_if_needed();
+        }
+        Some(out)
     }
 
     /// Seals this tab's new changes into the log (and stores what the log took). Whether
@@ -252,9 +257,6 @@ impl Session {
         let Some(doc_id) = self.doc_id.get_untracked() else {
             return;
         };
-        // Every transport stores what it took through here: the one place to notice that the
-        // statements call for another rotation (stored with the rest below).
-        self.rotate_again_if_needed();
         let (records, rotated, unreadable) = self
             .sealing
             .try_update_value(|s| {
@@ -324,6 +326,9 @@ impl Session {
             })
             .ok_or("open the private workspace the file belongs to first")?
             .map_err(|e| e.to_string())?;
+        if report.statements > 0 {
+            self.rotate_again_if_needed();
+        }
         if report.envelopes > 0 || report.snapshot || report.statements > 0 {
             self.outside.update(|v| *v += 1);
             self.changed();
@@ -364,17 +369,11 @@ impl Session {
     /// stay, later ones are refused by the relay and every peer that knows the removal, and
     /// what is written from now on is sealed under keys it never gets.
     pub fn remove_device(&self, device: [u8; 32]) -> Result<(), String> {
-        use super::keys::secure_bytes;
-        let mut pool = self.rotation_pool()?;
+        let random = self.rotation_random()?;
         self.sealing
             .try_update_value(|s| {
-                s.as_mut().map(|s| {
-                    s.private.remove_device(&mut s.log, device, || {
-                        pool.pop()
-                            .or_else(secure_bytes::<32>)
-                            .unwrap_or_else(|| super::identity::random_bytes::<32>())
-                    })
-                })
+                s.as_mut()
+                    .map(|s| s.private.remove_device(&mut s.log, device, random))
             })
             .flatten()
             .ok_or("no private workspace is open")?
@@ -387,24 +386,30 @@ impl Session {
         Ok(())
     }
 
-    /// The random values a key rotation takes (one for the previous seed's seal, two for each
-    /// device it seals to), drawn up front: a browser without secure random numbers fails
+    /// The randomness a key rotation takes (one value for the previous seed's seal, two for
+    /// each device it seals to), drawn up front: a browser without secure random numbers fails
     /// here, before anything is signed.
-    fn rotation_pool(&self) -> Result<Vec<[u8; 32]>, String> {
+    fn rotation_random(&self) -> Result<impl FnMut() -> [u8; 32] + use<>, String> {
+        use super::keys::secure_bytes;
         let devices = self
             .sealing
             .with_value(|s| s.as_ref().map(|s| s.log.roster().devices().count()))
             .ok_or("no private workspace is open")?;
-        (0..=2 * devices)
-            .map(|_| super::keys::secure_bytes::<32>())
+        let mut pool = (0..=2 * devices)
+            .map(|_| secure_bytes::<32>())
             .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| "this browser has no secure random numbers".to_owned())
+            .ok_or("this browser has no secure random numbers")?;
+        Ok(move || {
+            pool.pop()
+                .or_else(secure_bytes::<32>)
+                .unwrap_or_else(|| super::identity::random_bytes::<32>())
+        })
     }
 
     /// On an admin device: if a removed device can still read the newest keys (two admins
     /// removed two people concurrently, each rotation sealing to the other's), rotates again
-    /// and sends it on every transport. Whether it did.
-    fn rotate_again_if_needed(&self) -> bool {
+    /// and sends it on every transport.
+    fn rotate_again_if_needed(&self) {
         let needed = self.sealing.with_value(|s| {
             s.as_ref().is_some_and(|s| {
                 s.private.link.level() == moot_trust::Level::Admin
@@ -412,25 +417,20 @@ impl Session {
             })
         });
         if !needed {
-            return false;
+            return;
         }
-        let mut pool = match self.rotation_pool() {
-            Ok(pool) => pool,
+        let random = match self.rotation_random() {
+            Ok(random) => random,
             Err(e) => {
                 self.error.set(Some(e));
-                return false;
+                return;
             }
         };
         let rotated = self
             .sealing
             .try_update_value(|s| {
-                s.as_mut().map(|s| {
-                    s.private.rotate_if_removed_can_read(&mut s.log, || {
-                        pool.pop()
-                            .or_else(super::keys::secure_bytes::<32>)
-                            .unwrap_or_else(|| super::identity::random_bytes::<32>())
-                    })
-                })
+                s.as_mut()
+                    .map(|s| s.private.rotate_if_removed_can_read(&mut s.log, random))
             })
             .flatten();
         match rotated {
@@ -443,14 +443,12 @@ impl Session {
                         notify();
                     }
                 });
-                true
             }
             Some(Err(e)) => {
                 self.error
                     .set(Some(format!("the keys could not rotate again: {e}")));
-                false
             }
-            _ => false,
+            _ => {}
         }
     }
 

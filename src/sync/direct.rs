@@ -430,18 +430,17 @@ impl Direct {
             return;
         }
         drop(i);
-        self.close_all(id);
-        self.inner().borrow_mut().sealed = sealed && id.is_some();
+        self.close_all(id, sealed && id.is_some());
     }
 
-    fn close_all(&self, id: Option<DocumentId>) {
+    fn close_all(&self, id: Option<DocumentId>, sealed: bool) {
         let inner = self.inner();
         let mut i = inner.borrow_mut();
         for (_, p) in i.peers.drain() {
             p.close();
         }
         i.doc_id = id;
-        i.sealed = false;
+        i.sealed = sealed;
         i.fetching = None;
         i.on_fetched = None;
         drop(i);
@@ -450,7 +449,7 @@ impl Direct {
 
     /// Fetches `workspace` (not on this device) over the next link; `done` gets it.
     pub fn join(&self, workspace: DocumentId, done: impl FnOnce(AutoCommit) + 'static) {
-        self.close_all(None);
+        self.close_all(None, false);
         let inner = self.inner();
         let mut i = inner.borrow_mut();
         // Fetching is for open workspaces: a private one arrives sealed, through its link.

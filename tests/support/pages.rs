@@ -101,6 +101,23 @@ impl<'a> Shell<'a> {
         .await
     }
 
+    /// A private workspace's link of `level` ("admin", "edit", "comment", "read") from "Share"
+    /// (opened and closed again).
+    pub async fn private_link(&self, level: &str) -> String {
+        click(self.client, "share-toggle").await;
+        let link = value(self.client, &format!("share-link-{level}")).await;
+        click(self.client, "share-toggle").await;
+        link
+    }
+
+    /// Waits until the header says this page is up to date with the relay.
+    pub async fn until_up_to_date(&self, who: &str) {
+        eventually(&format!("{who} is up to date with the relay"), || async {
+            self.sync_state().await == "Up to date"
+        })
+        .await;
+    }
+
     /// Waits until in sync with the relay, then reads the session link from "Share".
     pub async fn share_link(&self) -> String {
         eventually("up to date with the relay", || async {
@@ -168,6 +185,19 @@ impl<'a> Start<'a> {
         click(self.client, "create-private").await;
         click(self.client, "create-submit").await;
         wait_for(self.client, &testid("agenda-page")).await;
+    }
+
+    /// Opens the app as Ada, creates the private workspace "Open Hardware Makers" with `draft`
+    /// as its Code of Conduct draft, waits until the relay has it: its edit link.
+    pub async fn private_with_draft(client: &'a Client, base_url: &str, draft: &str) -> String {
+        let start = Self::open(client, base_url).await;
+        start.set_name("Ada").await;
+        start.create_private("Open Hardware Makers").await;
+        let shell = Shell { client };
+        shell.go("nav-coc", "coc-page").await;
+        Review { client }.edit_draft(draft).await;
+        shell.until_up_to_date("Ada").await;
+        shell.private_link("edit").await
     }
 
     /// Opens the app as `name` and follows a private link (it opens on the agenda).

@@ -127,6 +127,29 @@ fn genesis(admin: &Link) -> Signed {
         .sign(&admin.secret.signing_key().unwrap())
 }
 
+/// Anna founds the workspace (genesis and her admin enrolment) and syncs with the relay: she,
+/// the relay's side of her connection, and hers.
+fn founded_and_online(admin: &Link, relay: &mut Log) -> (Client, Exchange, Exchange) {
+    let mut anna = Client::new(admin, Level::Admin, 1);
+    anna.log.roster_mut().add(genesis(admin)).unwrap();
+    let e = anna.enrol();
+    anna.log.roster_mut().add(e).unwrap();
+    let (mut rx, mut ax) = (Exchange::new(), Exchange::new());
+    let hello = ax.hello(&anna.log);
+    pump(relay, &mut rx, &mut anna, &mut ax, vec![hello]);
+    (anna, rx, ax)
+}
+
+/// `client` enrols itself through its own connection to the relay (then goes).
+fn enrolled_through(relay: &mut Log, mut client: Client) -> Client {
+    let e = client.enrol();
+    client.log.roster_mut().add(e).unwrap();
+    let (mut rx, mut cx) = (Exchange::new(), Exchange::new());
+    let hello = cx.hello(&client.log);
+    pump(relay, &mut rx, &mut client, &mut cx, vec![hello]);
+    client
+}
+
 #[test]
 fn a_newcomer_and_a_reconnect_are_served_by_the_relay_alone() {
     let admin = Link::new([7; 32]);
@@ -183,21 +206,10 @@ fn a_newcomer_and_a_reconnect_are_served_by_the_relay_alone() {
 fn two_sides_holding_as_many_statements_but_different_ones_swap_them() {
     let admin = Link::new([7; 32]);
     let mut relay = Log::new(admin.discovery());
-    let mut anna = Client::new(&admin, Level::Admin, 1);
-    anna.log.roster_mut().add(genesis(&admin)).unwrap();
-    let e = anna.enrol();
-    anna.log.roster_mut().add(e).unwrap();
-    let (mut rx, mut ax) = (Exchange::new(), Exchange::new());
-    let hello = ax.hello(&anna.log);
-    pump(&mut relay, &mut rx, &mut anna, &mut ax, vec![hello]);
+    let (mut anna, _, _) = founded_and_online(&admin, &mut relay);
     // Bob enrols through the relay while Anna, offline, signs a statement of her own: each
     // side now holds three statements, not the same three.
-    let mut bob = Client::new(&admin, Level::Edit, 2);
-    let e = bob.enrol();
-    bob.log.roster_mut().add(e).unwrap();
-    let (mut rx2, mut bx) = (Exchange::new(), Exchange::new());
-    let hello = bx.hello(&bob.log);
-    pump(&mut relay, &mut rx2, &mut bob, &mut bx, vec![hello]);
+    let bob = enrolled_through(&mut relay, Client::new(&admin, Level::Edit, 2));
     let carol = Client::new(&admin, Level::Comment, 3);
     let removal = Statement::Remove {
         discovery: admin.discovery(),
@@ -255,21 +267,10 @@ fn two_sides_holding_as_many_statements_but_different_ones_swap_them() {
 fn a_client_online_while_others_enrol_is_up_to_date_after_the_relay_passes_them_on() {
     let admin = Link::new([7; 32]);
     let mut relay = Log::new(admin.discovery());
-    let mut anna = Client::new(&admin, Level::Admin, 1);
-    anna.log.roster_mut().add(genesis(&admin)).unwrap();
-    let e = anna.enrol();
-    anna.log.roster_mut().add(e).unwrap();
-    let (mut rx, mut ax) = (Exchange::new(), Exchange::new());
-    let hello = ax.hello(&anna.log);
-    pump(&mut relay, &mut rx, &mut anna, &mut ax, vec![hello]);
+    let (mut anna, mut rx, mut ax) = founded_and_online(&admin, &mut relay);
     assert!(ax.is_synced(&anna.log));
     // Bob enrols on his own connection; the relay passes his statement on to Anna's.
-    let mut bob = Client::new(&admin, Level::Edit, 2);
-    let e = bob.enrol();
-    bob.log.roster_mut().add(e).unwrap();
-    let (mut rx2, mut bx) = (Exchange::new(), Exchange::new());
-    let hello = bx.hello(&bob.log);
-    pump(&mut relay, &mut rx2, &mut bob, &mut bx, vec![hello]);
+    enrolled_through(&mut relay, Client::new(&admin, Level::Edit, 2));
     let push = rx.push(&relay);
     assert!(!push.is_empty());
     let mut to_anna: VecDeque<Message> = push.into();

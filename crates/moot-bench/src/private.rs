@@ -1,7 +1,7 @@
 //! P9: private workspaces (#13), measured natively beside the open workspace and Secsync's
 //! figures: opening one with 10,000 changes from this device and as a newcomer through a relay
 //! that cannot read (with the client-made snapshot, and with per-change envelopes only), and
-//! the bytes a relay stores and a newcomer receives.
+//! the bytes a relay stores (compacted under the admin's snapshot) and a newcomer receives.
 
 use std::time::{Duration, Instant};
 
@@ -185,6 +185,9 @@ fn measure() -> Result<Vec<Row>> {
     // With the device's snapshot on the relay.
     let snapshot = made.replica.snapshot(nonce(usize::MAX))?;
     made.relay.add_snapshot(snapshot)?;
+    // The device is the workspace's admin: the relay drops every envelope it covers.
+    made.relay.compact();
+    let stored: usize = made.relay.records().iter().map(|r| r.encode().len()).sum();
     let (snap_join, snap_bytes) = newcomer(&made.admin, &mut made.relay, &expect)?;
     rows.push(
         Row::new(
@@ -215,11 +218,18 @@ fn measure() -> Result<Vec<Row>> {
     );
     let saved = made.saved.len();
     rows.push(
-        Row::new("P9", "… bytes the relay stores (envelopes, no compaction)")
-            .moot(bytes(stored_envelopes))
-            .anchor(format!("open workspace save() {}", bytes(saved)))
-            .ratio(stored_envelopes as f64 / saved as f64)
-            .target("≤ 1.2× open", stored_envelopes as f64 <= 1.2 * saved as f64),
+        Row::new(
+            "P9",
+            "… bytes the relay stores, compacted under the admin's snapshot (its whole file)",
+        )
+        .moot(format!(
+            "{} (before compaction {} of envelopes)",
+            bytes(stored),
+            bytes(stored_envelopes)
+        ))
+        .anchor(format!("open workspace save() {}", bytes(saved)))
+        .ratio(stored as f64 / saved as f64)
+        .target("≤ 1.2× open", stored as f64 <= 1.2 * saved as f64),
     );
     Ok(rows)
 }

@@ -169,6 +169,31 @@ async fn compact(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 impl Inner {
+    /// Under an admin's snapshot, drops the envelopes it covers, in memory and on disk: the
+    /// file is replaced whole by what the log still holds.
+    async fn compact(&mut self) -> std::io::Result<()> {
+        let dropped = self.log.compact();
+        if dropped == 0 {
+            return Ok(());
+        }
+        let held: Vec<u8> = self.log.records().iter().flat_map(Record::encode).collect();
+        // The append handle names the old file: close it before the rename replaces it.
+        self.file = None;
+        compact(&self.path, &held).await?;
+        self.file = Some(
+            tokio::fs::OpenOptions::new()
+                .append(true)
+                .open(&self.path)
+                .await?,
+        );
+        tracing::info!(
+            dropped,
+            to = held.len(),
+            "compacted a sealed log under a snapshot"
+        );
+        Ok(())
+    }
+
     /// Writes what the log took since the last call and fsyncs it.
     async fn persist(&mut self) -> std::io::Result<()> {
         let journal = self.log.take_journal();
@@ -384,7 +409,11 @@ async fn exchange(
                 }]
             } else {
                 let out = ex.receive(&mut inner.log, message, &mut Relay);
-                if let Err(e) = inner.persist().await {
+                let mut stored = inner.persist().await;
+                if out.snapshot && stored.is_ok() {
+                    stored = inner.compact().await;
+                }
+                if let Err(e) = stored {
                     tracing::error!(%e, "cannot store a sealed log");
                     inner.broken = true;
                     return Err(End::Storage(e));

@@ -256,6 +256,17 @@ async fn a_superseded_snapshot_is_dropped_from_the_relay_s_file() {
     let admin = Link::new([7; 32]);
     let (r, person) = founder(&admin);
     let mut anna = Client::connect(relay.addr, r, person).await;
+    anna.act(|ws, me| {
+        let d = ws.documents().unwrap()[0].id.clone();
+        ws.replace_text(me, &d, "Draft").unwrap();
+    })
+    .await;
+    anna.synced().await;
+    drop(anna);
+    // An editor's snapshots compact nothing while the relay runs (an admin's would).
+    let (r, person) = joiner(&admin, Level::Edit, 2);
+    let mut anna = Client::connect(relay.addr, r, person).await;
+    anna.synced().await;
     let snapshots_on_disk = || {
         let dir = root.join("data").join("sealed");
         let bytes = sealed_client::all_bytes(&dir);
@@ -297,6 +308,91 @@ async fn a_superseded_snapshot_is_dropped_from_the_relay_s_file() {
         "{:?}",
         carol.text()
     );
+    relay.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_an_admin_s_snapshot_the_relay_s_file_drops_the_envelopes_and_a_reconnect_converges()
+{
+    let root = temp("sealed-admin-compact");
+    let relay = RunningRelay::start(&root, |_| {}).await;
+    let admin = Link::new([7; 32]);
+    let on_disk = || {
+        let dir = root.join("data").join("sealed");
+        let bytes = sealed_client::all_bytes(&dir);
+        let records = moot_trust::Record::decode_all(&bytes, 1 << 26).0;
+        let count = |snapshot: bool| {
+            records
+                .iter()
+                .filter(|r| matches!(r, moot_trust::Record::Snapshot(_)) == snapshot)
+                .filter(|r| !matches!(r, moot_trust::Record::Statement(_)))
+                .count()
+        };
+        (count(false), count(true))
+    };
+    let (r, person) = founder(&admin);
+    let mut anna = Client::connect(relay.addr, r, person).await;
+    let type_in = async |c: &mut Client, text: &str| {
+        for ch in text.chars() {
+            c.act(|ws, me| {
+                let d = ws.documents().unwrap()[0].id.clone();
+                let at = ws.document_text(&d).unwrap().chars().count();
+                ws.splice_text(me, &d, at, 0, &ch.to_string()).unwrap();
+            })
+            .await;
+        }
+        c.synced().await;
+    };
+    type_in(&mut anna, "Stewards meet ").await;
+    let (r, person) = joiner(&admin, Level::Edit, 2);
+    let mut bob = Client::connect(relay.addr, r, person).await;
+    bob.synced().await;
+    // Bob, an editor, makes a snapshot: stored and served, but it drops nothing.
+    let acks = bob.ex.acks();
+    let snapshot = bob.r.snapshot([60; 24]).unwrap();
+    bob.send(vec![moot_trust::Message::Snapshot(snapshot)])
+        .await;
+    bob.until(|c| c.ex.acks() > acks).await;
+    let (envelopes, snapshots) = on_disk();
+    assert_eq!(snapshots, 1);
+    assert!(envelopes >= 14, "{envelopes}");
+    let Client {
+        r: bob_r,
+        person: bob_person,
+        ..
+    } = bob;
+
+    // Anna goes on while Bob is away, and her snapshot covers everything.
+    type_in(&mut anna, "monthly.").await;
+    let acks = anna.ex.acks();
+    let snapshot = anna.r.snapshot([61; 24]).unwrap();
+    anna.send(vec![moot_trust::Message::Snapshot(snapshot)])
+        .await;
+    anna.until(|c| c.ex.acks() > acks).await;
+    assert_eq!(
+        on_disk(),
+        (0, 1),
+        "the file holds statements and the snapshot"
+    );
+    let text = anna.text();
+    drop(anna);
+    relay.stop().await;
+
+    // After a restart, Bob (holding the first part) and a newcomer both get the whole text.
+    let relay = RunningRelay::start(&root, |_| {}).await;
+    let mut bob = Client::connect(relay.addr, bob_r, bob_person).await;
+    bob.synced().await;
+    assert_eq!(bob.text(), text);
+    assert!(bob.refused.is_empty(), "{:?}", bob.refused);
+    type_in(&mut bob, " Bob agrees.").await;
+    let (r, person) = joiner(&admin, Level::Read, 3);
+    let mut carol = Client::connect(relay.addr, r, person).await;
+    carol.synced().await;
+    assert_eq!(
+        carol.text().as_deref(),
+        Some("Stewards meet monthly. Bob agrees.")
+    );
+    assert_eq!(carol.r.doc.get_heads(), bob.r.doc.get_heads());
     relay.stop().await;
 }
 

@@ -40,6 +40,8 @@ pub enum SealError {
     ReadOnly,
     #[error("this tab's changes are not in sequence after {0}")]
     OutOfSequence(u64),
+    #[error("the document holds other changes than its sealed log: seal before a snapshot")]
+    Unsealed,
 }
 
 /// Encodes changes as the plain body of an envelope: a CBOR array of their bytes.
@@ -302,8 +304,9 @@ impl Private {
         Ok(Some(sealed))
     }
 
-    /// A snapshot of `doc` (which must hold only what `log` holds: seal first), covering the
-    /// log's vector, with the certificates that vouch for every change in it.
+    /// A snapshot of `doc` (which must hold only what `log` holds: seal first, or it is
+    /// [`SealError::Unsealed`]), covering the log's vector, with the certificates that vouch
+    /// for every change in it.
     pub fn snapshot(
         &self,
         doc: &mut AutoCommit,
@@ -312,6 +315,16 @@ impl Private {
     ) -> Result<Snapshot, SealError> {
         let actor = doc.get_actor().to_bytes().to_vec();
         let covers = log.vector().clone();
+        // What every newcomer checks (and, under an admin's snapshot, the relay keeps no
+        // other copy of): it holds exactly the changes its cover says.
+        let mut held = moot_trust::Vector::new();
+        for m in doc.get_changes_meta(&[]) {
+            let slot = held.entry(m.actor.to_bytes().to_vec()).or_insert(0);
+            *slot = (*slot).max(m.seq);
+        }
+        if held != covers {
+            return Err(SealError::Unsealed);
+        }
         let mut e = Encoder::new(Vec::new());
         let certs: Vec<Vec<u8>> = self
             .certificates

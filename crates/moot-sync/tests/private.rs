@@ -242,6 +242,14 @@ fn a_newcomer_opens_a_snapshot_and_unsigned_changes_in_one_are_refused() {
         forged = w.into_doc();
     }
     dave.r.doc.merge(&mut forged).unwrap();
+    // An honest device would not make it (its log does not hold that change); Dave claims to.
+    assert!(matches!(
+        dave.r.snapshot([43; 24]),
+        Err(SealError::Unsealed)
+    ));
+    let anna_bytes = anna.r.doc.get_actor().to_bytes().to_vec();
+    let claimed = dave.r.log.vector()[&anna_bytes] + 1;
+    dave.r.log.adopt(&[(anna_bytes, claimed)].into());
     let bad = dave.r.snapshot([43; 24]).unwrap();
     let mut newcomer = Peer::join(&admin, Level::Read, 6);
     let mut ex = Exchange::new();
@@ -256,6 +264,74 @@ fn a_newcomer_opens_a_snapshot_and_unsigned_changes_in_one_are_refused() {
         out.refused
     );
     assert_eq!(newcomer.text(&d), None);
+}
+
+#[test]
+fn under_an_admin_s_snapshot_the_relay_drops_what_it_covers_and_everyone_still_converges() {
+    let admin = Link::new([7; 32]);
+    let mut relay = Log::new(admin.discovery());
+    let mut anna = admin_peer(&admin);
+    let d = draft(&mut anna);
+    let type_at = |p: &mut Peer, text: &str| {
+        for (i, c) in text.chars().enumerate() {
+            let s = c.to_string();
+            p.act(|ws, me| ws.splice_text(me, &d, i, 0, &s)).unwrap();
+            p.seal().unwrap();
+        }
+    };
+    type_at(&mut anna, "Stewards meet monthly.");
+    assert!(sync(&mut relay, &mut anna).is_empty());
+    let mut bob = Peer::join(&admin, Level::Edit, 2);
+    let mut carol = Peer::join(&admin, Level::Comment, 3);
+    assert!(sync(&mut relay, &mut bob).is_empty());
+    assert!(sync(&mut relay, &mut carol).is_empty());
+    carol
+        .act(|ws, me| ws.add_comment(me, &d, 0, 8, "Who are they?", &[]))
+        .unwrap();
+    carol.seal().unwrap().unwrap();
+    assert!(sync(&mut relay, &mut carol).is_empty());
+    // Bob writes offline; Anna goes on and makes a snapshot of everything the relay holds.
+    type_at(&mut bob, "Bob: ");
+    type_at(&mut anna, "Agenda: ");
+    assert!(sync(&mut relay, &mut anna).is_empty());
+    let before = relay.envelope_count();
+    // A snapshot holding a change not sealed yet would be refused by every newcomer, and the
+    // relay would keep no other copy of what it covers: not made.
+    anna.act(|ws, me| ws.splice_text(me, &d, 0, 0, "#"))
+        .unwrap();
+    assert!(matches!(
+        anna.r.snapshot([41; 24]),
+        Err(SealError::Unsealed)
+    ));
+    anna.seal().unwrap().unwrap();
+    assert!(sync(&mut relay, &mut anna).is_empty());
+    let snapshot = anna.r.snapshot([42; 24]).unwrap();
+    assert_eq!(relay.add_snapshot(snapshot), Ok(true));
+    assert!(relay.compact() > 0);
+    assert_eq!(relay.envelope_count(), 0, "of {before}");
+
+    // Bob, holding part of it and changes of his own, is served the snapshot and sends his.
+    assert!(sync(&mut relay, &mut bob).is_empty());
+    assert!(sync(&mut relay, &mut anna).is_empty());
+    assert_eq!(bob.r.doc.get_heads(), anna.r.doc.get_heads());
+    assert_eq!(bob.r.log.vector(), relay.vector());
+    let text = anna.text(&d).unwrap();
+    assert!(
+        text.contains("Bob: ") && text.contains("Agenda: "),
+        "{text}"
+    );
+
+    // A newcomer, from the relay's records loaded again after a restart, gets all of it and
+    // takes Carol's comment (checked against the snapshot itself).
+    let mut again = Log::new(admin.discovery());
+    again.replay(relay.records());
+    assert_eq!(again.vector(), relay.vector());
+    assert_eq!(again.envelope_count(), relay.envelope_count());
+    let mut dave = Peer::join(&admin, Level::Read, 4);
+    assert!(sync(&mut again, &mut dave).is_empty());
+    assert_eq!(dave.r.doc.get_heads(), anna.r.doc.get_heads());
+    assert_eq!(dave.text(&d), Some(text));
+    assert_eq!(dave.act(|ws, _| ws.threads(&d).unwrap().len()), 1);
 }
 
 /// A log holding more than SNAPSHOT_EVERY changes beyond any snapshot.

@@ -289,7 +289,8 @@ impl Exchange {
         if let Some(snapshot) = snapshot {
             send.push(Message::Snapshot(snapshot.clone()));
             for (actor, seq) in &snapshot.covers {
-                remote.insert(actor.clone(), *seq);
+                let slot = remote.entry(actor.clone()).or_insert(0);
+                *slot = (*slot).max(*seq);
             }
         }
         let mut frame = Vec::new();

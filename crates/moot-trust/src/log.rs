@@ -412,14 +412,74 @@ impl Log {
         Ok(())
     }
 
-    /// What a holder of `vector` lacks. A newcomer (an empty vector) gets the snapshot and the
-    /// envelopes after its cover; anyone else the envelopes after what it holds.
+    /// Whether the snapshot held was made by an admin device: only then does [`Log::compact`]
+    /// drop what it covers. A relay cannot read a snapshot's body; an editor's that held other
+    /// than it says would, compacted, lose the history it covers for every newcomer, while an
+    /// admin can already remove everyone (SECURITY.md).
+    pub fn compacts(&self) -> bool {
+        self.snapshot.as_ref().is_some_and(|s| {
+            s.sealed
+                .header_unchecked()
+                .is_ok_and(|h| self.roster.accepts(&h.actor, h.last) == Some(Level::Admin))
+        })
+    }
+
+    /// Under an admin's snapshot, drops every envelope it covers (those reaching past its
+    /// cover stay) and counts the cover as held: a newcomer and anyone holding less than what
+    /// is left is served the snapshot. Returns the bytes dropped.
+    pub fn compact(&mut self) -> usize {
+        if !self.compacts() {
+            return 0;
+        }
+        let covers = self.snapshot.as_ref().expect("compacts").covers.clone();
+        let mut dropped = 0;
+        for (actor, seq) in &covers {
+            let Some(runs) = self.envelopes.get_mut(actor) else {
+                continue;
+            };
+            runs.retain(|_, e| {
+                let keep = e.last > *seq;
+                if !keep {
+                    dropped += e.sealed.body.len() + e.sealed.certificate.header.len() + 64;
+                }
+                keep
+            });
+            if runs.is_empty() {
+                self.envelopes.remove(actor);
+            }
+        }
+        self.bytes -= dropped;
+        self.adopt(&covers);
+        dropped
+    }
+
+    /// Whether the envelopes held continue `actor`'s run after `have`.
+    fn continues(&self, actor: &[u8], have: u64) -> bool {
+        self.envelopes.get(actor).is_some_and(|runs| {
+            runs.range(..=have + 1)
+                .next_back()
+                .is_some_and(|(_, e)| e.last > have)
+        })
+    }
+
+    /// What a holder of `vector` lacks. A newcomer (an empty vector), and anyone lacking
+    /// changes that only the snapshot still holds, gets the snapshot and the envelopes after
+    /// its cover; anyone else the envelopes after what it holds.
     pub fn since(&self, vector: &Vector) -> (Option<&Snapshot>, Vec<&Sealed>) {
-        let snapshot = self.snapshot.as_ref().filter(|_| vector.is_empty());
-        let base = snapshot.map_or(vector, |s| &s.covers);
+        let snapshot = self.snapshot.as_ref().filter(|s| {
+            vector.is_empty()
+                || s.covers.iter().any(|(actor, seq)| {
+                    let have = vector.get(actor).copied().unwrap_or(0);
+                    have < *seq && !self.continues(actor, have)
+                })
+        });
         let mut out = Vec::new();
         for (actor, runs) in &self.envelopes {
-            let have = base.get(actor).copied().unwrap_or(0);
+            let have = vector.get(actor).copied().unwrap_or(0);
+            let have = match snapshot {
+                Some(s) => have.max(s.covers.get(actor).copied().unwrap_or(0)),
+                None => have,
+            };
             // Runs are contiguous: start at the one holding `have + 1`.
             let start = runs
                 .range(..=have + 1)
@@ -457,14 +517,17 @@ impl Log {
         std::mem::take(&mut self.journal)
     }
 
-    /// Replays stored records (checked when they were first taken; anything that no longer
-    /// fits is skipped), journaling nothing.
+    /// Replays a relay's stored records (checked when they were first taken; anything that no
+    /// longer fits is skipped), compacting under an admin's snapshot as it goes, journaling
+    /// nothing.
     pub fn replay(&mut self, records: Vec<Record>) {
         for record in records {
             let _ = match record {
                 Record::Statement(s) => self.roster.add(s).map(|_| ()),
                 Record::Envelope(s) => self.add(s).map(|_| ()),
-                Record::Snapshot(s) => self.add_snapshot(s).map(|_| ()),
+                Record::Snapshot(s) => self.add_snapshot(s).map(|_| {
+                    self.compact();
+                }),
             };
         }
         self.journal.clear();

@@ -170,9 +170,12 @@ fn main() -> Result<()> {
         report::print(&decisions::rows());
         return Ok(());
     }
-    // The private-workspace rows alone (native, no inputs needed).
+    // The private-workspace rows alone (native; the trace from MOOT_TRACE or ../shared).
     if std::env::args().nth(1).as_deref() == Some("private") {
-        report::print(&private::rows());
+        let trace = std::env::var_os("MOOT_TRACE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| "../shared/bench/automerge-paper-edits.json.gz".into());
+        report::print(&private::rows(&trace));
         return Ok(());
     }
     let inputs = Inputs::from_env()?;
@@ -196,7 +199,7 @@ fn main() -> Result<()> {
     }
     if only("P9") {
         eprintln!("bench: P9 private workspaces");
-        rows.extend(private::rows());
+        rows.extend(private::rows(&inputs.trace));
     }
     if only("D1") {
         eprintln!("bench: D1 decision tally (native)");

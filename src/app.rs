@@ -193,6 +193,8 @@ pub fn App() -> impl IntoView {
     direct.on_taken(move || {
         sealed.send_new();
         sealed_tabs.push();
+        // And to this device's other direct links (each is sent only what it lacks).
+        direct.push();
     });
     // Presence: say who I am every few seconds while a workspace is open; forget the silent.
     // The app lives as long as the page: so does its timer.
@@ -237,6 +239,17 @@ pub fn App() -> impl IntoView {
 
     let opening = RwSignal::new(Opening::Done);
     let relay_offer = RwSignal::new(None::<RelayOffer>);
+    // A workspace that arrived another way (over a direct link) while its page waited for the
+    // relay is open: the page shows it.
+    Effect::new(move |_| {
+        let open = session.doc_id.get();
+        if let (Some(open), Route::Workspace { id, .. }) = (open, route.get_untracked())
+            && open == id
+            && !matches!(opening.get_untracked(), Opening::Done)
+        {
+            opening.set(Opening::Done);
+        }
+    });
     Effect::new(move |_| {
         if let Route::Private {
             code,
@@ -658,6 +671,12 @@ async fn open_private(
                 let id = id.clone();
                 let name = name.clone();
                 let relay = joined_relay.clone();
+                if session.doc_id.get_untracked().as_deref() == Some(id.as_str()) {
+                    // It arrived over a direct link meanwhile: sync that through the relay.
+                    sealed.connect(&relay);
+                    opening.set(Opening::Done);
+                    return;
+                }
                 match result {
                     Ok(replica) => {
                         let (doc, mut sealing) = crate::sync::sealed::into_sealing(replica);

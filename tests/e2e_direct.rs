@@ -359,6 +359,14 @@ async fn a_private_workspace_edited_offline_converges_over_a_sealed_direct_link(
         bea_review.draft().await == DRAFT && bea_shell.sync_state().await == "Up to date"
     })
     .await;
+    // Cy has the app (cached) and a comment link, but not the workspace yet.
+    let comment_link = ada_shell.private_link("comment").await;
+    let cy = harness.browser().await;
+    Start::open(&cy, &harness.base_url)
+        .await
+        .set_name("Cy")
+        .await;
+    wait_for_service_worker(&cy).await;
 
     // The relay goes; each comments offline.
     harness.stop_relay().await;
@@ -433,6 +441,64 @@ async fn a_private_workspace_edited_offline_converges_over_a_sealed_direct_link(
         "no relay was involved"
     );
 
+    // Cy opens her link with no relay to fetch from, and gets the workspace from Bea over a
+    // direct link, sealed: then she comments, and it reaches Ada through Bea.
+    cy.goto(&comment_link).await.unwrap();
+    wait_for(&cy, &testid("fetching")).await;
+    record_data_channels(&cy).await;
+    click(&cy, "direct-toggle").await;
+    click(&bea, "direct-invite").await;
+    let invitation = code(&bea, "direct-invitation", "moot-offer:").await;
+    fill(&cy, "direct-their-invitation", &invitation).await;
+    click(&cy, "direct-answer").await;
+    eventually("Cy's answer is made (or refused)", || async {
+        !all_texts(&cy, &testid("direct-answer-code"))
+            .await
+            .is_empty()
+            || !all_texts(&cy, &testid("direct-error")).await.is_empty()
+    })
+    .await;
+    assert_eq!(
+        all_texts(&cy, &testid("direct-error")).await,
+        Vec::<String>::new(),
+        "Cy answers"
+    );
+    let answer = code(&cy, "direct-answer-code", "moot-answer:").await;
+    fill(&bea, "direct-their-answer", &answer).await;
+    click(&bea, "direct-complete").await;
+    wait_for(&cy, &testid("agenda-page")).await;
+    let cy_shell = Shell { client: &cy };
+    assert_eq!(cy_shell.workspace_name().await, "Open Hardware Makers");
+    cy_shell.go("nav-coc", "coc-page").await;
+    let cy_review = Review { client: &cy };
+    eventually("Cy has the draft and both offline comments", || async {
+        cy_review.draft().await == DRAFT
+            && cy_review.has_comment("Sealed offline by Ada").await
+            && cy_review.has_comment("Sealed and linked: Bea").await
+    })
+    .await;
+    cy_review
+        .comment("hold", "Fetched without a relay: Cy", false)
+        .await;
+    eventually("Cy's comment reaches Ada through Bea", || async {
+        ada_review.has_comment("Fetched without a relay: Cy").await
+    })
+    .await;
+    for words in [
+        "Sealed offline by Ada",
+        "Fetched without a relay",
+        "Stewards hold",
+    ] {
+        let (total, found) = data_channels_sent(&cy, words).await;
+        assert!(total > 0, "Cy's data channel sent something");
+        assert!(!found, "Cy's data channel sent “{words}” in the clear");
+    }
+    click(&cy, "direct-disconnect").await;
+    eventually("Bea's link to Cy is gone", || async {
+        !direct_status(&bea).await.contains("Cy")
+    })
+    .await;
+
     // The relay comes back (restarted, same disk): what crossed the link reaches it, sealed,
     // and a later comment goes through it with the link closed.
     click(&bea, "direct-disconnect").await;
@@ -450,6 +516,13 @@ async fn a_private_workspace_edited_offline_converges_over_a_sealed_direct_link(
     .await;
     ada_shell.until_up_to_date("Ada").await;
     bea_shell.until_up_to_date("Bea").await;
+    // Cy, who never reached the relay before, syncs through it now.
+    eventually(
+        "Ada's later comment reaches Cy through the relay",
+        || async { cy_review.has_comment("Through the relay again: Ada").await },
+    )
+    .await;
+    cy_shell.until_up_to_date("Cy").await;
     let stored = sealed_client::all_bytes(&harness.relay_data().join("sealed"));
     assert!(!stored.is_empty(), "the relay stored the workspace");
     for words in [
@@ -464,4 +537,5 @@ async fn a_private_workspace_edited_offline_converges_over_a_sealed_direct_link(
     }
     harness.close(ada).await;
     harness.close(bea).await;
+    harness.close(cy).await;
 }

@@ -10,7 +10,7 @@ use crate::{
     browser,
     state::{Session, identity, workspaces},
     sync::{
-        Direct,
+        Direct, SealedHub,
         direct::{self, LinkState, Via},
     },
 };
@@ -65,17 +65,24 @@ impl Busy {
 async fn answer_invitation(
     session: Session,
     direct: Direct,
+    sealed: SealedHub,
     invitation: Invitation,
 ) -> Result<String, String> {
     let id = invitation.workspace.to_string();
     let here = session.doc_id.get_untracked().as_deref() == Some(id.as_str());
     if !here && (invitation.sealed || workspaces::is_private(&id)) {
-        // A private workspace opens from its link (with its keys), never over a direct link.
+        // A private workspace's keys come from its link, never over a direct link.
         if !workspaces::is_private(&id) {
             return Err("this invitation is for a private workspace this device does not hold: open the link you were given for it first, then answer".into());
         }
-        go(&Route::workspace(&id, Page::Agenda));
-        opened_private(session, direct, &invitation).await?;
+        if Session::load_sealed(&id).await.is_empty() {
+            // Its link is here but not the workspace (the relay is out of reach, say): it
+            // arrives over the link being made, sealed, and is checked as from a relay.
+            fetch_private(session, direct, sealed, &id, invitation.workspace).await?;
+        } else {
+            go(&Route::workspace(&id, Page::Agenda));
+            opened_private(session, direct, &invitation).await?;
+        }
     } else if !here {
         if session.open(&id).await? {
             direct.open(Some(&id), false);
@@ -105,6 +112,63 @@ async fn answer_invitation(
     direct.answer(invitation).await
 }
 
+/// Fetches private workspace `id` over the next direct link into a replica of the link this
+/// device holds, then opens it here and syncs it through its relay too.
+async fn fetch_private(
+    session: Session,
+    direct: Direct,
+    sealed: SealedHub,
+    id: &str,
+    workspace: moot_sync::DocumentId,
+) -> Result<(), String> {
+    use crate::state::keys;
+    let link = keys::load_link(id)
+        .await?
+        .ok_or("this device does not hold the workspace's private link: open it first")?;
+    let device = keys::device_key().await?;
+    let replica = crate::sync::sealed::replica_for(link, device);
+    let id = id.to_owned();
+    direct.join_sealed(workspace, replica, move |replica| {
+        leptos::task::spawn_local(async move {
+            if session.doc_id.get_untracked().as_deref() == Some(id.as_str()) {
+                // It arrived through the relay meanwhile.
+                direct.adopted();
+                return;
+            }
+            let (doc, mut sealing) = crate::sync::sealed::into_sealing(replica);
+            sealing.person = keys::load_person(&id).await;
+            let name = session
+                .me
+                .get_untracked()
+                .map(|m| m.name)
+                .unwrap_or_default();
+            let ws = match moot_model::Workspace::from_doc(doc, identity::random_u64()) {
+                Ok(ws) => ws,
+                Err(e) => {
+                    session.error.set(Some(format!(
+                        "what arrived over the direct link is not a readable workspace: {e}"
+                    )));
+                    return;
+                }
+            };
+            match session.adopt_as(&id, ws, Some((sealing, name))).await {
+                Ok(()) => {
+                    direct.adopted();
+                    // A relay join still waiting gives way to syncing what is here now.
+                    if let Some(relay) =
+                        workspaces::relay_of(&id).or_else(crate::sync::relay::default_relay)
+                    {
+                        sealed.connect(&relay);
+                    }
+                    go(&Route::workspace(&id, Page::Agenda));
+                }
+                Err(e) => session.error.set(Some(e)),
+            }
+        });
+    });
+    Ok(())
+}
+
 /// Waits (at most a few seconds) until the private workspace `id` is open with its keys.
 async fn opened_private(session: Session, direct: Direct, id: &Invitation) -> Result<(), String> {
     let deadline = js_sys::Date::now() + 10_000.0;
@@ -121,6 +185,7 @@ async fn opened_private(session: Session, direct: Direct, id: &Invitation) -> Re
 pub fn DirectBox() -> impl IntoView {
     let session = expect_context::<Session>();
     let direct = expect_context::<Direct>();
+    let sealed = expect_context::<SealedHub>();
     let open = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -159,7 +224,9 @@ pub fn DirectBox() -> impl IntoView {
         my_answer.set(None);
         run.start(async move {
             let invitation = Invitation::parse_offer(&text).map_err(|e| e.to_string())?;
-            my_answer.set(Some(answer_invitation(session, direct, invitation).await?));
+            my_answer.set(Some(
+                answer_invitation(session, direct, sealed, invitation).await?,
+            ));
             their_invitation.set(String::new());
             Ok(())
         })

@@ -26,6 +26,7 @@ use automerge::AutoCommit;
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
+use moot_sync::sealed::Replica;
 use moot_sync::{
     Connection, DocumentId, Event, PeerMetadata, Single,
     direct::{Invitation, Joiner, Signal, SignalKind, split},
@@ -154,6 +155,10 @@ struct Inner {
     /// A workspace being fetched over a link (not yet on this device).
     fetching: Option<AutoCommit>,
     on_fetched: Option<Box<dyn FnOnce(AutoCommit)>>,
+    /// A private workspace being fetched over a link, sealed: its replica (made from the link
+    /// this device holds) takes what arrives until it is up to date with the other side.
+    joining: Option<Replica>,
+    on_joined: Option<Box<dyn FnOnce(Replica)>>,
     peers: HashMap<u32, Peer>,
     next: u32,
     failed: HashMap<String, f64>,
@@ -315,6 +320,8 @@ impl Direct {
             sealed: false,
             fetching: None,
             on_fetched: None,
+            joining: None,
+            on_joined: None,
             peers: HashMap::new(),
             next: 0,
             failed: HashMap::new(),
@@ -370,7 +377,7 @@ impl Direct {
     pub fn serves(&self, id: DocumentId, sealed: bool) -> bool {
         let inner = self.inner();
         let i = inner.borrow();
-        i.doc_id == Some(id) && i.sealed == sealed && i.fetching.is_none()
+        i.doc_id == Some(id) && i.sealed == sealed && i.fetching.is_none() && i.joining.is_none()
     }
 
     /// Whether this page made the invitation an answer is for.
@@ -425,8 +432,14 @@ impl Direct {
         let i = inner.borrow();
         // Same workspace; or none open while one is being joined (it opens when it arrives).
         if (i.doc_id == id && id.is_some() && i.sealed == sealed)
-            || (id.is_none() && i.fetching.is_some())
+            || (id.is_none() && (i.fetching.is_some() || i.joining.is_some()))
         {
+            // Joined another way meanwhile (through the relay): the links go on with the
+            // session's log.
+            if i.joining.is_some() && id.is_some() {
+                drop(i);
+                self.adopted();
+            }
             return;
         }
         drop(i);
@@ -443,6 +456,8 @@ impl Direct {
         i.sealed = sealed;
         i.fetching = None;
         i.on_fetched = None;
+        i.joining = None;
+        i.on_joined = None;
         drop(i);
         self.publish();
     }
@@ -458,9 +473,31 @@ impl Direct {
         i.on_fetched = Some(Box::new(done));
     }
 
+    /// Fetches private workspace `workspace` (not on this device) over the next link, sealed,
+    /// into `replica` (made from its link); `done` gets it once it holds what the other side
+    /// holds.
+    pub fn join_sealed(
+        &self,
+        workspace: DocumentId,
+        replica: Replica,
+        done: impl FnOnce(Replica) + 'static,
+    ) {
+        self.close_all(Some(workspace), true);
+        let inner = self.inner();
+        let mut i = inner.borrow_mut();
+        i.joining = Some(replica);
+        i.on_joined = Some(Box::new(done));
+    }
+
     /// The fetched workspace is open in the session now: sync it on the links as usual.
     pub fn adopted(&self) {
-        self.inner().borrow_mut().fetching = None;
+        {
+            let inner = self.inner();
+            let mut i = inner.borrow_mut();
+            i.fetching = None;
+            i.joining = None;
+            i.on_joined = None;
+        }
         self.push();
     }
 
@@ -577,7 +614,8 @@ impl Direct {
         }
         {
             let inner = self.inner();
-            let mut i = inner.borrow_mut();
+            let mut guard = inner.borrow_mut();
+            let i = &mut *guard;
             let me = i.me.clone();
             let sealed = i.sealed;
             if let Some(p) = i
@@ -587,7 +625,11 @@ impl Direct {
             {
                 if sealed {
                     let mut exchange = Exchange::new();
-                    if let Some(hello) = self.session.with_sealing(|_, s| exchange.hello(&s.log)) {
+                    let hello = match i.joining.as_ref() {
+                        Some(r) => Some(exchange.hello(&r.log)),
+                        None => self.session.with_sealing(|_, s| exchange.hello(&s.log)),
+                    };
+                    if let Some(hello) = hello {
                         p.exchange = Some(exchange);
                         p.send(&hello.encode());
                     }
@@ -729,10 +771,34 @@ impl Direct {
         };
         let inner = self.inner();
         let mut guard = inner.borrow_mut();
-        let Some(p) = guard.peers.get_mut(&id) else {
+        let i = &mut *guard;
+        let Some(p) = i.peers.get_mut(&id) else {
             return;
         };
-        let exchange = p.exchange.get_or_insert_with(Exchange::new);
+        let mut exchange = p.exchange.take().unwrap_or_default();
+        if let Some(replica) = i.joining.as_mut() {
+            // Joining: what arrives goes to the new replica, judged the same way.
+            let out = replica.receive(&mut exchange, message);
+            for m in &out.send {
+                p.send(&m.encode());
+            }
+            for e in &out.refused {
+                leptos::logging::warn!("moot: refused over a direct link: {e}");
+            }
+            let whole = exchange.is_synced(&replica.log) && !replica.doc.get_heads().is_empty();
+            p.exchange = Some(exchange);
+            if whole {
+                let replica = i.joining.take().expect("joining");
+                let done = i.on_joined.take();
+                drop(guard);
+                if let Some(done) = done {
+                    done(replica);
+                }
+            }
+            return;
+        }
+        p.exchange = Some(exchange);
+        let exchange = p.exchange.as_mut().expect("put back");
         let Some(out) = self.session.take_sealed(exchange, message) else {
             return;
         };
@@ -759,7 +825,7 @@ impl Direct {
     pub fn push(&self) {
         let inner = self.inner();
         let mut i = inner.borrow_mut();
-        if i.fetching.is_some() {
+        if i.fetching.is_some() || i.joining.is_some() {
             return;
         }
         let Some(id) = i.doc_id else { return };

@@ -42,6 +42,10 @@ pub enum SealError {
     OutOfSequence(u64),
     #[error("the document holds other changes than its sealed log: seal before a snapshot")]
     Unsealed,
+    #[error(
+        "this device lacks the signed proof of some author's latest change: it cannot make a snapshot others would open"
+    )]
+    Uncertified,
 }
 
 /// Encodes changes as the plain body of an envelope: a CBOR array of their bytes.
@@ -234,10 +238,22 @@ impl Private {
     /// Remembers the certificates of every envelope a restored log holds, and follows its
     /// rotations.
     pub fn remember_log(&mut self, log: &Log) {
+        self.follow(log.roster());
         for c in log.latest() {
             self.remember(c.clone());
         }
-        self.follow(log.roster());
+        // An actor whose changes are all in the snapshot has its certificate only there (a
+        // device that joined from one would otherwise make snapshots nobody opens).
+        if let Some(snapshot) = log.snapshot()
+            && let Ok(header) = snapshot.sealed.verify()
+            && let Some(key) = self.keys.get(&header.epoch)
+            && let Ok(plain) = snapshot.sealed.open_verified(&header, key)
+            && let Ok((_, certs)) = snapshot_body(&plain, &self.link.discovery())
+        {
+            for (h, c) in certs.into_values() {
+                self.remember_verified(&h, c);
+            }
+        }
     }
 
     /// Remembers the certificate of an envelope whose header was verified.
@@ -325,6 +341,13 @@ impl Private {
         if held != covers {
             return Err(SealError::Unsealed);
         }
+        // And the certificate of every actor's latest change, or no newcomer would open it.
+        if covers
+            .iter()
+            .any(|(actor, seq)| self.latest_seq.get(actor) != Some(seq))
+        {
+            return Err(SealError::Uncertified);
+        }
         let mut e = Encoder::new(Vec::new());
         let certs: Vec<Vec<u8>> = self
             .certificates
@@ -367,6 +390,39 @@ impl Private {
             pending_hashes: Default::default(),
         }
     }
+}
+
+/// A snapshot's plain body: the saved document, and the certificate of each actor's latest
+/// change in it (each checked: signed by its actor's key, of changes in workspace `discovery`).
+type Certified = BTreeMap<Vec<u8>, (Header, Certificate)>;
+
+fn snapshot_body<'p>(
+    plain: &'p [u8],
+    discovery: &[u8; 16],
+) -> Result<(&'p [u8], Certified), TrustError> {
+    let bad = || TrustError::Malformed("snapshot body");
+    let mut d = Decoder::new(plain);
+    if d.array().map_err(|_| bad())? != Some(2) {
+        return Err(bad());
+    }
+    let bytes = d.bytes().map_err(|_| bad())?;
+    let n = d.array().map_err(|_| bad())?.ok_or_else(bad)?;
+    if n > moot_trust::MAX_ACTORS as u64 {
+        return Err(TrustError::TooLarge);
+    }
+    let mut certs = BTreeMap::new();
+    for _ in 0..n {
+        let c = Certificate::decode(d.bytes().map_err(|_| bad())?)?;
+        let h = c.verify()?;
+        if h.kind != Kind::Changes || &h.discovery != discovery {
+            return Err(bad());
+        }
+        certs.insert(h.actor.clone(), (h, c));
+    }
+    if d.position() != plain.len() {
+        return Err(bad());
+    }
+    Ok((bytes, certs))
 }
 
 /// Opens envelopes and snapshots into a document.
@@ -485,28 +541,8 @@ impl Judge for Opener<'_> {
         let plain = snapshot
             .sealed
             .open_verified(&header, self.key(header.epoch)?)?;
+        let (bytes, certs) = snapshot_body(&plain, roster.discovery())?;
         let bad = || TrustError::Malformed("snapshot body");
-        let mut d = Decoder::new(&plain);
-        if d.array().map_err(|_| bad())? != Some(2) {
-            return Err(bad());
-        }
-        let bytes = d.bytes().map_err(|_| bad())?;
-        let n = d.array().map_err(|_| bad())?.ok_or_else(bad)?;
-        if n > moot_trust::MAX_ACTORS as u64 {
-            return Err(TrustError::TooLarge);
-        }
-        let mut certs = BTreeMap::new();
-        for _ in 0..n {
-            let c = Certificate::decode(d.bytes().map_err(|_| bad())?)?;
-            let h = c.verify()?;
-            if h.kind != Kind::Changes || &h.discovery != roster.discovery() {
-                return Err(bad());
-            }
-            certs.insert(h.actor.clone(), (h, c));
-        }
-        if d.position() != plain.len() {
-            return Err(bad());
-        }
         check(bytes, MAX_INFLATED).map_err(|_| TrustError::TooLarge)?;
         let mut snap = AutoCommit::load(bytes).map_err(|_| TrustError::Malformed("snapshot"))?;
         // Per actor: the latest change and how many.

@@ -242,15 +242,13 @@ fn a_newcomer_opens_a_snapshot_and_unsigned_changes_in_one_are_refused() {
         forged = w.into_doc();
     }
     dave.r.doc.merge(&mut forged).unwrap();
-    // An honest device would not make it (its log does not hold that change); Dave claims to.
+    // An honest device would not make it (its log does not hold that change, nor a
+    // certificate of it); Dave seals one by hand, with every real certificate there is.
     assert!(matches!(
         dave.r.snapshot([43; 24]),
         Err(SealError::Unsealed)
     ));
-    let anna_bytes = anna.r.doc.get_actor().to_bytes().to_vec();
-    let claimed = dave.r.log.vector()[&anna_bytes] + 1;
-    dave.r.log.adopt(&[(anna_bytes, claimed)].into());
-    let bad = dave.r.snapshot([43; 24]).unwrap();
+    let bad = forged_snapshot(&mut dave, relay.latest().cloned().collect());
     let mut newcomer = Peer::join(&admin, Level::Read, 6);
     let mut ex = Exchange::new();
     // The newcomer knows the roster (as it would from the relay's statements first).
@@ -332,6 +330,95 @@ fn under_an_admin_s_snapshot_the_relay_drops_what_it_covers_and_everyone_still_c
     assert_eq!(dave.r.doc.get_heads(), anna.r.doc.get_heads());
     assert_eq!(dave.text(&d), Some(text));
     assert_eq!(dave.act(|ws, _| ws.threads(&d).unwrap().len()), 1);
+}
+
+/// What a hostile editor can seal: `p`'s whole document as a snapshot, claiming to cover what
+/// it holds, with `certificates` (the honest path refuses to make one it cannot vouch for).
+fn forged_snapshot(p: &mut Peer, certificates: Vec<Certificate>) -> Snapshot {
+    let mut covers = Vector::new();
+    for m in p.r.doc.get_changes_meta(&[]) {
+        let slot = covers.entry(m.actor.to_bytes().to_vec()).or_insert(0);
+        *slot = (*slot).max(m.seq);
+    }
+    let mut e = minicbor::Encoder::new(Vec::new());
+    e.array(2).unwrap().bytes(&p.r.doc.save()).unwrap();
+    e.array(certificates.len() as u64).unwrap();
+    for c in &certificates {
+        e.bytes(&c.encode()).unwrap();
+    }
+    let actor = p.r.doc.get_actor().to_bytes().to_vec();
+    let draft = Draft {
+        kind: Kind::Snapshot,
+        discovery: p.r.private.link.discovery(),
+        actor: &actor,
+        first: 0,
+        last: covers.values().sum(),
+        last_hash: covers_hash(&covers),
+        epoch: p.r.private.link.epoch(),
+    };
+    let key = p.r.private.link.secret.read().seal;
+    let sealed = Sealed::seal(
+        draft,
+        &e.into_writer(),
+        &key,
+        p.r.private.device(),
+        [44; 24],
+    )
+    .unwrap();
+    Snapshot { sealed, covers }
+}
+
+/// `p` as the app opens it again after a reload: its document and log from storage, a new
+/// tab's actor, the certificates remembered from what the log holds.
+fn reload(p: Peer, seed: u8, tab: u8) -> Peer {
+    let records = p.r.log.records();
+    let saved = p.r.doc.clone().save();
+    let device = DeviceKey::from_seed([seed; 32]);
+    let mut r = Replica::join(p.r.private.link.clone(), device, [tab; 8], comment_rule);
+    r.log = Log::new(p.r.log.discovery().to_owned());
+    r.log.restore(records);
+    let actor = r.doc.get_actor().clone();
+    r.doc = automerge::AutoCommit::load(&saved)
+        .unwrap()
+        .with_actor(actor);
+    r.private.start_at(r.doc.get_heads());
+    r.private.remember_log(&r.log);
+    Peer {
+        r,
+        person: p.person,
+        nonce: p.nonce + 50,
+    }
+}
+
+#[test]
+fn a_device_that_joined_from_a_snapshot_makes_snapshots_newcomers_open_after_a_reload() {
+    let admin = Link::new([7; 32]);
+    let mut relay = Log::new(admin.discovery());
+    let mut anna = admin_peer(&admin);
+    let d = draft(&mut anna);
+    anna.act(|ws, me| ws.replace_text(me, &d, "Stewards meet monthly."))
+        .unwrap();
+    anna.seal().unwrap().unwrap();
+    assert!(sync(&mut relay, &mut anna).is_empty());
+    let snapshot = anna.r.snapshot([42; 24]).unwrap();
+    assert_eq!(relay.add_snapshot(snapshot), Ok(true));
+    relay.compact();
+
+    // Bob, an editor, joins from Anna's snapshot, then reloads the page.
+    let mut bob = Peer::join(&admin, Level::Edit, 2);
+    assert!(sync(&mut relay, &mut bob).is_empty());
+    let mut bob = reload(bob, 2, 12);
+    bob.act(|ws, me| ws.splice_text(me, &d, 0, 0, "Bob: "))
+        .unwrap();
+    bob.seal().unwrap().unwrap();
+    assert!(sync(&mut relay, &mut bob).is_empty());
+    // His snapshot vouches for Anna's changes too (her certificate came in hers).
+    let snapshot = bob.r.snapshot([43; 24]).unwrap();
+    assert_eq!(relay.add_snapshot(snapshot), Ok(true));
+    let mut carol = Peer::join(&admin, Level::Read, 3);
+    assert!(sync(&mut relay, &mut carol).is_empty());
+    assert_eq!(carol.text(&d).unwrap(), "Bob: Stewards meet monthly.");
+    assert_eq!(carol.r.doc.get_heads(), bob.r.doc.get_heads());
 }
 
 /// A log holding more than SNAPSHOT_EVERY changes beyond any snapshot.

@@ -828,3 +828,62 @@ async fn two_admins_remove_two_devices_offline_and_neither_reads_what_comes_afte
         harness.close(client).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_thousand_changes_the_admin_s_snapshot_compacts_the_relay_and_a_newcomer_opens_it()
+{
+    let harness = Harness::start().await;
+    let ada = harness.browser().await;
+    create_with_draft(&ada, &harness.base_url).await;
+    let ada_shell = Shell { client: &ada };
+    let read_link = ada_shell.private_link("read").await;
+    // A long session: 1,100 edits of the draft, a change each (a snapshot every 1,000).
+    ada.execute_async(
+        r#"const [base, done] = arguments;
+        (async () => {
+            const t = document.querySelector('[data-testid="draft-text"]');
+            for (let i = 1; i <= 1100; i++) {
+                t.value = base + ' ' + i;
+                t.dispatchEvent(new Event('change'));
+                if (i % 25 === 0) await new Promise(r => setTimeout(r, 0));
+            }
+            done();
+        })();"#,
+        vec![DRAFT.into()],
+    )
+    .await
+    .unwrap();
+    let last = format!("{DRAFT} 1100");
+    let ada_review = Review { client: &ada };
+    assert_eq!(ada_review.draft().await, last);
+    ada_shell.until_up_to_date("Ada").await;
+
+    // The relay took Ada's snapshot and, she being an admin, dropped what it covers.
+    let on_disk = || {
+        let bytes = sealed_client::all_bytes(&harness.relay_data().join("sealed"));
+        let records = moot_trust::Record::decode_all(&bytes, 1 << 26).0;
+        let count = |f: fn(&moot_trust::Record) -> bool| records.iter().filter(|r| f(r)).count();
+        (
+            count(|r| matches!(r, moot_trust::Record::Envelope(_))),
+            count(|r| matches!(r, moot_trust::Record::Snapshot(_))),
+        )
+    };
+    eventually("the relay compacted under Ada's snapshot", || async {
+        let (envelopes, snapshots) = on_disk();
+        snapshots == 1 && envelopes < 1000
+    })
+    .await;
+
+    // A newcomer opens it from the snapshot and what came after.
+    let bea = harness.browser().await;
+    let bea_shell = Start::join_private(&bea, &harness.base_url, "Bea", &read_link).await;
+    bea_shell.go("nav-coc", "coc-page").await;
+    let bea_review = Review { client: &bea };
+    eventually("Bea has Ada's last edit", || async {
+        bea_review.draft().await == last
+    })
+    .await;
+    bea_shell.until_up_to_date("Bea").await;
+    harness.close(ada).await;
+    harness.close(bea).await;
+}

@@ -468,7 +468,7 @@ async fn a_sealed_file_carries_offline_comments_and_no_word() {
     eventually("Bea is told what arrived", || async {
         support::pages::text(&bea, &testid("notice"))
             .await
-            .contains("new sealed change")
+            .contains("a sealed snapshot of the workspace and")
     })
     .await;
     eventually("Bea has Ada's offline comment", || async {

@@ -20,8 +20,13 @@ pub fn import_file(session: Session, file: web_sys::File) {
                 Ok(r) => {
                     session.error.set(None);
                     session.notice.set(Some(format!(
-                        "Imported {}: {} new sealed change(s){}.",
+                        "Imported {}: {}{} new sealed change(s){}.",
                         file.name(),
+                        if r.snapshot {
+                            "a sealed snapshot of the workspace and "
+                        } else {
+                            ""
+                        },
                         r.envelopes,
                         if r.refused.is_empty() {
                             String::new()

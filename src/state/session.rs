@@ -343,8 +343,15 @@ impl Session {
     /// The open private workspace as a sealed file (this tab's latest changes sealed first).
     pub fn export_sealed(&self) -> Option<Vec<u8>> {
         let _ = self.seal_now();
-        self.sealing
-            .with_value(|s| s.as_ref().map(|s| moot_sync::sealed::export(&s.log)))
+        let nonce = super::keys::secure_bytes::<24>();
+        self.with_sealing(|doc, s| {
+            // An editor's file carries a snapshot of everything instead of every keystroke's
+            // envelope (one it cannot make, it does without).
+            let fresh = nonce
+                .filter(|_| s.private.link.level() >= moot_trust::Level::Edit)
+                .and_then(|nonce| s.private.snapshot(doc, &s.log, nonce).ok());
+            moot_sync::sealed::export(&s.log, fresh.as_ref())
+        })
     }
 
     /// The devices enrolled in the open private workspace: key, level, removed, and whether it

@@ -632,12 +632,25 @@ impl Judge for Opener<'_> {
 /// The first bytes of a sealed export file.
 pub const FILE_MAGIC: &[u8] = b"moot-sealed/1\n";
 
-/// A sealed export file of `log`: only what a relay would hold (statements, the snapshot,
-/// envelopes), never a readable word.
-pub fn export(log: &Log) -> Vec<u8> {
+/// A sealed export file of `log`: only what a relay would hold, never a readable word. What a
+/// newcomer would be served: the statements, then `fresh` (a snapshot just made of everything,
+/// by a device that may) or else the log's newest snapshot, then the envelopes after its
+/// cover — not every keystroke's envelope.
+pub fn export(log: &Log, fresh: Option<&Snapshot>) -> Vec<u8> {
     let mut out = FILE_MAGIC.to_vec();
-    for r in log.records() {
-        out.extend(r.encode());
+    for s in log.statements() {
+        out.extend(moot_trust::Record::Statement(s.clone()).encode());
+    }
+    let snapshot = fresh.or(log.snapshot());
+    let tail = match snapshot {
+        Some(s) => {
+            out.extend(moot_trust::Record::Snapshot(s.clone()).encode());
+            log.since(&s.covers).1
+        }
+        None => log.since(&moot_trust::Vector::new()).1,
+    };
+    for e in tail {
+        out.extend(moot_trust::Record::Envelope(e.clone()).encode());
     }
     out
 }

@@ -441,7 +441,22 @@ fn a_sealed_file_carries_the_workspace_and_no_word() {
     anna.act(|ws, me| ws.replace_text(me, &d, "Stewards meet monthly."))
         .unwrap();
     anna.seal().unwrap();
-    let file = moot_sync::sealed::export(&anna.r.log);
+    for (i, c) in " Minutes by rota.".chars().enumerate() {
+        let at = "Stewards meet monthly.".len() + i;
+        anna.act(|ws, me| ws.splice_text(me, &d, at, 0, &c.to_string()))
+            .unwrap();
+        anna.seal().unwrap();
+    }
+    let every = moot_sync::sealed::export(&anna.r.log, None);
+    // An editor's export carries a snapshot made for it, not every keystroke.
+    let fresh = anna.r.snapshot([40; 24]).unwrap();
+    let file = moot_sync::sealed::export(&anna.r.log, Some(&fresh));
+    assert!(
+        file.len() * 3 < every.len(),
+        "{} vs {}",
+        file.len(),
+        every.len()
+    );
     assert!(file.starts_with(moot_sync::sealed::FILE_MAGIC));
     for word in [
         &b"Stewards"[..],
@@ -457,9 +472,33 @@ fn a_sealed_file_carries_the_workspace_and_no_word() {
         doc, log, private, ..
     } = &mut carol.r;
     let got = moot_sync::sealed::import(&file, log, private, doc, comment_rule).unwrap();
-    assert!(got.envelopes >= 1 && got.refused.is_empty(), "{got:?}");
-    assert_eq!(carol.text(&d).unwrap(), "Stewards meet monthly.");
+    assert!(got.snapshot && got.refused.is_empty(), "{got:?}");
+    assert_eq!(
+        carol.text(&d).unwrap(),
+        "Stewards meet monthly. Minutes by rota."
+    );
     assert_eq!(carol.r.doc.get_heads(), anna.r.doc.get_heads());
+    assert_eq!(carol.r.log.vector(), anna.r.log.vector());
+    // A reader cannot make one: its export passes on the snapshot it holds and what came after.
+    anna.act(|ws, me| ws.splice_text(me, &d, 0, 0, "Note: "))
+        .unwrap();
+    anna.seal().unwrap();
+    let got = {
+        let later = moot_sync::sealed::export(&anna.r.log, None);
+        let Replica {
+            doc, log, private, ..
+        } = &mut carol.r;
+        moot_sync::sealed::import(&later, log, private, doc, comment_rule).unwrap()
+    };
+    assert_eq!(got.envelopes, 1, "only what Carol lacked is new: {got:?}");
+    let theirs = moot_sync::sealed::export(&carol.r.log, None);
+    let mut fred = Peer::join(&admin, Level::Read, 6);
+    let Replica {
+        doc, log, private, ..
+    } = &mut fred.r;
+    let got = moot_sync::sealed::import(&theirs, log, private, doc, comment_rule).unwrap();
+    assert!(got.refused.is_empty(), "{got:?}");
+    assert_eq!(fred.r.doc.get_heads(), anna.r.doc.get_heads());
     // Cut short, or another workspace's: refused whole.
     let mut dave = Peer::join(&admin, Level::Read, 4);
     let Replica {
@@ -469,7 +508,7 @@ fn a_sealed_file_carries_the_workspace_and_no_word() {
     assert!(moot_sync::sealed::import(cut, log, private, doc, comment_rule).is_err());
     let other = Link::new([8; 32]);
     let stranger = admin_peer(&other);
-    let theirs = moot_sync::sealed::export(&stranger.r.log);
+    let theirs = moot_sync::sealed::export(&stranger.r.log, None);
     let mut eve = Peer::join(&admin, Level::Read, 5);
     let Replica {
         doc, log, private, ..

@@ -113,6 +113,8 @@ struct Usage {
     /// Token bucket of ephemeral bytes, and when it was last filled.
     ephemeral_budget: f64,
     filled: std::time::Instant,
+    /// The peer id the connection joined as: every later frame speaks as it.
+    peer_id: Option<String>,
 }
 
 impl Default for Usage {
@@ -123,6 +125,7 @@ impl Default for Usage {
             sessions: Default::default(),
             ephemeral_budget: EPHEMERAL_BURST,
             filled: std::time::Instant::now(),
+            peer_id: None,
         }
     }
 }
@@ -137,6 +140,15 @@ impl Usage {
         envelope: moot_sync::Envelope<'_>,
         frame_len: usize,
     ) -> Result<(), String> {
+        // samod passes on the `senderId` a frame names: other peers count offers and
+        // presence by it, so a connection may not speak as anyone else (audit A4).
+        match (envelope.kind, envelope.sender_id, &self.peer_id) {
+            (Some("join"), Some(id), None) => self.peer_id = Some(id.to_owned()),
+            (_, Some(id), Some(joined)) if id != joined => {
+                return Err("a frame under another peer's senderId".into());
+            }
+            _ => {}
+        }
         if envelope.kind == Some("ephemeral") {
             let now = std::time::Instant::now();
             let refill = now.duration_since(self.filled).as_secs_f64() * EPHEMERAL_BYTES_PER_SEC;

@@ -244,6 +244,37 @@ async fn one_connection_may_use_only_a_few_ephemeral_sessions() {
     relay.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_in_another_peer_s_name_is_refused() {
+    let root = temp("sender");
+    let relay = RunningRelay::start(&root, |_| {}).await;
+    let id = new_doc(5);
+    let mut alice = Client::connect(relay.addr, "alice").await;
+    publish_new(&mut alice, id, "minutes").await;
+    // Each peer of the relay sees who sent an ephemeral message (a direct-link offer's cap
+    // per sender counts by it): a connection may speak only as the peer it joined as, so a
+    // new name takes a new connection, which the address's cap bounds.
+    let mut evil = Client::connect_from(support::ATTACKER, relay.addr, "evil").await;
+    let target = evil.conn.remote().unwrap().peer_id.clone();
+    let as_someone = |sender: &str| {
+        moot_sync::Message::Ephemeral {
+            sender_id: sender.into(),
+            target_id: target.clone(),
+            count: 1,
+            session_id: "s".into(),
+            document_id: id,
+            data: vec![0xa0],
+        }
+        .encode()
+    };
+    evil.send(vec![as_someone("evil")]).await;
+    everyone_else_carries_on(&relay, &mut alice, id).await;
+    evil.send(vec![as_someone("someone-else")]).await;
+    closed(&mut evil.ws, "an ephemeral message under another peer's id").await;
+    everyone_else_carries_on(&relay, &mut alice, id).await;
+    relay.stop().await;
+}
+
 /// The most memory this process has held at once (Linux `VmHWM`), in bytes.
 fn peak_rss() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();

@@ -126,6 +126,8 @@ pub struct Envelope<'a> {
     pub kind: Option<&'a str>,
     pub document_id: Option<&'a str>,
     pub session_id: Option<&'a str>,
+    /// Who the frame says sent it (a relay holds a connection to the peer it joined as).
+    pub sender_id: Option<&'a str>,
     pub data: Option<&'a [u8]>,
 }
 
@@ -158,6 +160,7 @@ pub fn read_envelope(frame: &[u8]) -> Result<Envelope<'_>, DecodeError> {
             match key {
                 "documentId" => envelope.document_id = Some(value),
                 "sessionId" => envelope.session_id = Some(value),
+                "senderId" => envelope.sender_id = Some(value),
                 _ => {}
             }
             Ok(true)

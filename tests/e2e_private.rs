@@ -281,6 +281,19 @@ async fn tabs_sync_a_private_workspace_sealed_with_the_relay_down() {
     let browser = harness.browser().await;
     create_private(&browser, &harness.base_url).await;
     let shell = Shell { client: &browser };
+    // Bea's device is enrolled through the relay (to be removed with it down, below).
+    let edit_link = shell.private_link("edit").await;
+    let bea = harness.browser().await;
+    let bea_shell = Start::join_private(&bea, &harness.base_url, "Bea", &edit_link).await;
+    bea_shell.until_up_to_date("Bea").await;
+    shell.go("nav-members", "members-page").await;
+    eventually("Ada's tab knows Bea's device", || async {
+        support::pages::all_texts(&browser, &testid("device"))
+            .await
+            .len()
+            == 2
+    })
+    .await;
     shell.go("nav-coc", "coc-page").await;
     eventually("up to date with the relay", || async {
         shell.sync_state().await == "Up to date"
@@ -289,7 +302,10 @@ async fn tabs_sync_a_private_workspace_sealed_with_the_relay_down() {
     let url = browser.current_url().await.unwrap().to_string();
     let first = browser.window().await.unwrap();
     let second = browser.new_window(true).await.unwrap();
-    browser.switch_to_window(second.handle).await.unwrap();
+    browser
+        .switch_to_window(second.handle.clone())
+        .await
+        .unwrap();
     browser.goto(&url).await.unwrap();
     wait_for(&browser, &testid("coc-page")).await;
     eventually("the tabs see each other", || async {
@@ -302,13 +318,29 @@ async fn tabs_sync_a_private_workspace_sealed_with_the_relay_down() {
     let review = Review { client: &browser };
     review.edit_draft(DRAFT).await;
 
-    browser.switch_to_window(first).await.unwrap();
+    browser.switch_to_window(first.clone()).await.unwrap();
     let review = Review { client: &browser };
     eventually("the first tab shows the second tab's edit", || async {
         review.draft().await == DRAFT
     })
     .await;
     assert_eq!(shell.sync_state().await, "Offline", "no relay was involved");
+    // A removal in one tab is statements only (a removal and a rotation): the other tab takes
+    // them over the BroadcastChannel too.
+    browser
+        .switch_to_window(second.handle.clone())
+        .await
+        .unwrap();
+    shell.go("nav-members", "members-page").await;
+    click(&browser, "device-remove").await;
+    wait_for(&browser, &testid("device-removed")).await;
+    browser.switch_to_window(first.clone()).await.unwrap();
+    shell.go("nav-members", "members-page").await;
+    eventually("the first tab shows the removal", || async {
+        removed_devices(&browser).await == 1
+    })
+    .await;
+    shell.go("nav-coc", "coc-page").await;
     // Reloaded with the relay still down: the workspace and its sealed log come back from
     // this device's storage.
     browser.refresh().await.unwrap();
@@ -318,6 +350,7 @@ async fn tabs_sync_a_private_workspace_sealed_with_the_relay_down() {
     })
     .await;
     harness.close(browser).await;
+    harness.close(bea).await;
 }
 
 /// Ada's browser creates a private workspace and opens it.

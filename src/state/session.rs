@@ -409,7 +409,7 @@ impl Session {
         Ok(move || {
             pool.pop()
                 .or_else(secure_bytes::<32>)
-                .unwrap_or_else(|| super::identity::random_bytes::<32>())
+                .unwrap_or_else(super::identity::random_bytes::<32>)
         })
     }
 

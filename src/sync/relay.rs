@@ -297,7 +297,7 @@ impl SyncHub {
         match result {
             Ok((out, events)) => {
                 for f in out {
-                    super::send_open(&socket, &f);
+                    super::send_open(socket, &f);
                 }
                 if let Some(doc) = fetching.as_mut() {
                     let arrived = events

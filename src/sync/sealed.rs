@@ -230,7 +230,7 @@ impl SealedHub {
             }
         };
         for m in &out.send {
-            super::send_open(&socket, &m.encode());
+            super::send_open(socket, &m.encode());
         }
         if let Some(why) = out.remote_refused.first() {
             self.refused.set(Some(why.clone()));

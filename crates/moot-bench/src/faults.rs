@@ -29,7 +29,6 @@ use crate::report::{Row, ms};
 
 // The hand-written hostile frames of moot-sync's tests (one definition of each).
 #[path = "../../moot-sync/tests/common/mod.rs"]
-#[allow(dead_code)]
 mod sync_common;
 
 const BYSTANDER: [u8; 4] = [127, 0, 0, 2];

@@ -261,7 +261,7 @@ impl Workspace {
                 groups.push(g);
             }
         }
-        groups.sort_by(|a, b| (b.to, b.key()).cmp(&(a.to, a.key())));
+        groups.sort_by_cached_key(|g| std::cmp::Reverse((g.to, g.key())));
         groups
     }
 

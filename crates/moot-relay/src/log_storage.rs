@@ -103,10 +103,7 @@ fn replay(bytes: &[u8]) -> Replayed {
     }
     let mut at = MAGIC.len();
     out.valid = at as u64;
-    loop {
-        let Some(head) = bytes.get(at..at + 8) else {
-            break;
-        };
+    while let Some(head) = bytes.get(at..at + 8) {
         let key_len = u32::from_le_bytes(head[..4].try_into().unwrap()) as usize;
         let data_len = u32::from_le_bytes(head[4..].try_into().unwrap());
         let body = if data_len == TOMBSTONE {

@@ -4,7 +4,6 @@
 
 mod support;
 #[path = "../../moot-sync/tests/common/mod.rs"]
-#[allow(dead_code)] // the relay tests use the bomb and the long id
 mod sync_common;
 
 use futures::{SinkExt, StreamExt};

@@ -208,8 +208,8 @@ proptest! {
                 Op::Pair(..) => {}
                 Op::Remove if removed.is_none() => {
                     // Everyone (Dave too) syncs first: the cut covers what any peer took.
-                    for i in 0..ps.len() {
-                        with_relay(&mut relay, &mut ps[i]);
+                    for p in ps.iter_mut() {
+                        with_relay(&mut relay, p);
                     }
                     with_relay(&mut relay, &mut ps[ANNA]);
                     let dave_key = ps[DAVE].r.private.device().public().to_bytes();
@@ -230,8 +230,8 @@ proptest! {
         }
         // Everyone but Dave syncs with the relay until nothing moves.
         for _ in 0..3 {
-            for i in 0..DAVE {
-                with_relay(&mut relay, &mut ps[i]);
+            for p in ps.iter_mut().take(DAVE) {
+                with_relay(&mut relay, p);
             }
         }
         // Honest: Anna, Bob, Carol (Mallory holds her own forgery; Dave is removed).

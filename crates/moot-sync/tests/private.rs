@@ -105,16 +105,22 @@ fn draft(p: &mut Peer) -> String {
     p.act(|ws, _| ws.documents().unwrap()[0].id.clone())
 }
 
-#[test]
-fn a_commenter_comments_and_nothing_else_and_the_relay_reads_nothing() {
+/// Anna founds the workspace with `text` as its draft, sealed and on the relay: the admin
+/// link, the relay's log, Anna, and the draft's id.
+fn founded_with(text: &str) -> (Link, Log, Peer, String) {
     let admin = Link::new([7; 32]);
     let mut relay = Log::new(admin.discovery());
     let mut anna = admin_peer(&admin);
     let d = draft(&mut anna);
-    anna.act(|ws, me| ws.replace_text(me, &d, "Stewards meet monthly. Be kind."))
-        .unwrap();
+    anna.act(|ws, me| ws.replace_text(me, &d, text)).unwrap();
     anna.seal().unwrap().unwrap();
     assert!(sync(&mut relay, &mut anna).is_empty());
+    (admin, relay, anna, d)
+}
+
+#[test]
+fn a_commenter_comments_and_nothing_else_and_the_relay_reads_nothing() {
+    let (admin, mut relay, mut anna, d) = founded_with("Stewards meet monthly. Be kind.");
 
     // The relay holds envelopes and statements, and no word of the workspace.
     let mut stored = Vec::new();
@@ -392,14 +398,7 @@ fn reload(p: Peer, seed: u8, tab: u8) -> Peer {
 
 #[test]
 fn a_device_that_joined_from_a_snapshot_makes_snapshots_newcomers_open_after_a_reload() {
-    let admin = Link::new([7; 32]);
-    let mut relay = Log::new(admin.discovery());
-    let mut anna = admin_peer(&admin);
-    let d = draft(&mut anna);
-    anna.act(|ws, me| ws.replace_text(me, &d, "Stewards meet monthly."))
-        .unwrap();
-    anna.seal().unwrap().unwrap();
-    assert!(sync(&mut relay, &mut anna).is_empty());
+    let (admin, mut relay, mut anna, d) = founded_with("Stewards meet monthly.");
     let snapshot = anna.r.snapshot([42; 24]).unwrap();
     assert_eq!(relay.add_snapshot(snapshot), Ok(true));
     relay.compact();
@@ -519,14 +518,7 @@ fn a_sealed_file_carries_the_workspace_and_no_word() {
 
 #[test]
 fn after_a_removal_the_keys_rotate_and_the_removed_device_reads_nothing_new() {
-    let admin = Link::new([7; 32]);
-    let mut relay = Log::new(admin.discovery());
-    let mut anna = admin_peer(&admin);
-    let d = draft(&mut anna);
-    anna.act(|ws, me| ws.replace_text(me, &d, "Stewards meet monthly."))
-        .unwrap();
-    anna.seal().unwrap();
-    assert!(sync(&mut relay, &mut anna).is_empty());
+    let (admin, mut relay, mut anna, d) = founded_with("Stewards meet monthly.");
     let mut bob = Peer::join(&admin, Level::Edit, 2);
     let mut carol = Peer::join(&admin, Level::Comment, 3);
     assert!(sync(&mut relay, &mut bob).is_empty());
@@ -611,14 +603,7 @@ fn after_a_removal_the_keys_rotate_and_the_removed_device_reads_nothing_new() {
 
 #[test]
 fn two_admins_removing_concurrently_rotate_again_and_neither_removed_device_reads_on() {
-    let admin = Link::new([7; 32]);
-    let mut relay = Log::new(admin.discovery());
-    let mut anna = admin_peer(&admin);
-    let d = draft(&mut anna);
-    anna.act(|ws, me| ws.replace_text(me, &d, "Stewards meet monthly."))
-        .unwrap();
-    anna.seal().unwrap();
-    assert!(sync(&mut relay, &mut anna).is_empty());
+    let (admin, mut relay, mut anna, d) = founded_with("Stewards meet monthly.");
     let mut amir = Peer::join(&admin, Level::Admin, 6);
     let mut bob = Peer::join(&admin, Level::Edit, 2);
     let mut carol = Peer::join(&admin, Level::Edit, 3);

@@ -654,8 +654,7 @@ async fn open_private(
     let records = Session::load_sealed(&id).await;
     replica.log.restore(records);
     let (_, mut sealing) = crate::sync::sealed::into_sealing(replica);
-    let paired = keys::load_person(&id).await;
-    sealing.person = paired.clone();
+    sealing.person = keys::load_person(&id).await;
     match session.open_as(&id, Some((sealing, name.clone()))).await {
         Ok(true) => opening.set(Opening::Done),
         Ok(false) => {
@@ -669,7 +668,6 @@ async fn open_private(
             let joined_relay = relay.clone();
             sealed.join(&relay, replica, move |result| {
                 let id = id.clone();
-                let name = name.clone();
                 let relay = joined_relay.clone();
                 if session.doc_id.get_untracked().as_deref() == Some(id.as_str()) {
                     // It arrived over a direct link meanwhile: sync that through the relay.
@@ -678,22 +676,15 @@ async fn open_private(
                     return;
                 }
                 match result {
-                    Ok(replica) => {
-                        let (doc, mut sealing) = crate::sync::sealed::into_sealing(replica);
-                        sealing.person = paired.clone();
-                        match moot_model::Workspace::from_doc(doc, identity::random_u64()) {
-                            Ok(ws) => leptos::task::spawn_local(async move {
-                                match session.adopt_as(&id, ws, Some((sealing, name))).await {
-                                    Ok(()) => {
-                                        sealed.connect(&relay);
-                                        opening.set(Opening::Done);
-                                    }
-                                    Err(e) => opening.set(Opening::Failed(e)),
-                                }
-                            }),
-                            Err(e) => opening.set(Opening::Missing(id, e.to_string())),
+                    Ok(replica) => leptos::task::spawn_local(async move {
+                        match session.adopt_joined(&id, replica).await {
+                            Ok(()) => {
+                                sealed.connect(&relay);
+                                opening.set(Opening::Done);
+                            }
+                            Err(e) => opening.set(Opening::Failed(e)),
                         }
-                    }
+                    }),
                     Err(e) => opening.set(Opening::Missing(id, e)),
                 }
             });

@@ -135,23 +135,7 @@ async fn fetch_private(
                 direct.adopted();
                 return;
             }
-            let (doc, mut sealing) = crate::sync::sealed::into_sealing(replica);
-            sealing.person = keys::load_person(&id).await;
-            let name = session
-                .me
-                .get_untracked()
-                .map(|m| m.name)
-                .unwrap_or_default();
-            let ws = match moot_model::Workspace::from_doc(doc, identity::random_u64()) {
-                Ok(ws) => ws,
-                Err(e) => {
-                    session.error.set(Some(format!(
-                        "what arrived over the direct link is not a readable workspace: {e}"
-                    )));
-                    return;
-                }
-            };
-            match session.adopt_as(&id, ws, Some((sealing, name))).await {
+            match session.adopt_joined(&id, replica).await {
                 Ok(()) => {
                     direct.adopted();
                     // A relay join still waiting gives way to syncing what is here now.

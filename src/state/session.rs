@@ -688,6 +688,21 @@ impl Session {
 
     /// [`Session::adopt`], private when `sealing` is given (see [`Session::open_as`]); what
     /// its log holds is stored too.
+    /// Opens a private workspace that arrived whole into `replica` (joined through the relay or
+    /// over a direct link) as this device's, as the person it was paired as, and stores it.
+    pub async fn adopt_joined(
+        &self,
+        doc_id: &str,
+        replica: moot_sync::sealed::Replica,
+    ) -> Result<(), String> {
+        let (doc, mut sealing) = crate::sync::sealed::into_sealing(replica);
+        sealing.person = super::keys::load_person(doc_id).await;
+        let name = self.me.get_untracked().map(|m| m.name).unwrap_or_default();
+        let ws = Workspace::from_doc(doc, identity::random_u64())
+            .map_err(|e| format!("what arrived is not a readable workspace: {e}"))?;
+        self.adopt_as(doc_id, ws, Some((sealing, name))).await
+    }
+
     pub async fn adopt_as(
         &self,
         doc_id: &str,

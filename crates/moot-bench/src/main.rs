@@ -53,17 +53,22 @@ impl Inputs {
 
     /// The final text of the automerge-paper trace (the "big draft").
     pub fn trace_text(&self) -> Result<String> {
-        let mut json = String::new();
-        flate2::read::GzDecoder::new(
-            std::fs::File::open(&self.trace).with_context(|| self.trace.display().to_string())?,
-        )
-        .read_to_string(&mut json)?;
         let mut text: Vec<char> = Vec::new();
-        for (pos, del, ins) in moot_model::fixtures::paper_trace(&json)? {
+        for (pos, del, ins) in paper_edits(&self.trace)? {
             text.splice(pos..pos + del, ins.chars());
         }
         Ok(text.into_iter().collect())
     }
+}
+
+/// The edits of the automerge-paper trace at `path` (gzipped JSON), in order.
+pub fn paper_edits(path: &std::path::Path) -> Result<Vec<moot_model::fixtures::TraceEdit>> {
+    let mut json = String::new();
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(path).with_context(|| path.display().to_string())?,
+    )
+    .read_to_string(&mut json)?;
+    Ok(moot_model::fixtures::paper_trace(&json)?)
 }
 
 fn machine() -> String {

@@ -140,6 +140,20 @@ fn compacted(made: &mut Made) -> Result<(usize, usize)> {
     Ok((stored, made.saved.len()))
 }
 
+/// The row of a relay's compacted file (`stored`, and `before` it compacted) beside the open
+/// document's `save()`.
+fn stored_row(label: &str, stored: usize, before: usize, saved: usize) -> Row {
+    Row::new("P9", label)
+        .moot(format!(
+            "{} (before compaction {} of envelopes)",
+            bytes(stored),
+            bytes(before)
+        ))
+        .anchor(format!("open workspace save() {}", bytes(saved)))
+        .ratio(stored as f64 / saved as f64)
+        .target("≤ 1.2× open", stored as f64 <= 1.2 * saved as f64)
+}
+
 fn measure(trace: &std::path::Path) -> Result<Vec<Row>> {
     let mut made = make(&xs())?;
     let mut rows = Vec::new();
@@ -231,29 +245,16 @@ fn measure(trace: &std::path::Path) -> Result<Vec<Row>> {
                 snap_bytes as f64 <= 1.2 * open_cost.total() as f64,
             ),
     );
-    rows.push(
-        Row::new(
-            "P9",
-            "… bytes the relay stores, compacted under the admin's snapshot (its whole file)",
-        )
-        .moot(format!(
-            "{} (before compaction {} of envelopes)",
-            bytes(stored),
-            bytes(stored_envelopes)
-        ))
-        .anchor(format!("open workspace save() {}", bytes(saved)))
-        .ratio(stored as f64 / saved as f64)
-        .target("≤ 1.2× open", stored as f64 <= 1.2 * saved as f64),
-    );
+    rows.push(stored_row(
+        "… bytes the relay stores, compacted under the admin's snapshot (its whole file)",
+        stored,
+        stored_envelopes,
+        saved,
+    ));
     // The same with real typing (the first edits of the automerge-paper trace): what a
     // private workspace adds (statements, signatures, certificates) is a fixed few hundred
     // bytes, which the 10,000 "x" above (a 1 kB document) make look large.
-    let mut json = String::new();
-    std::io::Read::read_to_string(
-        &mut flate2::read::GzDecoder::new(std::fs::File::open(trace)?),
-        &mut json,
-    )?;
-    let trace: Vec<Edit> = moot_model::fixtures::paper_trace(&json)?
+    let trace: Vec<Edit> = crate::paper_edits(trace)?
         .into_iter()
         .take(CHANGES)
         .collect();
@@ -264,20 +265,12 @@ fn measure(trace: &std::path::Path) -> Result<Vec<Row>> {
     let (_, received) = newcomer(&typed.admin, &mut typed.relay, &expect)?;
     let id = moot_sync::DocumentId::from_bytes([4; 16]);
     let (open_cost, _) = moot_sync::loopback::fetch(id, &typed.replica.doc)?;
-    rows.push(
-        Row::new(
-            "P9",
-            "… the same typing the automerge-paper trace's first 10,000 edits: relay file, compacted",
-        )
-        .moot(format!(
-            "{} (before compaction {} of envelopes)",
-            bytes(stored),
-            bytes(before)
-        ))
-        .anchor(format!("open workspace save() {}", bytes(saved)))
-        .ratio(stored as f64 / saved as f64)
-        .target("≤ 1.2× open", stored as f64 <= 1.2 * saved as f64),
-    );
+    rows.push(stored_row(
+        "… the same typing the automerge-paper trace's first 10,000 edits: relay file, compacted",
+        stored,
+        before,
+        saved,
+    ));
     rows.push(
         Row::new("P9", "… and the bytes a newcomer receives")
             .moot(bytes(received))

@@ -124,6 +124,12 @@ impl Certificate {
         Ok(header)
     }
 
+    /// The header without checking the signature: for certificates this device checked when
+    /// it took them and stored itself.
+    pub fn header_unchecked(&self) -> Result<Header, TrustError> {
+        Header::decode(&self.header)
+    }
+
     pub fn encode(&self) -> Vec<u8> {
         let mut e = encoder();
         done(
@@ -249,7 +255,7 @@ impl Sealed {
 
     /// The header without checking the signature: for records this device checked when it took
     /// them and stored itself.
-    pub(crate) fn header_unchecked(&self) -> Result<Header, TrustError> {
+    pub fn header_unchecked(&self) -> Result<Header, TrustError> {
         Header::decode(&self.certificate.header)
     }
 

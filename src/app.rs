@@ -651,10 +651,11 @@ async fn open_private(
     // Kept for a join, should the workspace not be on this device yet.
     let (join_link, join_seed) = (link.clone(), device.to_seed());
     let mut replica = crate::sync::sealed::replica_for(link, device);
-    let records = Session::load_sealed(&id).await;
+    let (records, stored) = Session::load_sealed(&id).await;
     replica.log.restore(records);
     let (_, mut sealing) = crate::sync::sealed::into_sealing(replica);
     sealing.person = keys::load_person(&id).await;
+    sealing.stored = stored;
     match session.open_as(&id, Some((sealing, name.clone()))).await {
         Ok(true) => opening.set(Opening::Done),
         Ok(false) => {

@@ -361,6 +361,30 @@ async fn create_private(client: &fantoccini::Client, base: &str) {
 }
 
 /// Ada's browser creates a private workspace with the draft set; its edit link.
+/// The sealed-log records the page's IndexedDB holds, of every workspace.
+async fn stored_sealed_log(client: &fantoccini::Client) -> Vec<moot_trust::Record> {
+    let script = "const done = arguments[0]; const r = indexedDB.open('automerge');
+        r.onsuccess = () => { const q = r.result.transaction('documents').objectStore('documents').getAll();
+        q.onsuccess = () => done(q.result.filter(x => x.key[1] === 'sealed-log')
+            .map(x => Array.from(x.binary))); q.onerror = () => done([]); };
+        r.onerror = () => done([]);";
+    let value = client.execute_async(script, vec![]).await.unwrap();
+    let mut records = Vec::new();
+    for bytes in value.as_array().cloned().unwrap_or_default() {
+        let bytes: Vec<u8> = bytes
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|b| b.as_u64())
+                    .map(|b| b as u8)
+                    .collect()
+            })
+            .unwrap_or_default();
+        records.extend(moot_trust::Record::decode_all(&bytes, 1 << 26).0);
+    }
+    records
+}
+
 async fn create_with_draft(client: &fantoccini::Client, base: &str) -> String {
     Start::private_with_draft(client, base, DRAFT).await
 }
@@ -906,6 +930,38 @@ async fn after_a_thousand_changes_the_admin_s_snapshot_compacts_the_relay_and_a_
         snapshots == 1 && envelopes < 1000
     })
     .await;
+    // And Ada's own device, once the relay acknowledged holding it all, keeps her snapshot
+    // and what came after it, not an envelope per keystroke.
+    let kept = || async {
+        let records = stored_sealed_log(&ada).await;
+        let count = |f: fn(&moot_trust::Record) -> bool| records.iter().filter(|r| f(r)).count();
+        (
+            count(|r| matches!(r, moot_trust::Record::Envelope(_))),
+            count(|r| matches!(r, moot_trust::Record::Snapshot(_))),
+        )
+    };
+    eventually("Ada's stored sealed log is compacted", || async {
+        let (envelopes, snapshots) = kept().await;
+        snapshots >= 1 && envelopes < 200
+    })
+    .await;
+
+    // From that store the page opens again, and writes on.
+    ada.refresh().await.unwrap();
+    ada_shell.go("nav-coc", "coc-page").await;
+    eventually("Ada's draft after a reload", || async {
+        ada_review.draft().await == last
+    })
+    .await;
+    let last = format!("{last}, reloaded");
+    ada.execute(
+        r#"const t = document.querySelector('[data-testid="draft-text"]');
+        t.value = arguments[0]; t.dispatchEvent(new Event('change'));"#,
+        vec![last.clone().into()],
+    )
+    .await
+    .unwrap();
+    ada_shell.until_up_to_date("Ada").await;
 
     // A newcomer opens it from the snapshot and what came after.
     let bea = harness.browser().await;

@@ -42,6 +42,29 @@ async fn missing_and_deleted_keys_read_as_none() {
     console.assert_clean();
 }
 
+#[wasm_bindgen_test]
+async fn replace_writes_one_record_and_removes_others_in_one_transaction() {
+    let console = Console::watch();
+    let store = ChunkStore::open("moot-test-replace").await.unwrap();
+    store.put(&["ws", "sealed-log", "a"], b"aa").await.unwrap();
+    store.put(&["ws", "sealed-log", "b"], b"bb").await.unwrap();
+    store.put(&["ws", "sealed-log", "c"], b"cc").await.unwrap();
+    let old = [["ws", "sealed-log", "a"], ["ws", "sealed-log", "b"]];
+    store
+        .replace(&["ws", "sealed-log", "ab"], b"aabb", &old)
+        .await
+        .unwrap();
+    let keys: Vec<String> = store
+        .load_prefix("ws")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k[2].clone())
+        .collect();
+    assert_eq!(keys, ["ab", "c"], "another tab's record stays");
+    console.assert_clean();
+}
+
 /// The console watch of these tests sees what the page reports.
 #[wasm_bindgen_test]
 #[should_panic(expected = "the page reported")]

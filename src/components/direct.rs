@@ -75,7 +75,7 @@ async fn answer_invitation(
         if !workspaces::is_private(&id) {
             return Err("this invitation is for a private workspace this device does not hold: open the link you were given for it first, then answer".into());
         }
-        if Session::load_sealed(&id).await.is_empty() {
+        if Session::load_sealed(&id).await.0.is_empty() {
             // Its link is here but not the workspace (the relay is out of reach, say): it
             // arrives over the link being made, sealed, and is checked as from a relay.
             fetch_private(session, direct, sealed, &id, invitation.workspace).await?;

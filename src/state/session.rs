@@ -27,6 +27,9 @@ pub struct Sealing {
     pub private: moot_sync::sealed::Private,
     /// The person this device writes as, when paired with another device of theirs.
     pub person: Option<String>,
+    /// The stored sealed-log records whose content `log` holds (read at open, or written by
+    /// this tab): what a compacted rewrite replaces. Other tabs' records stay.
+    pub stored: Vec<String>,
 }
 
 /// What a link of each level may do, as people read it.
@@ -291,13 +294,12 @@ impl Session {
             .iter()
             .flat_map(moot_trust::Record::encode)
             .collect();
-        let name: String = {
-            use sha2::Digest;
-            sha2::Sha256::digest(&bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect()
-        };
+        let name = record_name(&bytes);
+        self.sealing.update_value(|s| {
+            if let Some(s) = s {
+                s.stored.push(name.clone());
+            }
+        });
         let this = *self;
         leptos::task::spawn_local(async move {
             let Ok(store) = ChunkStore::open_default().await else {
@@ -307,6 +309,74 @@ impl Session {
             };
             if let Err(e) = store.put(&[&doc_id, "sealed-log", &name], &bytes).await {
                 this.save_state.set(SaveState::Failed(e.to_string()));
+            }
+        });
+    }
+
+    /// After the relay acknowledged what it holds (`acked`): under a snapshot this device
+    /// made, drops the envelopes both cover and rewrites the stored sealed log as one record
+    /// (statements, the snapshot, what came after) in place of the records it held — so the
+    /// device keeps the size of the workspace, not an envelope per keystroke. The new record
+    /// and the removal of the old ones are one transaction: a failure loses nothing.
+    pub fn compact_sealed(&self, acked: &moot_trust::Vector) {
+        let Some(doc_id) = self.doc_id.get_untracked() else {
+            return;
+        };
+        // At least this many envelopes a rewrite (a snapshot comes every 1000 changes).
+        const MIN_DROPPED: usize = 100;
+        let compacted = self
+            .with_sealing(|_, s| s.private.compact(&mut s.log, acked, MIN_DROPPED))
+            .unwrap_or(false);
+        if !compacted {
+            return;
+        }
+        // What the journal held is in the log's records: written once, below.
+        self.store_sealed();
+        let Some((bytes, old)) = self
+            .sealing
+            .try_update_value(|s| {
+                s.as_mut().map(|s| {
+                    let bytes: Vec<u8> = s
+                        .log
+                        .records()
+                        .iter()
+                        .flat_map(moot_trust::Record::encode)
+                        .collect();
+                    (bytes, std::mem::take(&mut s.stored))
+                })
+            })
+            .flatten()
+        else {
+            return;
+        };
+        let name = record_name(&bytes);
+        self.sealing.update_value(|s| {
+            if let Some(s) = s {
+                s.stored.push(name.clone());
+            }
+        });
+        let this = *self;
+        leptos::task::spawn_local(async move {
+            let Ok(store) = ChunkStore::open_default().await else {
+                this.save_state
+                    .set(SaveState::Failed("cannot open storage".into()));
+                return;
+            };
+            let old: Vec<String> = old.into_iter().filter(|n| *n != name).collect();
+            let old: Vec<[&str; 3]> = old
+                .iter()
+                .map(|n| [doc_id.as_str(), "sealed-log", n.as_str()])
+                .collect();
+            let key = [doc_id.as_str(), "sealed-log", name.as_str()];
+            if let Err(e) = store.replace(&key, &bytes, &old).await {
+                // The old records are all still there: nothing lost; the next
+                // acknowledgement tries again.
+                this.save_state.set(SaveState::Failed(e.to_string()));
+                this.sealing.update_value(|s| {
+                    if let Some(s) = s {
+                        s.stored.extend(old.iter().map(|k| k[2].to_owned()));
+                    }
+                });
             }
         });
     }
@@ -474,18 +544,23 @@ impl Session {
             .map(|l| l.encode())
     }
 
-    /// The sealed log stored for `doc_id` (empty if none).
-    pub async fn load_sealed(doc_id: &str) -> Vec<moot_trust::Record> {
+    /// The sealed log stored for `doc_id` (empty if none), and the names of its records.
+    pub async fn load_sealed(doc_id: &str) -> (Vec<moot_trust::Record>, Vec<String>) {
         let Ok(store) = ChunkStore::open_default().await else {
-            return Vec::new();
+            return Default::default();
         };
         let Ok(rows) = store.load_prefix(doc_id).await else {
-            return Vec::new();
+            return Default::default();
         };
-        rows.into_iter()
-            .filter(|(key, _)| key.get(1).map(String::as_str) == Some("sealed-log"))
-            .flat_map(|(_, bytes)| moot_trust::Record::decode_all(&bytes, moot_sync::MAX_FRAME).0)
-            .collect()
+        let (mut records, mut names) = (Vec::new(), Vec::new());
+        for (mut key, bytes) in rows {
+            if key.get(1).map(String::as_str) != Some("sealed-log") || key.len() != 3 {
+                continue;
+            }
+            records.extend(moot_trust::Record::decode_all(&bytes, moot_sync::MAX_FRAME).0);
+            names.push(key.pop().expect("three parts"));
+        }
+        (records, names)
     }
 
     /// Merges a `.automerge` file into the open workspace (never replacing it).
@@ -761,4 +836,13 @@ impl Default for Session {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// A stored sealed-log record's name: the hash of its bytes.
+fn record_name(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -174,18 +174,34 @@ impl ChunkStore {
 
     /// Writes `bytes` under `key`; returns once the write is durable in the browser's terms.
     pub async fn put(&self, key: &[&str], bytes: &[u8]) -> Result<(), StorageError> {
+        self.replace(key, bytes, &[]).await
+    }
+
+    /// Writes `bytes` under `key` and removes the records under `old`, in one transaction:
+    /// all of it or, on failure, none.
+    pub async fn replace(
+        &self,
+        key: &[&str],
+        bytes: &[u8],
+        old: &[[&str; 3]],
+    ) -> Result<(), StorageError> {
         let (tx, store) = self.store(IdbTransactionMode::Readwrite)?;
-        let js_key = js_key(key);
+        let put_key = js_key(key);
         let record = Object::new();
         let set = |name: &str, value: &JsValue| {
             Reflect::set(&record, &JsValue::from_str(name), value)
                 .map_err(|e| StorageError::from_js(&e))
         };
-        set("key", &js_key)?;
+        set("key", &put_key)?;
         set("binary", &Uint8Array::from(bytes))?;
         store
-            .put_with_key(&record, &js_key)
+            .put_with_key(&record, &put_key)
             .map_err(|e| StorageError::from_js(&e))?;
+        for k in old {
+            store
+                .delete(&js_key(k))
+                .map_err(|e| StorageError::from_js(&e))?;
+        }
         committed(&tx).await
     }
 

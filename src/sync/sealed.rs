@@ -209,6 +209,7 @@ impl SealedHub {
             }
         };
         let mut c = conn.borrow_mut();
+        let acks = c.exchange.acks();
         let Conn {
             exchange, joining, ..
         } = &mut *c;
@@ -261,6 +262,7 @@ impl SealedHub {
             }
             return;
         }
+        let acked = (c.exchange.acks() != acks).then(|| c.exchange.acked().clone());
         drop(c);
         if !out.taken.is_empty() || out.snapshot || out.statements > 0 {
             self.session.remote_changed();
@@ -269,6 +271,11 @@ impl SealedHub {
             }
         }
         self.session.store_sealed();
+        // What the relay now holds, this device need not keep as envelopes under its own
+        // snapshot.
+        if let Some(acked) = acked {
+            self.session.compact_sealed(&acked);
+        }
     }
 
     /// After a local change: seal it and send it if connected.
@@ -305,9 +312,7 @@ impl SealedHub {
                 if !moot_sync::sealed::wants_snapshot(&s.log, level) {
                     return None;
                 }
-                let snapshot = s.private.snapshot(doc, &s.log, nonce?).ok()?;
-                s.log.add_snapshot(snapshot.clone()).ok()?;
-                Some(snapshot)
+                s.private.snapshot_if_due(doc, &mut s.log, nonce?).ok()?
             })
             .flatten();
         if let Some(snapshot) = snapshot {
@@ -345,6 +350,7 @@ pub fn into_sealing(replica: Replica) -> (automerge::AutoCommit, Sealing) {
             log,
             private,
             person: None,
+            stored: Vec::new(),
         },
     )
 }

@@ -381,6 +381,45 @@ impl Private {
         Ok(Snapshot { sealed, covers })
     }
 
+    /// When [`wants_snapshot`]: a snapshot of `doc`, taken into `log` (the caller sends it
+    /// to its relay for newcomers and stores it).
+    pub fn snapshot_if_due(
+        &self,
+        doc: &mut AutoCommit,
+        log: &mut Log,
+        nonce: [u8; 24],
+    ) -> Result<Option<Snapshot>, SealError> {
+        if !wants_snapshot(log, self.link.level()) {
+            return Ok(None);
+        }
+        let snapshot = self.snapshot(doc, log, nonce)?;
+        log.add_snapshot(snapshot.clone())?;
+        Ok(Some(snapshot))
+    }
+
+    /// Whether the snapshot `log` holds was made by this device (any of its tabs), from its
+    /// own document: what it holds is known good.
+    pub fn made_here(&self, log: &Log) -> bool {
+        log.snapshot().is_some_and(|s| {
+            s.sealed
+                .header_unchecked()
+                .is_ok_and(|h| moot_trust::key_of_actor(&h.actor) == Some(self.device.public()))
+        })
+    }
+
+    /// Under a snapshot this device made, drops from `log` the envelopes it covers that the
+    /// relay acknowledged holding (`acked`; see [`Log::compact_held`]), when at least `min`
+    /// would go (a rewrite of the stored log per acknowledgement would cost more than it
+    /// saves). Whether anything was dropped: the caller stores the log whole
+    /// ([`Log::records`]). Nothing dropped is lost to a tab or a direct link: whoever holds
+    /// less than the cover is served the snapshot (`Log::since`).
+    pub fn compact(&self, log: &mut Log, acked: &moot_trust::Vector, min: usize) -> bool {
+        if !self.made_here(log) || log.compactable(acked) < min.max(1) {
+            return false;
+        }
+        log.compact_held(acked) > 0
+    }
+
     /// The judge that opens, checks and applies what arrives into `doc`.
     pub fn judge<'a>(&'a mut self, doc: &'a mut AutoCommit, rule: CommentRule) -> Opener<'a> {
         Opener {
@@ -784,6 +823,13 @@ impl Replica {
     /// A snapshot of what this replica holds (seal first).
     pub fn snapshot(&mut self, nonce: [u8; 24]) -> Result<Snapshot, SealError> {
         self.private.snapshot(&mut self.doc, &self.log, nonce)
+    }
+
+    /// A snapshot when one is due, the log compacted under it (see
+    /// [`Private::snapshot_if_due`]).
+    pub fn snapshot_if_due(&mut self, nonce: [u8; 24]) -> Result<Option<Snapshot>, SealError> {
+        self.private
+            .snapshot_if_due(&mut self.doc, &mut self.log, nonce)
     }
 
     /// Takes a message from the remote of `exchange`.

@@ -14,7 +14,7 @@ const T: &str = "2026-12-01T10:00:00Z";
 struct Peer {
     r: Replica,
     person: String,
-    nonce: u8,
+    nonce: u64,
 }
 
 impl Peer {
@@ -47,8 +47,9 @@ impl Peer {
 
     fn seal(&mut self) -> Result<Option<Sealed>, SealError> {
         self.nonce += 1;
-        let mut nonce = [self.nonce; 24];
-        nonce[0] = self.person.as_bytes()[5];
+        let mut nonce = [0; 24];
+        nonce[..8].copy_from_slice(&self.nonce.to_le_bytes());
+        nonce[8] = self.person.as_bytes()[5];
         self.r.seal(nonce)
     }
 
@@ -60,6 +61,11 @@ impl Peer {
 /// One connection between a peer and the relay, carried through the frames' encoding until
 /// quiet. Returns what the peer refused.
 fn sync(relay: &mut Log, peer: &mut Peer) -> Vec<TrustError> {
+    sync_acked(relay, peer).0
+}
+
+/// [`sync`], with what the relay acknowledged holding.
+fn sync_acked(relay: &mut Log, peer: &mut Peer) -> (Vec<TrustError>, Vector) {
     let (mut rx, mut px) = (Exchange::new(), Exchange::new());
     let mut to_relay: VecDeque<Message> = VecDeque::from([px.hello(&peer.r.log)]);
     let mut to_peer = VecDeque::new();
@@ -80,7 +86,7 @@ fn sync(relay: &mut Log, peer: &mut Peer) -> Vec<TrustError> {
             to_relay.extend(out.send);
         } else {
             assert!(px.is_synced(&peer.r.log) || !refused.is_empty() || peer.r.log.waiting() > 0);
-            return refused;
+            return (refused, px.acked().clone());
         }
     }
     panic!("never quiet");
@@ -418,6 +424,137 @@ fn a_device_that_joined_from_a_snapshot_makes_snapshots_newcomers_open_after_a_r
     assert!(sync(&mut relay, &mut carol).is_empty());
     assert_eq!(carol.text(&d).unwrap(), "Bob: Stewards meet monthly.");
     assert_eq!(carol.r.doc.get_heads(), bob.r.doc.get_heads());
+}
+
+/// Two peers' logs synced directly (two tabs, or a direct link) until quiet; what each
+/// refused.
+fn between(a: &mut Peer, b: &mut Peer) -> Vec<TrustError> {
+    let (mut ax, mut bx) = (Exchange::new(), Exchange::new());
+    let mut to_b: VecDeque<Message> = VecDeque::from([ax.hello(&a.r.log)]);
+    let mut to_a: VecDeque<Message> = VecDeque::from([bx.hello(&b.r.log)]);
+    let mut refused = Vec::new();
+    let wire = |m: Message| Message::decode(&m.encode(), 64 << 20).unwrap();
+    for _ in 0..10_000 {
+        if let Some(m) = to_b.pop_front() {
+            let out = b.receive(&mut bx, wire(m));
+            refused.extend(out.refused);
+            to_a.extend(out.send);
+        } else if let Some(m) = to_a.pop_front() {
+            let out = a.receive(&mut ax, wire(m));
+            refused.extend(out.refused);
+            to_b.extend(out.send);
+        } else {
+            return refused;
+        }
+    }
+    panic!("never quiet");
+}
+
+/// What a stored log weighs (the app writes `records()` as one CBOR sequence).
+fn stored_bytes(log: &Log) -> usize {
+    log.records().iter().map(|r| r.encode().len()).sum()
+}
+
+#[test]
+fn a_device_s_own_snapshot_compacts_its_stored_log_and_nothing_is_lost_to_anyone() {
+    let (admin, mut relay, mut anna, d) = founded_with("Stewards meet monthly.");
+    // Bob, an editor (the relay keeps his snapshots whole: it compacts under an admin's only).
+    let mut bob = Peer::join(&admin, Level::Edit, 2);
+    assert!(sync(&mut relay, &mut bob).is_empty());
+    let every = moot_sync::sealed::SNAPSHOT_EVERY as usize;
+    let sum = |v: &Vector| v.values().sum::<u64>() as usize;
+    // Bob types a keystroke a change, sealing each, and makes a snapshot when one is due;
+    // Anna takes the first 300 from him directly; the relay acknowledges the first 700.
+    let (mut snapshots, mut biggest, mut acked) = (0, 0, Vector::new());
+    for i in 0..every + 40 {
+        bob.act(|ws, me| ws.splice_text(me, &d, 0, 0, &(i % 10).to_string()))
+            .unwrap();
+        bob.seal().unwrap().unwrap();
+        biggest = biggest.max(stored_bytes(&bob.r.log));
+        if bob.r.snapshot_if_due([i as u8; 24]).unwrap().is_some() {
+            snapshots += 1;
+        }
+        if i == 300 {
+            assert!(between(&mut anna, &mut bob).is_empty());
+        }
+        if i == 700 {
+            let (refused, a) = sync_acked(&mut relay, &mut bob);
+            assert!(refused.is_empty());
+            acked = a;
+        }
+    }
+    assert_eq!(snapshots, 1, "one snapshot per {every} changes");
+    let at_700 = sum(bob.r.log.vector()) - every - 40 + 701;
+    assert_eq!(sum(&acked), at_700);
+    // Under his own snapshot Bob drops only what the relay acknowledged holding.
+    let before = bob.r.log.envelope_count();
+    assert!(
+        !bob.r.private.compact(&mut bob.r.log, &acked, 1000),
+        "fewer than asked"
+    );
+    assert!(bob.r.private.compact(&mut bob.r.log, &acked, 100));
+    assert_eq!(bob.r.log.envelope_count(), every + 40 - 701, "of {before}");
+    assert_eq!(bob.r.log.compactable(&acked), 0);
+    // The relay then takes the rest as envelopes, without a gap, and his snapshot; once it
+    // acknowledges them Bob keeps his snapshot and the few dozen changes after it.
+    let (refused, acked) = sync_acked(&mut relay, &mut bob);
+    assert!(refused.is_empty());
+    assert_eq!(relay.vector(), bob.r.log.vector());
+    assert_eq!(relay.envelope_count(), 1 + every + 40, "every run whole");
+    let snapshot = bob.r.log.snapshot().unwrap().clone();
+    assert_eq!(relay.add_snapshot(snapshot), Ok(true));
+    assert_eq!(relay.compact(), 0, "an editor's snapshot compacts no relay");
+    assert!(bob.r.private.compact(&mut bob.r.log, &acked, 100));
+    let covered = sum(&bob.r.log.snapshot().unwrap().covers);
+    assert_eq!(
+        bob.r.log.envelope_count(),
+        sum(bob.r.log.vector()) - covered
+    );
+    assert!(bob.r.log.envelope_count() < 50);
+    let stored = stored_bytes(&bob.r.log);
+    assert!(
+        stored * 4 < biggest,
+        "stored {stored} B after compaction, {biggest} B before"
+    );
+    // A snapshot some other editor made is not this device's to vouch for.
+    assert!(!anna.r.private.made_here(&bob.r.log));
+
+    // Anna, holding 300 of them and a change of her own, is served the snapshot and the rest.
+    anna.act(|ws, me| ws.splice_text(me, &d, 0, 0, "Anna: "))
+        .unwrap();
+    anna.seal().unwrap().unwrap();
+    assert!(between(&mut anna, &mut bob).is_empty());
+    assert_eq!(anna.r.doc.get_heads(), bob.r.doc.get_heads());
+    assert_eq!(anna.r.log.vector(), bob.r.log.vector());
+
+    // Bob reloads from his compacted store and types on: his next snapshot (his certificates
+    // kept in the stored one) opens for a newcomer from the relay.
+    let mut bob = reload(bob, 2, 22);
+    assert_eq!(bob.r.log.vector(), anna.r.log.vector());
+    for i in 0..every {
+        bob.act(|ws, me| ws.splice_text(me, &d, 0, 0, "+")).unwrap();
+        bob.seal().unwrap().unwrap();
+        if bob
+            .r
+            .snapshot_if_due([(i % 200) as u8 + 50; 24])
+            .unwrap()
+            .is_some()
+        {
+            snapshots += 1;
+        }
+    }
+    assert_eq!(snapshots, 2);
+    let (refused, acked) = sync_acked(&mut relay, &mut bob);
+    assert!(refused.is_empty());
+    assert!(bob.r.private.compact(&mut bob.r.log, &acked, 100));
+    let mut carol = Peer::join(&admin, Level::Read, 3);
+    assert!(sync(&mut relay, &mut carol).is_empty());
+    assert_eq!(carol.r.doc.get_heads(), bob.r.doc.get_heads());
+    let text = carol.text(&d).unwrap();
+    assert!(text.starts_with('+') && text.contains("Anna: ") && text.ends_with("monthly."));
+    // And Anna, who missed the second thousand, converges with Bob directly.
+    assert!(between(&mut anna, &mut bob).is_empty());
+    assert_eq!(anna.text(&d), Some(text));
 }
 
 /// A log holding more than SNAPSHOT_EVERY changes beyond any snapshot.

@@ -115,6 +115,12 @@ impl Exchange {
         self.acks
     }
 
+    /// What the remote said it holds (its hello and acknowledgements since): what a client
+    /// may drop from its own store under its own snapshot.
+    pub fn acked(&self) -> &Vector {
+        &self.acked
+    }
+
     fn ack(&mut self, vector: Vector) {
         for (actor, seq) in vector {
             let slot = self.acked.entry(actor).or_insert(0);

@@ -431,14 +431,51 @@ impl Log {
         if !self.compacts() {
             return 0;
         }
-        let covers = self.snapshot.as_ref().expect("compacts").covers.clone();
+        self.drop_covered(None)
+    }
+
+    /// Drops the envelopes the held snapshot covers, whoever made it, but only those `acked`
+    /// holds too: for a client whose own document the snapshot was made from (its body is
+    /// known good), with its relay's acknowledged vector, so that its stored log stays one
+    /// snapshot and what came after instead of an envelope per keystroke, while the relay
+    /// (which keeps an editor's snapshot without dropping anything) still holds every run
+    /// without a gap. A relay calls [`Log::compact`]. Returns the bytes dropped.
+    pub fn compact_held(&mut self, acked: &Vector) -> usize {
+        self.drop_covered(Some(acked))
+    }
+
+    /// How many envelopes [`Log::compact_held`] would drop.
+    pub fn compactable(&self, acked: &Vector) -> usize {
+        let Some(snapshot) = &self.snapshot else {
+            return 0;
+        };
+        snapshot
+            .covers
+            .iter()
+            .filter_map(|(actor, seq)| {
+                let limit = (*seq).min(acked.get(actor).copied().unwrap_or(0));
+                let runs = self.envelopes.get(actor)?;
+                Some(runs.values().filter(|e| e.last <= limit).count())
+            })
+            .sum()
+    }
+
+    fn drop_covered(&mut self, within: Option<&Vector>) -> usize {
+        let Some(snapshot) = &self.snapshot else {
+            return 0;
+        };
+        let covers = snapshot.covers.clone();
         let mut dropped = 0;
         for (actor, seq) in &covers {
+            let limit = match within {
+                Some(v) => (*seq).min(v.get(actor).copied().unwrap_or(0)),
+                None => *seq,
+            };
             let Some(runs) = self.envelopes.get_mut(actor) else {
                 continue;
             };
             runs.retain(|_, e| {
-                let keep = e.last > *seq;
+                let keep = e.last > limit;
                 if !keep {
                     dropped += e.sealed.body.len() + e.sealed.certificate.header.len() + 64;
                 }

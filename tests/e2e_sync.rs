@@ -6,7 +6,9 @@ mod support;
 
 use support::{
     Harness,
-    pages::{Review, Start, all_texts, click, code, eventually, text, wait_for_service_worker},
+    pages::{
+        Agenda, Review, Start, all_texts, click, code, eventually, text, wait_for_service_worker,
+    },
     screenshot, testid, wait_for,
 };
 
@@ -503,4 +505,68 @@ async fn offers_through_the_relay_wait_for_the_person_one_per_sender() {
     assert!(all_texts(&ada, &testid("direct-offer")).await.is_empty());
     let _ = &evil.conn;
     harness.close(ada).await;
+}
+
+/// How many performance entries named `name` the page holds (the app's marks).
+async fn marks(client: &fantoccini::Client, name: &str) -> u64 {
+    client
+        .execute(
+            "return performance.getEntriesByName(arguments[0]).length",
+            vec![name.into()],
+        )
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// A view re-reads only the part of the workspace a change wrote to: a peer's edit of the
+/// draft re-reads nothing of the agenda someone else has open; an agenda item does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_s_draft_edit_re_reads_no_agenda_and_an_agenda_edit_does() {
+    let harness = Harness::start().await;
+    let ada = harness.browser().await;
+    let bea = harness.browser().await;
+    let ada_shell = Start::demo_as(&ada, &harness.base_url, "Ada").await;
+    ada_shell.until_up_to_date("Ada").await;
+    let link = ada_shell.share_link().await;
+    let bea_shell = Start::join_as(&bea, &harness.base_url, "Bea", &link).await;
+    bea_shell.go("nav-agenda", "agenda-page").await;
+    bea_shell.until_up_to_date("Bea").await;
+    let (reads, arrived) = (
+        marks(&bea, "moot:agenda-read").await,
+        marks(&bea, "moot:remote-change").await,
+    );
+    assert!(reads > 0, "the agenda was read to be shown");
+
+    ada_shell.go("nav-coc", "coc-page").await;
+    let review = Review { client: &ada };
+    let draft = review.draft().await;
+    review.edit_draft(&format!("{draft} One more rule.")).await;
+    ada_shell.until_up_to_date("Ada").await;
+    eventually("Bea took Ada's edit of the draft", || async {
+        marks(&bea, "moot:remote-change").await > arrived
+    })
+    .await;
+    bea_shell.until_up_to_date("Bea").await;
+    assert_eq!(
+        marks(&bea, "moot:agenda-read").await,
+        reads,
+        "a draft edit re-read the agenda"
+    );
+
+    ada_shell.go("nav-agenda", "agenda-page").await;
+    Agenda { client: &ada }.add_item("From Ada").await;
+    let bea_agenda = Agenda { client: &bea };
+    eventually("Bea sees Ada's agenda item", || async {
+        bea_agenda
+            .agenda_titles()
+            .await
+            .iter()
+            .any(|t| t == "From Ada")
+    })
+    .await;
+    assert!(marks(&bea, "moot:agenda-read").await > reads);
+    harness.close(ada).await;
+    harness.close(bea).await;
 }

@@ -11,6 +11,10 @@ use crate::{
     browser,
     state::{Session, identity},
 };
+use moot_model::news::Part;
+
+/// What the agenda shows (names are read where shown, under [`Part::People`]).
+const AGENDA: Part = Part::Area(moot_model::search::Area::Agenda);
 
 /// One agenda row, flattened from the tree with its number ("2.1") and depth.
 #[derive(Clone, PartialEq)]
@@ -52,7 +56,11 @@ pub fn AgendaPage() -> impl IntoView {
     provide_context(crate::pages::versions::OpenMinutes::default());
     // The sessions are hydrated once per change, here; every session view reads its own from
     // this memo (hydrating per view made opening a workspace quadratic in its sessions).
-    let all = Memo::new(move |_| session.read_ok(|ws| ws.sessions()));
+    let all = Memo::new(move |_| {
+        let read = session.read_ok_in(&[AGENDA], |ws| ws.sessions());
+        browser::mark("moot:agenda-read");
+        read
+    });
     crate::pages::decisions::LinkedDecisions::provide(session);
     provide_context(Sessions(all));
     let sessions = move || all.get().unwrap_or_default();
@@ -367,7 +375,7 @@ fn ActionPoints(session_id: String) -> impl IntoView {
                     "All".to_owned()
                 } else {
                     session
-                        .read(|ws| ws.person_name(o))
+                        .read_in(&[Part::People], |ws| ws.person_name(o))
                         .unwrap_or_else(|| o.clone())
                 }
             })

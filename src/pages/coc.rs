@@ -12,6 +12,10 @@ use moot_model::{OPERATIONAL_QUESTION, Placement, TextEdit, ThreadView};
 use wasm_bindgen::JsCast;
 
 use crate::state::Session;
+use moot_model::news::Part;
+
+/// What the review page shows (names under [`Part::People`]).
+const REVIEW: Part = Part::Area(moot_model::search::Area::CodeOfConduct);
 
 fn split_tags(text: &str) -> Vec<String> {
     text.split(',')
@@ -252,7 +256,7 @@ pub fn CocPage() -> impl IntoView {
     // The draft's id, title and text are read once per change (memos), not per use.
     let draft_doc = Memo::new(move |_| {
         session
-            .read_ok(|ws| ws.document_titles())
+            .read_ok_in(&[REVIEW], |ws| ws.document_titles())
             .and_then(|d| d.into_iter().next())
     });
     let doc_id = move || draft_doc.with(|d| d.as_ref().map(|d| d.0.clone()).unwrap_or_default());
@@ -398,8 +402,9 @@ pub fn CocPage() -> impl IntoView {
     let threads = move || {
         let me = session.me.get().map(|m| m.id).unwrap_or_default();
         let f = filter.get();
+        // Who wrote each (in a private workspace, by which key) is read from the people.
         let threads = session
-            .read_ok(|ws| ws.threads(&doc_id()))
+            .read_ok_in(&[REVIEW, Part::People], |ws| ws.threads(&doc_id()))
             .unwrap_or_default();
         // Each anchored thread's passage, cut from the text in one pass.
         let mut ends: Vec<usize> = threads
@@ -586,7 +591,7 @@ fn ThreadCard(
     };
     let name = move |person: &str| {
         session
-            .read(|ws| ws.person_name(person))
+            .read_in(&[Part::People], |ws| ws.person_name(person))
             .unwrap_or_else(|| person.to_owned())
     };
     let tags = StoredValue::new(view.thread.tags.clone());

@@ -37,10 +37,19 @@ pub struct LinkedDecisions(pub Memo<Vec<DecisionView>>);
 
 impl LinkedDecisions {
     pub fn provide(session: Session) {
+        use moot_model::{news::Part, search::Area};
+        // Decisions and who may decide (members, their keys): not the agenda or the draft
+        // they are linked from, so typing minutes does not count the ballots again.
         provide_context(LinkedDecisions(Memo::new(move |_| {
-            session.outside.track();
             session
-                .read_untracked(|ws| ws.decisions())
+                .read_in(
+                    &[
+                        Part::Area(Area::Decisions),
+                        Part::Area(Area::Members),
+                        Part::People,
+                    ],
+                    |ws| ws.decisions(),
+                )
                 .unwrap_or_default()
         })));
     }

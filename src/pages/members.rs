@@ -4,11 +4,15 @@
 use leptos::prelude::*;
 use moot_model::{
     ProposalView, Status,
+    news::Part,
     roster::How,
     schema::{ActKind, Approval, Candidate, CandidateKind, ObjectionRule, Tier},
 };
 
 use crate::state::Session;
+
+/// What the members page shows: proposals, roster and tiers, and whose key counts as whom.
+const MEMBERS: [Part; 2] = [Part::Area(moot_model::search::Area::Members), Part::People];
 
 fn policy_text(a: Approval) -> String {
     match a {
@@ -31,9 +35,13 @@ fn policy_text(a: Approval) -> String {
 #[component]
 pub fn MembersPage() -> impl IntoView {
     let session = expect_context::<Session>();
-    let tiers = move || session.read_ok(|ws| ws.tiers()).unwrap_or_default();
+    let tiers = move || {
+        session
+            .read_ok_in(&MEMBERS, |ws| ws.tiers())
+            .unwrap_or_default()
+    };
     // Derived once per change, for the proposals and for who may edit the tiers.
-    let membership = Memo::new(move |_| session.read_ok(|ws| ws.membership()));
+    let membership = Memo::new(move |_| session.read_ok_in(&MEMBERS, |ws| ws.membership()));
     // Pending proposals first (what they still need is the thing to act on), then the rest.
     let proposals = move || {
         let mut all = membership.get().map(|m| m.proposals).unwrap_or_default();
@@ -44,7 +52,7 @@ pub fn MembersPage() -> impl IntoView {
     let as_of = RwSignal::new(None::<i64>);
     let groups = move || match as_of.get() {
         None => session
-            .read_ok(|ws| ws.members_by_tier())
+            .read_ok_in(&MEMBERS, |ws| ws.members_by_tier())
             .unwrap_or_default(),
         Some(t) => {
             session.version.track();
@@ -150,13 +158,13 @@ pub fn MembersPage() -> impl IntoView {
                                 {(n == 0).then(|| view! { <p class="muted">"Nobody yet."</p> })}
                                 <ul>
                                     {g.members.into_iter().map(|m| {
-                                        let name = session.read(|w| w.person_name(&m.person)).unwrap_or_else(|| m.person.clone());
+                                        let name = session.read_in(&[Part::People], |w| w.person_name(&m.person)).unwrap_or_else(|| m.person.clone());
                                         let how = match &m.how {
                                             How::Standing => "a standing member".to_owned(),
                                             How::SelfCertified { at } => format!("self-certified {}", crate::browser::utc_time(at)),
                                             How::Ratified { by, at } => format!(
                                                 "ratified by {}, {}",
-                                                by.iter().map(|p| session.read(|w| w.person_name(p)).unwrap_or_else(|| p.clone())).collect::<Vec<_>>().join(" and "),
+                                                by.iter().map(|p| session.read_in(&[Part::People], |w| w.person_name(p)).unwrap_or_else(|| p.clone())).collect::<Vec<_>>().join(" and "),
                                                 crate::browser::utc_time(at)
                                             ),
                                         };
@@ -191,7 +199,7 @@ pub fn MembersPage() -> impl IntoView {
                 <ul class="devices" data-testid="devices">
                     {move || session.devices().into_iter().map(|(key, level, removed, mine)| {
                         let person = session
-                            .read(|ws| ws.person_name(&moot_trust::person_id(&moot_trust::VerifyingKey::from_bytes(&key).expect("enrolled keys are keys"))))
+                            .read_in(&[Part::People], |ws| ws.person_name(&moot_trust::person_id(&moot_trust::VerifyingKey::from_bytes(&key).expect("enrolled keys are keys"))))
                             .unwrap_or_default();
                         let short = bs58_short(&key);
                         let code = moot_trust::VerifyingKey::from_bytes(&key)
@@ -303,7 +311,7 @@ fn ProposalCard(view: ProposalView) -> impl IntoView {
     let comment = RwSignal::new(String::new());
     let name = move |p: &str| {
         session
-            .read(|ws| ws.person_name(p))
+            .read_in(&[Part::People], |ws| ws.person_name(p))
             .unwrap_or_else(|| p.to_owned())
     };
     let tier_name = session
@@ -395,7 +403,9 @@ fn YourDevices() -> impl IntoView {
     let code = RwSignal::new(String::new());
     let mine = move || {
         let me = session.me.get().map(|m| m.id).unwrap_or_default();
-        session.read(|ws| ws.devices_of(&me)).unwrap_or_default()
+        session
+            .read_in(&[Part::People], |ws| ws.devices_of(&me))
+            .unwrap_or_default()
     };
     let pairing = move || {
         let me = session.me.get().map(|m| m.id)?;

@@ -33,7 +33,10 @@ pub fn Versions(#[prop(into)] document: Signal<String>) -> impl IntoView {
     let session = expect_context::<Session>();
     let versions = Memo::new(move |_| {
         let doc = document.get();
-        session.read(|ws| ws.versions(&doc)).unwrap_or_default()
+        let review = moot_model::news::Part::Area(moot_model::search::Area::CodeOfConduct);
+        session
+            .read_in(&[review], |ws| ws.versions(&doc))
+            .unwrap_or_default()
     });
     let name = RwSignal::new(String::new());
     let shown = RwSignal::new(Shown::Nothing);

@@ -1,7 +1,9 @@
 //! Workstreams: key questions, food for thought and first ideas, each with comments.
 
 use leptos::prelude::*;
+use moot_model::news::Part;
 use moot_model::schema::{ItemKind, Workstream, WorkstreamItem};
+use moot_model::search::Area;
 
 use crate::state::Session;
 
@@ -16,7 +18,11 @@ fn kind_label(k: ItemKind) -> &'static str {
 #[component]
 pub fn WorkstreamsPage() -> impl IntoView {
     let session = expect_context::<Session>();
-    let streams = move || session.read_ok(|ws| ws.workstreams()).unwrap_or_default();
+    let streams = move || {
+        session
+            .read_ok_in(&[Part::Area(Area::Workstreams)], |ws| ws.workstreams())
+            .unwrap_or_default()
+    };
     let name = RwSignal::new(String::new());
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -92,7 +98,7 @@ fn ItemRow(stream_id: String, item: WorkstreamItem) -> impl IntoView {
     let comment = RwSignal::new(String::new());
     let name = move |p: &str| {
         session
-            .read(|ws| ws.person_name(p))
+            .read_in(&[Part::People], |ws| ws.person_name(p))
             .unwrap_or_else(|| p.to_owned())
     };
     let send = move |ev: leptos::ev::SubmitEvent| {

@@ -4,7 +4,7 @@
 //! (local or remote), and page views read the model inside closures that track it.
 
 use leptos::prelude::*;
-use moot_model::{Ctx, ModelError, Workspace};
+use moot_model::{Ctx, ModelError, Workspace, news::Part};
 
 use super::{Identity, identity};
 use crate::storage::{ChunkStore, DocStorage, StorageError};
@@ -20,6 +20,9 @@ pub enum SaveState {
 
 const SAVE_RETRY_FIRST_MS: i32 = 1_000;
 const SAVE_RETRY_MAX_MS: i32 = 30_000;
+/// Up to this many ops a change is placed op by op in the parts it wrote to; a larger sync
+/// re-reads every part (cheaper than placing each op).
+const MAX_PLACED_OPS: usize = 2_000;
 
 /// A private workspace's sealed side: its log and this device's part in it.
 pub struct Sealing {
@@ -66,6 +69,12 @@ pub struct Session {
     save_retry: StoredValue<(bool, i32)>,
     /// Called after every local change (the sync hub pushes it to peers).
     on_local_change: StoredValue<Option<std::rc::Rc<dyn Fn()>>, LocalStorage>,
+    /// One trigger per part of the workspace ([`Part::ALL`]'s order), bumped when a change
+    /// wrote to it: a view reading one part (`read_in`) is not re-run by a keystroke in
+    /// another (a peer typing in the draft re-reads no agenda).
+    parts: [RwSignal<u64>; 6],
+    /// The heads when `parts` were last bumped: what the next change is compared with.
+    parts_seen: StoredValue<Vec<automerge::ChangeHash>>,
     /// `Some` for a private workspace: the level its link grants.
     pub level: RwSignal<Option<moot_trust::Level>>,
     sealing: StoredValue<Option<Sealing>, LocalStorage>,
@@ -89,6 +98,8 @@ impl Session {
             pending_saves: RwSignal::new(0),
             save_retry: StoredValue::new((false, SAVE_RETRY_FIRST_MS)),
             on_local_change: StoredValue::new_local(None),
+            parts: std::array::from_fn(|_| RwSignal::new(0)),
+            parts_seen: StoredValue::new(Vec::new()),
             level: RwSignal::new(None),
             sealing: StoredValue::new_local(None),
             unreadable: RwSignal::new(0),
@@ -110,6 +121,24 @@ impl Session {
     /// depends on, e.g. `outside`).
     pub fn read_untracked<T>(&self, f: impl FnOnce(&Workspace) -> T) -> Option<T> {
         self.model.with_value(|m| m.as_ref().map(f))
+    }
+
+    /// Reads the open workspace, re-running only when one of `parts` changes (or another
+    /// workspace opens): for a view that shows those parts and nothing else.
+    pub fn read_in<T>(&self, parts: &[Part], f: impl FnOnce(&Workspace) -> T) -> Option<T> {
+        for p in parts {
+            self.parts[p.index()].track();
+        }
+        self.model.with_value(|m| m.as_ref().map(f))
+    }
+
+    /// [`Session::read_in`], flattening a model result as [`Session::read_ok`] does.
+    pub fn read_ok_in<T>(
+        &self,
+        parts: &[Part],
+        f: impl FnOnce(&Workspace) -> Result<T, ModelError>,
+    ) -> Option<T> {
+        self.read_in(parts, f).and_then(Result::ok)
     }
 
     /// Like `read`, flattening a model result into an option (errors are shown elsewhere).
@@ -626,10 +655,44 @@ impl Session {
         self.on_local_change.set_value(Some(std::rc::Rc::new(f)));
     }
 
-    /// After any change (local or from a peer): re-render and write to IndexedDB.
+    /// After any change (local or from a peer): re-render what it touched and write to
+    /// IndexedDB.
     pub fn changed(&self) {
+        let seen = self.parts_seen.get_value();
+        let touched = self
+            .model
+            .try_update_value(|m| {
+                m.as_mut().map(|ws| {
+                    let touched = ws.touched(&seen, MAX_PLACED_OPS);
+                    (touched, ws.heads())
+                })
+            })
+            .flatten();
+        match touched {
+            Some((touched, heads)) => {
+                self.parts_seen.set_value(heads);
+                for p in touched {
+                    self.parts[p.index()].update(|v| *v += 1);
+                }
+            }
+            None => self.touch_every_part(),
+        }
         self.version.update(|v| *v += 1);
         self.save();
+    }
+
+    /// Another workspace, or a rewritten one: every part is new (and the next change is
+    /// placed against what it holds now).
+    fn touch_every_part(&self) {
+        let heads = self
+            .model
+            .try_update_value(|m| m.as_mut().map(Workspace::heads))
+            .flatten()
+            .unwrap_or_default();
+        self.parts_seen.set_value(heads);
+        for p in &self.parts {
+            p.update(|v| *v += 1);
+        }
     }
 
     fn save(&self) {
@@ -711,6 +774,7 @@ impl Session {
         ws.index_acts();
         self.model.set_value(Some(ws));
         self.write(storage, chunk);
+        self.touch_every_part();
         self.outside.update(|v| *v += 1);
         self.version.update(|v| *v += 1);
         Ok(())
@@ -812,6 +876,7 @@ impl Session {
         }
         self.storage.set_value(Some(storage));
         self.doc_id.set(Some(doc_id.to_owned()));
+        self.touch_every_part();
         self.outside.update(|v| *v += 1);
         self.version.update(|v| *v += 1);
     }
@@ -827,6 +892,7 @@ impl Session {
         self.storage.set_value(None);
         self.doc_id.set(None);
         self.save_state.set(SaveState::Idle);
+        self.touch_every_part();
         self.outside.update(|v| *v += 1);
         self.version.update(|v| *v += 1);
     }

@@ -170,14 +170,125 @@ fn area_of_root(key: &str) -> Option<Area> {
     }
 }
 
+/// A part of the workspace a view reads: a page's area, or the people (names, devices), which
+/// every page shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Part {
+    Area(Area),
+    People,
+}
+
+impl Part {
+    /// Every part: what a view that reads the whole workspace depends on.
+    pub const ALL: [Part; 6] = [
+        Part::Area(Area::Agenda),
+        Part::Area(Area::Workstreams),
+        Part::Area(Area::CodeOfConduct),
+        Part::Area(Area::Decisions),
+        Part::Area(Area::Members),
+        Part::People,
+    ];
+
+    /// Its place in [`Part::ALL`].
+    pub fn index(self) -> usize {
+        Part::ALL
+            .iter()
+            .position(|p| *p == self)
+            .expect("every part is in ALL")
+    }
+}
+
+/// The part a root property holds; `None` for one no part holds alone (the workspace's name,
+/// its schema version, anything unknown): a change to it touches everything.
+fn part_of_root(key: &str) -> Option<Part> {
+    match key {
+        "people" => Some(Part::People),
+        "versions" => Some(Part::Area(Area::CodeOfConduct)),
+        k => area_of_root(k).map(Part::Area),
+    }
+}
+
+/// Calls `f` with the root property each op of `changes` writes under (`None`: a list at the
+/// root, or an object this document cannot place), until `f` says stop.
+fn roots_written(
+    doc: &AutoCommit,
+    changes: &[automerge::Change],
+    mut f: impl FnMut(Option<&str>) -> bool,
+) {
+    let mut cache: HashMap<String, Option<String>> = HashMap::new();
+    for change in changes {
+        for op in change.decode().operations {
+            let key = match &op.obj {
+                automerge::legacy::ObjectId::Root => match &op.key {
+                    automerge::legacy::Key::Map(k) => Some(k.to_string()),
+                    automerge::legacy::Key::Seq(_) => None,
+                },
+                obj => cache
+                    .entry(obj.to_string())
+                    .or_insert_with_key(|s| {
+                        let id = doc.import_obj(s).ok()?;
+                        match doc.parents(&id).ok()?.last()?.prop {
+                            automerge::Prop::Map(k) => Some(k),
+                            automerge::Prop::Seq(_) => None,
+                        }
+                    })
+                    .clone(),
+            };
+            if !f(key.as_deref()) {
+                return;
+            }
+        }
+    }
+}
+
+impl Workspace {
+    /// The parts of the workspace the changes after `seen` (heads this document holds) wrote
+    /// to, so that a view re-reads only what changed. Everything when more than `max_ops` ops
+    /// arrived (a large sync: cheaper to read it all than to place each op), or when one wrote
+    /// a root property no part holds alone.
+    pub fn touched(&mut self, seen: &[ChangeHash], max_ops: usize) -> BTreeSet<Part> {
+        let everything = || Part::ALL.into_iter().collect();
+        let known = self.known(seen);
+        if known.is_empty() {
+            return everything();
+        }
+        let ops: usize = self
+            .doc_mut()
+            .get_changes_meta(&known)
+            .iter()
+            .map(|m| (m.max_op + 1).saturating_sub(m.start_op) as usize)
+            .sum();
+        if ops > max_ops {
+            return everything();
+        }
+        let changes = self.doc_mut().get_changes(&known);
+        let mut out = BTreeSet::new();
+        let mut placed = true;
+        roots_written(self.doc(), &changes, |key| {
+            match key.and_then(part_of_root) {
+                Some(p) => {
+                    out.insert(p);
+                }
+                None => placed = false,
+            }
+            placed
+        });
+        if placed { out } else { everything() }
+    }
+
+    /// Those of `seen` this document holds.
+    fn known(&mut self, seen: &[ChangeHash]) -> Vec<ChangeHash> {
+        seen.iter()
+            .filter(|h| self.doc_mut().get_change_by_hash(h).is_some())
+            .copied()
+            .collect()
+    }
+}
+
 impl Workspace {
     /// The ops written after `seen` (heads this document holds; unknown heads are ignored).
     pub fn since(&mut self, seen: &[ChangeHash]) -> Since {
-        let known: Vec<ChangeHash> = seen
-            .iter()
-            .filter(|h| self.doc_mut().get_change_by_hash(h).is_some())
-            .copied()
-            .collect();
+        let known = self.known(seen);
         let mut since = Since::default();
         for meta in self.doc_mut().get_changes_meta(&known) {
             if meta.max_op >= meta.start_op {
@@ -202,47 +313,20 @@ impl Workspace {
     /// touched.
     pub fn activity(&mut self, seen: &[ChangeHash]) -> BTreeSet<Area> {
         let mine = self.doc().get_actor().clone();
-        let known: Vec<ChangeHash> = seen
-            .iter()
-            .filter(|h| self.doc_mut().get_change_by_hash(h).is_some())
-            .copied()
-            .collect();
+        let known = self.known(seen);
         let changes: Vec<_> = self
             .doc_mut()
             .get_changes(&known)
             .into_iter()
             .filter(|c| c.actor_id() != &mine)
             .collect();
-        let doc = self.doc();
         let mut out = BTreeSet::new();
-        let mut cache: HashMap<String, Option<Area>> = HashMap::new();
-        for change in changes {
-            for op in change.decode().operations {
-                let area = match &op.obj {
-                    automerge::legacy::ObjectId::Root => match &op.key {
-                        automerge::legacy::Key::Map(k) => area_of_root(k),
-                        automerge::legacy::Key::Seq(_) => None,
-                    },
-                    obj => {
-                        let s = obj.to_string();
-                        *cache.entry(s).or_insert_with_key(|s| {
-                            let id = doc.import_obj(s).ok()?;
-                            let root = doc.parents(&id).ok()?.last()?;
-                            match root.prop {
-                                automerge::Prop::Map(k) => area_of_root(&k),
-                                automerge::Prop::Seq(_) => None,
-                            }
-                        })
-                    }
-                };
-                if let Some(a) = area {
-                    out.insert(a);
-                }
+        roots_written(self.doc(), &changes, |key| {
+            if let Some(a) = key.and_then(area_of_root) {
+                out.insert(a);
             }
-            if out.len() == 5 {
-                break;
-            }
-        }
+            out.len() < Area::ALL.len()
+        });
         out
     }
 

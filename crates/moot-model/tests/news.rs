@@ -289,6 +289,47 @@ fn pages_with_activity_are_those_others_changed() {
 }
 
 #[test]
+fn a_change_touches_the_parts_it_wrote_and_a_large_or_unplaced_one_touches_everything() {
+    use moot_model::news::Part;
+    let mut g = group();
+    let all: Vec<Part> = Part::ALL.to_vec();
+    let seen = heads(&mut g.ada);
+    let touched = |ws: &mut Workspace, seen: &[ChangeHash]| {
+        ws.touched(seen, 1000).into_iter().collect::<Vec<_>>()
+    };
+    assert_eq!(
+        touched(&mut g.ada, &seen),
+        Vec::<Part>::new(),
+        "nothing since"
+    );
+    // Minutes typed in a session: the agenda only (own changes count: a view re-reads them).
+    g.ada
+        .set_minutes(ctx("ada", T1), &g.session, &g.item, "Notes.")
+        .unwrap();
+    assert_eq!(touched(&mut g.ada, &seen), vec![Part::Area(Area::Agenda)]);
+    // A reply from a peer: the review page; a new name: the people.
+    let mid = heads(&mut g.ada);
+    g.bea
+        .reply(ctx("bea", T2), &g.draft, &g.ada_thread, "Yes.")
+        .unwrap();
+    g.bea
+        .set_person_name(ctx("bea", T2), "bea", "Beatrice")
+        .unwrap();
+    g.ada.merge(&mut g.bea).unwrap();
+    assert_eq!(
+        touched(&mut g.ada, &mid),
+        vec![Part::Area(Area::CodeOfConduct), Part::People]
+    );
+    // The workspace's name is no part's alone; unknown heads (a first open) and more ops
+    // than asked are everything.
+    let later = heads(&mut g.ada);
+    g.ada.rename(ctx("ada", T2), "IOPA Governance").unwrap();
+    assert_eq!(touched(&mut g.ada, &later), all);
+    assert_eq!(touched(&mut g.ada, &[]), all);
+    assert_eq!(g.ada.touched(&seen, 2).into_iter().collect::<Vec<_>>(), all);
+}
+
+#[test]
 fn unknown_heads_are_ignored_and_reported() {
     let mut g = group();
     let mut stranger = Workspace::create(ctx("zed", T0), "Other", "Zed", 9).unwrap();

@@ -385,6 +385,11 @@ async fn a_private_workspace_edited_offline_converges_over_a_sealed_direct_link(
         "nothing travels while they are not linked"
     );
 
+    // Bea has gone back to her workspaces (the workspace closed): answering opens the one
+    // stored here, with its keys, before the link is made.
+    wait_for(&bea, "a.brand").await.click().await.unwrap();
+    wait_for(&bea, &testid("start-page")).await;
+
     // Linked by codes: the invitation says the workspace is private; what crosses is sealed.
     for browser in [&ada, &bea] {
         record_data_channels(browser).await;
@@ -407,6 +412,8 @@ async fn a_private_workspace_edited_offline_converges_over_a_sealed_direct_link(
         direct_status(&ada).await.contains("Bea") && direct_status(&bea).await.contains("Ada")
     })
     .await;
+    wait_for(&bea, &testid("agenda-page")).await;
+    bea_shell.go("nav-coc", "coc-page").await;
     for (who, review) in [("Ada", &ada_review), ("Bea", &bea_review)] {
         eventually(&format!("{who} has both offline comments"), || async {
             review.has_comment("Sealed offline by Ada").await

@@ -76,57 +76,43 @@ fn derive_from(roster: &[String], tiers: &[Tier], mut proposals: Vec<Proposal>) 
     let mut views = Vec::with_capacity(proposals.len());
     for proposal in proposals {
         let candidate = proposal.candidate.person.as_deref();
-        let distinct = |kind: ActKind| -> BTreeSet<&str> {
-            proposal
-                .acts
-                .iter()
-                .filter(|a| {
-                    a.kind == kind && members.contains(&a.by) && Some(a.by.as_str()) != candidate
-                })
-                .map(|a| a.by.as_str())
-                .collect()
-        };
-        let (endorsers, objectors) = (distinct(ActKind::Endorse), distinct(ActKind::Object));
+        let approval = tiers.get(proposal.tier.as_str()).map(|t| t.approval);
+        // The acts in their order (the list's, the same on every peer), until the proposal is
+        // approved: an approval stands (audit M8), so an objection or a withdrawal after it —
+        // made concurrently, or by a client that did not refuse it — un-approves nobody, and
+        // nothing the member did since is undone with it.
+        let (mut endorsers, mut objectors) = (BTreeSet::<&str>::new(), BTreeSet::<&str>::new());
+        let (mut withdrawn, mut attested) = (false, false);
+        let mut status = status_of(approval, false, false, 0, 0).0;
+        for act in &proposal.acts {
+            let counts = members.contains(&act.by) && Some(act.by.as_str()) != candidate;
+            match act.kind {
+                ActKind::Endorse if counts => {
+                    endorsers.insert(act.by.as_str());
+                }
+                ActKind::Object if counts => {
+                    objectors.insert(act.by.as_str());
+                }
+                ActKind::Withdraw => {
+                    withdrawn |= act.by == proposal.proposer || Some(act.by.as_str()) == candidate
+                }
+                ActKind::SelfCertify => attested |= is_applicant(&proposal, &act.by),
+                _ => {}
+            }
+            status = status_of(
+                approval,
+                withdrawn,
+                attested,
+                endorsers.len(),
+                objectors.len(),
+            )
+            .0;
+            if status == Status::Approved {
+                break;
+            }
+        }
         let (e, o) = (endorsers.len(), objectors.len());
-        let withdrawn = proposal.acts.iter().any(|a| {
-            a.kind == ActKind::Withdraw
-                && (a.by == proposal.proposer || Some(a.by.as_str()) == candidate)
-        });
-        let (status, needed) = match tiers.get(proposal.tier.as_str()).map(|t| t.approval) {
-            _ if withdrawn => (Status::Withdrawn, 0),
-            // A tier deleted since: nobody can approve into it.
-            None => (Status::Pending, 0),
-            Some(Approval::SelfCertification) => {
-                let attested = proposal
-                    .acts
-                    .iter()
-                    .any(|a| a.kind == ActKind::SelfCertify && is_applicant(&proposal, &a.by));
-                (
-                    if attested {
-                        Status::Approved
-                    } else {
-                        Status::Pending
-                    },
-                    0,
-                )
-            }
-            Some(Approval::Ratification {
-                endorsements: n,
-                objections,
-            }) => {
-                // Saturating, never truncating: 2^32 must not become 0 on wasm32 (every peer
-                // computes the same status whatever its word size).
-                let n_usize = usize::try_from(n).unwrap_or(usize::MAX);
-                let status = match objections {
-                    ObjectionRule::Veto if o > 0 => Status::Rejected,
-                    ObjectionRule::Subtract if n > 0 && o >= n_usize && o > e => Status::Rejected,
-                    ObjectionRule::Subtract if e >= o + n_usize => Status::Approved,
-                    ObjectionRule::Veto | ObjectionRule::Record if e >= n_usize => Status::Approved,
-                    _ => Status::Pending,
-                };
-                (status, n)
-            }
-        };
+        let needed = status_of(approval, withdrawn, attested, e, o).1;
         if status == Status::Approved
             && proposal.candidate.kind == CandidateKind::Individual
             && let Some(person) = &proposal.candidate.person
@@ -151,6 +137,39 @@ fn derive_from(roster: &[String], tiers: &[Tier], mut proposals: Vec<Proposal>) 
     Membership {
         proposals: views,
         members,
+    }
+}
+
+/// A proposal's status under its tier's rule (`None`: the tier was deleted, nobody can
+/// approve into it), from its acts so far, and the endorsements it needs.
+fn status_of(
+    approval: Option<Approval>,
+    withdrawn: bool,
+    attested: bool,
+    e: usize,
+    o: usize,
+) -> (Status, u64) {
+    match approval {
+        _ if withdrawn => (Status::Withdrawn, 0),
+        None => (Status::Pending, 0),
+        Some(Approval::SelfCertification) if attested => (Status::Approved, 0),
+        Some(Approval::SelfCertification) => (Status::Pending, 0),
+        Some(Approval::Ratification {
+            endorsements: n,
+            objections,
+        }) => {
+            // Saturating, never truncating: 2^32 must not become 0 on wasm32 (every peer
+            // computes the same status whatever its word size).
+            let n_usize = usize::try_from(n).unwrap_or(usize::MAX);
+            let status = match objections {
+                ObjectionRule::Veto if o > 0 => Status::Rejected,
+                ObjectionRule::Subtract if n > 0 && o >= n_usize && o > e => Status::Rejected,
+                ObjectionRule::Subtract if e >= o.saturating_add(n_usize) => Status::Approved,
+                ObjectionRule::Veto | ObjectionRule::Record if e >= n_usize => Status::Approved,
+                _ => Status::Pending,
+            };
+            (status, n)
+        }
     }
 }
 
@@ -264,6 +283,9 @@ impl Workspace {
         };
         let membership = self.membership()?;
         let view = open(&membership, proposal)?;
+        if view.status == Status::Approved {
+            return Err(approved(verb));
+        }
         if !membership.members.contains(ctx.person) {
             return Err(ModelError::NotAMember {
                 person: self.person_name(ctx.person),
@@ -353,6 +375,9 @@ impl Workspace {
             return Err(ModelError::NotAllowed(
                 "only the proposer or the candidate can withdraw a proposal".into(),
             ));
+        }
+        if view.status == Status::Approved {
+            return Err(approved("withdraw"));
         }
         let comment = bounded("comment", comment, MAX_BODY)?;
         self.record(ctx, proposal, ActKind::Withdraw, comment)
@@ -502,6 +527,13 @@ impl Workspace {
 }
 
 /// The proposal, unless it is unknown or withdrawn.
+/// Why an act on an approved proposal is refused: it would not count (audit M8).
+fn approved(verb: &str) -> ModelError {
+    ModelError::NotAllowed(format!(
+        "this proposal is approved, and an approval stands: you cannot {verb} it now"
+    ))
+}
+
 fn open<'a>(membership: &'a Membership, proposal: &str) -> Result<&'a ProposalView, ModelError> {
     let view = membership
         .proposals

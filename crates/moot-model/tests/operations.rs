@@ -1037,3 +1037,68 @@ fn a_later_member_cannot_cast_an_act_that_would_not_count() {
     ws.endorse(Ctx::new(BEA, T), &earlier, "").unwrap();
     assert_eq!(ws.proposal(&earlier).unwrap().endorsements, 1);
 }
+
+/// Audit M8, second half: an approval stands. An objection after it — refused by the app, or
+/// written by a client that did not refuse it — un-approves nobody, and what the new member
+/// did since (an endorsement of a later proposal) still counts.
+#[test]
+fn an_approval_stands_and_a_late_objection_undoes_nothing() {
+    use automerge::{ObjType, ROOT, ReadDoc, transaction::Transactable};
+    let (mut ws, _, ratified) = member_setup();
+    let strict = Approval::Ratification {
+        endorsements: 1,
+        objections: ObjectionRule::Veto,
+    };
+    ws.set_tier_policy(ada(), &ratified, strict).unwrap();
+    let p = ws
+        .propose(ada(), individual("Cy", Some(CY)), &ratified, "")
+        .unwrap();
+    ws.endorse(ada(), &p, "Welcome").unwrap();
+    assert_eq!(ws.proposal(&p).unwrap().status, Status::Approved);
+    // Cy, a member now, endorses Dee's later proposal: approved by it.
+    let later = Ctx::new(CY, "2030-01-01T00:00:00Z");
+    let q = ws
+        .propose(later, individual("Dee", None), &ratified, "")
+        .unwrap();
+    ws.endorse(later, &q, "Yes").unwrap();
+    assert_eq!(ws.proposal(&q).unwrap().status, Status::Approved);
+
+    // The app refuses a late objection or withdrawal, saying why.
+    for (what, result) in [
+        ("object", ws.object(Ctx::new(BEA, T), &p, "Too late?")),
+        ("withdraw", ws.withdraw(ada(), &p, "")),
+    ] {
+        assert!(
+            matches!(&result, Err(ModelError::NotAllowed(m)) if m.contains("approval stands")),
+            "{what}: {result:?}"
+        );
+    }
+    // One written anyway, after the approval in the list of acts.
+    let doc = ws.doc_mut();
+    let proposals = doc.get(ROOT, "proposals").unwrap().unwrap().1;
+    let at = (0..doc.length(&proposals))
+        .map(|i| doc.get(&proposals, i).unwrap().unwrap().1)
+        .find(|o| doc.get(o, "id").unwrap().unwrap().0.to_str() == Some(p.as_str()))
+        .unwrap();
+    let acts = doc.get(&at, "acts").unwrap().unwrap().1;
+    let n = doc.length(&acts);
+    let act = doc.insert_object(&acts, n, ObjType::Map).unwrap();
+    for (k, v) in [
+        ("id", "late-1"),
+        ("kind", "Object"),
+        ("by", BEA),
+        ("at", T),
+        ("comment", "Late"),
+    ] {
+        doc.put(&act, k, v).unwrap();
+    }
+    doc.commit();
+    let view = ws.proposal(&p).unwrap();
+    assert_eq!((view.status, view.objections), (Status::Approved, 0));
+    assert_eq!(
+        ws.proposal(&q).unwrap().status,
+        Status::Approved,
+        "no cascade"
+    );
+    assert!(ws.membership().unwrap().members.contains(CY));
+}

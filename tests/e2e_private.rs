@@ -361,6 +361,43 @@ async fn create_private(client: &fantoccini::Client, base: &str) {
 }
 
 /// Ada's browser creates a private workspace with the draft set; its edit link.
+/// A private workspace open with nothing to send keeps its relay connection: the relay closes
+/// a connection silent for its idle timeout (pings do not count), and the app says it is here
+/// more often than that — the sync status never drops to "Offline" while someone reads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_private_workspace_keeps_its_relay_connection() {
+    let harness = Harness::start_configured(|c| c.idle_timeout_secs = 6).await;
+    let ada = harness.browser().await;
+    create_with_draft(&ada, &harness.base_url).await;
+    let shell = Shell { client: &ada };
+    shell.until_up_to_date("Ada").await;
+    // Every sync status shown from now on, and when watching began.
+    ada.execute(
+        r#"window.__states = []; window.__since = performance.now();
+        const now = () => document.querySelector('[data-testid="sync-state"]')?.textContent;
+        let last = now();
+        new MutationObserver(() => { const s = now(); if (s !== last) { last = s; window.__states.push(s); } })
+            .observe(document.body, { childList: true, subtree: true, characterData: true });"#,
+        vec![],
+    )
+    .await
+    .unwrap();
+    // Idle for two of the relay's idle timeouts.
+    eventually("twelve idle seconds", || async {
+        ada.execute("return performance.now() - window.__since", vec![])
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap_or(0.0)
+            > 12_500.0
+    })
+    .await;
+    let states = ada.execute("return window.__states", vec![]).await.unwrap();
+    assert_eq!(states, serde_json::json!([]), "the sync status changed");
+    assert_eq!(shell.sync_state().await, "Up to date");
+    harness.close(ada).await;
+}
+
 /// The sealed-log records the page's IndexedDB holds, of every workspace.
 async fn stored_sealed_log(client: &fantoccini::Client) -> Vec<moot_trust::Record> {
     let script = "const done = arguments[0]; const r = indexedDB.open('automerge');

@@ -35,7 +35,14 @@ struct Conn {
     closed_by_us: bool,
     /// The socket's listeners, removed when the connection is dropped or replaced.
     _listeners: Vec<EventListener>,
+    /// Says something to the relay every [`KEEPALIVE_MS`] (cancelled with the socket).
+    _keepalive: Option<gloo_timers::callback::Interval>,
 }
+
+/// A relay closes a connection that sent nothing for its idle timeout (pings do not count);
+/// a private workspace open with nothing to send says this often that it is here, as an
+/// open workspace's presence does. An empty acknowledgement: it changes nothing.
+const KEEPALIVE_MS: u32 = 4_000;
 
 type Joined = Rc<dyn Fn(Result<Replica, String>)>;
 
@@ -94,6 +101,7 @@ impl SealedHub {
             backoff: Default::default(),
             closed_by_us: false,
             _listeners: Vec::new(),
+            _keepalive: None,
         }));
         self.conn.set_value(Some(conn.clone()));
         self.hub.relay.set(Some(relay.to_owned()));
@@ -108,6 +116,7 @@ impl SealedHub {
         if let Some(conn) = self.conn.get_value() {
             let mut c = conn.borrow_mut();
             c.closed_by_us = true;
+            c._keepalive = None;
             if let Some(s) = c.socket.take() {
                 let _ = s.close();
             }
@@ -126,9 +135,12 @@ impl SealedHub {
             return;
         };
         socket.set_binary_type(BinaryType::Arraybuffer);
+        // The relay takes a hello first: nothing else before it.
+        let greeted = Rc::new(std::cell::Cell::new(false));
         let on_open = {
             let conn = conn.clone();
             let socket = socket.clone();
+            let greeted = greeted.clone();
             EventListener::new(&socket.clone(), "open", move |_| {
                 let mut c = conn.borrow_mut();
                 c.exchange = Exchange::new();
@@ -148,6 +160,7 @@ impl SealedHub {
                 };
                 if let Some(hello) = hello {
                     super::send_open(&socket, &hello.encode());
+                    greeted.set(true);
                 }
                 this.hub.status.set(SyncStatus::Syncing);
             })
@@ -181,9 +194,22 @@ impl SealedHub {
                 this.retry(conn.clone());
             })
         };
+        let keepalive = {
+            let socket = socket.clone();
+            gloo_timers::callback::Interval::new(KEEPALIVE_MS, move || {
+                if greeted.get() && socket.ready_state() == WebSocket::OPEN {
+                    let here = Message::Synced {
+                        vector: Default::default(),
+                        statements: 0,
+                    };
+                    super::send_open(&socket, &here.encode());
+                }
+            })
+        };
         let mut c = conn.borrow_mut();
         c.socket = Some(socket);
         c._listeners = vec![on_open, on_message, on_close];
+        c._keepalive = Some(keepalive);
     }
 
     fn retry(&self, conn: Rc<RefCell<Conn>>) {

@@ -88,12 +88,20 @@ pub struct Harness {
     /// Whether the test stopped the relay at some point (the browsers then rightly report
     /// failed connections to it).
     relay_was_stopped: bool,
+    /// What the test changed in the relay's configuration (kept across restarts).
+    configure: fn(&mut moot_relay::Config),
 }
 
 impl Harness {
     /// Starts the relay on the built app (`MOOT_DIST`, else target/dist) and chromedriver.
     pub async fn start() -> Self {
-        Self::start_serving(built_app(), scratch("harness")).await
+        Self::start_serving(built_app(), scratch("harness"), |_| {}).await
+    }
+
+    /// Like [`Self::start`], with the relay configured by `configure` (a short idle timeout,
+    /// say).
+    pub async fn start_configured(configure: fn(&mut moot_relay::Config)) -> Self {
+        Self::start_serving(built_app(), scratch("harness"), configure).await
     }
 
     /// Like [`Self::start`] on a copy of the built app that the test may change (redeploy):
@@ -106,7 +114,7 @@ impl Harness {
             let entry = entry.unwrap();
             std::fs::copy(entry.path(), dist.join(entry.file_name())).unwrap();
         }
-        Self::start_serving(dist, scratch).await
+        Self::start_serving(dist, scratch, |_| {}).await
     }
 
     /// The relay's data folder (what it stores, as it would be on disk).
@@ -119,13 +127,18 @@ impl Harness {
         &self.dist
     }
 
-    async fn start_serving(dist: PathBuf, scratch: PathBuf) -> Self {
+    async fn start_serving(
+        dist: PathBuf,
+        scratch: PathBuf,
+        configure: fn(&mut moot_relay::Config),
+    ) -> Self {
         assert!(
             dist.join("index.html").exists(),
             "no built app in {} — run the browser tests through `cargo xtask test`",
             dist.display()
         );
-        let config = moot_relay::Config::local(dist.clone(), scratch.join("relay-data"));
+        let mut config = moot_relay::Config::local(dist.clone(), scratch.join("relay-data"));
+        configure(&mut config);
         let relay = moot_relay::Relay::start(config)
             .await
             .expect("relay starts");
@@ -163,6 +176,7 @@ impl Harness {
             scratch,
             unchecked: Default::default(),
             relay_was_stopped: false,
+            configure,
         }
     }
 
@@ -197,6 +211,7 @@ impl Harness {
         let mut config =
             moot_relay::Config::local(self.dist.clone(), self.scratch.join("relay-data"));
         config.listen = self.relay_addr;
+        (self.configure)(&mut config);
         let relay = moot_relay::Relay::start(config)
             .await
             .expect("relay restarts on the same port");

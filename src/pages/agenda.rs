@@ -57,8 +57,9 @@ pub fn AgendaPage() -> impl IntoView {
     // The sessions are hydrated once per change, here; every session view reads its own from
     // this memo (hydrating per view made opening a workspace quadratic in its sessions).
     let all = Memo::new(move |_| {
+        browser::mark("moot:agenda-read-start");
         let read = session.read_ok_in(&[AGENDA], |ws| ws.sessions());
-        browser::mark("moot:agenda-read");
+        browser::measure("moot:agenda-read", "moot:agenda-read-start");
         read
     });
     crate::pages::decisions::LinkedDecisions::provide(session);

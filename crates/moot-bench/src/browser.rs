@@ -862,6 +862,22 @@ async fn remote_rows(lab: &mut Lab) -> Result<(Vec<Row>, f64)> {
     for i in 0..20 {
         via_relay.push(remote_paint(&a, &b, &format!("relay item {i}")).await?);
     }
+    // Where Bea's time goes after the change arrived: the agenda's read of its sessions and
+    // What's new, each remote change.
+    let mut spent = Vec::new();
+    for name in ["moot:agenda-read", "moot:news"] {
+        let v = b
+            .execute(
+                "return performance.getEntriesByName(arguments[0]).map(m => m.duration)",
+                vec![json!(name)],
+            )
+            .await?;
+        let d: Vec<f64> = v
+            .as_array()
+            .map(|a| a.iter().filter_map(|x| x.as_f64()).collect())
+            .unwrap_or_default();
+        spent.push(if d.is_empty() { f64::NAN } else { median(d) });
+    }
     b.close().await?;
     // Two tabs of one browser, the relay stopped: only the BroadcastChannel carries it.
     lab.stop_relay().await?;
@@ -896,7 +912,10 @@ async fn remote_rows(lab: &mut Lab) -> Result<(Vec<Row>, f64)> {
                 "P6",
                 "Edit → remote paint, two Chromium sessions via the relay, p50 (p99)",
             )
-            .moot(relay)
+            .moot(format!(
+                "{relay}; p50 agenda read {:.1} ms, What's new {:.1} ms",
+                spent[0], spent[1]
+            ))
             .target("≤ 20 ms", r50 <= 20.0),
             Row::new(
                 "P6",

@@ -81,7 +81,7 @@ pub fn large_workspace(scale: usize) -> Result<Workspace, ModelError> {
         me,
         "Ratified",
         Approval::Ratification {
-            endorsements: 8,
+            endorsements: 10,
             objections: ObjectionRule::Subtract,
         },
     )?;

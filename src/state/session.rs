@@ -319,6 +319,13 @@ impl Session {
         }
         // One record of them all (a CBOR sequence), in one transaction: a newcomer takes
         // thousands of envelopes at once, and a write each would take minutes.
+        self.write_sealed(doc_id, &records, Vec::new());
+    }
+
+    /// Writes `records` as one stored record named by its hash, removing the records named
+    /// `replacing` in the same transaction (all of it or, on failure, none: those stay known
+    /// to this tab and are replaced next time).
+    fn write_sealed(&self, doc_id: String, records: &[moot_trust::Record], replacing: Vec<String>) {
         let bytes: Vec<u8> = records
             .iter()
             .flat_map(moot_trust::Record::encode)
@@ -336,8 +343,19 @@ impl Session {
                     .set(SaveState::Failed("cannot open storage".into()));
                 return;
             };
-            if let Err(e) = store.put(&[&doc_id, "sealed-log", &name], &bytes).await {
+            let old: Vec<String> = replacing.into_iter().filter(|n| *n != name).collect();
+            let keys: Vec<[&str; 3]> = old
+                .iter()
+                .map(|n| [doc_id.as_str(), "sealed-log", n.as_str()])
+                .collect();
+            let key = [doc_id.as_str(), "sealed-log", name.as_str()];
+            if let Err(e) = store.replace(&key, &bytes, &keys).await {
                 this.save_state.set(SaveState::Failed(e.to_string()));
+                this.sealing.update_value(|s| {
+                    if let Some(s) = s {
+                        s.stored.extend(old.iter().cloned());
+                    }
+                });
             }
         });
     }
@@ -359,55 +377,25 @@ impl Session {
         if !compacted {
             return;
         }
-        // What the journal held is in the log's records: written once, below.
+        // What the journal held is in the log's records, written once below (the rest of
+        // `store_sealed`, a rotated link, still runs).
+        self.sealing.update_value(|s| {
+            if let Some(s) = s {
+                s.log.take_journal();
+            }
+        });
         self.store_sealed();
-        let Some((bytes, old)) = self
+        let Some((records, old)) = self
             .sealing
             .try_update_value(|s| {
-                s.as_mut().map(|s| {
-                    let bytes: Vec<u8> = s
-                        .log
-                        .records()
-                        .iter()
-                        .flat_map(moot_trust::Record::encode)
-                        .collect();
-                    (bytes, std::mem::take(&mut s.stored))
-                })
+                s.as_mut()
+                    .map(|s| (s.log.records(), std::mem::take(&mut s.stored)))
             })
             .flatten()
         else {
             return;
         };
-        let name = record_name(&bytes);
-        self.sealing.update_value(|s| {
-            if let Some(s) = s {
-                s.stored.push(name.clone());
-            }
-        });
-        let this = *self;
-        leptos::task::spawn_local(async move {
-            let Ok(store) = ChunkStore::open_default().await else {
-                this.save_state
-                    .set(SaveState::Failed("cannot open storage".into()));
-                return;
-            };
-            let old: Vec<String> = old.into_iter().filter(|n| *n != name).collect();
-            let old: Vec<[&str; 3]> = old
-                .iter()
-                .map(|n| [doc_id.as_str(), "sealed-log", n.as_str()])
-                .collect();
-            let key = [doc_id.as_str(), "sealed-log", name.as_str()];
-            if let Err(e) = store.replace(&key, &bytes, &old).await {
-                // The old records are all still there: nothing lost; the next
-                // acknowledgement tries again.
-                this.save_state.set(SaveState::Failed(e.to_string()));
-                this.sealing.update_value(|s| {
-                    if let Some(s) = s {
-                        s.stored.extend(old.iter().map(|k| k[2].to_owned()));
-                    }
-                });
-            }
-        });
+        self.write_sealed(doc_id, &records, old);
     }
 
     /// Takes a sealed export file into the open private workspace (checked like anything that
